@@ -1,0 +1,202 @@
+/* cmd.c — command tokenizer, lookup, replies, Backlog and Help; see cmd.h. */
+#include "cmd.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+
+static struct cmd_table *tables;
+static char reply_buf[CMD_REPLY_MAX];
+static struct json_writer reply_writer;
+static unsigned backlog_depth;
+
+void cmd_register(struct cmd_table *table, const struct cmd_def *defs, size_t count)
+{
+    table->defs = defs;
+    table->count = count;
+    table->next = tables;
+    tables = table;
+}
+
+static const struct cmd_def *find(const char *name, size_t len, bool indexed)
+{
+    for (struct cmd_table *t = tables; t; t = t->next)
+        for (size_t i = 0; i < t->count; i++) {
+            const struct cmd_def *def = &t->defs[i];
+            if (strlen(def->name) == len && strncasecmp(def->name, name, len) == 0 &&
+                (!indexed || (def->flags & CMD_INDEXED)))
+                return def;
+        }
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static void begin_reply(void)
+{
+    jw_init(&reply_writer, reply_buf, sizeof reply_buf);
+    jw_object_begin(&reply_writer, NULL);
+}
+
+static void send_reply(cmd_reply_fn reply, void *arg)
+{
+    jw_object_end(&reply_writer);
+    if (reply_writer.overflow) {
+        begin_reply();
+        jw_string(&reply_writer, "Command", "Error");
+        jw_string(&reply_writer, "Error", "reply too long");
+        jw_object_end(&reply_writer);
+    }
+    reply(jw_text(&reply_writer), arg);
+}
+
+enum cmd_result cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+    char message[160];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    begin_reply();
+    jw_string(ctx->reply, "Command", "Error");
+    jw_string(ctx->reply, "Error", message);
+    return CMD_FAILED;
+}
+
+void cmd_execute(char *line, enum source source, cmd_reply_fn reply, void *arg)
+{
+    line = trim(line);
+    if (!*line)
+        return;
+    size_t name_len = 0;
+    while (isalnum((unsigned char)line[name_len]) || line[name_len] == '_')
+        name_len++;
+    char *rest = line + name_len;
+
+    /* Exact name first (SetOption-like names never end in a digit), then
+     * the name with its trailing number taken as the index. */
+    int index = 0;
+    const struct cmd_def *def = NULL;
+    if (name_len && (!*rest || isspace((unsigned char)*rest))) {
+        def = find(line, name_len, false);
+        size_t base_len = name_len;
+        while (!def && base_len && isdigit((unsigned char)line[base_len - 1]))
+            base_len--;
+        if (!def && base_len && base_len < name_len && name_len - base_len <= 2) {
+            def = find(line, base_len, true);
+            index = atoi(line + base_len);
+        }
+    }
+
+    begin_reply();
+    if (!def || (def->flags & CMD_INDEXED && index == 0 && name_len != strlen(def->name))) {
+        jw_string(&reply_writer, "Command", "Unknown");
+        LOG_INF("CMD", "unknown command '%.*s'", (int)(name_len > 32 ? 32 : name_len), line);
+        send_reply(reply, arg);
+        return;
+    }
+    struct cmd_ctx ctx = {
+        .name = def->name,
+        .index = index,
+        .arg = trim(rest),
+        .source = source,
+        .reply = &reply_writer,
+        .reply_fn = reply,
+        .reply_arg = arg,
+    };
+    if (def->fn(&ctx) != CMD_SILENT)
+        send_reply(reply, arg);
+}
+
+/* ---- Argument helpers ---- */
+
+char *cmd_next_word(char **cursor)
+{
+    char *s = *cursor;
+    while (isspace((unsigned char)*s))
+        s++;
+    char *word = s;
+    while (*s && !isspace((unsigned char)*s))
+        s++;
+    if (*s)
+        *s++ = '\0';
+    *cursor = s;
+    return word;
+}
+
+bool cmd_parse_long(const char *text, long min, long max, long *out)
+{
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (end == text || *end || value < min || value > max)
+        return false;
+    *out = value;
+    return true;
+}
+
+int cmd_parse_switch(const char *text)
+{
+    static const char *const words[3][2] = {{"off", "false"}, {"on", "true"}, {"toggle", "toggle"}};
+    for (int value = 0; value < 3; value++) {
+        if (text[0] == '0' + value && text[1] == '\0')
+            return value;
+        if (strcasecmp(text, words[value][0]) == 0 || strcasecmp(text, words[value][1]) == 0)
+            return value;
+    }
+    return -1;
+}
+
+/* ---- Commands of the interpreter itself ---- */
+
+static enum cmd_result cmd_backlog(struct cmd_ctx *ctx)
+{
+    if (!*ctx->arg)
+        return cmd_error(ctx, "Backlog needs commands: Backlog Power on; Status 11");
+    if (backlog_depth)
+        return cmd_error(ctx, "Backlog cannot run inside Backlog");
+    backlog_depth++;
+    for (char *cursor = ctx->arg; cursor;) {
+        char *next = strchr(cursor, ';');
+        if (next)
+            *next++ = '\0';
+        cmd_execute(cursor, ctx->source, ctx->reply_fn, ctx->reply_arg);
+        cursor = next;
+    }
+    backlog_depth--;
+    return CMD_SILENT;
+}
+
+static enum cmd_result cmd_help(struct cmd_ctx *ctx)
+{
+    jw_object_begin(ctx->reply, "Commands");
+    for (struct cmd_table *t = tables; t; t = t->next)
+        for (size_t i = 0; i < t->count; i++)
+            jw_string(ctx->reply, t->defs[i].name, t->defs[i].help);
+    jw_object_end(ctx->reply);
+    return CMD_DONE;
+}
+
+static const struct cmd_def interpreter_commands[] = {
+    {"Backlog", cmd_backlog, 0, "Run commands in turn: Backlog Power on; Status 11"},
+    {"Help", cmd_help, 0, "List every command with a one-line description"},
+};
+static struct cmd_table interpreter_table;
+
+void cmd_init(void)
+{
+    cmd_register(&interpreter_table, interpreter_commands,
+                 sizeof interpreter_commands / sizeof interpreter_commands[0]);
+}

@@ -1,0 +1,238 @@
+/*
+ * cmd_device.c — commands about the device itself: Status, Restart, Reset,
+ * DeviceName, Template, Pin and startDriver.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cmd/commands.h"
+#include "core/drivers.h"
+#include "core/io/channels.h"
+#include "core/io/pins.h"
+#include "core/storage/config.h"
+#include "core/system.h"
+#include "core/util/timefmt.h"
+#include "hal/hal.h"
+
+/* ---- Status ---- */
+
+static unsigned power_bits(void)
+{
+    unsigned bits = 0;
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
+        bits |= (unsigned)channel_get(channel) << (channel - 1);
+    return bits;
+}
+
+static void status_device(struct json_writer *w)
+{
+    const struct config *c = config_get();
+    jw_object_begin(w, "Status");
+    jw_string(w, "DeviceName", c->device_name);
+    jw_array_begin(w, "FriendlyName");
+    jw_string(w, NULL, c->device_name);
+    jw_array_end(w);
+    jw_string(w, "Template", c->template_name);
+    jw_int(w, "Power", power_bits());
+    jw_int(w, "PowerOnState", c->power_on_state);
+    jw_object_end(w);
+}
+
+static void status_parameters(struct json_writer *w)
+{
+    char text[48];
+    jw_object_begin(w, "StatusPRM");
+    jw_int(w, "Baudrate", 115200);
+    jw_string(w, "SerialConfig", "8N1");
+    system_uptime(text, sizeof text);
+    jw_string(w, "Uptime", text);
+    system_reset_reason(text, sizeof text);
+    jw_string(w, "RestartReason", text);
+    jw_int(w, "SaveCount", config_save_count());
+    jw_object_end(w);
+}
+
+static void status_firmware(struct json_writer *w)
+{
+    jw_object_begin(w, "StatusFWR");
+    jw_string(w, "Version", OPENPLUG_VERSION);
+    jw_string(w, "Core", OPENPLUG_NAME);
+    jw_string(w, "Hardware", hal_chip_name());
+    jw_string(w, "Board", hal_board_name());
+    jw_object_end(w);
+}
+
+static void status_state(struct json_writer *w)
+{
+    char text[32];
+    int64_t wall_ms = hal_wallclock_ms();
+    /* Before the clock is set, Tasmota counts from the epoch: so do we. */
+    timefmt_iso8601(wall_ms >= 0 ? wall_ms / 1000 : (int64_t)(hal_time_ms() / 1000), text, sizeof text);
+    jw_object_begin(w, "StatusSTS");
+    jw_string(w, "Time", text);
+    system_uptime(text, sizeof text);
+    jw_string(w, "Uptime", text);
+    jw_int(w, "UptimeSec", (int64_t)(hal_time_ms() / 1000));
+    jw_int(w, "Heap", hal_heap_free() / 1024);
+    for (unsigned channel = 1; channel <= (channels_relay_count() > 1 ? channels_highest_relay() : 1); channel++) {
+        char key[8] = "POWER";
+        if (channels_relay_count() > 1)
+            snprintf(key, sizeof key, "POWER%u", channel);
+        jw_string(w, key, channel_get(channel) ? "ON" : "OFF");
+    }
+    jw_object_begin(w, "Wifi");
+    int rssi = hal_wifi_rssi();
+    int quality = rssi == 0 ? 0 : rssi <= -100 ? 0 : rssi >= -50 ? 100 : 2 * (rssi + 100);
+    jw_int(w, "RSSI", quality);
+    jw_int(w, "Signal", rssi);
+    static const char *const states[] = {"off", "connecting", "connected", "access point"};
+    jw_string(w, "State", states[hal_wifi_state() & 3]);
+    jw_object_end(w);
+    jw_object_end(w);
+}
+
+static enum cmd_result cmd_status(struct cmd_ctx *ctx)
+{
+    long which = -1;
+    if (*ctx->arg && !cmd_parse_long(ctx->arg, 0, 99, &which))
+        return cmd_error(ctx, "Status: expected 0 (all), 1, 2 or 11");
+    switch (which) {
+    case -1: status_device(ctx->reply); break;
+    case 0:
+        status_device(ctx->reply);
+        status_parameters(ctx->reply);
+        status_firmware(ctx->reply);
+        status_state(ctx->reply);
+        break;
+    case 1: status_parameters(ctx->reply); break;
+    case 2: status_firmware(ctx->reply); break;
+    case 11: status_state(ctx->reply); break;
+    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2 or 11", which);
+    }
+    return CMD_DONE;
+}
+
+/* ---- Restart and factory reset ---- */
+
+static enum cmd_result cmd_restart(struct cmd_ctx *ctx)
+{
+    if (strcmp(ctx->arg, "1") != 0)
+        return cmd_error(ctx, "Restart 1 restarts the plug");
+    system_restart(RESTART_COMMAND, ctx->source);
+    jw_string(ctx->reply, "Restart", "Restarting");
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_reset(struct cmd_ctx *ctx)
+{
+    if (strcmp(ctx->arg, "1") != 0)
+        return cmd_error(ctx, "Reset 1 erases all settings and restarts");
+    system_restart(RESTART_FACTORY_RESET, ctx->source);
+    jw_string(ctx->reply, "Reset", "Reset and Restarting");
+    return CMD_DONE;
+}
+
+/* ---- Settings ---- */
+
+static enum cmd_result save(struct cmd_ctx *ctx)
+{
+    if (config_save() != 0)
+        return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_device_name(struct cmd_ctx *ctx)
+{
+    if (*ctx->arg) {
+        if (strlen(ctx->arg) >= CONFIG_NAME_SIZE)
+            return cmd_error(ctx, "DeviceName: at most %d characters", CONFIG_NAME_SIZE - 1);
+        strcpy(config_edit()->device_name, ctx->arg);
+        if (save(ctx) != CMD_DONE)
+            return CMD_FAILED;
+    }
+    jw_string(ctx->reply, "DeviceName", config_get()->device_name);
+    return CMD_DONE;
+}
+
+/* After pins changed in the settings: save, re-wire, re-record. */
+static enum cmd_result apply_pins(struct cmd_ctx *ctx)
+{
+    if (save(ctx) != CMD_DONE)
+        return CMD_FAILED;
+    pins_apply(config_get()->pins);
+    channels_settings_changed(ctx->source);
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_template(struct cmd_ctx *ctx)
+{
+    if (*ctx->arg) {
+        struct config *c = config_edit();
+        struct config before = *c;
+        char error[96];
+        if (!template_parse(ctx->arg, strlen(ctx->arg), c->pins, c->template_name, error, sizeof error))
+            return cmd_error(ctx, "Template: %s; the current template is kept", error);
+        if (apply_pins(ctx) != CMD_DONE) {
+            *c = before;
+            return CMD_FAILED;
+        }
+    }
+    template_write(ctx->reply, config_get());
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_pin(struct cmd_ctx *ctx)
+{
+    char *rest = ctx->arg;
+    long gpio;
+    char key[8], value[24], error[64];
+    if (!cmd_parse_long(cmd_next_word(&rest), 0, hal_pin_count() - 1, &gpio))
+        return cmd_error(ctx, "Pin: expected <gpio 0..%d> [<role>[;<channel>]]", hal_pin_count() - 1);
+    if (*rest) {
+        struct pin_setting setting;
+        if (!pin_setting_parse(rest, &setting, error, sizeof error))
+            return cmd_error(ctx, "Pin: %s", error);
+        struct pin_setting before = config_get()->pins[gpio];
+        config_edit()->pins[gpio] = setting;
+        if (apply_pins(ctx) != CMD_DONE) {
+            config_edit()->pins[gpio] = before;
+            return CMD_FAILED;
+        }
+    }
+    snprintf(key, sizeof key, "Pin%ld", gpio);
+    pin_setting_format(config_get()->pins[gpio], value, sizeof value);
+    jw_string(ctx->reply, key, value);
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
+{
+    char names[96];
+    if (!*ctx->arg)
+        return cmd_error(ctx, "startDriver: expected a driver name");
+    int err = driver_start(ctx->arg);
+    if (err == -1) {
+        driver_list(names, sizeof names);
+        return cmd_error(ctx, "startDriver: no driver '%.24s' in this build (available: %s)", ctx->arg, names);
+    }
+    if (err)
+        return cmd_error(ctx, "startDriver: %.24s failed to start (%d)", ctx->arg, err);
+    jw_string(ctx->reply, "startDriver", ctx->arg);
+    return CMD_DONE;
+}
+
+static const struct cmd_def device_commands[] = {
+    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 11 state]"},
+    {"Restart", cmd_restart, 0, "Restart 1: restart the plug (the relay keeps its state)"},
+    {"Reset", cmd_reset, 0, "Reset 1: erase all settings (factory reset) and restart"},
+    {"DeviceName", cmd_device_name, 0, "Name of the device (up to 32 characters)"},
+    {"Template", cmd_template, 0, "Template [{\"name\":…,\"pins\":{\"2\":\"Rel;1\",…}}]: show or import (OpenBeken format)"},
+    {"Pin", cmd_pin, 0, "Pin <gpio> [<role>[;<channel>] | none]: show or set one pin's role"},
+    {"startDriver", cmd_start_driver, 0, "startDriver <name>: start an optional driver"},
+};
+
+void cmd_device_register(void)
+{
+    static struct cmd_table table;
+    cmd_register(&table, device_commands, sizeof device_commands / sizeof device_commands[0]);
+}

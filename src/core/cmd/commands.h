@@ -1,0 +1,20 @@
+/*
+ * commands.h — the command tables of the core, one register function per
+ * file, all called once by the firmware at start-up.
+ */
+#ifndef OPENPLUG_COMMANDS_H
+#define OPENPLUG_COMMANDS_H
+
+#include "core/cmd/cmd.h"
+
+void cmd_power_register(void);  /* cmd_power.c: Power, PowerOnState, setChannel, … */
+void cmd_device_register(void); /* cmd_device.c: Status, Restart, Reset, Template, Pin, … */
+
+static inline void commands_register_all(void)
+{
+    cmd_init();
+    cmd_power_register();
+    cmd_device_register();
+}
+
+#endif

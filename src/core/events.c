@@ -1,0 +1,26 @@
+/* events.c — listener list and synchronous publishing; see events.h. */
+#include "events.h"
+
+#include <stddef.h>
+
+static struct event_listener *listeners;
+
+const char *source_name(enum source source)
+{
+    static const char *const names[SOURCE_COUNT] = {"boot", "console", "button", "web", "mqtt", "script"};
+    return (unsigned)source < SOURCE_COUNT ? names[source] : "?";
+}
+
+void event_listen(struct event_listener *listener, event_fn fn, void *arg)
+{
+    listener->fn = fn;
+    listener->arg = arg;
+    listener->next = listeners;
+    listeners = listener;
+}
+
+void event_publish(const struct event *event)
+{
+    for (struct event_listener *l = listeners; l; l = l->next)
+        l->fn(event, l->arg);
+}

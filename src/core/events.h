@@ -1,0 +1,50 @@
+/*
+ * events.h — the one path by which changes of state are announced.
+ *
+ * Whoever changes something that others show or forward (a relay, a button
+ * action, the Wi-Fi link) publishes one event here, whatever caused it; the
+ * console log, and later the web UI, MQTT and scripts, listen.  Listeners
+ * are the caller's structs, linked in; publishing is synchronous.
+ */
+#ifndef OPENPLUG_EVENTS_H
+#define OPENPLUG_EVENTS_H
+
+#include <stdint.h>
+
+/* Who asked for a change: shown in logs and kept with restart reasons. */
+enum source {
+    SOURCE_BOOT = 0,
+    SOURCE_CONSOLE,
+    SOURCE_BUTTON,
+    SOURCE_HTTP,
+    SOURCE_MQTT,
+    SOURCE_SCRIPT,
+    SOURCE_COUNT
+};
+const char *source_name(enum source source);
+
+enum event_type {
+    EVENT_CHANNEL, /* value: new state 0/1 */
+    EVENT_BUTTON,  /* value: enum button_action */
+    EVENT_WIFI,    /* value: enum hal_wifi_state */
+};
+
+struct event {
+    enum event_type type;
+    uint8_t channel; /* 1-based channel (relay / button), 0 if none */
+    int32_t value;
+    enum source source;
+};
+
+typedef void (*event_fn)(const struct event *event, void *arg);
+
+struct event_listener {
+    struct event_listener *next;
+    event_fn fn;
+    void *arg;
+};
+
+void event_listen(struct event_listener *listener, event_fn fn, void *arg);
+void event_publish(const struct event *event);
+
+#endif

@@ -1,0 +1,68 @@
+/* firmware.c — boot sequence, housekeeping and the loop; see firmware.h. */
+#include "firmware.h"
+
+#include <stdint.h>
+
+#include "core/cmd/commands.h"
+#include "core/console.h"
+#include "core/events.h"
+#include "core/io/channels.h"
+#include "core/log.h"
+#include "core/sched.h"
+#include "core/storage/config.h"
+#include "core/system.h"
+#include "hal/hal.h"
+
+static struct sched_timer tick_timer;
+static struct event_listener wifi_logger;
+static enum hal_wifi_state wifi_state = HAL_WIFI_OFF;
+
+static void log_wifi(const struct event *event, void *arg)
+{
+    (void)arg;
+    static const char *const names[] = {"off", "connecting", "connected", "access point"};
+    if (event->type != EVENT_WIFI)
+        return;
+    if (event->value == HAL_WIFI_CONNECTED)
+        LOG_INF("WIF", "Wi-Fi connected (RSSI %d dBm)", hal_wifi_rssi());
+    else
+        LOG_INF("WIF", "Wi-Fi %s", names[event->value & 3]);
+}
+
+/* Once a second: notice Wi-Fi changes (the HAL has no callback for them). */
+static void tick(void *arg)
+{
+    (void)arg;
+    enum hal_wifi_state now = hal_wifi_state();
+    if (now != wifi_state) {
+        wifi_state = now;
+        event_publish(&(struct event){.type = EVENT_WIFI, .value = now, .source = SOURCE_BOOT});
+    }
+}
+
+void firmware_boot(void)
+{
+    channels_boot_restore(); /* first: the load must not wait for anything */
+
+    char reason[48];
+    system_reset_reason(reason, sizeof reason);
+    LOG_INF("BOOT", "%s %s on %s (%s), reset reason: %s", OPENPLUG_NAME, OPENPLUG_VERSION, hal_chip_name(),
+            hal_board_name(), reason);
+    commands_register_all();
+    config_load();
+    channels_start();
+    console_start();
+    event_listen(&wifi_logger, log_wifi, NULL);
+    sched_timer_init(&tick_timer, tick, NULL);
+    sched_timer_start(&tick_timer, 0, FIRMWARE_TICK_MS);
+    hal_wdt_start(FIRMWARE_WATCHDOG_MS);
+}
+
+void firmware_main(void)
+{
+    firmware_boot();
+    for (;;) {
+        hal_wdt_feed();
+        sched_run_once(FIRMWARE_TICK_MS);
+    }
+}

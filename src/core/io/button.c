@@ -1,0 +1,130 @@
+/* button.c — interrupt-woken, sampled button state machine; see button.h. */
+#include "button.h"
+
+#include <stdint.h>
+
+#include "core/events.h"
+#include "core/io/channels.h"
+#include "core/log.h"
+#include "core/sched.h"
+#include "core/storage/config.h"
+
+struct button {
+    int gpio; /* -1: slot free */
+    bool active_low;
+    uint8_t channel;
+    bool pressed; /* debounced */
+    uint8_t stable_samples;
+    bool long_fired;
+    bool click_pending; /* a click that a second one would make double */
+    uint64_t pressed_at_ms, clicked_at_ms;
+    struct sched_timer sampler;
+};
+
+static struct button buttons[BUTTON_MAX] = {{.gpio = -1}, {.gpio = -1}, {.gpio = -1}, {.gpio = -1}};
+
+const char *button_action_name(enum button_action action)
+{
+    switch (action) {
+    case BUTTON_CLICK: return "click";
+    case BUTTON_DOUBLE: return "double click";
+    case BUTTON_LONG: return "long press";
+    }
+    return "?";
+}
+
+static bool raw_pressed(const struct button *b) { return hal_pin_read(b->gpio) != b->active_low; }
+
+static enum hal_pin_edge press_edge(const struct button *b)
+{
+    return b->active_low ? HAL_EDGE_FALLING : HAL_EDGE_RISING;
+}
+
+static void act(struct button *b, enum button_action action)
+{
+    LOG_INF("BTN", "button %u %s", b->channel, button_action_name(action));
+    if (action == BUTTON_CLICK)
+        channel_toggle(b->channel, SOURCE_BUTTON);
+    event_publish(&(struct event){.type = EVENT_BUTTON, .channel = b->channel, .value = action,
+                                  .source = SOURCE_BUTTON});
+}
+
+static void released(struct button *b, uint64_t now)
+{
+    if (b->long_fired)
+        return;
+    if (b->click_pending && now - b->clicked_at_ms <= config_get()->button_double_ms) {
+        b->click_pending = false;
+        act(b, BUTTON_DOUBLE);
+    } else {
+        b->click_pending = true;
+        b->clicked_at_ms = now;
+        act(b, BUTTON_CLICK);
+    }
+}
+
+static void on_press_edge(int pin, uint32_t t_us, bool level, void *arg);
+
+static void sample(void *arg)
+{
+    struct button *b = arg;
+    uint64_t now = hal_time_ms();
+    bool raw = raw_pressed(b);
+    if (raw == b->pressed) {
+        b->stable_samples = 0;
+    } else if (++b->stable_samples >= BUTTON_STABLE_SAMPLES) {
+        b->stable_samples = 0;
+        b->pressed = raw;
+        if (raw) {
+            b->pressed_at_ms = now;
+            b->long_fired = false;
+        } else {
+            released(b, now);
+        }
+    }
+    if (b->pressed && !b->long_fired && now - b->pressed_at_ms >= config_get()->button_long_ms) {
+        b->long_fired = true;
+        act(b, BUTTON_LONG);
+    }
+    if (!b->pressed && !raw) {
+        /* Idle again: sleep until the next press edge. */
+        sched_timer_stop(&b->sampler);
+        sched_pin_watch(b->gpio, press_edge(b), on_press_edge, b);
+        if (raw_pressed(b)) /* pressed between the sample and the re-arm */
+            on_press_edge(b->gpio, hal_time_us(), !b->active_low, b);
+    }
+}
+
+static void on_press_edge(int pin, uint32_t t_us, bool level, void *arg)
+{
+    (void)t_us;
+    (void)level;
+    struct button *b = arg;
+    sched_pin_unwatch(pin); /* bounces need no interrupts: we sample now */
+    sched_timer_start(&b->sampler, BUTTON_SAMPLE_MS, BUTTON_SAMPLE_MS);
+}
+
+void button_attach(int gpio, bool active_low, unsigned channel)
+{
+    for (int i = 0; i < BUTTON_MAX; i++) {
+        struct button *b = &buttons[i];
+        if (b->gpio >= 0)
+            continue;
+        *b = (struct button){.gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel};
+        sched_timer_init(&b->sampler, sample, b);
+        sched_pin_watch(gpio, press_edge(b), on_press_edge, b);
+        return;
+    }
+    LOG_ERR("BTN", "GPIO %d: more than %d buttons, ignored", gpio, BUTTON_MAX);
+}
+
+void button_detach(int gpio)
+{
+    for (int i = 0; i < BUTTON_MAX; i++) {
+        if (buttons[i].gpio == gpio) {
+            sched_pin_unwatch(gpio);
+            sched_timer_stop(&buttons[i].sampler);
+            buttons[i].gpio = -1;
+        }
+    }
+}

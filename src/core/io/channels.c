@@ -1,0 +1,182 @@
+/* channels.c — channel states, power-on state, the boot record; see channels.h. */
+#include "channels.h"
+
+#include <string.h>
+
+#include "core/io/pins.h"
+#include "core/log.h"
+#include "core/storage/config.h"
+#include "core/storage/layout.h"
+#include "hal/hal.h"
+
+#define NO_RELAY 0xFF
+#define ACTIVE_LOW 0x80
+
+/* Persisted on every change; fixed-width fields only. */
+struct boot_record {
+    uint8_t states; /* bit n-1: channel n is on */
+    uint8_t power_on_state;
+    uint8_t relay[CHANNEL_MAX]; /* GPIO of channel n's relay (| ACTIVE_LOW), NO_RELAY if none */
+    uint8_t reserved[2];
+};
+_Static_assert(sizeof(struct boot_record) == 8, "persisted layout");
+_Static_assert(sizeof(struct boot_record) + RECLOG_HEADER_SIZE <= LAYOUT_BOOT_SLOT, "fits its slot");
+
+#define BOOT_RECORD_VERSION 1
+#define ALL_CHANNELS ((uint8_t)((1u << CHANNEL_MAX) - 1))
+
+static struct reclog boot_log = {
+    .part = HAL_PART_PSM,
+    .offset = LAYOUT_BOOT_OFFSET,
+    .sectors = LAYOUT_BOOT_SECTORS,
+    .slot_size = LAYOUT_BOOT_SLOT,
+    .magic = LAYOUT_BOOT_MAGIC,
+};
+static struct boot_record stored; /* the newest record in flash */
+static bool has_stored;
+static uint8_t states;
+static uint32_t restore_us;
+
+static uint8_t power_on_states(uint8_t power_on_state, uint8_t last)
+{
+    switch (power_on_state) {
+    case POWER_ON_OFF: return 0;
+    case POWER_ON_ON:
+    case POWER_ON_LOCKED_ON: return ALL_CHANNELS;
+    case POWER_ON_TOGGLE: return (uint8_t)~last & ALL_CHANNELS;
+    default: return last & ALL_CHANNELS;
+    }
+}
+
+void channels_boot_restore(void)
+{
+    uint8_t version;
+    if (reclog_mount(&boot_log) < 0 ||
+        reclog_read(&boot_log, &stored, sizeof stored, &version) != (int)sizeof stored)
+        return; /* a blank device: the configuration decides, a moment later */
+    has_stored = true;
+    states = power_on_states(stored.power_on_state, stored.states);
+    for (unsigned i = 0; i < CHANNEL_MAX; i++) {
+        if (stored.relay[i] == NO_RELAY)
+            continue;
+        int gpio = stored.relay[i] & ~ACTIVE_LOW;
+        bool active_low = stored.relay[i] & ACTIVE_LOW;
+        bool on = states >> i & 1u;
+        hal_pin_write(gpio, on != active_low); /* level first, then drive */
+        hal_pin_mode(gpio, HAL_PIN_OUTPUT);
+        pins_mark_applied(gpio, (struct pin_setting){active_low ? PIN_REL_N : PIN_REL, (uint8_t)(i + 1)});
+    }
+    restore_us = hal_time_us();
+}
+
+static struct boot_record current_record(void)
+{
+    const struct config *config = config_get();
+    struct boot_record record = {.states = states, .power_on_state = config->power_on_state};
+    memset(record.relay, NO_RELAY, sizeof record.relay);
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++) {
+        for (int gpio = 0; gpio < CONFIG_PINS; gpio++) {
+            struct pin_setting s = config->pins[gpio];
+            if ((s.role == PIN_REL || s.role == PIN_REL_N) && s.channel == channel) {
+                record.relay[channel - 1] = (uint8_t)(gpio | (s.role == PIN_REL_N ? ACTIVE_LOW : 0));
+                break;
+            }
+        }
+    }
+    return record;
+}
+
+static void persist(void)
+{
+    struct boot_record record = current_record();
+    if (has_stored && memcmp(&record, &stored, sizeof record) == 0)
+        return;
+    int err = reclog_append(&boot_log, &record, sizeof record, BOOT_RECORD_VERSION);
+    if (err) {
+        LOG_ERR("PWR", "cannot save the relay state (flash error %d)", err);
+        return;
+    }
+    stored = record;
+    has_stored = true;
+}
+
+void channels_start(void)
+{
+    const struct config *config = config_get();
+    /* The configuration is the authority: if the boot record is missing or
+     * lags behind it (power cut between the two saves), decide again. */
+    if (!has_stored || stored.power_on_state != config->power_on_state)
+        states = power_on_states(config->power_on_state, has_stored ? stored.states : 0);
+    bool early = has_stored;
+    pins_apply(config->pins);
+    persist();
+    if (early)
+        LOG_INF("PWR", "relays restored by PowerOnState %u, %lu us after reset", config->power_on_state,
+                (unsigned long)restore_us);
+    else
+        LOG_INF("PWR", "no relay record: relays set by PowerOnState %u", config->power_on_state);
+}
+
+bool channel_get(unsigned channel)
+{
+    return channel >= 1 && channel <= CHANNEL_MAX && (states >> (channel - 1) & 1u);
+}
+
+int channel_set(unsigned channel, bool on, enum source source)
+{
+    if (channel < 1 || channel > CHANNEL_MAX)
+        return -1;
+    if (!on && config_get()->power_on_state == POWER_ON_LOCKED_ON) {
+        LOG_INF("PWR", "channel %u is locked on (PowerOnState 4)", channel);
+        return -1;
+    }
+    if (channel_get(channel) == on)
+        return 0;
+    states ^= (uint8_t)(1u << (channel - 1));
+    pins_refresh_outputs(); /* the relay switches before anything is written */
+    persist();
+    LOG_INF("PWR", "channel %u %s (%s)", channel, on ? "ON" : "OFF", source_name(source));
+    event_publish(&(struct event){.type = EVENT_CHANNEL, .channel = (uint8_t)channel, .value = on, .source = source});
+    return 0;
+}
+
+int channel_toggle(unsigned channel, enum source source)
+{
+    return channel_set(channel, !channel_get(channel), source);
+}
+
+unsigned channels_relay_count(void)
+{
+    unsigned count = 0;
+    struct boot_record record = current_record();
+    for (unsigned i = 0; i < CHANNEL_MAX; i++)
+        count += record.relay[i] != NO_RELAY;
+    return count;
+}
+
+unsigned channels_highest_relay(void)
+{
+    struct boot_record record = current_record();
+    for (unsigned channel = CHANNEL_MAX; channel >= 1; channel--)
+        if (record.relay[channel - 1] != NO_RELAY)
+            return channel;
+    return 0;
+}
+
+void channels_settings_changed(enum source source)
+{
+    if (config_get()->power_on_state == POWER_ON_LOCKED_ON)
+        for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
+            channel_set(channel, true, source);
+    persist();
+}
+
+uint32_t channels_restore_us(void) { return restore_us; }
+
+const struct reclog *channels_boot_log(void) { return &boot_log; }
+
+bool channels_erase_step(uint16_t *next_sector)
+{
+    has_stored = false;
+    return reclog_erase_step(&boot_log, next_sector);
+}

@@ -1,0 +1,57 @@
+/*
+ * channels.h — channel states (relays), power-on behaviour and the relay
+ * boot record.
+ *
+ * channel_set() is the one path for switching: it drives the relay and LED
+ * pins, persists the state, then publishes EVENT_CHANNEL, whoever asked.
+ * The state is persisted on every change in a small-slot reclog (the "boot
+ * record": states, PowerOnState and the relay pins), so that
+ * channels_boot_restore() can switch the relays right after reset, before
+ * the configuration is even read.
+ */
+#ifndef OPENPLUG_CHANNELS_H
+#define OPENPLUG_CHANNELS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/events.h"
+#include "core/storage/reclog.h"
+
+enum power_on_state {
+    POWER_ON_OFF = 0,
+    POWER_ON_ON = 1,
+    POWER_ON_TOGGLE = 2,    /* the opposite of the last state */
+    POWER_ON_RESTORE = 3,   /* the last state (default) */
+    POWER_ON_LOCKED_ON = 4, /* on, and no command can switch it off */
+    POWER_ON_COUNT
+};
+
+/* First thing after reset: read the boot record and drive the relays. */
+void channels_boot_restore(void);
+/* After the configuration is loaded: reconcile with its template and
+ * PowerOnState, and persist if anything differs from the boot record. */
+void channels_start(void);
+
+bool channel_get(unsigned channel);
+/* Switch a channel (1 .. CHANNEL_MAX).  Returns 0, or -1 for a bad channel
+ * or when PowerOnState 4 locks it on. */
+int channel_set(unsigned channel, bool on, enum source source);
+int channel_toggle(unsigned channel, enum source source);
+
+/* Number of relays, and the highest channel that has one (0 if none). */
+unsigned channels_relay_count(void);
+unsigned channels_highest_relay(void);
+
+/* Rewrite the boot record if the template or PowerOnState changed. */
+void channels_settings_changed(enum source source);
+
+/* Microseconds from reset to the relays being driven at this boot (0 when
+ * the boot record was missing and the configuration decided). */
+uint32_t channels_restore_us(void);
+/* The boot record's log, for its wear figures. */
+const struct reclog *channels_boot_log(void);
+/* Erase the boot record ring, one sector per call; false when done. */
+bool channels_erase_step(uint16_t *next_sector);
+
+#endif

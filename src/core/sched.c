@@ -1,0 +1,187 @@
+/* sched.c — timers, the interrupt event ring and the loop turn; see sched.h. */
+#include "sched.h"
+
+#include <stddef.h>
+
+#define PIN_MAX 64
+#define RING_SIZE 256u /* a power of two; 2 kHz of edges for 100 ms */
+
+struct pin_event {
+    uint32_t t_us;
+    uint8_t pin;
+    uint8_t level;
+};
+
+/* Written by interrupts (head, events) and the loop (tail). */
+static struct pin_event ring[RING_SIZE];
+static uint32_t ring_head, ring_tail;
+static volatile uint32_t ring_overflows;
+
+struct pin_route {
+    sched_pin_fn fn;
+    void *arg;
+    bool attached; /* hal_pin_irq_attach() done: never again for this pin */
+};
+static struct pin_route routes[PIN_MAX];
+
+static struct sched_timer *timers; /* sorted by due_ms */
+static struct sched_poller *pollers;
+static uint64_t turns;
+static uint32_t pin_events;
+
+/* ---- Timers ---- */
+
+void sched_timer_init(struct sched_timer *t, void (*fn)(void *arg), void *arg)
+{
+    *t = (struct sched_timer){.fn = fn, .arg = arg};
+}
+
+static void unlink_timer(struct sched_timer *t)
+{
+    for (struct sched_timer **p = &timers; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    t->armed = false;
+}
+
+static void insert_timer(struct sched_timer *t)
+{
+    struct sched_timer **p = &timers;
+    while (*p && (*p)->due_ms <= t->due_ms)
+        p = &(*p)->next;
+    t->next = *p;
+    *p = t;
+    t->armed = true;
+}
+
+void sched_timer_start(struct sched_timer *t, uint32_t delay_ms, uint32_t period_ms)
+{
+    if (t->armed)
+        unlink_timer(t);
+    t->due_ms = hal_time_ms() + delay_ms;
+    t->period_ms = period_ms;
+    insert_timer(t);
+}
+
+void sched_timer_stop(struct sched_timer *t)
+{
+    if (t->armed)
+        unlink_timer(t);
+}
+
+static void run_due_timers(void)
+{
+    uint64_t now = hal_time_ms();
+    while (timers && timers->due_ms <= now) {
+        struct sched_timer *t = timers;
+        timers = t->next;
+        t->armed = false;
+        if (t->period_ms) {
+            /* Keep the cadence, but never run a backlog of missed periods. */
+            t->due_ms += t->period_ms;
+            if (t->due_ms <= now)
+                t->due_ms = now + t->period_ms;
+            insert_timer(t);
+        }
+        t->fn(t->arg);
+    }
+}
+
+/* ---- Pin events ---- */
+
+static void record_edge(int pin, void *arg)
+{
+    (void)arg;
+    uint32_t head = __atomic_load_n(&ring_head, __ATOMIC_RELAXED);
+    uint32_t tail = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
+    if (head - tail >= RING_SIZE) {
+        ring_overflows++;
+        return;
+    }
+    ring[head % RING_SIZE] = (struct pin_event){hal_time_us(), (uint8_t)pin, hal_pin_read(pin)};
+    __atomic_store_n(&ring_head, head + 1, __ATOMIC_RELEASE);
+}
+
+int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg)
+{
+    if (pin < 0 || pin >= PIN_MAX || !fn)
+        return HAL_EINVAL;
+    struct pin_route *route = &routes[pin];
+    if (!route->attached) {
+        int err = hal_pin_irq_attach(pin, edge, record_edge, NULL);
+        if (err)
+            return err;
+        route->attached = true;
+    }
+    route->fn = fn;
+    route->arg = arg;
+    return hal_pin_irq_enable(pin, edge, true);
+}
+
+void sched_pin_edge(int pin, enum hal_pin_edge edge)
+{
+    if (pin >= 0 && pin < PIN_MAX && routes[pin].fn)
+        hal_pin_irq_enable(pin, edge, true);
+}
+
+void sched_pin_unwatch(int pin)
+{
+    if (pin < 0 || pin >= PIN_MAX || !routes[pin].fn)
+        return;
+    hal_pin_irq_enable(pin, HAL_EDGE_FALLING, false);
+    routes[pin].fn = NULL;
+}
+
+static void dispatch_pin_events(void)
+{
+    uint32_t head = __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE);
+    uint32_t tail = ring_tail;
+    while (tail != head) {
+        struct pin_event ev = ring[tail % RING_SIZE];
+        __atomic_store_n(&ring_tail, ++tail, __ATOMIC_RELEASE);
+        struct pin_route *route = &routes[ev.pin];
+        pin_events++;
+        if (route->fn) /* else: unwatched since the edge was recorded */
+            route->fn(ev.pin, ev.t_us, ev.level, route->arg);
+    }
+}
+
+/* ---- The loop ---- */
+
+void sched_poller_add(struct sched_poller *p, void (*fn)(void *arg), void *arg)
+{
+    p->fn = fn;
+    p->arg = arg;
+    p->next = pollers;
+    pollers = p;
+}
+
+void sched_run_once(uint32_t max_idle_ms)
+{
+    turns++;
+    dispatch_pin_events();
+    run_due_timers();
+    for (struct sched_poller *p = pollers; p; p = p->next)
+        p->fn(p->arg);
+    dispatch_pin_events();
+
+    uint32_t idle_ms = max_idle_ms;
+    if (timers) {
+        uint64_t now = hal_time_ms();
+        uint64_t wait = timers->due_ms > now ? timers->due_ms - now : 0;
+        if (wait < idle_ms)
+            idle_ms = (uint32_t)wait;
+    }
+    if (idle_ms && __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE) == ring_tail)
+        hal_idle(idle_ms);
+}
+
+void sched_get_stats(struct sched_stats *out)
+{
+    out->turns = turns;
+    out->pin_events = pin_events;
+    out->ring_overflows = ring_overflows;
+}

@@ -1,0 +1,122 @@
+/* config.c — load, migrate, check and save the settings; see config.h. */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "core/io/channels.h"
+#include "core/io/pins.h"
+#include "core/log.h"
+#include "core/storage/layout.h"
+#include "core/storage/reclog.h"
+
+static struct config current;
+static struct reclog config_log = {
+    .part = HAL_PART_PSM,
+    .offset = LAYOUT_CONFIG_OFFSET,
+    .sectors = LAYOUT_CONFIG_SECTORS,
+    .slot_size = LAYOUT_CONFIG_SLOT,
+    .magic = LAYOUT_CONFIG_MAGIC,
+};
+_Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT, "config fits its slot");
+
+const struct config *config_get(void) { return &current; }
+struct config *config_edit(void) { return &current; }
+
+static void defaults_from_v2(struct config *c)
+{
+    c->button_double_ms = 400;
+    c->button_long_ms = 1000;
+}
+
+void config_defaults(struct config *c)
+{
+    char error[64];
+    memset(c, 0, sizeof *c);
+    strcpy(c->device_name, "OpenPlug");
+    c->power_on_state = POWER_ON_RESTORE;
+    template_parse(pins_default_template, strlen(pins_default_template), c->pins, c->template_name, error,
+                   sizeof error);
+    defaults_from_v2(c);
+}
+
+/* Version 1 -> 2: the same fields at the same place, then new ones. */
+static void migrate_v1(const void *stored, struct config *c)
+{
+    const struct config_v1 *v1 = stored;
+    memcpy(c->device_name, v1->device_name, sizeof c->device_name);
+    c->power_on_state = v1->power_on_state;
+    memcpy(c->pins, v1->pins, sizeof c->pins);
+    c->template_name[0] = '\0';
+    defaults_from_v2(c);
+}
+
+static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
+
+/* Every field in range; a stored copy that fails is not used. */
+static const char *invalid_field(const struct config *c)
+{
+    if (!terminated(c->device_name, sizeof c->device_name) || !terminated(c->template_name, sizeof c->template_name))
+        return "name";
+    if (c->power_on_state >= POWER_ON_COUNT)
+        return "power_on_state";
+    for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
+        if (c->pins[gpio].role >= PIN_ROLE_COUNT || c->pins[gpio].channel > 63)
+            return "pins";
+    if (c->button_double_ms < 100 || c->button_double_ms > 2000 || c->button_long_ms < 300 ||
+        c->button_long_ms > 10000)
+        return "button timing";
+    return NULL;
+}
+
+bool config_load(void)
+{
+    static uint8_t stored[sizeof(struct config)]; /* static: keep it off the stack */
+    uint8_t version = 0;
+    struct config loaded;
+    int found = reclog_mount(&config_log);
+    int len = found > 0 ? reclog_read(&config_log, stored, sizeof stored, &version) : -1;
+
+    config_defaults(&current);
+    if (found < 0) {
+        LOG_ERR("CFG", "settings area unreadable (flash error %d): using defaults", found);
+        return false;
+    }
+    if (found == 0) {
+        if (config_log.damaged)
+            LOG_ERR("CFG", "settings area corrupt (%lu damaged records): using defaults",
+                    (unsigned long)config_log.damaged);
+        else
+            LOG_INF("CFG", "settings area blank (first boot): using defaults");
+        return false;
+    }
+    if (version == CONFIG_VERSION && len == (int)sizeof(struct config)) {
+        memcpy(&loaded, stored, sizeof loaded);
+    } else if (version == 1 && len == (int)sizeof(struct config_v1)) {
+        migrate_v1(stored, &loaded);
+        LOG_INF("CFG", "settings migrated from version 1 to %d", CONFIG_VERSION);
+    } else {
+        LOG_ERR("CFG", "stored settings have unknown version %u (%d bytes): using defaults", version, len);
+        return false;
+    }
+    const char *bad = invalid_field(&loaded);
+    if (bad) {
+        LOG_ERR("CFG", "stored settings are invalid (%s): using defaults", bad);
+        return false;
+    }
+    current = loaded;
+    LOG_INF("CFG", "settings loaded (save %lu)", (unsigned long)config_log.newest_seq);
+    return true;
+}
+
+int config_save(void)
+{
+    int err = reclog_append(&config_log, &current, sizeof current, CONFIG_VERSION);
+    if (err)
+        LOG_ERR("CFG", "saving settings failed (flash error %d)", err);
+    return err;
+}
+
+uint32_t config_save_count(void) { return config_log.newest_seq; }
+
+bool config_erase_step(uint16_t *next_sector) { return reclog_erase_step(&config_log, next_sector); }

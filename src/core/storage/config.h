@@ -1,0 +1,65 @@
+/*
+ * config.h — the device's settings: one versioned struct, kept in a reclog
+ * ring in the PSM partition.
+ *
+ * Saving appends a whole new copy (crash-safe, see reclog.h); loading takes
+ * the newest valid copy, migrates it from an older layout if needed, checks
+ * every field, and falls back to defaults — saying so in the log — when the
+ * area is blank or holds nothing valid.  Layouts only grow: a new field goes
+ * at the end of the struct with a version bump and a migration step.
+ */
+#ifndef OPENPLUG_CONFIG_H
+#define OPENPLUG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CONFIG_VERSION 2
+#define CONFIG_PINS 32      /* GPIO numbers a template can name */
+#define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
+
+struct pin_setting {
+    uint8_t role;    /* enum pin_role */
+    uint8_t channel; /* 1-based relay/LED/button channel, 0 when unused */
+};
+
+/* Version 2.  Fixed-width fields only: host and target layouts must match. */
+struct config {
+    char device_name[CONFIG_NAME_SIZE];
+    uint8_t power_on_state; /* enum power_on_state */
+    struct pin_setting pins[CONFIG_PINS];
+    /* added in version 2 */
+    char template_name[CONFIG_NAME_SIZE];
+    uint8_t reserved;
+    uint16_t button_double_ms; /* second click within this: a double click */
+    uint16_t button_long_ms;   /* held this long: a long press */
+};
+_Static_assert(sizeof(struct config) == 136, "config layout is persisted: bump CONFIG_VERSION");
+
+/* Version 1, the first layout: kept to migrate devices that still hold it. */
+struct config_v1 {
+    char device_name[CONFIG_NAME_SIZE];
+    uint8_t power_on_state;
+    struct pin_setting pins[CONFIG_PINS];
+};
+_Static_assert(sizeof(struct config_v1) == 98, "historic layout, never changes");
+
+/* The settings in use.  Change them with config_edit() + config_save(). */
+const struct config *config_get(void);
+struct config *config_edit(void);
+
+void config_defaults(struct config *config);
+
+/* Load from flash (see above).  Returns true if a stored copy was used. */
+bool config_load(void);
+
+/* Persist the settings in use.  Returns 0 or a negative HAL_E*. */
+int config_save(void);
+
+/* Saves since the area was created (Tasmota's SaveCount). */
+uint32_t config_save_count(void);
+
+/* Erase the stored settings, one sector per call; false when done. */
+bool config_erase_step(uint16_t *next_sector);
+
+#endif

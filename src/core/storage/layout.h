@@ -1,0 +1,24 @@
+/*
+ * layout.h — where the core keeps its records in the PSM (key-value)
+ * partition.  Changing a line here orphans data already in the field.
+ *
+ *   sectors 0-3  configuration ring, 2 KiB slots (2 saves per erase)
+ *   sectors 4-5  relay boot record ring, 32-byte slots (128 toggles per erase)
+ *   sectors 6-7  free
+ */
+#ifndef OPENPLUG_LAYOUT_H
+#define OPENPLUG_LAYOUT_H
+
+#include "hal/hal.h"
+
+#define LAYOUT_CONFIG_OFFSET (0 * HAL_FLASH_SECTOR)
+#define LAYOUT_CONFIG_SECTORS 4
+#define LAYOUT_CONFIG_SLOT 2048
+#define LAYOUT_CONFIG_MAGIC 0xC5
+
+#define LAYOUT_BOOT_OFFSET (4 * HAL_FLASH_SECTOR)
+#define LAYOUT_BOOT_SECTORS 2
+#define LAYOUT_BOOT_SLOT 32
+#define LAYOUT_BOOT_MAGIC 0xB7
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * hal.h — the one interface between the portable firmware core and a board.
+ *
+ * Everything the core needs from the chip and its surroundings is declared
+ * here and nothing else: pins and pin interrupts, time, flash by partition,
+ * watchdog, reset, Wi-Fi status, randomness, heap figures, the serial console
+ * and the idle wait of the main loop.  There is one implementation per port
+ * (src/port/host for the simulator, src/port/bl602 for the chip); the core
+ * never knows which.  Sockets are a separate concern: see hal_net.h.
+ *
+ * Conventions: pins are GPIO numbers; functions that can fail return 0 on
+ * success and a negative HAL_E* code otherwise; nothing here allocates.
+ * Unless stated, a function is for the main loop only.  Interrupt callbacks
+ * run in interrupt context and may call only hal_time_us(), hal_pin_read()
+ * and lock-free code of their own.
+ */
+#ifndef OPENPLUG_HAL_H
+#define OPENPLUG_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAL_OK 0
+#define HAL_EINVAL (-1) /* bad argument: pin, partition, range, alignment */
+#define HAL_EIO (-2)    /* the device reported a failure */
+#define HAL_EBUSY (-3)  /* already attached / in use */
+
+/* ---- Pins ------------------------------------------------------------- */
+
+/* Number of GPIOs of the chip; valid pins are 0 .. hal_pin_count()-1. */
+int hal_pin_count(void);
+
+enum hal_pin_mode {
+    HAL_PIN_DISABLED = 0, /* high impedance, the state after reset */
+    HAL_PIN_INPUT,
+    HAL_PIN_INPUT_PULLUP,
+    HAL_PIN_INPUT_PULLDOWN,
+    HAL_PIN_OUTPUT,
+};
+
+/* Set a pin's mode.  An output drives the level last given to
+ * hal_pin_write(), so write first, then switch to output: no glitch. */
+int hal_pin_mode(int pin, enum hal_pin_mode mode);
+
+/* Set the output latch of a pin (takes effect on the pin when it is an
+ * output).  Interrupt-safe. */
+int hal_pin_write(int pin, bool level);
+
+/* Read the level present on a pin.  Interrupt-safe. */
+bool hal_pin_read(int pin);
+
+enum hal_pin_edge { HAL_EDGE_FALLING = 0, HAL_EDGE_RISING = 1 };
+
+/* Called in interrupt context with the pin and the argument given at attach
+ * time.  It should only record the event (see core/sched.h's event ring). */
+typedef void (*hal_pin_irq_fn)(int pin, void *arg);
+
+/* Attach an interrupt handler to a pin.  At most once per pin for the life
+ * of the firmware (the BL602 cannot unregister); returns HAL_EBUSY on a second
+ * attach.  The interrupt starts disabled.  Only one edge per pin: the BL602
+ * has no both-edges mode; to follow both, switch the edge from the handler. */
+int hal_pin_irq_attach(int pin, enum hal_pin_edge edge, hal_pin_irq_fn fn, void *arg);
+
+/* Unmask (true) or mask (false) a pin's interrupt; also selects the edge.
+ * Interrupt-safe. */
+int hal_pin_irq_enable(int pin, enum hal_pin_edge edge, bool enabled);
+
+/* Hold off all interrupts for a few instructions; pairs nest.  Returns the
+ * previous state to give back to hal_irq_unlock(). */
+uint32_t hal_irq_lock(void);
+void hal_irq_unlock(uint32_t previous);
+
+/* ---- Time ------------------------------------------------------------- */
+
+/* Microseconds since reset, 32 bits, wrapping every 71.6 minutes: compare
+ * with (uint32_t)(a - b).  Interrupt-safe. */
+uint32_t hal_time_us(void);
+
+/* Milliseconds since reset, 64 bits: never wraps. */
+uint64_t hal_time_ms(void);
+
+/* Wall clock in milliseconds since the Unix epoch (UTC), or -1 when it has
+ * not been set since power-on. */
+int64_t hal_wallclock_ms(void);
+void hal_wallclock_set(int64_t unix_ms);
+
+/* ---- Flash, by partition ------------------------------------------------ */
+
+enum hal_partition {
+    HAL_PART_BOOT2 = 0, /* boot loader */
+    HAL_PART_PTABLE,    /* the two partition tables */
+    HAL_PART_FW,        /* running firmware slot */
+    HAL_PART_OTA,       /* the other slot, written by an update */
+    HAL_PART_MEDIA,     /* data area: energy history, scripts */
+    HAL_PART_PSM,       /* key-value area: configuration, state records */
+    HAL_PART_COUNT
+};
+
+#define HAL_FLASH_SECTOR 4096u /* smallest erasable unit */
+
+/* Size in bytes of a partition (a multiple of HAL_FLASH_SECTOR), 0 if the
+ * board has none. */
+uint32_t hal_flash_size(enum hal_partition part);
+
+/* Read len bytes at offset.  Reads see every completed program. */
+int hal_flash_read(enum hal_partition part, uint32_t offset, void *buf, uint32_t len);
+
+/* Erase the 4 KiB sector at a sector-aligned offset: all bytes become 0xFF.
+ * Interrupts are off for the whole erase (~45 ms, up to 300 ms on the BL602):
+ * never erase more than one sector between two turns of the main loop. */
+int hal_flash_erase_sector(enum hal_partition part, uint32_t offset);
+
+/* Program len bytes at offset.  NOR semantics: programming can only clear
+ * bits (new = old & data), so the range must have been erased first. */
+int hal_flash_program(enum hal_partition part, uint32_t offset, const void *buf, uint32_t len);
+
+/* ---- Watchdog and reset ------------------------------------------------- */
+
+/* Start the hardware watchdog: the chip resets unless hal_wdt_feed() is
+ * called at least every timeout_ms (1 .. 65535). */
+int hal_wdt_start(uint32_t timeout_ms);
+void hal_wdt_feed(void);
+
+/* Reset causes seen by the chip.  Values from HAL_RESET_USER up are the
+ * firmware's own: hal_reboot(code) hands one to the next boot. */
+enum hal_reset_cause {
+    HAL_RESET_POWER_ON = 0,
+    HAL_RESET_WATCHDOG = 1, /* hardware watchdog, or any unplanned reset */
+    HAL_RESET_SOFTWARE = 2, /* hal_reboot() with no firmware code */
+    HAL_RESET_USER = 0x100,
+};
+
+/* Restart the chip now.  `reason` (HAL_RESET_SOFTWARE or >= HAL_RESET_USER)
+ * is what hal_reset_cause() returns on the next boot.  Does not return. */
+void hal_reboot(uint32_t reason) __attribute__((noreturn));
+
+/* Why this boot happened: a HAL_RESET_* value or the code given to
+ * hal_reboot() by the previous run.  A power cut reads as POWER_ON. */
+uint32_t hal_reset_cause(void);
+
+/* ---- Wi-Fi (the core only reads its state here) -------------------------- */
+
+enum hal_wifi_state {
+    HAL_WIFI_OFF = 0,
+    HAL_WIFI_CONNECTING,
+    HAL_WIFI_CONNECTED,
+    HAL_WIFI_AP, /* serving its own access point for set-up */
+};
+
+enum hal_wifi_state hal_wifi_state(void);
+
+/* Received signal strength of the current link in dBm (e.g. -55); 0 when not
+ * connected.  Fresh on every call. */
+int hal_wifi_rssi(void);
+
+/* The station MAC address. */
+void hal_mac(uint8_t mac[6]);
+
+/* ---- System --------------------------------------------------------------- */
+
+/* Random bits: from the chip's RNG on the BL602, from --seed in the
+ * simulator (deterministic). */
+uint32_t hal_random(void);
+
+/* Free heap bytes now, and the lowest it has been since boot. */
+uint32_t hal_heap_free(void);
+uint32_t hal_heap_min_free(void);
+
+/* Chip / board names for Status 2, e.g. "BL602" and "openplug-sim". */
+const char *hal_chip_name(void);
+const char *hal_board_name(void);
+
+/* ---- Serial console and idle -------------------------------------------- */
+
+/* Write bytes to the serial console (log lines and command replies). */
+void hal_console_write(const char *text, size_t len);
+
+/* Read up to size bytes typed on the console without blocking; returns the
+ * count (0 when nothing is waiting). */
+size_t hal_console_read(char *buf, size_t size);
+
+/* Sleep until an interrupt fires, console input or a socket is ready, or
+ * timeout_ms passes.  The main loop's only wait.  In the simulator's virtual
+ * time this is where the clock jumps forward. */
+void hal_idle(uint32_t timeout_ms);
+
+#endif /* OPENPLUG_HAL_H */

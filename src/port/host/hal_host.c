@@ -1,0 +1,328 @@
+/*
+ * hal_host.c — the rest of the HAL for the simulator: the idle wait (where
+ * world events, the world socket, the console and watched sockets are
+ * served and virtual time jumps), console I/O, watchdog, reboot by
+ * re-executing the simulator, Wi-Fi, identity, heap and sockets.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hal/hal_net.h"
+#include "sim.h"
+
+#define SIM_HEAP_BYTES (128u * 1024) /* the BL602 heap the figures pretend to */
+#define WATCH_MAX 21                 /* the lwIP socket budget */
+
+/* ---- Console ---- */
+
+static char injected[4096]; /* --exec commands, served before stdin */
+static size_t injected_len, injected_pos;
+static bool stdin_open = true;
+
+void sim_console_inject(const char *text)
+{
+    size_t n = strlen(text);
+    if (n > sizeof injected - injected_len)
+        n = sizeof injected - injected_len;
+    memcpy(injected + injected_len, text, n);
+    injected_len += n;
+}
+
+void hal_console_write(const char *text, size_t len)
+{
+    while (len) {
+        ssize_t n = write(STDOUT_FILENO, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* nobody listening: the plug goes on */
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+size_t hal_console_read(char *buf, size_t size)
+{
+    if (injected_pos < injected_len) {
+        size_t n = injected_len - injected_pos < size ? injected_len - injected_pos : size;
+        memcpy(buf, injected + injected_pos, n);
+        injected_pos += n;
+        return n;
+    }
+    if (!stdin_open)
+        return 0;
+    ssize_t n = read(STDIN_FILENO, buf, size);
+    if (n == 0)
+        stdin_open = false; /* end of input does not stop the plug */
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* ---- Watchdog, stop, power cut, reboot ---- */
+
+static bool wdt_running;
+static uint32_t wdt_timeout_ms;
+static uint64_t wdt_fed_us;
+static volatile sig_atomic_t stop_signal;
+
+int hal_wdt_start(uint32_t timeout_ms)
+{
+    if (timeout_ms < 1 || timeout_ms > 65535)
+        return HAL_EINVAL;
+    wdt_timeout_ms = timeout_ms;
+    wdt_running = true;
+    wdt_fed_us = sim_now_us();
+    return HAL_OK;
+}
+
+void hal_wdt_feed(void) { wdt_fed_us = sim_now_us(); }
+
+static uint64_t elapsed_before_boot_us; /* device time of earlier boots */
+static unsigned boot_number;
+static uint32_t reset_cause = HAL_RESET_POWER_ON;
+extern char **sim_argv;
+
+static void summary(const char *why)
+{
+    fprintf(stderr, "openplug-sim: %s after %.3f s of device time (boot %u, %llu flash operations)\n", why,
+            (double)(elapsed_before_boot_us + sim_now_us()) / 1e6, boot_number + 1,
+            (unsigned long long)sim_flash_ops());
+}
+
+void sim_powercut(const char *why)
+{
+    summary(why);
+    _exit(SIM_EXIT_POWERCUT); /* no flush, no clean-up: the plug is unplugged */
+}
+
+void sim_stop(int status, const char *why)
+{
+    summary(why);
+    sim_world_close();
+    exit(status);
+}
+
+void hal_reboot(uint32_t reason)
+{
+    char value[32];
+    summary("reboot");
+    sim_world_close();
+    snprintf(value, sizeof value, "%lu", (unsigned long)reason);
+    setenv("OPENPLUG_SIM_RESET_CAUSE", value, 1);
+    snprintf(value, sizeof value, "%u", boot_number + 1);
+    setenv("OPENPLUG_SIM_BOOT", value, 1);
+    snprintf(value, sizeof value, "%llu", (unsigned long long)(elapsed_before_boot_us + sim_now_us()));
+    setenv("OPENPLUG_SIM_ELAPSED_US", value, 1);
+    snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_ops());
+    setenv("OPENPLUG_SIM_FLASH_OPS", value, 1);
+    execv("/proc/self/exe", sim_argv);
+    fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
+    _exit(1);
+}
+
+uint32_t hal_reset_cause(void) { return reset_cause; }
+
+static unsigned long env_number(const char *name)
+{
+    const char *text = getenv(name);
+    return text ? strtoul(text, NULL, 10) : 0;
+}
+
+/* Read what the previous run of this plug handed over (nothing after a
+ * power cut, which is a fresh start of the process). */
+void sim_take_reboot_state(void);
+void sim_take_reboot_state(void)
+{
+    reset_cause = (uint32_t)env_number("OPENPLUG_SIM_RESET_CAUSE");
+    boot_number = (unsigned)env_number("OPENPLUG_SIM_BOOT");
+    elapsed_before_boot_us = env_number("OPENPLUG_SIM_ELAPSED_US");
+    sim_flash_set_ops(env_number("OPENPLUG_SIM_FLASH_OPS"));
+}
+
+bool sim_first_boot(void);
+bool sim_first_boot(void) { return boot_number == 0; }
+
+static void on_stop_signal(int signal) { stop_signal = signal; }
+
+void sim_install_signals(void);
+void sim_install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- Sockets watched by hal_idle() ---- */
+
+static struct pollfd watched[WATCH_MAX];
+
+int hal_net_watch(int fd, short events)
+{
+    struct pollfd *slot = NULL;
+    for (int i = 0; i < WATCH_MAX; i++) {
+        if (watched[i].events && watched[i].fd == fd) {
+            slot = &watched[i];
+            break;
+        }
+        if (!slot && !watched[i].events)
+            slot = &watched[i];
+    }
+    if (!slot)
+        return events ? HAL_EBUSY : HAL_OK;
+    *slot = (struct pollfd){.fd = fd, .events = events};
+    return HAL_OK;
+}
+
+int hal_net_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 ? HAL_OK : HAL_EIO;
+}
+
+int hal_net_close(int fd)
+{
+    hal_net_watch(fd, 0);
+    return close(fd) == 0 ? HAL_OK : HAL_EIO;
+}
+
+/* ---- Idle ---- */
+
+static uint64_t hang_until_us;
+
+void sim_hang(uint32_t seconds) { hang_until_us = sim_now_us() + (uint64_t)seconds * 1000000u; }
+
+/* Checks made whenever time may have passed. */
+static void check_limits(void)
+{
+    if (stop_signal)
+        sim_stop(0, "stopped by a signal");
+    if (sim_opt.duration_s > 0 && elapsed_before_boot_us + sim_now_us() >= (uint64_t)(sim_opt.duration_s * 1e6))
+        sim_stop(0, "stopped");
+    if (wdt_running && sim_now_us() - wdt_fed_us >= (uint64_t)wdt_timeout_ms * 1000u) {
+        fprintf(stderr, "openplug-sim: hardware watchdog expired\n");
+        hal_reboot(HAL_RESET_WATCHDOG);
+    }
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+void hal_idle(uint32_t timeout_ms)
+{
+    uint64_t deadline = sim_now_us() + (uint64_t)timeout_ms * 1000u;
+    for (;;) {
+        bool hung = sim_now_us() < hang_until_us;
+        if (sim_events_deliver_due() && !hung)
+            return; /* an interrupt woke the loop */
+        check_limits();
+        uint64_t now = sim_now_us();
+        if (now >= deadline && !hung)
+            return;
+
+        uint64_t wake = min_u64(hung ? hang_until_us : deadline, sim_event_next_us());
+        if (wdt_running)
+            wake = min_u64(wake, wdt_fed_us + (uint64_t)wdt_timeout_ms * 1000u);
+        if (sim_opt.duration_s > 0) {
+            uint64_t total_us = (uint64_t)(sim_opt.duration_s * 1e6);
+            wake = min_u64(wake, total_us > elapsed_before_boot_us ? total_us - elapsed_before_boot_us : 0);
+        }
+
+        struct pollfd fds[2 + WATCH_MAX + 8];
+        int n = 0;
+        bool console_waiting = injected_pos < injected_len;
+        if (stdin_open && !hung)
+            fds[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+        int world_first = n;
+        n += sim_world_pollfds(fds + n, 8);
+        int watched_first = n;
+        for (int i = 0; i < WATCH_MAX && !hung; i++)
+            if (watched[i].events)
+                fds[n++] = watched[i];
+
+        /* Virtual time never waits for the outside world: it looks, then jumps. */
+        int wait_ms = console_waiting || sim_opt.virtual_time ? 0 : (int)((wake > now ? wake - now : 0) + 999) / 1000;
+        int ready = poll(fds, (nfds_t)n, wait_ms);
+        if (ready > 0) {
+            sim_world_service(fds + world_first, watched_first - world_first);
+            bool for_firmware = world_first > 0 && fds[0].revents; /* stdin */
+            for (int i = watched_first; i < n; i++)
+                for_firmware |= fds[i].revents != 0;
+            if (for_firmware && !hung)
+                return;
+            continue;
+        }
+        if (console_waiting && !hung)
+            return;
+        if (sim_opt.virtual_time)
+            sim_clock_advance_to(wake);
+    }
+}
+
+/* ---- Wi-Fi, identity, randomness, heap ---- */
+
+static uint64_t wifi_up_at_us;
+
+enum hal_wifi_state hal_wifi_state(void)
+{
+    if (!wifi_up_at_us) /* the link comes up 1.5-2 s after boot */
+        wifi_up_at_us = 1500000 + sim_random_model() % 500000;
+    return sim_now_us() >= wifi_up_at_us ? HAL_WIFI_CONNECTED : HAL_WIFI_CONNECTING;
+}
+
+int hal_wifi_rssi(void)
+{
+    return hal_wifi_state() == HAL_WIFI_CONNECTED ? -58 + (int)(sim_random_model() % 7) : 0;
+}
+
+void hal_mac(uint8_t mac[6])
+{
+    /* Locally administered, derived from the seed: stable per simulated plug. */
+    uint64_t bits = (sim_opt.seed + 1) * 0x9E3779B97F4A7C15ULL;
+    mac[0] = 0x02;
+    mac[1] = 0x0B;
+    mac[2] = 0x60;
+    mac[3] = (uint8_t)(bits >> 40);
+    mac[4] = (uint8_t)(bits >> 48);
+    mac[5] = (uint8_t)(bits >> 56);
+}
+
+uint32_t hal_random(void) { return (uint32_t)(sim_random_firmware() >> 32); }
+
+static uint32_t heap_min = SIM_HEAP_BYTES;
+
+uint32_t hal_heap_free(void)
+{
+    struct mallinfo2 info = mallinfo2();
+    uint32_t used = info.uordblks < SIM_HEAP_BYTES ? (uint32_t)info.uordblks : SIM_HEAP_BYTES;
+    uint32_t free_bytes = SIM_HEAP_BYTES - used;
+    if (free_bytes < heap_min)
+        heap_min = free_bytes;
+    return free_bytes;
+}
+
+uint32_t hal_heap_min_free(void)
+{
+    hal_heap_free();
+    return heap_min;
+}
+
+const char *hal_chip_name(void) { return "BL602"; }
+const char *hal_board_name(void) { return "openplug-sim (SM-028_V1.3)"; }
+
+/* ---- Wall clock ---- */
+
+static int64_t wall_offset_ms = -1; /* unix ms at device time 0; -1 unset */
+
+int64_t hal_wallclock_ms(void)
+{
+    return wall_offset_ms < 0 ? -1 : wall_offset_ms + (int64_t)hal_time_ms();
+}
+
+void hal_wallclock_set(int64_t unix_ms) { wall_offset_ms = unix_ms - (int64_t)hal_time_ms(); }

@@ -1,0 +1,120 @@
+/*
+ * sim_clock.c — the simulator's sense of time: real (monotonic clock) or
+ * virtual (a counter that jumps to the next event), the queue of scheduled
+ * world events (button edges), and the seeded random streams.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim.h"
+
+static uint64_t virtual_us;
+static struct timespec real_start;
+
+static uint64_t real_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)(now.tv_sec - real_start.tv_sec) * 1000000u + (uint64_t)(now.tv_nsec / 1000) -
+           (uint64_t)(real_start.tv_nsec / 1000);
+}
+
+void sim_clock_init(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &real_start);
+    virtual_us = 0;
+}
+
+uint64_t sim_now_us(void) { return sim_opt.virtual_time ? virtual_us : real_us(); }
+
+void sim_clock_advance_to(uint64_t t_us)
+{
+    if (sim_opt.virtual_time && t_us > virtual_us)
+        virtual_us = t_us;
+}
+
+void sim_busy_wait_us(uint64_t us)
+{
+    if (sim_opt.virtual_time) {
+        virtual_us += us;
+        return;
+    }
+    struct timespec d = {.tv_sec = (time_t)(us / 1000000u), .tv_nsec = (long)(us % 1000000u) * 1000};
+    while (nanosleep(&d, &d) != 0) {
+    }
+}
+
+/* HAL time */
+
+uint32_t hal_time_us(void) { return (uint32_t)sim_now_us(); }
+uint64_t hal_time_ms(void) { return sim_now_us() / 1000u; }
+
+/* ---- World events: a small array kept sorted by time ---- */
+
+#define EVENT_MAX 128
+static struct sim_event events[EVENT_MAX];
+static int event_count;
+
+bool sim_event_schedule(struct sim_event event)
+{
+    if (event_count == EVENT_MAX)
+        return false;
+    int i = event_count++;
+    while (i > 0 && events[i - 1].t_us > event.t_us) {
+        events[i] = events[i - 1];
+        i--;
+    }
+    events[i] = event;
+    return true;
+}
+
+uint64_t sim_event_next_us(void) { return event_count ? events[0].t_us : UINT64_MAX; }
+
+int sim_events_deliver_due(void)
+{
+    int delivered = 0;
+    while (event_count && events[0].t_us <= sim_now_us()) {
+        struct sim_event event = events[0];
+        memmove(events, events + 1, (size_t)--event_count * sizeof events[0]);
+        if (event.kind == SIM_EVENT_PIN_LEVEL)
+            sim_gpio_external(event.gpio, event.level);
+        delivered++;
+    }
+    return delivered;
+}
+
+/* ---- Random streams (xorshift64*) ---- */
+
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint64_t stream_state(uint64_t salt)
+{
+    uint64_t s = (sim_opt.seed + 1) * 0x9E3779B97F4A7C15ULL ^ salt;
+    return s ? s : 1;
+}
+
+uint64_t sim_random_model(void)
+{
+    static uint64_t state;
+    if (!state)
+        state = stream_state(0x6d6f64656cULL);
+    return next_random(&state);
+}
+
+uint64_t sim_random_firmware(void)
+{
+    static uint64_t state;
+    if (!state)
+        state = stream_state(0x6669726dULL);
+    return next_random(&state);
+}

@@ -1,0 +1,195 @@
+/*
+ * sim_world.c — the world socket: a UNIX-socket line protocol through which
+ * tests and people act on the physical plug.  One reply line per request,
+ * "ok …" or "error: …":
+ *   press <gpio> [ms]   press a button (default 100 ms), with contact bounce
+ *   powercut            pull the plug: the process ends at once
+ *   hang <seconds>      the main loop stops (the watchdog's business)
+ *   pins                every pin's mode, level and output changes, as JSON
+ *   help                this list
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define CLIENT_MAX 4
+#define REQUEST_MAX 256
+
+struct client {
+    int fd; /* -1: free */
+    char buf[REQUEST_MAX];
+    size_t len;
+};
+
+static int listen_fd = -1;
+static const char *socket_path;
+static struct client clients[CLIENT_MAX] = {{.fd = -1}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
+
+bool sim_world_open(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        fprintf(stderr, "openplug-sim: world socket path too long: %s\n", path);
+        return false;
+    }
+    strcpy(addr.sun_path, path);
+    unlink(path);
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listen_fd, 4) != 0) {
+        fprintf(stderr, "openplug-sim: cannot listen on %s: %m\n", path);
+        return false;
+    }
+    socket_path = path;
+    return true;
+}
+
+void sim_world_close(void)
+{
+    for (int i = 0; i < CLIENT_MAX; i++)
+        if (clients[i].fd >= 0)
+            close(clients[i].fd);
+    if (listen_fd >= 0) {
+        close(listen_fd);
+        unlink(socket_path);
+    }
+}
+
+static void reply(struct client *c, const char *text)
+{
+    size_t len = strlen(text);
+    while (len) {
+        ssize_t n = write(c->fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the client went away: its loss */
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+static void handle(struct client *c, char *request)
+{
+    char *save, *verb = strtok_r(request, " \t", &save), *a1 = strtok_r(NULL, " \t", &save),
+                *a2 = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
+    char out[2048], error[96];
+    char *end;
+    if (!verb) {
+        reply(c, "error: empty request (try help)\n");
+    } else if (strcmp(verb, "press") == 0) {
+        long gpio = a1 ? strtol(a1, &end, 10) : -1;
+        if (!a1 || *end)
+            gpio = -1;
+        long ms = a2 ? strtol(a2, &end, 10) : 100;
+        if ((a2 && *end) || extra)
+            ms = -1;
+        if (sim_gpio_press((int)gpio, (uint32_t)ms, error, sizeof error) != 0) {
+            snprintf(out, sizeof out, "error: %s\n", error);
+        } else {
+            snprintf(out, sizeof out, "ok pressed GPIO%ld for %ld ms\n", gpio, ms);
+        }
+        reply(c, out);
+    } else if (strcmp(verb, "powercut") == 0 && !a1) {
+        reply(c, "ok power cut\n");
+        sim_powercut("world: powercut");
+    } else if (strcmp(verb, "hang") == 0) {
+        long seconds = a1 ? strtol(a1, &end, 10) : -1;
+        if (!a1 || *end || a2 || seconds < 1 || seconds > 3600) {
+            reply(c, "error: hang: expected <seconds 1..3600>\n");
+            return;
+        }
+        snprintf(out, sizeof out, "ok main loop hangs for %ld s\n", seconds);
+        reply(c, out);
+        sim_hang((uint32_t)seconds);
+    } else if (strcmp(verb, "pins") == 0 && !a1) {
+        strcpy(out, "ok ");
+        sim_gpio_json(out + 3, sizeof out - 4);
+        strcat(out, "\n");
+        reply(c, out);
+    } else if (strcmp(verb, "help") == 0) {
+        reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | pins\n");
+    } else {
+        snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
+        reply(c, out);
+    }
+}
+
+int sim_world_pollfds(struct pollfd *fds, int max)
+{
+    int n = 0;
+    if (listen_fd < 0)
+        return 0;
+    if (n < max)
+        fds[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+    for (int i = 0; i < CLIENT_MAX && n < max; i++)
+        if (clients[i].fd >= 0)
+            fds[n++] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+    return n;
+}
+
+static void accept_client(void)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (int i = 0; i < CLIENT_MAX; i++) {
+        if (clients[i].fd < 0) {
+            clients[i] = (struct client){.fd = fd};
+            return;
+        }
+    }
+    struct client busy = {.fd = fd};
+    reply(&busy, "error: too many world clients\n");
+    close(fd);
+}
+
+static void read_client(struct client *c)
+{
+    ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        close(c->fd);
+        c->fd = -1;
+        return;
+    }
+    c->len += (size_t)n;
+    char *newline;
+    while (c->fd >= 0 && (newline = memchr(c->buf, '\n', c->len))) {
+        *newline = '\0';
+        if (newline > c->buf && newline[-1] == '\r')
+            newline[-1] = '\0';
+        size_t used = (size_t)(newline - c->buf) + 1;
+        handle(c, c->buf);
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+    }
+    if (c->len == sizeof c->buf) {
+        reply(c, "error: request too long\n");
+        c->len = 0;
+    }
+}
+
+void sim_world_service(const struct pollfd *fds, int count)
+{
+    for (int i = 0; i < count; i++) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        if (fds[i].fd == listen_fd) {
+            accept_client();
+            continue;
+        }
+        for (int k = 0; k < CLIENT_MAX; k++)
+            if (clients[k].fd == fds[i].fd)
+                read_client(&clients[k]);
+    }
+}
