@@ -1,0 +1,75 @@
+# OpenPlug — the two commands (and a few more).  The build is CMake's; this
+# file only installs what is missing, configures the build trees and runs.
+#
+#   make run     build and start the simulated plug (console in this terminal)
+#   make test    build everything and run every test (also under ASan+UBSan,
+#                on an emulated RV32 CPU, and the fuzz targets briefly)
+#   make bench   benchmarks: idle cost, virtual-time speed, flash endurance
+#   make size    the core cross-compiled for the BL602, size per module
+#   make fuzz    run every fuzz target for FUZZ_SECONDS (default 300) each
+
+JOBS   ?= 2
+BUILD  ?= build
+DEPS    = scripts/ensure-deps.sh
+CMAKE   = cmake -Wno-dev
+
+PKG_BUILD = build-essential cmake git python3
+PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind \
+            gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+PKG_BENCH = $(PKG_BUILD) valgrind
+PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+
+SIM  = $(BUILD)/host/openplug-sim
+WORLD ?= $(BUILD)/world.sock
+
+.PHONY: run test bench size fuzz host asan rv32 fuzz-build clean
+
+run:
+	@$(DEPS) $(PKG_BUILD)
+	@$(MAKE) --no-print-directory host
+	@echo "openplug-sim: serial console below (type Help); world socket: $(WORLD); Ctrl-C stops"
+	@$(SIM) --flash-timing real --flash $(BUILD)/openplug-flash.bin --world $(WORLD)
+
+host:
+	@$(CMAKE) -S . -B $(BUILD)/host -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD)/host -j $(JOBS)
+
+asan:
+	@$(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DOPENPLUG_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)/asan -j $(JOBS)
+
+rv32:
+	@$(CMAKE) -S . -B $(BUILD)/rv32 -DCMAKE_TOOLCHAIN_FILE=cmake/riscv-bl602.cmake -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+	@cmake --build $(BUILD)/rv32 -j $(JOBS)
+
+fuzz-build:
+	@CC=clang $(CMAKE) -S . -B $(BUILD)/fuzz -DOPENPLUG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD)/fuzz -j $(JOBS)
+
+test:
+	@$(DEPS) $(PKG_TEST)
+	@$(MAKE) --no-print-directory host asan rv32 fuzz-build
+	cd $(BUILD)/host && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)/rv32 && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)/fuzz && ctest --output-on-failure -j $(JOBS)
+
+bench:
+	@$(DEPS) $(PKG_BENCH)
+	@$(MAKE) --no-print-directory host
+	@bench/run.sh $(SIM)
+
+size:
+	@$(DEPS) $(PKG_SIZE)
+	@$(MAKE) --no-print-directory rv32
+	@tools/size-table.sh $(BUILD)/rv32
+
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-build
+	@for f in $(BUILD)/fuzz/fuzz_*; do [ -x "$$f" ] || continue; \
+	  name=$$(basename $$f); mkdir -p $(BUILD)/fuzz/long/$$name; \
+	  echo "== $$name ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/long/$$name fuzz/corpus/$$name || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,284 @@
+/* fake_hal.c — the in-memory board of fake_hal.h. */
+#include "fake_hal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#define PINS 23
+
+/* ---- Flash ---- */
+
+uint8_t fake_psm[FAKE_PSM_SIZE];
+uint32_t fake_flash_erases, fake_flash_programs;
+static uint32_t ops_until_cut; /* 0: no cut planned */
+static bool power_off;
+
+void fake_flash_cut_at(uint32_t op) { ops_until_cut = op; }
+bool fake_flash_power_is_off(void) { return power_off; }
+void fake_flash_power_on(void)
+{
+    power_off = false;
+    ops_until_cut = 0;
+}
+void fake_flash_blank(void)
+{
+    memset(fake_psm, 0xFF, sizeof fake_psm);
+    fake_flash_erases = fake_flash_programs = 0;
+    fake_flash_power_on();
+}
+
+uint32_t hal_flash_size(enum hal_partition part) { return part == HAL_PART_PSM ? FAKE_PSM_SIZE : 0; }
+
+static bool in_range(enum hal_partition part, uint32_t offset, uint32_t len)
+{
+    return part == HAL_PART_PSM && offset <= FAKE_PSM_SIZE && len <= FAKE_PSM_SIZE - offset;
+}
+
+/* True if this operation is the torn one (then power goes off). */
+static bool tearing(void)
+{
+    if (ops_until_cut && --ops_until_cut == 0) {
+        power_off = true;
+        return true;
+    }
+    return false;
+}
+
+int hal_flash_read(enum hal_partition part, uint32_t offset, void *buf, uint32_t len)
+{
+    if (!in_range(part, offset, len))
+        return HAL_EINVAL;
+    memcpy(buf, fake_psm + offset, len);
+    return HAL_OK;
+}
+
+int hal_flash_erase_sector(enum hal_partition part, uint32_t offset)
+{
+    if (!in_range(part, offset, HAL_FLASH_SECTOR) || offset % HAL_FLASH_SECTOR)
+        return HAL_EINVAL;
+    if (power_off)
+        return HAL_EIO;
+    bool torn = tearing();
+    memset(fake_psm + offset, 0xFF, torn ? HAL_FLASH_SECTOR / 2 : HAL_FLASH_SECTOR);
+    fake_flash_erases++;
+    return torn ? HAL_EIO : HAL_OK;
+}
+
+int hal_flash_program(enum hal_partition part, uint32_t offset, const void *buf, uint32_t len)
+{
+    if (!in_range(part, offset, len))
+        return HAL_EINVAL;
+    if (power_off)
+        return HAL_EIO;
+    bool torn = tearing();
+    const uint8_t *data = buf;
+    for (uint32_t i = 0; i < (torn ? len / 2 : len); i++)
+        fake_psm[offset + i] &= data[i];
+    fake_flash_programs++;
+    return torn ? HAL_EIO : HAL_OK;
+}
+
+/* ---- Time ---- */
+
+static uint64_t now_us;
+
+void fake_time_advance_us(uint64_t us) { now_us += us; }
+uint32_t hal_time_us(void) { return (uint32_t)now_us; }
+uint64_t hal_time_ms(void) { return now_us / 1000; }
+
+static int64_t wall_offset_ms = -1;
+int64_t hal_wallclock_ms(void) { return wall_offset_ms < 0 ? -1 : wall_offset_ms + (int64_t)hal_time_ms(); }
+void hal_wallclock_set(int64_t unix_ms) { wall_offset_ms = unix_ms - (int64_t)hal_time_ms(); }
+
+/* ---- Pins ---- */
+
+struct fake_pin {
+    enum hal_pin_mode mode;
+    bool latch;
+    int external;
+    hal_pin_irq_fn fn;
+    void *arg;
+    bool irq_on;
+    enum hal_pin_edge edge;
+};
+static struct fake_pin pins[PINS];
+static bool pins_ready;
+
+static struct fake_pin *pin(int gpio)
+{
+    if (!pins_ready) {
+        for (int i = 0; i < PINS; i++)
+            pins[i].external = -1;
+        pins_ready = true;
+    }
+    return gpio >= 0 && gpio < PINS ? &pins[gpio] : NULL;
+}
+
+static bool level(const struct fake_pin *p)
+{
+    if (p->mode == HAL_PIN_OUTPUT)
+        return p->latch;
+    if (p->external >= 0)
+        return p->external;
+    return p->mode == HAL_PIN_INPUT_PULLUP;
+}
+
+int hal_pin_count(void) { return PINS; }
+
+int hal_pin_mode(int gpio, enum hal_pin_mode mode)
+{
+    struct fake_pin *p = pin(gpio);
+    if (!p)
+        return HAL_EINVAL;
+    p->mode = mode;
+    return HAL_OK;
+}
+
+int hal_pin_write(int gpio, bool value)
+{
+    struct fake_pin *p = pin(gpio);
+    if (!p)
+        return HAL_EINVAL;
+    p->latch = value;
+    return HAL_OK;
+}
+
+bool hal_pin_read(int gpio)
+{
+    struct fake_pin *p = pin(gpio);
+    return p && level(p);
+}
+
+int hal_pin_irq_attach(int gpio, enum hal_pin_edge edge, hal_pin_irq_fn fn, void *arg)
+{
+    struct fake_pin *p = pin(gpio);
+    if (!p || !fn)
+        return HAL_EINVAL;
+    if (p->fn)
+        return HAL_EBUSY;
+    p->fn = fn;
+    p->arg = arg;
+    p->edge = edge;
+    return HAL_OK;
+}
+
+int hal_pin_irq_enable(int gpio, enum hal_pin_edge edge, bool enabled)
+{
+    struct fake_pin *p = pin(gpio);
+    if (!p || !p->fn)
+        return HAL_EINVAL;
+    p->edge = edge;
+    p->irq_on = enabled;
+    return HAL_OK;
+}
+
+uint32_t hal_irq_lock(void) { return 0; }
+void hal_irq_unlock(uint32_t previous) { (void)previous; }
+
+void fake_pin_external(int gpio, int value)
+{
+    struct fake_pin *p = pin(gpio);
+    if (!p)
+        return;
+    bool before = level(p);
+    p->external = value;
+    bool after = level(p);
+    if (before != after && p->irq_on && after == (p->edge == HAL_EDGE_RISING))
+        p->fn(gpio, p->arg);
+}
+
+enum hal_pin_mode fake_pin_mode(int gpio) { return pin(gpio) ? pin(gpio)->mode : HAL_PIN_DISABLED; }
+bool fake_pin_latch(int gpio) { return pin(gpio) && pin(gpio)->latch; }
+
+/* ---- Console ---- */
+
+static char output[16384];
+static size_t output_len;
+static char input[1024];
+static size_t input_len, input_pos;
+
+void hal_console_write(const char *text, size_t len)
+{
+    if (len > sizeof output - 1 - output_len) /* keep the newest: drop the oldest half */
+    {
+        size_t keep = output_len / 2;
+        memmove(output, output + output_len - keep, keep);
+        output_len = keep;
+        if (len > sizeof output - 1 - output_len)
+            len = sizeof output - 1 - output_len;
+    }
+    memcpy(output + output_len, text, len);
+    output_len += len;
+    output[output_len] = '\0';
+}
+
+const char *fake_console_output(void) { return output; }
+void fake_console_clear(void)
+{
+    output_len = 0;
+    output[0] = '\0';
+}
+
+void fake_console_input(const char *text)
+{
+    size_t n = strlen(text);
+    if (input_pos == input_len)
+        input_pos = input_len = 0;
+    if (n > sizeof input - input_len)
+        n = sizeof input - input_len;
+    memcpy(input + input_len, text, n);
+    input_len += n;
+}
+
+size_t hal_console_read(char *buf, size_t size)
+{
+    size_t n = input_len - input_pos < size ? input_len - input_pos : size;
+    memcpy(buf, input + input_pos, n);
+    input_pos += n;
+    return n;
+}
+
+void hal_idle(uint32_t timeout_ms) { now_us += (uint64_t)timeout_ms * 1000; }
+
+/* ---- Watchdog, reset, Wi-Fi, system ---- */
+
+int hal_wdt_start(uint32_t timeout_ms) { return timeout_ms && timeout_ms <= 65535 ? HAL_OK : HAL_EINVAL; }
+void hal_wdt_feed(void) {}
+
+jmp_buf *fake_reboot_jump;
+uint32_t fake_reboot_reason;
+
+void hal_reboot(uint32_t reason)
+{
+    fake_reboot_reason = reason;
+    if (fake_reboot_jump)
+        longjmp(*fake_reboot_jump, 1);
+    printf("FAIL: unexpected reboot (reason 0x%lx)\n", (unsigned long)reason);
+    exit(2);
+}
+
+uint32_t hal_reset_cause(void) { return HAL_RESET_POWER_ON; }
+
+enum hal_wifi_state fake_wifi = HAL_WIFI_CONNECTED;
+enum hal_wifi_state hal_wifi_state(void) { return fake_wifi; }
+int hal_wifi_rssi(void) { return fake_wifi == HAL_WIFI_CONNECTED ? -60 : 0; }
+
+void hal_mac(uint8_t mac[6])
+{
+    static const uint8_t fixed[6] = {0x02, 0x0B, 0x60, 0x12, 0x34, 0x56};
+    memcpy(mac, fixed, 6);
+}
+
+uint32_t hal_random(void)
+{
+    static uint32_t state = 12345;
+    state = state * 1103515245u + 12345u;
+    return state;
+}
+
+uint32_t hal_heap_free(void) { return 100000; }
+uint32_t hal_heap_min_free(void) { return 90000; }
+const char *hal_chip_name(void) { return "BL602"; }
+const char *hal_board_name(void) { return "unit-test"; }

@@ -1,0 +1,50 @@
+/*
+ * fake_hal.h — an in-memory board for unit tests and fuzz targets: pins
+ * with externally set levels, a clock that moves only when told (or when
+ * the loop idles), a PSM partition in RAM with NOR rules and an optional
+ * torn operation, console capture, and reboots caught with longjmp.
+ * Portable C: it builds for the host and freestanding for RV32.
+ */
+#ifndef OPENPLUG_FAKE_HAL_H
+#define OPENPLUG_FAKE_HAL_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hal/hal.h"
+
+#define FAKE_PSM_SIZE (32u * 1024)
+
+/* Flash */
+extern uint8_t fake_psm[FAKE_PSM_SIZE];
+extern uint32_t fake_flash_erases, fake_flash_programs;
+/* Tear the N-th operation from now (1 = the next): half of it happens, then
+ * the "power is off" and every later operation fails without effect until
+ * fake_flash_power_on(). 0 = never. */
+void fake_flash_cut_at(uint32_t op);
+bool fake_flash_power_is_off(void);
+void fake_flash_power_on(void);
+void fake_flash_blank(void); /* a new, erased chip */
+
+/* Time: only hal_idle() and this move it. */
+void fake_time_advance_us(uint64_t us);
+
+/* Pins: drive a pin from outside (-1: let go), firing its interrupt. */
+void fake_pin_external(int gpio, int level);
+enum hal_pin_mode fake_pin_mode(int gpio);
+bool fake_pin_latch(int gpio);
+
+/* Console */
+const char *fake_console_output(void);
+void fake_console_clear(void);
+void fake_console_input(const char *text);
+
+/* Reboots: hal_reboot() longjmps here when set (else the test fails hard). */
+extern jmp_buf *fake_reboot_jump;
+extern uint32_t fake_reboot_reason;
+
+/* Wi-Fi state the firmware sees. */
+extern enum hal_wifi_state fake_wifi;
+
+#endif

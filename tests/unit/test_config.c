@@ -1,0 +1,157 @@
+/* test_config.c — the settings store: defaults, round trip, migration from
+ * version 1, corrupt and invalid areas, torn saves. */
+#include "core/io/channels.h"
+#include "core/io/pins.h"
+#include "core/storage/config.h"
+#include "core/storage/layout.h"
+#include "core/storage/reclog.h"
+#include "fake_hal.h"
+#include "harness.h"
+
+static struct reclog config_area(void)
+{
+    return (struct reclog){.part = HAL_PART_PSM, .offset = LAYOUT_CONFIG_OFFSET, .sectors = LAYOUT_CONFIG_SECTORS,
+                           .slot_size = LAYOUT_CONFIG_SLOT, .magic = LAYOUT_CONFIG_MAGIC};
+}
+
+static void test_blank_area_gives_defaults(void)
+{
+    fake_flash_blank();
+    fake_console_clear();
+    CHECK(!config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings area blank (first boot): using defaults");
+    CHECK_STR(config_get()->device_name, "OpenPlug");
+    CHECK_EQ(config_get()->power_on_state, POWER_ON_RESTORE);
+    CHECK_STR(config_get()->template_name, "SM-028_V1.3");
+    CHECK_EQ(config_get()->pins[2].role, PIN_REL);
+    CHECK_EQ(config_get()->pins[20].role, PIN_LED_N);
+    CHECK_EQ(config_get()->pins[17].role, PIN_BTN);
+}
+
+static void test_save_and_load_round_trip(void)
+{
+    fake_flash_blank();
+    config_load();
+    strcpy(config_edit()->device_name, "Kitchen");
+    config_edit()->power_on_state = POWER_ON_TOGGLE;
+    config_edit()->pins[5] = (struct pin_setting){PIN_REL_N, 2};
+    CHECK_EQ(config_save(), 0);
+    config_defaults(config_edit());
+    fake_console_clear();
+    CHECK(config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings loaded (save 1)");
+    CHECK_STR(config_get()->device_name, "Kitchen");
+    CHECK_EQ(config_get()->power_on_state, POWER_ON_TOGGLE);
+    CHECK_EQ(config_get()->pins[5].role, PIN_REL_N);
+    CHECK_EQ(config_get()->pins[5].channel, 2);
+    CHECK_EQ(config_save_count(), 1);
+}
+
+static void test_version_1_is_migrated(void)
+{
+    fake_flash_blank();
+    struct config_v1 old;
+    memset(&old, 0, sizeof old);
+    strcpy(old.device_name, "Garage");
+    old.power_on_state = POWER_ON_ON;
+    old.pins[4] = (struct pin_setting){PIN_REL, 1};
+    old.pins[12] = (struct pin_setting){PIN_BTN, 1};
+    struct reclog area = config_area();
+    reclog_mount(&area);
+    CHECK_EQ(reclog_append(&area, &old, sizeof old, 1), 0);
+
+    fake_console_clear();
+    CHECK(config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 2");
+    CHECK_STR(config_get()->device_name, "Garage");
+    CHECK_EQ(config_get()->power_on_state, POWER_ON_ON);
+    CHECK_EQ(config_get()->pins[4].role, PIN_REL);
+    CHECK_EQ(config_get()->pins[12].role, PIN_BTN);
+    CHECK_EQ(config_get()->pins[2].role, PIN_NONE); /* not the default template */
+    CHECK_STR(config_get()->template_name, "");
+    CHECK_EQ(config_get()->button_double_ms, 400); /* new in version 2: defaults */
+    CHECK_EQ(config_get()->button_long_ms, 1000);
+
+    /* The next save writes version 2, which loads without migrating. */
+    CHECK_EQ(config_save(), 0);
+    fake_console_clear();
+    CHECK(config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings loaded");
+    CHECK_STR(config_get()->device_name, "Garage");
+}
+
+static void test_corrupt_area_gives_defaults_and_recovers(void)
+{
+    fake_flash_blank();
+    uint32_t x = 99;
+    for (uint32_t i = 0; i < LAYOUT_CONFIG_SECTORS * HAL_FLASH_SECTOR; i++) {
+        x = x * 1103515245u + 12345u;
+        fake_psm[LAYOUT_CONFIG_OFFSET + i] = (uint8_t)(x >> 16);
+    }
+    fake_console_clear();
+    CHECK(!config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings area corrupt (8 damaged records): using defaults");
+    CHECK_STR(config_get()->device_name, "OpenPlug");
+    strcpy(config_edit()->device_name, "Recovered");
+    CHECK_EQ(config_save(), 0);
+    CHECK(config_load());
+    CHECK_STR(config_get()->device_name, "Recovered");
+}
+
+static void test_invalid_fields_are_refused(void)
+{
+    fake_flash_blank();
+    struct config bad;
+    config_defaults(&bad);
+    bad.power_on_state = 9;
+    struct reclog area = config_area();
+    reclog_mount(&area);
+    reclog_append(&area, &bad, sizeof bad, CONFIG_VERSION);
+    fake_console_clear();
+    CHECK(!config_load());
+    CHECK_CONTAINS(fake_console_output(), "stored settings are invalid (power_on_state): using defaults");
+    CHECK_EQ(config_get()->power_on_state, POWER_ON_RESTORE);
+
+    config_defaults(&bad);
+    reclog_append(&area, &bad, 20, 7); /* a version this firmware does not know */
+    fake_console_clear();
+    CHECK(!config_load());
+    CHECK_CONTAINS(fake_console_output(), "unknown version 7");
+}
+
+/* Tear each flash operation of five consecutive saves (crossing sector
+ * boundaries): every load finds the previous or the new settings. */
+static void test_torn_saves_keep_old_or_new(void)
+{
+    for (int save = 1; save <= 5; save++) {
+        for (uint32_t cut = 1; cut <= 3; cut++) {
+            fake_flash_blank();
+            config_load();
+            for (int i = 1; i < save; i++) {
+                config_edit()->power_on_state = (uint8_t)(i % POWER_ON_COUNT);
+                config_save();
+            }
+            uint8_t old_state = config_get()->power_on_state;
+            uint8_t new_state = (uint8_t)(save % POWER_ON_COUNT);
+            config_edit()->power_on_state = new_state;
+            fake_flash_cut_at(cut);
+            config_save();
+            fake_flash_power_on();
+            bool loaded = config_load();
+            CHECK(loaded || save == 1); /* the first save may be lost: defaults then */
+            uint8_t now = config_get()->power_on_state;
+            CHECK(now == old_state || now == new_state || (save == 1 && now == POWER_ON_RESTORE));
+        }
+    }
+}
+
+int main(void)
+{
+    RUN(test_blank_area_gives_defaults);
+    RUN(test_save_and_load_round_trip);
+    RUN(test_version_1_is_migrated);
+    RUN(test_corrupt_area_gives_defaults_and_recovers);
+    RUN(test_invalid_fields_are_refused);
+    RUN(test_torn_saves_keep_old_or_new);
+    return harness_report();
+}

@@ -1,0 +1,101 @@
+/* test_json.c — the bounded JSON writer and the in-place reader. */
+#include "core/util/json.h"
+#include "harness.h"
+
+static void test_writer_nests_and_escapes(void)
+{
+    char buf[128];
+    struct json_writer w;
+    jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
+    jw_string(&w, "a\"b", "line\nbreak\\ \x01");
+    jw_int(&w, "n", -42);
+    jw_fixed(&w, "kWh", 12345, 3);
+    jw_fixed(&w, "neg", -5, 2);
+    jw_array_begin(&w, "list");
+    jw_bool(&w, NULL, true);
+    jw_bool(&w, NULL, false);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    CHECK(!w.overflow);
+    CHECK_STR(jw_text(&w), "{\"a\\\"b\":\"line\\nbreak\\\\ \\u0001\",\"n\":-42,\"kWh\":12.345,\"neg\":-0.05,"
+                           "\"list\":[true,false]}");
+}
+
+static void test_writer_never_overruns(void)
+{
+    char buf[16];
+    struct json_writer w;
+    jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
+    jw_string(&w, "key", "a value longer than the buffer");
+    jw_object_end(&w);
+    CHECK(w.overflow);
+    CHECK(strlen(jw_text(&w)) < sizeof buf);
+}
+
+static void test_reader_walks_an_object(void)
+{
+    const char *text = " { \"name\" : \"x\\u0041\\n\", \"skip\": [1, -2.5e3, {\"a\":null}, true], \"pins\": {} } ";
+    struct json_reader r;
+    char key[16], value[16];
+    jr_init(&r, text, strlen(text));
+    CHECK(jr_object_begin(&r));
+    CHECK(jr_object_next(&r, key, sizeof key));
+    CHECK_STR(key, "name");
+    CHECK(jr_string(&r, value, sizeof value));
+    CHECK_STR(value, "xA\n");
+    CHECK(jr_object_next(&r, key, sizeof key));
+    CHECK_STR(key, "skip");
+    CHECK(jr_skip(&r));
+    CHECK(jr_object_next(&r, key, sizeof key));
+    CHECK_STR(key, "pins");
+    CHECK(jr_object_begin(&r));
+    CHECK(!jr_object_next(&r, key, sizeof key));
+    CHECK(!jr_object_next(&r, key, sizeof key));
+    CHECK(jr_finished(&r));
+}
+
+/* Each malformed text must fail, with a message, without reading past it. */
+static void test_reader_rejects_malformed(void)
+{
+    static const char *const bad[] = {
+        "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{\"a\":[1,2}", "{\"a\":\"unterminated}",
+        "{\"a\":tru}", "{\"a\":-}", "{\"a\":\"\\x\"}", "{\"a\":{} \"b\":1}", "{,\"a\":1}", "{\"a\":1}}",
+        "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]",
+    };
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct json_reader r;
+        char key[16];
+        jr_init(&r, bad[i], strlen(bad[i]));
+        if (jr_peek(&r) == JSON_OBJECT && jr_object_begin(&r))
+            while (jr_object_next(&r, key, sizeof key) && jr_skip(&r)) {
+            }
+        else
+            jr_skip(&r);
+        bool ok = jr_finished(&r);
+        if (ok)
+            printf("  accepted: %s\n", bad[i]);
+        CHECK(!ok);
+    }
+}
+
+static void test_reader_string_bounds(void)
+{
+    struct json_reader r;
+    char small[4];
+    jr_init(&r, "\"toolong\"", 9);
+    CHECK(!jr_string(&r, small, sizeof small));
+    CHECK(jr_failed(&r));
+    CHECK_CONTAINS(r.error, "too long");
+}
+
+int main(void)
+{
+    RUN(test_writer_nests_and_escapes);
+    RUN(test_writer_never_overruns);
+    RUN(test_reader_walks_an_object);
+    RUN(test_reader_rejects_malformed);
+    RUN(test_reader_string_bounds);
+    return harness_report();
+}

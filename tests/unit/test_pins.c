@@ -1,0 +1,121 @@
+/* test_pins.c — templates: parsing OpenBeken JSON, printing, errors that
+ * keep the old template, and re-wiring the board. */
+#include "core/cmd/cmd.h"
+#include "core/firmware.h"
+#include "core/io/channels.h"
+#include "core/io/pins.h"
+#include "core/storage/config.h"
+#include "fake_hal.h"
+#include "harness.h"
+
+static char reply[2048];
+
+static void keep(const char *json, void *arg)
+{
+    (void)arg;
+    snprintf(reply, sizeof reply, "%s", json);
+}
+
+static const char *run(const char *text)
+{
+    static char line[CMD_LINE_MAX + 1];
+    snprintf(line, sizeof line, "%s", text);
+    reply[0] = '\0';
+    cmd_execute(line, SOURCE_CONSOLE, keep, NULL);
+    return reply;
+}
+
+static void test_parse_openbeken_template(void)
+{
+    const char *json = "{\"vendor\":\"Tuya\",\"bDetailed\":\"0\",\"name\":\"Aubess 16A\",\"flags\":\"1024\","
+                       "\"keywords\":[\"a\",\"b\"],\"pins\":{\"6\":\"BL0937CF1;0\",\"7\":\"BL0937CF;0\","
+                       "\"8\":\"Rel_n;1\",\"10\":\"btn;1;2\",\"11\":\"WifiLED_n;0\",\"21\":\"BL0937SEL_n;0\"},"
+                       "\"image\":\"https://x/y.jpg\"}";
+    struct pin_setting pins[CONFIG_PINS];
+    char name[CONFIG_NAME_SIZE], error[96];
+    CHECK(template_parse(json, strlen(json), pins, name, error, sizeof error));
+    CHECK_STR(name, "Aubess 16A");
+    CHECK_EQ(pins[8].role, PIN_REL_N);
+    CHECK_EQ(pins[8].channel, 1);
+    CHECK_EQ(pins[10].role, PIN_BTN);
+    CHECK_EQ(pins[11].role, PIN_WIFILED_N);
+    CHECK_EQ(pins[21].role, PIN_BL0937SEL_N);
+    CHECK_EQ(pins[2].role, PIN_NONE);
+}
+
+static void check_rejected(const char *json, const char *message)
+{
+    struct pin_setting pins[CONFIG_PINS];
+    char name[CONFIG_NAME_SIZE] = "unchanged", error[96];
+    memset(pins, 0x5A, sizeof pins);
+    CHECK(!template_parse(json, strlen(json), pins, name, error, sizeof error));
+    CHECK_CONTAINS(error, message);
+    CHECK_STR(name, "unchanged");
+    CHECK_EQ(pins[0].role, 0x5A);
+}
+
+static void test_bad_templates_are_rejected_whole(void)
+{
+    check_rejected("{\"pins\":{\"2\":\"Rel;1\",}}", "not valid JSON");
+    check_rejected("{\"pins\":{\"2\":\"Rel;1\"}", "not valid JSON");
+    check_rejected("{\"name\":\"x\"}", "no \"pins\" object");
+    check_rejected("{\"pins\":{\"2\":\"Relay;1\"}}", "GPIO 2: unknown pin role 'Relay'");
+    check_rejected("{\"pins\":{\"40\":\"Rel;1\"}}", "no GPIO 40 on this chip");
+    check_rejected("{\"pins\":{\"x\":\"Rel;1\"}}", "no GPIO x");
+    check_rejected("{\"pins\":{\"2\":\"Rel;0\"}}", "Rel needs a channel 1..4");
+    check_rejected("{\"pins\":{\"2\":\"Rel;a\"}}", "bad channel");
+    check_rejected("{\"pins\":{\"2\":7}}", "expected a string");
+    check_rejected("[]", "not valid JSON");
+    check_rejected("", "not valid JSON");
+    check_rejected("{\"pins\":{}} trailing", "trailing data");
+}
+
+static void test_template_command_round_trip(void)
+{
+    const char *shown = run("Template");
+    CHECK_STR(shown, "{\"name\":\"SM-028_V1.3\",\"pins\":{\"2\":\"Rel;1\",\"3\":\"BL0937CF1;0\",\"14\":\"BL0937CF;0\","
+                     "\"17\":\"Btn;1\",\"20\":\"LED_n;1\",\"21\":\"BL0937SEL;0\"}}");
+    char again[600];
+    snprintf(again, sizeof again, "Template %s", shown);
+    uint32_t saves = config_save_count();
+    CHECK_STR(run(again), shown);
+    CHECK_EQ(config_save_count(), saves + 1);
+}
+
+static void test_import_rewires_and_errors_keep_old(void)
+{
+    run("Power on");
+    CHECK(fake_pin_latch(2));
+    CHECK_STR(run("Template {\"name\":\"moved\",\"pins\":{\"5\":\"Rel;1\",\"22\":\"Btn;1\",\"20\":\"LED_n;1\"}}"),
+              "{\"name\":\"moved\",\"pins\":{\"5\":\"Rel;1\",\"20\":\"LED_n;1\",\"22\":\"Btn;1\"}}");
+    CHECK_EQ(fake_pin_mode(2), HAL_PIN_DISABLED); /* released */
+    CHECK_EQ(fake_pin_mode(5), HAL_PIN_OUTPUT);
+    CHECK(fake_pin_latch(5)); /* the relay keeps its state on its new pin */
+    CHECK_EQ(fake_pin_mode(22), HAL_PIN_INPUT_PULLUP);
+    CHECK_EQ(fake_pin_mode(17), HAL_PIN_DISABLED);
+
+    uint32_t saves = config_save_count();
+    CHECK_CONTAINS(run("Template {\"pins\":{\"5\":\"Rel;1\""), "the current template is kept");
+    CHECK_CONTAINS(run("Template {\"pins\":{\"9\":\"Foo;1\"}}"), "unknown pin role 'Foo'");
+    CHECK_EQ(config_save_count(), saves);
+    CHECK_STR(config_get()->template_name, "moved");
+    CHECK_EQ(fake_pin_mode(5), HAL_PIN_OUTPUT);
+
+    CHECK_STR(run("Pin 5"), "{\"Pin5\":\"Rel;1\"}");
+    CHECK_STR(run("Pin 6 rel_n;1"), "{\"Pin6\":\"Rel_n;1\"}");
+    CHECK_EQ(fake_pin_mode(6), HAL_PIN_OUTPUT);
+    CHECK(!fake_pin_latch(6)); /* active low, relay on */
+    CHECK_STR(run("Pin 6 none"), "{\"Pin6\":\"none\"}");
+    CHECK_EQ(fake_pin_mode(6), HAL_PIN_DISABLED);
+}
+
+int main(void)
+{
+    fake_flash_blank();
+    firmware_boot();
+    RUN(test_parse_openbeken_template);
+    RUN(test_bad_templates_are_rejected_whole);
+    RUN(test_template_command_round_trip);
+    RUN(test_import_rewires_and_errors_keep_old);
+    return harness_report();
+}
