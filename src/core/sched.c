@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#define PIN_MAX 64
+#define PIN_MAX 32 /* GPIO numbers with a route */
 #define RING_SIZE 256u /* a power of two; 2 kHz of edges for 100 ms */
 
 struct pin_event {

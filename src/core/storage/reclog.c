@@ -34,25 +34,37 @@ static int stored_crc(const struct reclog *log, uint32_t slot, const struct head
     return 0;
 }
 
-static bool slot_valid(const struct reclog *log, uint32_t slot, struct header *h)
+static bool record_valid(const struct reclog *log, uint32_t slot, const struct header *h)
 {
-    if (hal_flash_read(log->part, slot_offset(log, slot), h, sizeof *h) != 0)
-        return false;
     if (h->magic != log->magic || h->len > log->slot_size - RECLOG_HEADER_SIZE)
         return false;
     uint32_t crc;
     return stored_crc(log, slot, h, &crc) == 0 && crc == h->crc;
 }
 
+static bool slot_valid(const struct reclog *log, uint32_t slot, struct header *h)
+{
+    if (hal_flash_read(log->part, slot_offset(log, slot), h, sizeof *h) != 0)
+        return false;
+    return record_valid(log, slot, h);
+}
+
+static bool all_ff(const uint8_t *bytes, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        if (bytes[i] != 0xFF)
+            return false;
+    return true;
+}
+
+/* Never programmed since its sector was erased: safe to write. */
 static bool slot_blank(const struct reclog *log, uint32_t slot)
 {
     uint8_t chunk[64];
     for (uint32_t done = 0; done < log->slot_size; done += sizeof chunk) {
-        if (hal_flash_read(log->part, slot_offset(log, slot) + done, chunk, sizeof chunk) != 0)
+        uint32_t n = log->slot_size - done < sizeof chunk ? log->slot_size - done : sizeof chunk;
+        if (hal_flash_read(log->part, slot_offset(log, slot) + done, chunk, n) != 0 || !all_ff(chunk, n))
             return false;
-        for (unsigned i = 0; i < sizeof chunk; i++)
-            if (chunk[i] != 0xFF)
-                return false;
     }
     return true;
 }
@@ -68,9 +80,12 @@ int reclog_mount(struct reclog *log)
     log->erases = log->appends = log->damaged = 0;
     int found = 0;
     for (uint32_t slot = 0; slot < slot_count(log); slot++) {
+        /* Headers only: the scan is on the boot path of the relay. */
         struct header h;
-        if (!slot_valid(log, slot, &h)) {
-            log->damaged += !slot_blank(log, slot);
+        if (hal_flash_read(log->part, slot_offset(log, slot), &h, sizeof h) != 0)
+            return HAL_EIO;
+        if (!record_valid(log, slot, &h)) {
+            log->damaged += !all_ff((const uint8_t *)&h, sizeof h); /* torn or corrupt */
             continue;
         }
         found++;

@@ -23,15 +23,17 @@
 
 /* ---- Console ---- */
 
-static char injected[4096]; /* --exec commands, served before stdin */
+static char *injected; /* --exec commands, served before stdin */
 static size_t injected_len, injected_pos;
 static bool stdin_open = true;
 
 void sim_console_inject(const char *text)
 {
     size_t n = strlen(text);
-    if (n > sizeof injected - injected_len)
-        n = sizeof injected - injected_len;
+    char *grown = realloc(injected, injected_len + n);
+    if (!grown)
+        return;
+    injected = grown;
     memcpy(injected + injected_len, text, n);
     injected_len += n;
 }
@@ -91,9 +93,9 @@ extern char **sim_argv;
 
 static void summary(const char *why)
 {
-    fprintf(stderr, "openplug-sim: %s after %.3f s of device time (boot %u, %llu flash operations)\n", why,
-            (double)(elapsed_before_boot_us + sim_now_us()) / 1e6, boot_number + 1,
-            (unsigned long long)sim_flash_ops());
+    fprintf(stderr, "openplug-sim: %s after %.3f s of device time (boot %u, %llu flash operations, %llu erases)\n",
+            why, (double)(elapsed_before_boot_us + sim_now_us()) / 1e6, boot_number + 1,
+            (unsigned long long)sim_flash_ops(), (unsigned long long)sim_flash_erases());
 }
 
 void sim_powercut(const char *why)
@@ -122,6 +124,8 @@ void hal_reboot(uint32_t reason)
     setenv("OPENPLUG_SIM_ELAPSED_US", value, 1);
     snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_ops());
     setenv("OPENPLUG_SIM_FLASH_OPS", value, 1);
+    snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_erases());
+    setenv("OPENPLUG_SIM_FLASH_ERASES", value, 1);
     execv("/proc/self/exe", sim_argv);
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);
@@ -143,7 +147,7 @@ void sim_take_reboot_state(void)
     reset_cause = (uint32_t)env_number("OPENPLUG_SIM_RESET_CAUSE");
     boot_number = (unsigned)env_number("OPENPLUG_SIM_BOOT");
     elapsed_before_boot_us = env_number("OPENPLUG_SIM_ELAPSED_US");
-    sim_flash_set_ops(env_number("OPENPLUG_SIM_FLASH_OPS"));
+    sim_flash_set_ops(env_number("OPENPLUG_SIM_FLASH_OPS"), env_number("OPENPLUG_SIM_FLASH_ERASES"));
 }
 
 bool sim_first_boot(void);

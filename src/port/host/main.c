@@ -47,14 +47,15 @@ static bool parse_number(const char *text, double *out)
 /* "a; b;c" -> "a\nb\nc\n" on the console, as if typed. */
 static void inject_exec(const char *commands)
 {
-    char line[1024];
-    const char *p = commands;
-    while (*p) {
-        size_t n = strcspn(p, ";");
-        snprintf(line, sizeof line, "%.*s\n", (int)(n < sizeof line - 2 ? n : sizeof line - 2), p);
-        sim_console_inject(line);
-        p += n + (p[n] == ';');
-    }
+    char *lines = strdup(commands);
+    if (!lines)
+        return;
+    for (char *p = lines; *p; p++)
+        if (*p == ';')
+            *p = '\n';
+    sim_console_inject(lines);
+    sim_console_inject("\n");
+    free(lines);
 }
 
 int main(int argc, char **argv)

@@ -74,9 +74,11 @@ void sim_gpio_json(char *buf, unsigned size);
 /* ---- Flash (sim_flash.c) ---- */
 /* Open or create the image; returns false with a message on stderr. */
 bool sim_flash_open(const char *path);
-/* Flash operations since the simulator was started (across reboots). */
+/* Flash operations (erases and programs) and erases alone since the
+ * simulator was started, across reboots. */
 uint64_t sim_flash_ops(void);
-void sim_flash_set_ops(uint64_t ops);
+uint64_t sim_flash_erases(void);
+void sim_flash_set_ops(uint64_t ops, uint64_t erases);
 
 /* ---- World socket (sim_world.c) ---- */
 bool sim_world_open(const char *path);

@@ -59,10 +59,15 @@ static const struct ptable_entry default_entries[] = {
 
 static uint8_t *flash;
 static struct { uint32_t address, size; } parts[HAL_PART_COUNT];
-static uint64_t ops; /* since the simulator started, across reboots */
+static uint64_t ops, erases; /* since the simulator started, across reboots */
 
 uint64_t sim_flash_ops(void) { return ops; }
-void sim_flash_set_ops(uint64_t n) { ops = n; }
+uint64_t sim_flash_erases(void) { return erases; }
+void sim_flash_set_ops(uint64_t n, uint64_t erase_count)
+{
+    ops = n;
+    erases = erase_count;
+}
 
 static void write_ptables(void)
 {
@@ -190,6 +195,15 @@ int hal_flash_read(enum hal_partition part, uint32_t offset, void *buf, uint32_t
     if (at == UINT32_MAX)
         return HAL_EINVAL;
     memcpy(buf, flash + at, len);
+    if (sim_opt.flash_timing_real) {
+        /* Reads are short: wait once a millisecond's worth has piled up. */
+        static uint64_t owed_ns;
+        owed_ns += 2000 + (uint64_t)len * 50;
+        if (sim_opt.virtual_time || owed_ns >= 1000000) {
+            sim_busy_wait_us(owed_ns / 1000);
+            owed_ns %= 1000;
+        }
+    }
     return HAL_OK;
 }
 
@@ -205,6 +219,7 @@ int hal_flash_erase_sector(enum hal_partition part, uint32_t offset)
         memset(flash + at, 0xFF, HAL_FLASH_SECTOR / 2);
         sim_powercut("flash erase torn by --powercut-at-flash-op");
     }
+    erases++;
     if (sim_opt.flash_timing_real)
         sim_busy_wait_us(40000 + sim_random_model() % 10000); /* typical 45 ms */
     memset(flash + at, 0xFF, HAL_FLASH_SECTOR);

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# bench/run.sh SIM — every benchmark of the project, each printing a table.
+set -euo pipefail
+sim=${1:?usage: bench/run.sh path/to/openplug-sim}
+here=$(dirname "$0")
+/usr/bin/python3 "$here/foundation.py" "$sim"
