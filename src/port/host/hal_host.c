@@ -59,7 +59,9 @@ size_t hal_console_read(char *buf, size_t size)
         injected_pos += n;
         return n;
     }
-    if (!stdin_open)
+    /* stdin stays blocking (it may be the user's terminal): look first. */
+    struct pollfd in = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (!stdin_open || poll(&in, 1, 0) <= 0)
         return 0;
     ssize_t n = read(STDIN_FILENO, buf, size);
     if (n == 0)
