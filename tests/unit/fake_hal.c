@@ -102,6 +102,7 @@ struct fake_pin {
     void *arg;
     bool irq_on;
     enum hal_pin_edge edge;
+    unsigned output_changes; /* level changes while driven: glitches */
 };
 static struct fake_pin pins[PINS];
 static bool pins_ready;
@@ -141,6 +142,8 @@ int hal_pin_write(int gpio, bool value)
     struct fake_pin *p = pin(gpio);
     if (!p)
         return HAL_EINVAL;
+    if (p->mode == HAL_PIN_OUTPUT && p->latch != value)
+        p->output_changes++;
     p->latch = value;
     return HAL_OK;
 }
@@ -191,6 +194,7 @@ void fake_pin_external(int gpio, int value)
 
 enum hal_pin_mode fake_pin_mode(int gpio) { return pin(gpio) ? pin(gpio)->mode : HAL_PIN_DISABLED; }
 bool fake_pin_latch(int gpio) { return pin(gpio) && pin(gpio)->latch; }
+unsigned fake_pin_output_changes(int gpio) { return pin(gpio) ? pin(gpio)->output_changes : 0; }
 
 /* ---- Console ---- */
 

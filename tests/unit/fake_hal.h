@@ -34,6 +34,7 @@ void fake_time_advance_us(uint64_t us);
 void fake_pin_external(int gpio, int level);
 enum hal_pin_mode fake_pin_mode(int gpio);
 bool fake_pin_latch(int gpio);
+unsigned fake_pin_output_changes(int gpio); /* changes of level while an output */
 
 /* Console */
 const char *fake_console_output(void);

@@ -4,6 +4,7 @@
 #include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
+#include "core/sched.h"
 #include "core/storage/config.h"
 #include "fake_hal.h"
 #include "harness.h"
@@ -91,6 +92,7 @@ static void test_import_rewires_and_errors_keep_old(void)
     CHECK_EQ(fake_pin_mode(2), HAL_PIN_DISABLED); /* released */
     CHECK_EQ(fake_pin_mode(5), HAL_PIN_OUTPUT);
     CHECK(fake_pin_latch(5)); /* the relay keeps its state on its new pin */
+    CHECK_EQ(fake_pin_output_changes(5), 0); /* driven high from the start: no glitch */
     CHECK_EQ(fake_pin_mode(22), HAL_PIN_INPUT_PULLUP);
     CHECK_EQ(fake_pin_mode(17), HAL_PIN_DISABLED);
 
@@ -105,8 +107,37 @@ static void test_import_rewires_and_errors_keep_old(void)
     CHECK_STR(run("Pin 6 rel_n;1"), "{\"Pin6\":\"Rel_n;1\"}");
     CHECK_EQ(fake_pin_mode(6), HAL_PIN_OUTPUT);
     CHECK(!fake_pin_latch(6)); /* active low, relay on */
+    CHECK_EQ(fake_pin_output_changes(6), 0);
     CHECK_STR(run("Pin 6 none"), "{\"Pin6\":\"none\"}");
     CHECK_EQ(fake_pin_mode(6), HAL_PIN_DISABLED);
+}
+
+static void run_ms(uint32_t ms)
+{
+    uint64_t end = hal_time_ms() + ms;
+    while (hal_time_ms() < end)
+        sched_run_once((uint32_t)(end - hal_time_ms()));
+}
+
+static void test_wifi_led_blinks_until_connected(void)
+{
+    CHECK_STR(run("Pin 11 WifiLED_n;0"), "{\"Pin11\":\"WifiLED_n;0\"}");
+    fake_wifi = HAL_WIFI_CONNECTING;
+    run_ms(1100); /* the housekeeping tick notices */
+    int changes = 0;
+    bool last = fake_pin_latch(11);
+    for (int i = 0; i < 8; i++) {
+        run_ms(250);
+        changes += fake_pin_latch(11) != last;
+        last = fake_pin_latch(11);
+    }
+    CHECK(changes >= 6); /* blinking at 2 Hz */
+    fake_wifi = HAL_WIFI_CONNECTED;
+    run_ms(1100);
+    CHECK(!fake_pin_latch(11)); /* inverted: lit = low */
+    run_ms(600);
+    CHECK(!fake_pin_latch(11)); /* and steady */
+    run("Pin 11 none");
 }
 
 int main(void)
@@ -117,5 +148,6 @@ int main(void)
     RUN(test_bad_templates_are_rejected_whole);
     RUN(test_template_command_round_trip);
     RUN(test_import_rewires_and_errors_keep_old);
+    RUN(test_wifi_led_blinks_until_connected);
     return harness_report();
 }
