@@ -31,8 +31,12 @@ static uint32_t pin_events;
 
 /* ---- Timers ---- */
 
+static void unlink_timer(struct sched_timer *t);
+
 void sched_timer_init(struct sched_timer *t, void (*fn)(void *arg), void *arg)
 {
+    if (t->armed) /* re-initialising a running timer must not orphan the list */
+        unlink_timer(t);
     *t = (struct sched_timer){.fn = fn, .arg = arg};
 }
 

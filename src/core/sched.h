@@ -25,6 +25,7 @@ struct sched_timer {
     bool armed;
 };
 
+/* Timers live in static storage (zeroed): init stops one that is running. */
 void sched_timer_init(struct sched_timer *t, void (*fn)(void *arg), void *arg);
 /* (Re)start: first run after delay_ms, then every period_ms unless 0. */
 void sched_timer_start(struct sched_timer *t, uint32_t delay_ms, uint32_t period_ms);

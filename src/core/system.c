@@ -47,8 +47,9 @@ void system_restart(enum restart_kind kind, enum source source)
     erase_sector = 0;
     LOG_INF("SYS", "%s requested (%s)", kind == RESTART_FACTORY_RESET ? "factory reset" : "restart",
             source_name(source));
-    sched_timer_init(&restart_timer, restart_step, NULL);
-    sched_timer_start(&restart_timer, RESTART_DELAY_MS, 0);
+    if (!restart_timer.fn)
+        sched_timer_init(&restart_timer, restart_step, NULL);
+    sched_timer_start(&restart_timer, RESTART_DELAY_MS, 0); /* a second request restarts the delay */
 }
 
 void system_reset_reason(char *buf, size_t size)

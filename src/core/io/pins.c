@@ -71,6 +71,8 @@ bool pin_setting_parse(const char *text, struct pin_setting *out, char *error, s
         snprintf(error, error_size, "%s needs a channel 1..%d", role_names[role], CHANNEL_MAX);
         return false;
     }
+    if (role == PIN_NONE)
+        channel = 0; /* "none;5" is just none */
     *out = (struct pin_setting){.role = (uint8_t)role, .channel = (uint8_t)channel};
     return true;
 }
