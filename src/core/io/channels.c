@@ -23,7 +23,6 @@ _Static_assert(sizeof(struct boot_record) == 8, "persisted layout");
 _Static_assert(sizeof(struct boot_record) + RECLOG_HEADER_SIZE <= LAYOUT_BOOT_SLOT, "fits its slot");
 
 #define BOOT_RECORD_VERSION 1
-#define ALL_CHANNELS ((uint8_t)((1u << CHANNEL_MAX) - 1))
 
 static struct reclog boot_log = {
     .part = HAL_PART_PSM,
@@ -37,15 +36,33 @@ static bool has_stored;
 static uint8_t states;
 static uint32_t restore_us;
 
-static uint8_t power_on_states(uint8_t power_on_state, uint8_t last)
+static uint8_t relay_mask(const struct boot_record *record)
 {
-    switch (power_on_state) {
-    case POWER_ON_OFF: return 0;
-    case POWER_ON_ON:
-    case POWER_ON_LOCKED_ON: return ALL_CHANNELS;
-    case POWER_ON_TOGGLE: return (uint8_t)~last & ALL_CHANNELS;
-    default: return last & ALL_CHANNELS;
+    uint8_t mask = 0;
+    for (unsigned i = 0; i < CHANNEL_MAX; i++)
+        if (record->relay[i] != NO_RELAY)
+            mask |= (uint8_t)(1u << i);
+    return mask;
+}
+
+/* The relays' states at boot.  PowerOnState is about power-up: after a
+ * restart or a watchdog reset the relays keep their state (unless locked
+ * on), so a reset never blinks the load.  Channels without a relay always
+ * keep theirs. */
+static uint8_t boot_states(uint8_t power_on_state, uint8_t last, uint8_t relays)
+{
+    uint8_t on = last & relays;
+    if (power_on_state == POWER_ON_LOCKED_ON) {
+        on = relays;
+    } else if (hal_reset_cause() == HAL_RESET_POWER_ON) {
+        switch (power_on_state) {
+        case POWER_ON_OFF: on = 0; break;
+        case POWER_ON_ON: on = relays; break;
+        case POWER_ON_TOGGLE: on = (uint8_t)~last & relays; break;
+        default: break; /* restore */
+        }
     }
+    return (uint8_t)((last & ~relays) | on);
 }
 
 void channels_boot_restore(void)
@@ -55,7 +72,7 @@ void channels_boot_restore(void)
         reclog_read(&boot_log, &stored, sizeof stored, &version) != (int)sizeof stored)
         return; /* a blank device: the configuration decides, a moment later */
     has_stored = true;
-    states = power_on_states(stored.power_on_state, stored.states);
+    states = boot_states(stored.power_on_state, stored.states, relay_mask(&stored));
     for (unsigned i = 0; i < CHANNEL_MAX; i++) {
         if (stored.relay[i] == NO_RELAY)
             continue;
@@ -105,8 +122,10 @@ void channels_start(void)
     const struct config *config = config_get();
     /* The configuration is the authority: if the boot record is missing or
      * lags behind it (power cut between the two saves), decide again. */
-    if (!has_stored || stored.power_on_state != config->power_on_state)
-        states = power_on_states(config->power_on_state, has_stored ? stored.states : 0);
+    struct boot_record wanted = current_record();
+    if (!has_stored || stored.power_on_state != config->power_on_state ||
+        memcmp(stored.relay, wanted.relay, sizeof wanted.relay) != 0)
+        states = boot_states(config->power_on_state, has_stored ? stored.states : 0, relay_mask(&wanted));
     bool early = has_stored;
     pins_apply(config->pins);
     persist();
@@ -165,9 +184,11 @@ unsigned channels_highest_relay(void)
 
 void channels_settings_changed(enum source source)
 {
+    struct boot_record record = current_record();
     if (config_get()->power_on_state == POWER_ON_LOCKED_ON)
         for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
-            channel_set(channel, true, source);
+            if (relay_mask(&record) >> (channel - 1) & 1u)
+                channel_set(channel, true, source);
     persist();
 }
 

@@ -18,6 +18,9 @@
 #include "core/events.h"
 #include "core/storage/reclog.h"
 
+/* What the relays do at power-up.  After a restart or a watchdog reset they
+ * keep their state whatever this says (the load never blinks), except that
+ * 4 always means on. */
 enum power_on_state {
     POWER_ON_OFF = 0,
     POWER_ON_ON = 1,

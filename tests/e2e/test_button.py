@@ -1,0 +1,113 @@
+"""The push button (GPIO17, Btn;1) through the world socket, in real time.
+
+Covers: a click toggles channel 1 at once and the LED follows, whatever the
+contact bounce (several seeds); a click held just under the long-press time
+is still a click; a double click is logged and leaves one net toggle; a
+long press is logged and does not toggle; a bad press request is refused.
+"""
+import time
+
+import pytest
+
+from simlib import BUTTON_GPIO, LED_GPIO, RELAY_GPIO
+
+
+def relay_and_led(plug):
+    pins = plug.pins()
+    return pins[RELAY_GPIO], pins[LED_GPIO]
+
+
+def wait_settled(plug, since, count, pattern=r"BTN: button 1 "):
+    """Wait for `count` button lines after `since`, then a little more to see
+    that no extra one comes (debounce takes 20 ms)."""
+    deadline = time.monotonic() + 5
+    while len(plug.log_lines(pattern, since=since)) < count:
+        assert time.monotonic() < deadline, plug.lines[since:]
+        time.sleep(0.01)
+    time.sleep(0.15)
+    return plug.log_lines(pattern, since=since)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_click_toggles_relay_and_led(make_plug, seed):
+    plug = make_plug(None, "--seed", seed)
+    mark = plug.mark()
+    plug.press(BUTTON_GPIO, 100)
+    plug.wait_log(r"PWR: channel 1 ON \(button\)", since=mark)
+    assert [line.split(" ", 1)[1] for line in wait_settled(plug, mark, 1)] == ["BTN: button 1 click"]
+    relay, led = relay_and_led(plug)
+    assert (relay["level"], led["level"]) == (1, 0)
+    assert (relay["changes"], led["changes"]) == (1, 1)
+    assert plug.power() is True
+
+    time.sleep(0.45)  # out of the double-click window
+    mark = plug.mark()
+    plug.press(BUTTON_GPIO, 60)
+    plug.wait_log(r"PWR: channel 1 OFF \(button\)", since=mark)
+    assert len(wait_settled(plug, mark, 1)) == 1
+    relay, led = relay_and_led(plug)
+    assert (relay["level"], led["level"]) == (0, 1)
+    assert (relay["changes"], led["changes"]) == (2, 2)
+    assert plug.power() is False
+
+
+def test_press_just_under_long_press_time_is_a_click(plug):
+    mark = plug.mark()
+    plug.press(BUTTON_GPIO, 850)
+    plug.wait_log(r"PWR: channel 1 ON \(button\)", since=mark, timeout=3)
+    lines = wait_settled(plug, mark, 1)
+    assert [line.split(" ", 1)[1] for line in lines] == ["BTN: button 1 click"]
+    assert relay_and_led(plug)[0]["level"] == 1
+
+
+def test_double_click_is_logged_and_toggles_once(plug):
+    mark = plug.mark()
+    plug.press(BUTTON_GPIO, 80)
+    time.sleep(0.2)  # released at 80 ms; second press well within 400 ms of the first click
+    plug.press(BUTTON_GPIO, 80)
+    lines = wait_settled(plug, mark, 2)
+    assert [line.split(" ", 1)[1] for line in lines] == ["BTN: button 1 click", "BTN: button 1 double click"]
+    assert [line.split(" ", 1)[1] for line in plug.log_lines(r"PWR: channel 1 ", since=mark)] == \
+        ["PWR: channel 1 ON (button)"]
+    relay, led = relay_and_led(plug)
+    assert (relay["level"], relay["changes"]) == (1, 1)
+    assert (led["level"], led["changes"]) == (0, 1)
+    assert plug.power() is True
+
+
+def test_clicks_further_apart_than_double_click_time_toggle_twice(plug):
+    mark = plug.mark()
+    plug.press(BUTTON_GPIO, 60)
+    time.sleep(0.6)
+    plug.press(BUTTON_GPIO, 60)
+    lines = wait_settled(plug, mark, 2)
+    assert [line.split(" ", 1)[1] for line in lines] == ["BTN: button 1 click", "BTN: button 1 click"]
+    relay, _ = relay_and_led(plug)
+    assert (relay["level"], relay["changes"]) == (0, 2)
+
+
+def test_long_press_is_logged_and_does_not_toggle(plug):
+    mark = plug.mark()
+    start = time.monotonic()
+    plug.press(BUTTON_GPIO, 1500)
+    plug.wait_log(r"BTN: button 1 long press", since=mark, timeout=3)
+    held = time.monotonic() - start
+    assert 0.9 <= held <= 1.4, "long press reported after %.2f s" % held
+    time.sleep(max(0.0, 1.5 - (time.monotonic() - start)) + 0.15)  # released and debounced
+    lines = plug.log_lines(r"BTN: button 1 ", since=mark)
+    assert [line.split(" ", 1)[1] for line in lines] == ["BTN: button 1 long press"]
+    assert plug.log_lines(r"PWR: channel", since=mark) == []
+    relay, led = relay_and_led(plug)
+    assert (relay["level"], relay["changes"]) == (0, 0)
+    assert (led["level"], led["changes"]) == (1, 0)
+    assert plug.power() is False
+
+
+@pytest.mark.parametrize("request_, error", [
+    ("press 23", "gpio"), ("press 17 0", "ms"), ("press 17 60001", "ms"), ("press x", "gpio"),
+    ("press", "gpio"), ("press 17 100 5", "ms"), ("jump 17", "unknown request 'jump'"),
+])
+def test_bad_world_requests_are_refused(plug, request_, error):
+    reply = plug.world(request_)
+    assert reply.startswith("error: ") and error in reply, reply
+    assert relay_and_led(plug)[0]["changes"] == 0
