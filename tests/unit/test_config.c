@@ -32,11 +32,12 @@ static void test_save_and_load_round_trip(void)
 {
     fake_flash_blank();
     config_load();
-    strcpy(config_edit()->device_name, "Kitchen");
-    config_edit()->power_on_state = POWER_ON_TOGGLE;
-    config_edit()->pins[5] = (struct pin_setting){PIN_REL_N, 2};
-    CHECK_EQ(config_save(), 0);
-    config_defaults(config_edit());
+    struct config next = *config_get();
+    strcpy(next.device_name, "Kitchen");
+    next.power_on_state = POWER_ON_TOGGLE;
+    next.pins[5] = (struct pin_setting){PIN_REL_N, 2};
+    CHECK_EQ(config_update(&next), 0);
+    CHECK_STR(config_get()->device_name, "Kitchen");
     fake_console_clear();
     CHECK(config_load());
     CHECK_CONTAINS(fake_console_output(), "settings loaded (save 1)");
@@ -73,7 +74,7 @@ static void test_version_1_is_migrated(void)
     CHECK_EQ(config_get()->button_long_ms, 1000);
 
     /* The next save writes version 2, which loads without migrating. */
-    CHECK_EQ(config_save(), 0);
+    CHECK_EQ(config_update(config_get()), 0);
     fake_console_clear();
     CHECK(config_load());
     CHECK_CONTAINS(fake_console_output(), "settings loaded");
@@ -92,8 +93,9 @@ static void test_corrupt_area_gives_defaults_and_recovers(void)
     CHECK(!config_load());
     CHECK_CONTAINS(fake_console_output(), "settings area corrupt (8 damaged records): using defaults");
     CHECK_STR(config_get()->device_name, "OpenPlug");
-    strcpy(config_edit()->device_name, "Recovered");
-    CHECK_EQ(config_save(), 0);
+    struct config next = *config_get();
+    strcpy(next.device_name, "Recovered");
+    CHECK_EQ(config_update(&next), 0);
     CHECK(config_load());
     CHECK_STR(config_get()->device_name, "Recovered");
 }
@@ -127,15 +129,17 @@ static void test_torn_saves_keep_old_or_new(void)
         for (uint32_t cut = 1; cut <= 3; cut++) {
             fake_flash_blank();
             config_load();
+            struct config next = *config_get();
             for (int i = 1; i < save; i++) {
-                config_edit()->power_on_state = (uint8_t)(i % POWER_ON_COUNT);
-                config_save();
+                next.power_on_state = (uint8_t)(i % POWER_ON_COUNT);
+                config_update(&next);
             }
             uint8_t old_state = config_get()->power_on_state;
             uint8_t new_state = (uint8_t)(save % POWER_ON_COUNT);
-            config_edit()->power_on_state = new_state;
+            next.power_on_state = new_state;
             fake_flash_cut_at(cut);
-            config_save();
+            int err = config_update(&next); /* fails if the cut falls within it */
+            CHECK_EQ(config_get()->power_on_state, err ? old_state : new_state);
             fake_flash_power_on();
             bool loaded = config_load();
             CHECK(loaded || save == 1); /* the first save may be lost: defaults then */
@@ -143,6 +147,22 @@ static void test_torn_saves_keep_old_or_new(void)
             CHECK(now == old_state || now == new_state || (save == 1 && now == POWER_ON_RESTORE));
         }
     }
+}
+
+static void test_failed_save_changes_nothing(void)
+{
+    fake_flash_blank();
+    config_load();
+    struct config next = *config_get();
+    strcpy(next.device_name, "Lost");
+    fake_flash_cut_at(1);
+    CHECK(config_update(&next) != 0);
+    CHECK_STR(config_get()->device_name, "OpenPlug");
+    /* Power stays off: every later save fails too, and nothing changes. */
+    for (int i = 0; i < 20; i++)
+        CHECK(config_update(&next) != 0);
+    CHECK_STR(config_get()->device_name, "OpenPlug");
+    fake_flash_power_on();
 }
 
 int main(void)
@@ -153,5 +173,6 @@ int main(void)
     RUN(test_corrupt_area_gives_defaults_and_recovers);
     RUN(test_invalid_fields_are_refused);
     RUN(test_torn_saves_keep_old_or_new);
+    RUN(test_failed_save_changes_nothing);
     return harness_report();
 }

@@ -134,9 +134,9 @@ static enum cmd_result cmd_reset(struct cmd_ctx *ctx)
 
 /* ---- Settings ---- */
 
-static enum cmd_result save(struct cmd_ctx *ctx)
+static enum cmd_result save(struct cmd_ctx *ctx, const struct config *next)
 {
-    if (config_save() != 0)
+    if (config_update(next) != 0)
         return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
     return CMD_DONE;
 }
@@ -146,18 +146,19 @@ static enum cmd_result cmd_device_name(struct cmd_ctx *ctx)
     if (*ctx->arg) {
         if (strlen(ctx->arg) >= CONFIG_NAME_SIZE)
             return cmd_error(ctx, "DeviceName: at most %d characters", CONFIG_NAME_SIZE - 1);
-        strcpy(config_edit()->device_name, ctx->arg);
-        if (save(ctx) != CMD_DONE)
+        struct config next = *config_get();
+        strcpy(next.device_name, ctx->arg);
+        if (save(ctx, &next) != CMD_DONE)
             return CMD_FAILED;
     }
     jw_string(ctx->reply, "DeviceName", config_get()->device_name);
     return CMD_DONE;
 }
 
-/* After pins changed in the settings: save, re-wire, re-record. */
-static enum cmd_result apply_pins(struct cmd_ctx *ctx)
+/* New pins: save, then re-wire and re-record. */
+static enum cmd_result apply_pins(struct cmd_ctx *ctx, const struct config *next)
 {
-    if (save(ctx) != CMD_DONE)
+    if (save(ctx, next) != CMD_DONE)
         return CMD_FAILED;
     pins_apply(config_get()->pins);
     channels_settings_changed(ctx->source);
@@ -167,15 +168,12 @@ static enum cmd_result apply_pins(struct cmd_ctx *ctx)
 static enum cmd_result cmd_template(struct cmd_ctx *ctx)
 {
     if (*ctx->arg) {
-        struct config *c = config_edit();
-        struct config before = *c;
+        struct config next = *config_get();
         char error[96];
-        if (!template_parse(ctx->arg, strlen(ctx->arg), c->pins, c->template_name, error, sizeof error))
+        if (!template_parse(ctx->arg, strlen(ctx->arg), next.pins, next.template_name, error, sizeof error))
             return cmd_error(ctx, "Template: %s; the current template is kept", error);
-        if (apply_pins(ctx) != CMD_DONE) {
-            *c = before;
+        if (apply_pins(ctx, &next) != CMD_DONE)
             return CMD_FAILED;
-        }
     }
     template_write(ctx->reply, config_get());
     return CMD_DONE;
@@ -189,15 +187,11 @@ static enum cmd_result cmd_pin(struct cmd_ctx *ctx)
     if (!cmd_parse_long(cmd_next_word(&rest), 0, hal_pin_count() - 1, &gpio))
         return cmd_error(ctx, "Pin: expected <gpio 0..%d> [<role>[;<channel>]]", hal_pin_count() - 1);
     if (*rest) {
-        struct pin_setting setting;
-        if (!pin_setting_parse(rest, &setting, error, sizeof error))
+        struct config next = *config_get();
+        if (!pin_setting_parse(rest, &next.pins[gpio], error, sizeof error))
             return cmd_error(ctx, "Pin: %s", error);
-        struct pin_setting before = config_get()->pins[gpio];
-        config_edit()->pins[gpio] = setting;
-        if (apply_pins(ctx) != CMD_DONE) {
-            config_edit()->pins[gpio] = before;
+        if (apply_pins(ctx, &next) != CMD_DONE)
             return CMD_FAILED;
-        }
     }
     snprintf(key, sizeof key, "Pin%ld", gpio);
     pin_setting_format(config_get()->pins[gpio], value, sizeof value);

@@ -52,9 +52,10 @@ static void reply_power_on_state(struct cmd_ctx *ctx)
 static enum cmd_result set_power_on_state(struct cmd_ctx *ctx, long value)
 {
     if (config_get()->power_on_state != value) {
-        config_edit()->power_on_state = (uint8_t)value;
-        if (config_save() != 0)
-            return cmd_error(ctx, "cannot save settings (flash error)");
+        struct config next = *config_get();
+        next.power_on_state = (uint8_t)value;
+        if (config_update(&next) != 0)
+            return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
         channels_settings_changed(ctx->source);
     }
     reply_power_on_state(ctx);

@@ -21,7 +21,6 @@ static struct reclog config_log = {
 _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT, "config fits its slot");
 
 const struct config *config_get(void) { return &current; }
-struct config *config_edit(void) { return &current; }
 
 static void defaults_from_v2(struct config *c)
 {
@@ -109,12 +108,15 @@ bool config_load(void)
     return true;
 }
 
-int config_save(void)
+int config_update(const struct config *next)
 {
-    int err = reclog_append(&config_log, &current, sizeof current, CONFIG_VERSION);
-    if (err)
-        LOG_ERR("CFG", "saving settings failed (flash error %d)", err);
-    return err;
+    int err = reclog_append(&config_log, next, sizeof *next, CONFIG_VERSION);
+    if (err) {
+        LOG_ERR("CFG", "saving settings failed (flash error %d): nothing changed", err);
+        return err;
+    }
+    current = *next;
+    return 0;
 }
 
 uint32_t config_save_count(void) { return config_log.newest_seq; }

@@ -44,17 +44,17 @@ struct config_v1 {
 };
 _Static_assert(sizeof(struct config_v1) == 98, "historic layout, never changes");
 
-/* The settings in use.  Change them with config_edit() + config_save(). */
+/* The settings in use (read-only: change them with config_update()). */
 const struct config *config_get(void);
-struct config *config_edit(void);
 
 void config_defaults(struct config *config);
 
 /* Load from flash (see above).  Returns true if a stored copy was used. */
 bool config_load(void);
 
-/* Persist the settings in use.  Returns 0 or a negative HAL_E*. */
-int config_save(void);
+/* Persist `next` and make it the settings in use.  On a flash error
+ * nothing changes: returns a negative HAL_E*, else 0. */
+int config_update(const struct config *next);
 
 /* Saves since the area was created (Tasmota's SaveCount). */
 uint32_t config_save_count(void);

@@ -124,7 +124,10 @@ int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t
     int err;
     if (slot % slots_per_sector(log) == 0) {
         /* Entering a sector: it holds only older records (the newest is in
-         * the previous one), so it may be erased. */
+         * the previous one), so it may be erased — unless failed appends
+         * have skipped all the way round to the newest: then stop. */
+        if (log->newest >= 0 && (uint32_t)log->newest / slots_per_sector(log) == slot / slots_per_sector(log))
+            return HAL_EIO;
         err = hal_flash_erase_sector(log->part, slot_offset(log, slot));
         if (err)
             return err;
