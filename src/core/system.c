@@ -15,7 +15,7 @@ static struct sched_timer restart_timer;
 static uint32_t restart_code;
 
 /* A factory reset erases these areas, one sector per loop turn. */
-static bool (*const factory_areas[])(uint16_t *next_sector) = {config_erase_step, channels_erase_step};
+static bool (*const factory_areas[])(uint16_t *step) = {config_erase_step, channels_erase_step};
 static unsigned erase_area;
 static uint16_t erase_sector;
 

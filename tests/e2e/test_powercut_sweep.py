@@ -159,9 +159,10 @@ def test_relay_toggles_survive_a_cut_at_every_flash_operation(tmp_path, done):
 
 
 def test_factory_reset_survives_a_cut_at_every_flash_operation(settings_base, tmp_path):
-    """Reset 1 erases the settings and relay rings sector by sector: a cut
-    anywhere leaves either the old settings or the defaults, never a
-    corrupt area or a mixture."""
+    """Reset 1 wipes the settings and relay rings (a "wiped" marker, then
+    the other sectors erased one by one): a cut anywhere leaves either the
+    old settings or the defaults, never an older record, a corrupt area or a
+    mixture."""
     base = copy(settings_base, tmp_path / "base.bin")
     setup = run_sim(base, duration=1, exec_="; ".join(SAVES[:7]))  # 8 records: every settings sector used
     assert setup.returncode == 0, setup
@@ -169,7 +170,7 @@ def test_factory_reset_survives_a_cut_at_every_flash_operation(settings_base, tm
     defaults = ("OpenPlug", 3, "none")
     assert read_settings(copy(base, tmp_path / "check.bin"))[0] == old
     counts = ops_after_each(base, tmp_path, ["Reset 1"])
-    assert counts[1] - counts[0] >= 6, counts  # 4 settings + 2 relay sectors erased (then the new first boot)
+    assert counts[1] - counts[0] >= 8, counts  # 2 markers (erase + program) + 4 other sectors erased
     seen = set()
     for op in range(counts[0] + 1, counts[1] + 1):
         image = copy(base, tmp_path / ("cut%d.bin" % op))

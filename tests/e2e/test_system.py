@@ -128,15 +128,18 @@ def test_hang_requests_are_checked(plug):
 
 
 def test_powercut_at_flash_op_counts_across_reboots(tmp_path):
-    """Reset 1 erases 6 sectors, reboots, and the new first boot writes a
-    relay record (erase + 2 programs): operations 10-12 happen in boot 2."""
+    """The first boot writes a relay record (erase + 2 programs); Reset 1
+    wipes both rings (a "wiped" marker at the start of a fresh sector, erase +
+    1 program, then the other sectors erased: 5 + 3 operations), reboots, and
+    the new boot writes a relay record after the marker (2 programs):
+    operations 12-13 happen in boot 2."""
     whole = run_sim(tmp_path / "flash.bin", duration=2, exec_="Reset 1")
     assert whole.returncode == 0 and whole.boot == 2, whole
-    assert [int(m.group("ops")) for m in whole.summaries] == [3 + 6, 3 + 6 + 3]
+    assert [int(m.group("ops")) for m in whole.summaries] == [3 + 8, 3 + 8 + 2]
     cut = run_sim(tmp_path / "flash2.bin", "--powercut-at-flash-op", 5, duration=2, exec_="Reset 1")
     assert cut.returncode == 3 and cut.boot == 1, cut
-    cut = run_sim(tmp_path / "flash3.bin", "--powercut-at-flash-op", 11, duration=2, exec_="Reset 1")
-    assert cut.returncode == 3 and cut.boot == 2 and cut.flash_ops == 11, cut
+    cut = run_sim(tmp_path / "flash3.bin", "--powercut-at-flash-op", 12, duration=2, exec_="Reset 1")
+    assert cut.returncode == 3 and cut.boot == 2 and cut.flash_ops == 12, cut
 
 
 def test_restart_reasons(make_plug):
@@ -185,7 +188,7 @@ def test_factory_reset_restores_defaults(plug):
     mark = plug.mark()
     assert plug.cmd("Reset 1") == {"Reset": "Reset and Restarting"}
     plug.wait_log(r"BOOT: .*reset reason: Factory reset \(console\)", since=mark, timeout=5)
-    plug.wait_log(r"CFG: settings area blank \(first boot\): using defaults", since=mark)
+    plug.wait_log(r"CFG: settings were reset to defaults \(factory reset\)", since=mark)
     plug.wait_log(r"PWR: no relay record: relays set by PowerOnState 3", since=mark)
     assert plug.cmd("Status 1")["StatusPRM"]["RestartReason"] == "Factory reset (console)"
     assert plug.cmd("Status 1")["StatusPRM"]["SaveCount"] == 0

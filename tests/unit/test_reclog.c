@@ -121,6 +121,44 @@ static void test_rejects_bad_layout_and_oversize(void)
     CHECK_EQ(reclog_append(&log, big, sizeof big, 1), HAL_EINVAL);
 }
 
+/* A wipe cut at any flash operation reads either the newest record or
+ * nothing — never an older record coming back. */
+static void test_wipe_is_atomic(void)
+{
+    for (uint32_t records = 100; records <= 300; records += 100) {
+        for (uint32_t cut = 1; cut <= 6; cut++) {
+            fake_flash_blank();
+            struct reclog log = small_log();
+            reclog_mount(&log);
+            for (uint32_t i = 1; i <= records; i++)
+                reclog_append(&log, &i, sizeof i, 1);
+            fake_flash_cut_at(cut);
+            uint16_t step = 0;
+            while (reclog_erase_step(&log, &step)) {
+            }
+            fake_flash_power_on();
+            struct reclog after = small_log();
+            reclog_mount(&after);
+            uint32_t value = 0;
+            int len = reclog_read(&after, &value, sizeof value, NULL);
+            CHECK(len == -1 || (len == 4 && value == records));
+        }
+        struct reclog after = small_log();
+        reclog_mount(&after);
+        uint16_t step = 0;
+        while (reclog_erase_step(&after, &step)) {
+        }
+        CHECK_EQ(after.damaged, 0);
+        struct reclog wiped = small_log();
+        CHECK_EQ(reclog_mount(&wiped), 1); /* only the marker is left */
+        uint32_t value;
+        CHECK_EQ(reclog_read(&wiped, &value, sizeof value, NULL), -1);
+        value = 7;
+        CHECK_EQ(reclog_append(&wiped, &value, sizeof value, 1), 0);
+        CHECK_EQ(newest_value(&wiped), 7);
+    }
+}
+
 int main(void)
 {
     RUN(test_blank_area_has_no_record);
@@ -129,5 +167,6 @@ int main(void)
     RUN(test_torn_append_keeps_old_or_new);
     RUN(test_garbage_is_damaged_not_valid);
     RUN(test_rejects_bad_layout_and_oversize);
+    RUN(test_wipe_is_atomic);
     return harness_report();
 }

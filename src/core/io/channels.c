@@ -196,8 +196,8 @@ uint32_t channels_restore_us(void) { return restore_us; }
 
 const struct reclog *channels_boot_log(void) { return &boot_log; }
 
-bool channels_erase_step(uint16_t *next_sector)
+bool channels_erase_step(uint16_t *step)
 {
     has_stored = false;
-    return reclog_erase_step(&boot_log, next_sector);
+    return reclog_erase_step(&boot_log, step);
 }

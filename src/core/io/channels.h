@@ -54,7 +54,7 @@ void channels_settings_changed(enum source source);
 uint32_t channels_restore_us(void);
 /* The boot record's log, for its wear figures. */
 const struct reclog *channels_boot_log(void);
-/* Erase the boot record ring, one sector per call; false when done. */
-bool channels_erase_step(uint16_t *next_sector);
+/* Wipe the boot record in steps (see reclog_erase_step()). */
+bool channels_erase_step(uint16_t *step);
 
 #endif

@@ -89,6 +89,10 @@ bool config_load(void)
             LOG_INF("CFG", "settings area blank (first boot): using defaults");
         return false;
     }
+    if (len < 0) {
+        LOG_INF("CFG", "settings were reset to defaults (factory reset)");
+        return false;
+    }
     if (version == CONFIG_VERSION && len == (int)sizeof(struct config)) {
         memcpy(&loaded, stored, sizeof loaded);
     } else if (version == 1 && len == (int)sizeof(struct config_v1)) {
@@ -104,7 +108,7 @@ bool config_load(void)
         return false;
     }
     current = loaded;
-    LOG_INF("CFG", "settings loaded (save %lu)", (unsigned long)config_log.newest_seq);
+    LOG_INF("CFG", "settings loaded (save %lu)", (unsigned long)config_save_count());
     return true;
 }
 
@@ -119,6 +123,6 @@ int config_update(const struct config *next)
     return 0;
 }
 
-uint32_t config_save_count(void) { return config_log.newest_seq; }
+uint32_t config_save_count(void) { return config_log.newest_seq - config_log.wiped_seq; }
 
-bool config_erase_step(uint16_t *next_sector) { return reclog_erase_step(&config_log, next_sector); }
+bool config_erase_step(uint16_t *step) { return reclog_erase_step(&config_log, step); }

@@ -56,10 +56,11 @@ bool config_load(void);
  * nothing changes: returns a negative HAL_E*, else 0. */
 int config_update(const struct config *next);
 
-/* Saves since the area was created (Tasmota's SaveCount). */
+/* Saves since the area was created or wiped (Tasmota's SaveCount). */
 uint32_t config_save_count(void);
 
-/* Erase the stored settings, one sector per call; false when done. */
-bool config_erase_step(uint16_t *next_sector);
+/* Wipe the stored settings in steps (see reclog_erase_step()); the settings
+ * in use stay until the restart that follows. */
+bool config_erase_step(uint16_t *step);
 
 #endif

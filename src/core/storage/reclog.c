@@ -76,7 +76,7 @@ int reclog_mount(struct reclog *log)
         log->offset + (uint32_t)log->sectors * HAL_FLASH_SECTOR > hal_flash_size(log->part))
         return HAL_EINVAL;
     log->newest = -1;
-    log->newest_seq = 0;
+    log->newest_seq = log->wiped_seq = 0;
     log->erases = log->appends = log->damaged = 0;
     int found = 0;
     for (uint32_t slot = 0; slot < slot_count(log); slot++) {
@@ -89,6 +89,8 @@ int reclog_mount(struct reclog *log)
             continue;
         }
         found++;
+        if (h.version == RECLOG_WIPED && h.seq > log->wiped_seq)
+            log->wiped_seq = h.seq;
         if (log->newest < 0 || h.seq > log->newest_seq) {
             log->newest = (int32_t)slot;
             log->newest_seq = h.seq;
@@ -106,7 +108,7 @@ int reclog_mount(struct reclog *log)
 int reclog_read(struct reclog *log, void *payload, uint16_t cap, uint8_t *version)
 {
     struct header h;
-    if (log->newest < 0 || !slot_valid(log, (uint32_t)log->newest, &h))
+    if (log->newest < 0 || !slot_valid(log, (uint32_t)log->newest, &h) || h.version == RECLOG_WIPED)
         return -1;
     uint16_t n = h.len < cap ? h.len : cap;
     if (hal_flash_read(log->part, slot_offset(log, (uint32_t)log->newest) + RECLOG_HEADER_SIZE, payload, n) != 0)
@@ -136,7 +138,7 @@ int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t
     struct header h = {.seq = log->newest_seq + 1, .len = len, .version = version, .magic = log->magic};
     h.crc = crc32_update(crc32_update(0, &h, offsetof(struct header, crc)), payload, len);
     /* Payload before header: until the header lands the slot reads invalid. */
-    err = hal_flash_program(log->part, slot_offset(log, slot) + RECLOG_HEADER_SIZE, payload, len);
+    err = len ? hal_flash_program(log->part, slot_offset(log, slot) + RECLOG_HEADER_SIZE, payload, len) : 0;
     if (!err)
         err = hal_flash_program(log->part, slot_offset(log, slot), &h, sizeof h);
     /* Whatever happened, this slot is used; a failed one is skipped. */
@@ -149,14 +151,23 @@ int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t
     return 0;
 }
 
-bool reclog_erase_step(struct reclog *log, uint16_t *next_sector)
+bool reclog_erase_step(struct reclog *log, uint16_t *step)
 {
-    if (*next_sector >= log->sectors)
-        return false;
-    hal_flash_erase_sector(log->part, log->offset + (uint32_t)*next_sector * HAL_FLASH_SECTOR);
-    (*next_sector)++;
-    log->newest = -1;
-    log->newest_seq = 0;
-    log->write_slot = 0;
-    return *next_sector < log->sectors;
+    uint32_t per_sector = slots_per_sector(log);
+    if (*step == 0) {
+        /* The marker goes to the start of the next sector (erased first), so
+         * that sector holds nothing else and may stay as it is. */
+        uint32_t sector = (log->write_slot + per_sector - 1) / per_sector % log->sectors;
+        log->write_slot = sector * per_sector;
+        if (reclog_append(log, "", 0, RECLOG_WIPED) != 0)
+            return false; /* flash failing: the old records stay, as they were */
+        log->wiped_sector = (uint16_t)sector;
+        log->wiped_seq = log->newest_seq;
+    } else if (*step < log->sectors) {
+        uint32_t sector = (log->wiped_sector + *step) % log->sectors;
+        if (hal_flash_erase_sector(log->part, log->offset + sector * HAL_FLASH_SECTOR) == 0)
+            log->erases++;
+    }
+    (*step)++;
+    return *step < log->sectors;
 }

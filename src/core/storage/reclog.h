@@ -34,8 +34,10 @@ struct reclog {
     /* Found by reclog_mount(). */
     int32_t newest;       /* slot index of the newest valid record, -1: none */
     uint32_t newest_seq;
+    uint32_t wiped_seq;   /* of the newest "wiped" marker, 0 if none */
     uint32_t write_slot;  /* where the next append goes */
     uint32_t damaged;     /* slots neither blank nor valid (torn or corrupt) */
+    uint16_t wiped_sector; /* during reclog_erase_step() */
     /* Wear figures since mount. */
     uint32_t erases, appends;
 };
@@ -44,17 +46,24 @@ struct reclog {
  * or wholly corrupt area) or a negative HAL_E* on a flash error. */
 int reclog_mount(struct reclog *log);
 
+/* Record versions are the caller's, from 1; 0 marks a wiped log. */
+#define RECLOG_WIPED 0
+
 /* Copy the newest record's payload (up to cap bytes) and its version.
- * Returns its length, or -1 if there is none. */
+ * Returns its length, or -1 if there is none (or the log was wiped). */
 int reclog_read(struct reclog *log, void *payload, uint16_t cap, uint8_t *version);
 
 /* Append a record.  At most one sector erase (when the current sector is
  * full) and two programs.  Returns 0 or a negative HAL_E*. */
 int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t version);
 
-/* Erase the whole ring (factory reset), one sector per call: returns true
- * while sectors remain, so a caller can spread the erases over loop turns. */
-bool reclog_erase_step(struct reclog *log, uint16_t *next_sector);
+/* Wipe the log (factory reset) in steps, one flash erase per call, so a
+ * caller can spread them over loop turns; returns true while steps remain
+ * (*step starts at 0).  The first step appends a "wiped" marker at the start
+ * of a fresh sector — from then on the log reads empty, atomically — and
+ * the following steps erase every other sector, so no old record can come
+ * back whatever step a power cut interrupts. */
+bool reclog_erase_step(struct reclog *log, uint16_t *step);
 
 /* Appends one sector erase buys: the endurance figure of the layout. */
 static inline uint32_t reclog_appends_per_erase(const struct reclog *log)
