@@ -69,7 +69,8 @@ fuzz: fuzz-build
 	@for f in $(BUILD)/fuzz/fuzz_*; do [ -x "$$f" ] || continue; \
 	  name=$$(basename $$f); mkdir -p $(BUILD)/fuzz/long/$$name; \
 	  echo "== $$name ($(FUZZ_SECONDS) s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/long/$$name fuzz/corpus/$$name || exit 1; done
+	  dict=fuzz/dict/$${name#fuzz_}.dict; [ -f $$dict ] && dict_opt=-dict=$$dict || dict_opt=; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $$dict_opt $(BUILD)/fuzz/long/$$name fuzz/corpus/$$name || exit 1; done
 
 clean:
 	rm -rf $(BUILD)

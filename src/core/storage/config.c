@@ -43,10 +43,10 @@ void config_defaults(struct config *c)
 static void migrate_v1(const void *stored, struct config *c)
 {
     const struct config_v1 *v1 = stored;
+    memset(c, 0, sizeof *c);
     memcpy(c->device_name, v1->device_name, sizeof c->device_name);
     c->power_on_state = v1->power_on_state;
     memcpy(c->pins, v1->pins, sizeof c->pins);
-    c->template_name[0] = '\0';
     defaults_from_v2(c);
 }
 

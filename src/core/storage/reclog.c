@@ -141,10 +141,14 @@ int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t
     err = len ? hal_flash_program(log->part, slot_offset(log, slot) + RECLOG_HEADER_SIZE, payload, len) : 0;
     if (!err)
         err = hal_flash_program(log->part, slot_offset(log, slot), &h, sizeof h);
-    /* Whatever happened, this slot is used; a failed one is skipped. */
-    log->write_slot = (slot + 1) % slot_count(log);
-    if (err)
+    if (err) {
+        /* A slot the failure touched is skipped; an untouched one is
+         * tried again, so failures alone never walk round the ring. */
+        if (!slot_blank(log, slot))
+            log->write_slot = (slot + 1) % slot_count(log);
         return err;
+    }
+    log->write_slot = (slot + 1) % slot_count(log);
     log->newest = (int32_t)slot;
     log->newest_seq = h.seq;
     log->appends++;

@@ -1,0 +1,77 @@
+# libFuzzer targets of the core (fuzz/README.md).  Included by the top-level
+# CMakeLists.txt when OPENPLUG_FUZZ is on, so CMAKE_CURRENT_SOURCE_DIR is the
+# repository root.  Needs clang with libFuzzer (Debian: libclang-rt-14-dev).
+#
+#   fuzz_json      the JSON reader and writer (src/core/util/json.h)
+#   fuzz_template  template_parse / template_write round trip
+#   fuzz_cmd       the command interpreter on a booted fake board
+#   fuzz_reclog    the record log over arbitrary flash, with torn operations
+#   fuzz_config    config_load over arbitrary settings areas
+#
+# Each target gets a ctest smoke test that runs it for OPENPLUG_FUZZ_SMOKE_SECONDS
+# over a copy of its seed corpus in the build tree (the source tree is never
+# written), and a custom target fuzz-run-<name> for longer runs.
+
+if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "OPENPLUG_FUZZ needs clang with libFuzzer: configure with CC=clang")
+endif()
+
+set(OPENPLUG_FUZZ_SMOKE_SECONDS 20 CACHE STRING "Seconds each fuzz target runs under ctest")
+set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target runs")
+
+option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
+
+set(FUZZ_TARGETS json template cmd reclog config)
+set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
+
+if(OPENPLUG_FUZZ_COVERAGE)
+  list(APPEND FUZZ_SANITIZE_FLAGS -fprofile-instr-generate -fcoverage-mapping)
+endif()
+
+# The library exists already: instrument it for coverage and the sanitizers.
+target_compile_options(openplug_core PRIVATE -fsanitize=fuzzer-no-link,address,undefined ${FUZZ_SANITIZE_FLAGS})
+
+set(FUZZ_SRC ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
+set(FUZZ_WORK ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work) # corpora and crashes (not "fuzz_*": see Makefile)
+
+enable_testing()
+
+foreach(name ${FUZZ_TARGETS})
+  set(target fuzz_${name})
+  add_executable(${target} fuzz/${target}.c tests/unit/fake_hal.c)
+  target_include_directories(${target} PRIVATE tests/unit fuzz)
+  target_compile_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined ${FUZZ_SANITIZE_FLAGS})
+  target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined
+                      $<$<BOOL:${OPENPLUG_FUZZ_COVERAGE}>:-fprofile-instr-generate>)
+  target_link_libraries(${target} PRIVATE openplug_core)
+
+  set(seeds ${FUZZ_SRC}/corpus/${target})
+  set(dict_option "")
+  if(EXISTS ${FUZZ_SRC}/dict/${name}.dict)
+    set(dict_option -dict=${FUZZ_SRC}/dict/${name}.dict)
+  endif()
+
+  # Smoke test: refresh the build-tree corpus from the seeds, then fuzz it.
+  add_test(NAME ${target}_corpus
+           COMMAND ${CMAKE_COMMAND} -E copy_directory ${seeds} ${FUZZ_WORK}/smoke/${target})
+  set_tests_properties(${target}_corpus PROPERTIES FIXTURES_SETUP ${target}_seeds)
+  add_test(NAME ${target}
+           COMMAND ${target} -max_total_time=${OPENPLUG_FUZZ_SMOKE_SECONDS} -rss_limit_mb=2048 -timeout=10
+                   -print_final_stats=1 ${dict_option} -artifact_prefix=${FUZZ_WORK}/smoke/${target}-
+                   ${FUZZ_WORK}/smoke/${target}
+           WORKING_DIRECTORY ${FUZZ_WORK})
+  math(EXPR smoke_timeout "${OPENPLUG_FUZZ_SMOKE_SECONDS} + 120")
+  set_tests_properties(${target} PROPERTIES FIXTURES_REQUIRED ${target}_seeds TIMEOUT ${smoke_timeout})
+
+  # Longer runs: cmake --build build/fuzz --target fuzz-run-json [-DOPENPLUG_FUZZ_SECONDS=…]
+  add_custom_target(fuzz-run-${name}
+                    COMMAND ${CMAKE_COMMAND} -E make_directory ${FUZZ_WORK}/long/${target}
+                    COMMAND ${target} -max_total_time=${OPENPLUG_FUZZ_SECONDS} -rss_limit_mb=2048 -timeout=10
+                            -print_final_stats=1 ${dict_option} -artifact_prefix=${FUZZ_WORK}/long/${target}-
+                            ${FUZZ_WORK}/long/${target} ${seeds}
+                    DEPENDS ${target}
+                    WORKING_DIRECTORY ${FUZZ_WORK}
+                    USES_TERMINAL)
+endforeach()
+
+file(MAKE_DIRECTORY ${FUZZ_WORK})

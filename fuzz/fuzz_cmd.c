@@ -1,0 +1,224 @@
+/*
+ * fuzz_cmd.c — the command interpreter (src/core/cmd/cmd.h) on a firmware
+ * booted once on the fake board.
+ *
+ * Each input is a few console lines (split at \n and \r, as the console
+ * does; lines longer than CMD_LINE_MAX are dropped, as the console does).
+ * Every input starts from the same state: a blank flash chip, the default
+ * settings saved, relays off.
+ * Then each line goes through cmd_execute(); a line "#cut" or "#cutN" (N a
+ * digit) is the harness's own: it makes the Nth flash operation from then
+ * fail (torn, power back after the next command line), so that saves fail;
+ * as the last line it strikes in the main loop.  Afterwards the main loop
+ * runs for 2.5 s of fake time so that planned restarts and factory resets
+ * happen (hal_reboot() longjmps back here), and the Wi-Fi state changes.
+ * Properties:
+ *   - every reply is one whole JSON object ('{' … '}', valid, < CMD_REPLY_MAX);
+ *   - a line gives exactly one reply (Backlog: one per command it runs);
+ *   - a command that replies with an error changes neither the settings nor
+ *     the relays (cmd.h: "changes nothing"), also when saving failed;
+ *   - the settings in RAM stay valid, and survive a reboot: config_load()
+ *     gives them back exactly; after a factory reset it finds none, or if
+ *     the flash failed (during the reset, or saves before it), the same
+ *     (never an older copy);
+ *   - the housekeeping tick keeps running (it reports the Wi-Fi change).
+ */
+#include <ctype.h>
+#include <setjmp.h>
+#include <strings.h>
+
+#include "core/cmd/cmd.h"
+#include "core/firmware.h"
+#include "core/io/channels.h"
+#include "core/io/pins.h"
+#include "core/sched.h"
+#include "core/storage/config.h"
+#include "core/system.h"
+#include "fake_hal.h"
+#include "fuzz_input.h"
+
+#define LOOP_MS 2500 /* two housekeeping ticks and more */
+#define LOOP_TURNS 64
+
+static unsigned replies;
+static bool error_reply; /* the last reply was {"Command":"Error",…} */
+static bool save_failed; /* a save failed (flash error) during this input */
+
+static void check_reply(const char *json, void *arg)
+{
+    (void)arg;
+    FUZZ_CHECK(json != NULL);
+    size_t len = strlen(json);
+    if (!(len >= 2 && len < CMD_REPLY_MAX && json[0] == '{' && json[len - 1] == '}'))
+        fprintf(stderr, "bad reply: '%s'\n", json);
+    FUZZ_CHECK(len >= 2 && len < CMD_REPLY_MAX);
+    FUZZ_CHECK(json[0] == '{' && json[len - 1] == '}');
+    struct json_reader r;
+    jr_init(&r, json, len);
+    bool valid = jr_skip(&r) && jr_finished(&r);
+    if (!valid)
+        fprintf(stderr, "reply is not valid JSON (%s): %s\n", r.error, json);
+    FUZZ_CHECK(valid);
+    replies++;
+    error_reply = strncmp(json, "{\"Command\":\"Error\"", 18) == 0;
+    save_failed |= error_reply && strstr(json, "cannot save settings") != NULL;
+}
+
+/* cmd.c's trim: isspace() on both ends. */
+static bool blank(const char *line)
+{
+    for (; *line; line++)
+        if (!isspace((unsigned char)*line))
+            return false;
+    return true;
+}
+
+static bool is_backlog(const char *line)
+{
+    while (isspace((unsigned char)*line))
+        line++;
+    return strncasecmp(line, "backlog", 7) == 0 && (line[7] == '\0' || isspace((unsigned char)line[7]));
+}
+
+static void check_config(const struct config *c)
+{
+    FUZZ_CHECK(memchr(c->device_name, '\0', sizeof c->device_name) != NULL);
+    FUZZ_CHECK(memchr(c->template_name, '\0', sizeof c->template_name) != NULL);
+    FUZZ_CHECK(c->power_on_state < POWER_ON_COUNT);
+    for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
+        FUZZ_CHECK(c->pins[gpio].role < PIN_ROLE_COUNT && c->pins[gpio].channel <= 63);
+}
+
+static unsigned relay_states(void)
+{
+    unsigned bits = 0;
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
+        bits |= (unsigned)channel_get(channel) << (channel - 1);
+    return bits;
+}
+
+static void run_line(const uint8_t *text, size_t len)
+{
+    char line[CMD_LINE_MAX + 1];
+    memcpy(line, text, len);
+    line[len] = '\0';
+    if (strncmp(line, "#cut", 4) == 0) {
+        fake_flash_cut_at(line[4] >= '1' && line[4] <= '9' ? (uint32_t)(line[4] - '0') : 1);
+        return;
+    }
+    bool is_blank = blank(line), backlog = is_backlog(line);
+    struct config before = *config_get();
+    unsigned states = relay_states();
+    replies = 0;
+    error_reply = false;
+    cmd_execute(line, SOURCE_CONSOLE, check_reply, NULL);
+    fake_flash_power_on(); /* a cut planned for this line is over */
+    if (is_blank)
+        FUZZ_CHECK(replies == 0);
+    else if (!backlog)
+        FUZZ_CHECK(replies == 1);
+    check_config(config_get());
+    if (error_reply && !backlog) {
+        if (memcmp(&before, config_get(), sizeof before) != 0 || states != relay_states())
+            fprintf(stderr, "'%.*s' replied an error but changed the %s\n", (int)len, (const char *)text,
+                    states != relay_states() ? "relays" : "settings");
+        FUZZ_CHECK(memcmp(&before, config_get(), sizeof before) == 0);
+        FUZZ_CHECK(states == relay_states());
+    }
+}
+
+/* The same starting point for every input: a blank chip, default settings
+ * saved (in the first slot), pins applied, relays off. */
+static void reset_device(void)
+{
+    uint16_t step = 0;
+    while (channels_erase_step(&step)) /* forgets the boot record it holds */
+        ;
+    fake_flash_blank();
+    channels_boot_restore(); /* both logs mount the blank chip */
+    FUZZ_CHECK(!config_load());
+    struct config defaults;
+    config_defaults(&defaults);
+    FUZZ_CHECK(config_update(&defaults) == 0);
+    pins_apply(config_get()->pins);
+    channels_settings_changed(SOURCE_BOOT);
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
+        channel_set(channel, false, SOURCE_BOOT);
+}
+
+static jmp_buf reboot_jump;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool booted;
+    static bool wifi_flip;
+    if (!booted) {
+        fake_flash_blank();
+        firmware_boot();
+        booted = true;
+    }
+    fake_console_clear();
+    fake_flash_power_on();
+    reset_device();
+    save_failed = false;
+
+    /* The console's way of cutting lines. */
+    size_t start = 0;
+    for (size_t i = 0; i <= size; i++) {
+        if (i < size && data[i] != '\n' && data[i] != '\r')
+            continue;
+        if (i > start && i - start <= CMD_LINE_MAX)
+            run_line(data + start, i - start);
+        start = i + 1;
+    }
+
+    /* Let the loop run: planned restarts happen, the tick sees Wi-Fi change. */
+    wifi_flip = !wifi_flip; /* the firmware starts seeing "off": connect first */
+    fake_wifi = wifi_flip ? HAL_WIFI_CONNECTED : HAL_WIFI_OFF;
+    if (getenv("FUZZ_CMD_LOG")) /* debugging a finding: the log of the commands */
+        fprintf(stderr, "---- log of the commands:\n%s---- end\n", fake_console_output());
+    fake_console_clear();
+    volatile unsigned turns = 0;
+    volatile uint32_t reboot_reason = 0;
+    uint64_t until = hal_time_ms() + LOOP_MS;
+    fake_reboot_jump = &reboot_jump;
+    if (setjmp(reboot_jump))
+        reboot_reason = fake_reboot_reason;
+    while (hal_time_ms() < until && turns < LOOP_TURNS) {
+        turns++;
+        sched_run_once(FIRMWARE_TICK_MS);
+    }
+    fake_reboot_jump = NULL;
+    bool cut_in_loop = fake_flash_power_is_off(); /* a "#cut" last struck in the loop */
+    fake_flash_power_on();
+    if (!strstr(fake_console_output(), "WIF: Wi-Fi"))
+        fprintf(stderr, "no Wi-Fi report in %u turns (%llu ms); log:\n%s\n", (unsigned)turns,
+                (unsigned long long)hal_time_ms(), fake_console_output());
+    FUZZ_CHECK(strstr(fake_console_output(), "WIF: Wi-Fi") != NULL);
+
+    /* The settings survive a reboot as they are; after a factory reset
+     * they are gone, or, if the flash failed during the reset, still the
+     * same (never an older copy). */
+    check_config(config_get());
+    struct config before = *config_get();
+    bool factory_reset = reboot_reason && (reboot_reason >> 4 & 0xF) == RESTART_FACTORY_RESET;
+    bool loaded = config_load();
+    bool same = memcmp(&before, config_get(), sizeof before) == 0;
+    if (factory_reset ? loaded && !((cut_in_loop || save_failed) && same) : !loaded || !same)
+        fprintf(stderr,
+                "after %u turns (%llu ms, reboot reason 0x%lx%s) the settings were %sloaded%s; log:\n%s\n",
+                (unsigned)turns, (unsigned long long)hal_time_ms(), (unsigned long)reboot_reason,
+                cut_in_loop ? ", flash cut" : "", loaded ? "" : "not ",
+                loaded && !same ? " but differ from those in use" : "", fake_console_output());
+    if (factory_reset) {
+        /* The flash failed during the reset, or failed saves had left the
+         * settings log refusing writes until the next mount: the settings
+         * may stay as they were. */
+        if (loaded)
+            FUZZ_CHECK((cut_in_loop || save_failed) && same);
+    } else {
+        FUZZ_CHECK(loaded && same);
+    }
+    check_config(config_get());
+    return 0;
+}
