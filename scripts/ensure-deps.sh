@@ -39,14 +39,19 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
     exit 1
 fi
 
+# installed PKG: true if dpkg has it (one status line per architecture).
+installed() {
+    local status
+    status=$(dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null) || return 1
+    case $'\n'"$status"$'\n' in
+        *$'\n'"install ok installed"$'\n'*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
 missing=()
 for p in "$@"; do
-    # With several architectures installed, one line per instance.
-    status=$(dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null) || status=
-    case $'\n'"$status"$'\n' in
-        *$'\n'"install ok installed"$'\n'*) ;;
-        *) missing+=("$p") ;;
-    esac
+    installed "$p" || missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -85,11 +90,7 @@ fi
 # Double-check, e.g. apt-get succeeded but a name was a virtual package.
 still=()
 for p in "${missing[@]}"; do
-    status=$(dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null) || status=
-    case $'\n'"$status"$'\n' in
-        *$'\n'"install ok installed"$'\n'*) ;;
-        *) still+=("$p") ;;
-    esac
+    installed "$p" || still+=("$p")
 done
 if [ ${#still[@]} -ne 0 ]; then
     cat "$log" >&2
