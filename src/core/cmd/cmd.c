@@ -86,8 +86,8 @@ void cmd_execute(char *line, enum source source, cmd_reply_fn reply, void *arg)
         name_len++;
     char *rest = line + name_len;
 
-    /* Exact name first (SetOption-like names never end in a digit), then
-     * the name with its trailing number taken as the index. */
+    /* The exact name first, then a trailing number of one or two digits
+     * as the index of an indexed command (Power1; Power0 is no index). */
     int index = 0;
     const struct cmd_def *def = NULL;
     if (name_len && (!*rest || isspace((unsigned char)*rest))) {
@@ -95,14 +95,14 @@ void cmd_execute(char *line, enum source source, cmd_reply_fn reply, void *arg)
         size_t base_len = name_len;
         while (!def && base_len && isdigit((unsigned char)line[base_len - 1]))
             base_len--;
-        if (!def && base_len && base_len < name_len && name_len - base_len <= 2) {
-            def = find(line, base_len, true);
+        if (!def && base_len && name_len - base_len >= 1 && name_len - base_len <= 2) {
             index = atoi(line + base_len);
+            def = index > 0 ? find(line, base_len, true) : NULL;
         }
     }
 
     begin_reply();
-    if (!def || (def->flags & CMD_INDEXED && index == 0 && name_len != strlen(def->name))) {
+    if (!def) {
         jw_string(&reply_writer, "Command", "Unknown");
         LOG_INF("CMD", "unknown command '%.*s'", (int)(name_len > 32 ? 32 : name_len), line);
         send_reply(reply, arg);

@@ -10,7 +10,8 @@
 #include "core/storage/config.h"
 
 struct button {
-    int gpio; /* -1: slot free */
+    bool in_use;
+    int gpio;
     bool active_low;
     uint8_t channel;
     bool pressed; /* debounced */
@@ -21,7 +22,7 @@ struct button {
     struct sched_timer sampler;
 };
 
-static struct button buttons[BUTTON_MAX] = {{.gpio = -1}, {.gpio = -1}, {.gpio = -1}, {.gpio = -1}};
+static struct button buttons[BUTTON_MAX];
 
 const char *button_action_name(enum button_action action)
 {
@@ -108,9 +109,9 @@ void button_attach(int gpio, bool active_low, unsigned channel)
 {
     for (int i = 0; i < BUTTON_MAX; i++) {
         struct button *b = &buttons[i];
-        if (b->gpio >= 0)
+        if (b->in_use)
             continue;
-        *b = (struct button){.gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel};
+        *b = (struct button){.in_use = true, .gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel};
         sched_timer_init(&b->sampler, sample, b);
         sched_pin_watch(gpio, press_edge(b), on_press_edge, b);
         return;
@@ -121,10 +122,10 @@ void button_attach(int gpio, bool active_low, unsigned channel)
 void button_detach(int gpio)
 {
     for (int i = 0; i < BUTTON_MAX; i++) {
-        if (buttons[i].gpio == gpio) {
+        if (buttons[i].in_use && buttons[i].gpio == gpio) {
             sched_pin_unwatch(gpio);
             sched_timer_stop(&buttons[i].sampler);
-            buttons[i].gpio = -1;
+            buttons[i].in_use = false;
         }
     }
 }

@@ -253,8 +253,8 @@ void hal_idle(uint32_t timeout_ms)
                 fds[n++] = watched[i];
 
         /* Virtual time never waits for the outside world: it looks, then jumps. */
-        int wait_ms = console_waiting || sim_opt.virtual_time ? 0 : (int)((wake > now ? wake - now : 0) + 999) / 1000;
-        int ready = poll(fds, (nfds_t)n, wait_ms);
+        uint64_t wait_ms = console_waiting || sim_opt.virtual_time ? 0 : ((wake > now ? wake - now : 0) + 999) / 1000;
+        int ready = poll(fds, (nfds_t)n, (int)min_u64(wait_ms, 60000));
         if (ready > 0) {
             sim_world_service(fds + world_first, watched_first - world_first);
             bool for_firmware = world_first > 0 && fds[0].revents; /* stdin */
