@@ -388,6 +388,15 @@ class Plug:
         assert self.world("powercut") == "ok power cut"
         return self.wait_exit(timeout)
 
+    def reboot(self, how):
+        """Reboot by "restart" (Restart 1) or "powercut" (then plugged in again)."""
+        if how == "restart":
+            self.restart()
+        else:
+            assert self.powercut() == 3
+            self.start()
+            self.wait_log(r"BOOT: .*reset reason: Power on", since=self.boot_mark)
+
     def power(self):
         """The relay channel state as the firmware reports it: True for ON."""
         reply = self.cmd("Power")

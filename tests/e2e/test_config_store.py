@@ -57,11 +57,7 @@ def test_settings_survive_reboot(make_plug, how):
     assert plug.cmd("Pin 4 LED;1") == {"Pin4": "LED;1"}
     template = plug.cmd("Template")
     assert plug.cmd("Status 1")["StatusPRM"]["SaveCount"] == 3
-    if how == "restart":
-        plug.restart()
-    else:
-        assert plug.powercut() == 3
-        plug.start()
+    plug.reboot(how)
     plug.wait_log(r"CFG: settings loaded \(save 3\)", since=plug.boot_mark)
     assert plug.cmd("DeviceName") == {"DeviceName": "Porch"}
     assert plug.cmd("PowerOnState") == {"PowerOnState": 0}

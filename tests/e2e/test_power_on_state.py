@@ -46,15 +46,6 @@ def assert_relay(plug, on, glitch_free=True):
     assert plug.power() == on
 
 
-def reboot(plug, how):
-    if how == "restart":
-        plug.restart()
-    else:
-        assert plug.powercut() == 3
-        plug.start()
-        plug.wait_log(r"BOOT: .*reset reason: Power on", since=plug.boot_mark)
-
-
 @pytest.mark.parametrize("how", ["restart", "powercut"])
 @pytest.mark.parametrize("before", [False, True], ids=["was_off", "was_on"])
 @pytest.mark.parametrize("pos", [0, 1, 2, 3, 4])
@@ -65,7 +56,7 @@ def test_power_on_state_after_reboot(make_plug, pos, before, how):
     if pos == 4:
         before = True  # PowerOnState 4 switches the relay on at once
         assert_relay(plug, True, glitch_free=False)
-    reboot(plug, how)
+    plug.reboot(how)
     plug.wait_log(r"PWR: relays restored by PowerOnState %d, \d+ us after reset" % pos, since=plug.boot_mark)
     assert_relay(plug, expected_relay(pos, before, how))
     assert plug.cmd("PowerOnState") == {"PowerOnState": pos}
@@ -89,7 +80,7 @@ def test_toggle_state_at_every_boot(make_plug, how):
     assert plug.cmd("Power on") == {"POWER": "ON"}
     expected = True
     for _ in range(4):
-        reboot(plug, how)
+        plug.reboot(how)
         expected = expected_relay(2, expected, how)
         assert_relay(plug, expected)
 
@@ -146,7 +137,7 @@ def test_set_start_value_maps_to_power_on_state(plug):
     # and it acts as PowerOnState at the next power-up
     assert plug.cmd("SetStartValue 1 0") == {"PowerOnState": 0}
     assert plug.cmd("Power on") == {"POWER": "ON"}
-    reboot(plug, "powercut")
+    plug.reboot("powercut")
     assert_relay(plug, False)
 
 

@@ -63,7 +63,7 @@ bool jr_object_begin(struct json_reader *r);
 /* Next member of the current object: copies its key to `key` and returns
  * true, or returns false at the closing brace (consumed) or on an error. */
 bool jr_object_next(struct json_reader *r, char *key, size_t key_size);
-/* A string value, unescaped (\uXXXX outside ASCII becomes '?'); fails if
+/* A string value, unescaped (a \u escape beyond ASCII becomes '?'); fails if
  * it does not fit. */
 bool jr_string(struct json_reader *r, char *out, size_t out_size);
 /* Skip any one value, nested or not. */
