@@ -8,9 +8,8 @@
 
 #define LOG_LINE_MAX 160
 
-static enum log_level max_level = LOG_INFO;
+static const enum log_level max_level = LOG_INFO; /* debug lines cost nothing */
 
-void log_set_level(enum log_level level) { max_level = level; }
 
 void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 {

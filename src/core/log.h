@@ -8,9 +8,6 @@
 
 enum log_level { LOG_ERROR = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
-/* Lines above this level are dropped (default LOG_INFO). */
-void log_set_level(enum log_level level);
-
 /* `tag` names the subsystem in three or four capitals: "CFG", "BTN", ... */
 void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -125,12 +125,6 @@ int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg)
     return hal_pin_irq_enable(pin, edge, true);
 }
 
-void sched_pin_edge(int pin, enum hal_pin_edge edge)
-{
-    if (pin >= 0 && pin < PIN_MAX && routes[pin].fn)
-        hal_pin_irq_enable(pin, edge, true);
-}
-
 void sched_pin_unwatch(int pin)
 {
     if (pin < 0 || pin >= PIN_MAX || !routes[pin].fn)

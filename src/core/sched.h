@@ -38,8 +38,6 @@ typedef void (*sched_pin_fn)(int pin, uint32_t t_us, bool level, void *arg);
 /* Route a pin's interrupts (on `edge`) to fn in the loop.  A pin can be
  * watched again with another handler after sched_pin_unwatch(). */
 int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg);
-/* Change the edge of a watched pin (to follow both edges in turn). */
-void sched_pin_edge(int pin, enum hal_pin_edge edge);
 void sched_pin_unwatch(int pin);
 
 /* A function run once in every turn of the loop (console, sockets). */

@@ -192,10 +192,6 @@ void channels_settings_changed(enum source source)
     persist();
 }
 
-uint32_t channels_restore_us(void) { return restore_us; }
-
-const struct reclog *channels_boot_log(void) { return &boot_log; }
-
 bool channels_erase_step(uint16_t *step)
 {
     has_stored = false;

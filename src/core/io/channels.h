@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "core/events.h"
-#include "core/storage/reclog.h"
 
 /* What the relays do at power-up.  After a restart or a watchdog reset they
  * keep their state whatever this says (the load never blinks), except that
@@ -49,11 +48,6 @@ unsigned channels_highest_relay(void);
 /* Rewrite the boot record if the template or PowerOnState changed. */
 void channels_settings_changed(enum source source);
 
-/* Microseconds from reset to the relays being driven at this boot (0 when
- * the boot record was missing and the configuration decided). */
-uint32_t channels_restore_us(void);
-/* The boot record's log, for its wear figures. */
-const struct reclog *channels_boot_log(void);
 /* Wipe the boot record in steps (see reclog_erase_step()). */
 bool channels_erase_step(uint16_t *step);
 
