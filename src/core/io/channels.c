@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/storage/config.h"
 #include "core/storage/layout.h"
+#include "core/storage/reclog.h"
 #include "hal/hal.h"
 
 #define NO_RELAY 0xFF
