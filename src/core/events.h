@@ -27,6 +27,7 @@ enum event_type {
     EVENT_CHANNEL, /* value: new state 0/1 */
     EVENT_BUTTON,  /* value: enum button_action */
     EVENT_WIFI,    /* value: enum hal_wifi_state */
+    EVENT_SENSORS, /* new values in the sensor registry (energy/sensors.h) */
 };
 
 struct event {

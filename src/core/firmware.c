@@ -5,6 +5,9 @@
 
 #include "core/cmd/commands.h"
 #include "core/console.h"
+#include "core/drivers.h"
+#include "core/energy/bl0937.h"
+#include "core/io/pins.h"
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/log.h"
@@ -49,8 +52,11 @@ void firmware_boot(void)
     LOG_INF("BOOT", "%s %s on %s (%s), reset reason: %s", OPENPLUG_NAME, OPENPLUG_VERSION, hal_chip_name(),
             hal_board_name(), reason);
     commands_register_all();
+    bl0937_register();
     config_load();
     channels_start();
+    if (pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
+        driver_start("BL0937");
     console_start();
     event_listen(&wifi_logger, log_wifi, NULL);
     sched_timer_init(&tick_timer, tick, NULL);

@@ -38,8 +38,8 @@ def test_default_template(plug):
     assert pins[RELAY_GPIO]["mode"] == "output"
     assert pins[LED_GPIO]["mode"] == "output"
     assert pins[BUTTON_GPIO]["mode"] == "input_pullup"
-    for gpio in (3, 14, 21):  # BL0937: no metering driver yet
-        assert pins[gpio]["mode"] == "disabled"
+    assert pins[3]["mode"] == "input" and pins[14]["mode"] == "input"  # BL0937 CF1, CF
+    assert pins[21]["mode"] == "output"  # SEL, driven by the metering driver
     assert plug.cmd("Status")["Status"]["Template"] == "SM-028_V1.3"
 
 

@@ -117,8 +117,9 @@ static void test_idle_button_costs_no_timer(void)
     sched_get_stats(&before);
     run_ms(10000);
     sched_get_stats(&after);
-    /* Only the 1 s housekeeping tick wakes the loop: no 10 ms sampling. */
-    CHECK(after.turns - before.turns <= 12);
+    /* Only the slow timers (housekeeping, metering) wake the loop: sampling
+     * every 10 ms would take 1000 turns. */
+    CHECK(after.turns - before.turns < 100);
 }
 
 int main(void)

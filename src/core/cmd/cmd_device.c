@@ -7,6 +7,7 @@
 
 #include "core/cmd/commands.h"
 #include "core/drivers.h"
+#include "core/energy/sensors.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/storage/config.h"
@@ -91,23 +92,48 @@ static void status_state(struct json_writer *w)
     jw_object_end(w);
 }
 
+/* Status 8 / 10: the sensor registry, in Tasmota's names and units. */
+static void status_sensors(struct json_writer *w)
+{
+    char text[32];
+    int64_t wall_ms = hal_wallclock_ms();
+    timefmt_iso8601(wall_ms >= 0 ? wall_ms / 1000 : (int64_t)(hal_time_ms() / 1000), text, sizeof text);
+    jw_object_begin(w, "StatusSNS");
+    jw_string(w, "Time", text);
+    const struct energy_values *e = sensors_energy();
+    if (e->valid) {
+        jw_object_begin(w, "ENERGY");
+        jw_float(w, "Power", e->power_w, 2);
+        jw_float(w, "ApparentPower", e->apparent_va, 2);
+        jw_float(w, "ReactivePower", e->reactive_var, 2);
+        jw_float(w, "Factor", e->factor, 2);
+        jw_float(w, "Voltage", e->voltage_v, 1);
+        jw_float(w, "Current", e->current_a, 3);
+        jw_object_end(w);
+    }
+    jw_object_end(w);
+}
+
 static enum cmd_result cmd_status(struct cmd_ctx *ctx)
 {
     long which = -1;
     if (*ctx->arg && !cmd_parse_long(ctx->arg, 0, 99, &which))
-        return cmd_error(ctx, "Status: expected 0 (all), 1, 2 or 11");
+        return cmd_error(ctx, "Status: expected 0 (all), 1, 2, 8, 10 or 11");
     switch (which) {
     case -1: status_device(ctx->reply); break;
     case 0:
         status_device(ctx->reply);
         status_parameters(ctx->reply);
         status_firmware(ctx->reply);
+        status_sensors(ctx->reply);
         status_state(ctx->reply);
         break;
     case 1: status_parameters(ctx->reply); break;
     case 2: status_firmware(ctx->reply); break;
+    case 8:
+    case 10: status_sensors(ctx->reply); break;
     case 11: status_state(ctx->reply); break;
-    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2 or 11", which);
+    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2, 8, 10 or 11", which);
     }
     return CMD_DONE;
 }
@@ -216,7 +242,7 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
 }
 
 static const struct cmd_def device_commands[] = {
-    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 11 state]"},
+    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 8, 10 sensors | 11 state]"},
     {"Restart", cmd_restart, 0, "Restart 1: restart the plug (the relay keeps its state)"},
     {"Reset", cmd_reset, 0, "Reset 1: erase all settings (factory reset) and restart"},
     {"DeviceName", cmd_device_name, 0, "Name of the device (up to 32 characters)"},

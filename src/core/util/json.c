@@ -122,6 +122,16 @@ void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned de
     }
 }
 
+void jw_float(struct json_writer *w, const char *key, float value, unsigned decimals)
+{
+    if (decimals > 6)
+        decimals = 6;
+    double scaled = value;
+    for (unsigned i = 0; i < decimals; i++)
+        scaled *= 10;
+    jw_fixed(w, key, (int64_t)(scaled < 0 ? scaled - 0.5 : scaled + 0.5), decimals);
+}
+
 void jw_bool(struct json_writer *w, const char *key, bool value)
 {
     item(w, key);

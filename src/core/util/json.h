@@ -39,6 +39,8 @@ void jw_bool(struct json_writer *w, const char *key, bool value);
 /* A fixed-point number: value / 10^decimals, printed with that many
  * decimals (e.g. 1234, 3 -> 1.234). */
 void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned decimals);
+/* A float rounded to `decimals` places (at most 6). */
+void jw_float(struct json_writer *w, const char *key, float value, unsigned decimals);
 /* Already-encoded JSON, copied as it is. */
 void jw_raw(struct json_writer *w, const char *key, const char *json);
 /* The text so far, NUL-terminated (always, even after an overflow). */

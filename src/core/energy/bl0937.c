@@ -1,0 +1,221 @@
+/* bl0937.c — the BL0937 estimator; see bl0937.h for the method. */
+#include "bl0937.h"
+
+#include <stdbool.h>
+
+#include "core/drivers.h"
+#include "core/energy/sensors.h"
+#include "core/io/pins.h"
+#include "core/log.h"
+#include "core/sched.h"
+#include "hal/hal.h"
+
+#define REPORT_MS 1000
+#define ZERO_AFTER_MS 60000      /* no CF edge for this long: 0 W (floor 0.03 W) */
+#define CF1_SETTLE_MS 400        /* after a SEL change (7 time constants of 50 ms) */
+#define VOLTAGE_DWELL_MS 1000
+#define CURRENT_DWELL_MIN_MS 1000
+#define CURRENT_DWELL_MAX_MS 10000
+#define CF1_CHECK_MS 250
+#define GAP_PERIODS 3            /* an interval this many periods long hides pulses */
+
+/* Vref^2 * D / (Rs * 1721506), Vref * D / 15397, Vref / (Rs * 94638). */
+const struct bl0937_constants bl0937_typical = {1.70715f, 0.15671f, 0.012870f};
+
+static struct bl0937_constants k;
+static int cf_pin = -1, cf1_pin = -1, sel_pin = -1;
+static bool sel_inverted;
+
+/* CF: energy and power */
+static uint64_t pulses;            /* energy, in CF pulses */
+static bool have_cf_edge;
+static uint32_t last_cf_us;
+static uint32_t cf_period_us;      /* the latest single period, 0 if unknown */
+static uint32_t gate_pulses;
+static uint64_t gate_span_us;      /* time spanned by those pulses */
+static float power_w;
+static uint64_t last_cf_ms;
+
+/* CF1: voltage and current */
+enum cf1_mode { CF1_VOLTAGE, CF1_CURRENT };
+static enum cf1_mode cf1_mode;
+static uint64_t cf1_mode_since_ms;
+static uint32_t cf1_edges;         /* after the dropped first one */
+static uint32_t cf1_first_us, cf1_last_us;
+static bool cf1_started;
+static float voltage_v, current_a;
+
+static struct bl0937_stats stats;
+static struct sched_timer report_timer, cf1_timer;
+
+/* ---- Edges (in the loop, with the interrupt's timestamp) ---- */
+
+static void on_cf_edge(int pin, uint32_t t_us, bool level, void *arg)
+{
+    (void)pin, (void)level, (void)arg;
+    stats.cf_edges++;
+    uint32_t count = 1;
+    if (have_cf_edge) {
+        uint32_t dt = t_us - last_cf_us; /* wraps correctly */
+        if (cf_period_us && dt > GAP_PERIODS * cf_period_us && dt < 2000000) {
+            /* Edges collapsed while interrupts were held off (flash erase):
+             * the period before tells how many there were. */
+            uint32_t missing = (dt + cf_period_us / 2) / cf_period_us - 1;
+            count += missing;
+            stats.pulses_filled += missing;
+        } else {
+            cf_period_us = dt;
+        }
+        gate_pulses += count;
+        gate_span_us += dt;
+    }
+    pulses += count;
+    have_cf_edge = true;
+    last_cf_us = t_us;
+    last_cf_ms = hal_time_ms();
+}
+
+static void on_cf1_edge(int pin, uint32_t t_us, bool level, void *arg)
+{
+    (void)pin, (void)level, (void)arg;
+    stats.cf1_edges++;
+    if (hal_time_ms() - cf1_mode_since_ms < CF1_SETTLE_MS)
+        return; /* the output is still moving to the new quantity */
+    if (!cf1_started) {
+        cf1_started = true; /* the first edge only starts the clock */
+        cf1_first_us = t_us;
+        return;
+    }
+    cf1_edges++;
+    cf1_last_us = t_us;
+}
+
+/* ---- CF1: alternate voltage and current ---- */
+
+static void select_cf1(enum cf1_mode mode)
+{
+    cf1_mode = mode;
+    cf1_mode_since_ms = hal_time_ms();
+    cf1_started = false;
+    cf1_edges = 0;
+    /* BL0937: SEL high = voltage. */
+    hal_pin_write(sel_pin, (mode == CF1_VOLTAGE) != sel_inverted);
+}
+
+static float cf1_frequency(void)
+{
+    uint32_t span = cf1_last_us - cf1_first_us;
+    return cf1_edges && span ? (float)cf1_edges * 1e6f / (float)span : 0.0f;
+}
+
+static void cf1_check(void *arg)
+{
+    (void)arg;
+    uint64_t dwell = hal_time_ms() - cf1_mode_since_ms;
+    if (dwell < CF1_SETTLE_MS)
+        return;
+    dwell -= CF1_SETTLE_MS;
+    if (cf1_mode == CF1_VOLTAGE) {
+        if (dwell < VOLTAGE_DWELL_MS)
+            return;
+        float v = cf1_frequency() * k.voltage_v_per_hz;
+        if (v > 80.0f && v < 300.0f)
+            voltage_v = v;
+        else
+            stats.cf1_rejected++;
+        select_cf1(CF1_CURRENT);
+        return;
+    }
+    /* Current: at least two whole periods, up to the longest dwell. */
+    if (dwell < CURRENT_DWELL_MIN_MS || (cf1_edges < 2 && dwell < CURRENT_DWELL_MAX_MS))
+        return;
+    float i = cf1_frequency() * k.current_a_per_hz;
+    if (voltage_v > 0 && i * voltage_v < power_w * 0.99f)
+        stats.cf1_rejected++; /* power factor above 1: a bad sample, not a bad power */
+    else
+        current_a = i;
+    select_cf1(CF1_VOLTAGE);
+}
+
+/* ---- Reports ---- */
+
+static void report(void *arg)
+{
+    (void)arg;
+    uint64_t now_ms = hal_time_ms();
+    if (gate_pulses) {
+        power_w = (float)gate_pulses * k.power_w_per_hz * 1e6f / (float)gate_span_us;
+    } else if (have_cf_edge) {
+        /* No edge this gate: the load is at most one pulse over the time
+         * since the last edge. */
+        float bound = k.power_w_per_hz * 1000.0f / (float)(now_ms - last_cf_ms + 1);
+        if (bound < power_w)
+            power_w = bound;
+        if (now_ms - last_cf_ms > ZERO_AFTER_MS)
+            power_w = 0;
+    }
+    gate_pulses = 0;
+    gate_span_us = 0;
+
+    struct energy_values v = {.valid = true, .power_w = power_w, .voltage_v = voltage_v, .pulses = pulses,
+                              .updated_ms = now_ms};
+    /* Current never below what the power needs (PF <= 1). */
+    float current = current_a;
+    if (voltage_v > 0 && current * voltage_v < power_w)
+        current = power_w / voltage_v;
+    v.current_a = current;
+    v.apparent_va = voltage_v * current;
+    if (v.apparent_va < power_w)
+        v.apparent_va = power_w;
+    v.factor = v.apparent_va > 0 ? power_w / v.apparent_va : 0;
+    float q2 = v.apparent_va * v.apparent_va - power_w * power_w;
+    v.reactive_var = 0;
+    if (q2 > 0) { /* sqrt by Newton: the core avoids libm */
+        float q = v.apparent_va;
+        for (int i = 0; i < 12; i++)
+            q = 0.5f * (q + q2 / q);
+        v.reactive_var = q;
+    }
+    sensors_publish_energy(&v);
+}
+
+/* ---- Start ---- */
+
+static int start(void)
+{
+    cf_pin = pins_find(PIN_BL0937CF, 0);
+    cf1_pin = pins_find(PIN_BL0937CF1, 0);
+    sel_pin = pins_find(PIN_BL0937SEL, 0);
+    sel_inverted = sel_pin < 0;
+    if (sel_inverted)
+        sel_pin = pins_find(PIN_BL0937SEL_N, 0);
+    if (cf_pin < 0 || cf1_pin < 0 || sel_pin < 0) {
+        LOG_ERR("NRG", "BL0937 needs BL0937CF, BL0937CF1 and BL0937SEL (or SEL_n) pins in the template");
+        return -1;
+    }
+    k = bl0937_typical;
+    hal_pin_mode(cf_pin, HAL_PIN_INPUT);
+    hal_pin_mode(cf1_pin, HAL_PIN_INPUT);
+    select_cf1(CF1_VOLTAGE);
+    hal_pin_mode(sel_pin, HAL_PIN_OUTPUT);
+    if (sched_pin_watch(cf_pin, HAL_EDGE_FALLING, on_cf_edge, NULL) ||
+        sched_pin_watch(cf1_pin, HAL_EDGE_FALLING, on_cf1_edge, NULL)) {
+        LOG_ERR("NRG", "BL0937: cannot attach the pin interrupts");
+        return -1;
+    }
+    sched_timer_init(&report_timer, report, NULL);
+    sched_timer_start(&report_timer, REPORT_MS, REPORT_MS);
+    sched_timer_init(&cf1_timer, cf1_check, NULL);
+    sched_timer_start(&cf1_timer, CF1_CHECK_MS, CF1_CHECK_MS);
+    LOG_INF("NRG", "BL0937 on CF GPIO%d, CF1 GPIO%d, SEL%s GPIO%d", cf_pin, cf1_pin, sel_inverted ? "_n" : "",
+            sel_pin);
+    return 0;
+}
+
+void bl0937_register(void)
+{
+    static struct driver driver = {.name = "BL0937", .start = start};
+    driver_register(&driver);
+}
+
+void bl0937_get_stats(struct bl0937_stats *out) { *out = stats; }
