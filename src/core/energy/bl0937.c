@@ -11,13 +11,15 @@
 #include "hal/hal.h"
 
 #define REPORT_MS 1000
+#define DECAY_REPORT_MS 250      /* reports while a switched-off load decays */
 #define ZERO_AFTER_MS 60000      /* no CF edge for this long: 0 W (floor 0.03 W) */
 #define CF1_SETTLE_MS 400        /* after a SEL change (7 time constants of 50 ms) */
 #define VOLTAGE_DWELL_MS 1000
 #define CURRENT_DWELL_MIN_MS 1000
 #define CURRENT_DWELL_MAX_MS 10000
 #define CF1_CHECK_MS 250
-#define GAP_PERIODS 3            /* an interval this many periods long hides pulses */
+#define GAP_PERIODS 3            /* an interval this many periods long may hide pulses */
+#define MAX_GAP_US 400000        /* longest interrupt hold-off (flash erase, worst case) */
 
 /* Vref^2 * D / (Rs * 1721506), Vref * D / 15397, Vref / (Rs * 94638). */
 const struct bl0937_constants bl0937_typical = {1.70715f, 0.15671f, 0.012870f};
@@ -30,7 +32,8 @@ static bool sel_inverted;
 static uint64_t pulses;            /* energy, in CF pulses */
 static bool have_cf_edge;
 static uint32_t last_cf_us;
-static uint32_t cf_period_us;      /* the latest single period, 0 if unknown */
+static uint32_t cf_period_us;      /* the recent period, 0 if unknown */
+static uint32_t gap_us;            /* a long interval waiting for confirmation */
 static uint32_t gate_pulses;
 static uint64_t gate_span_us;      /* time spanned by those pulses */
 static float power_w;
@@ -50,26 +53,41 @@ static struct sched_timer report_timer, cf1_timer;
 
 /* ---- Edges (in the loop, with the interrupt's timestamp) ---- */
 
+/* A long interval may hide edges that collapsed into one interrupt while
+ * interrupts were held off (a flash erase: up to 300 ms).  It is taken for
+ * such a gap only if the next interval is no longer than the period before
+ * — otherwise the load simply dropped. */
 static void on_cf_edge(int pin, uint32_t t_us, bool level, void *arg)
 {
     (void)pin, (void)level, (void)arg;
     stats.cf_edges++;
-    uint32_t count = 1;
+    pulses++;
     if (have_cf_edge) {
         uint32_t dt = t_us - last_cf_us; /* wraps correctly */
-        if (cf_period_us && dt > GAP_PERIODS * cf_period_us && dt < 2000000) {
-            /* Edges collapsed while interrupts were held off (flash erase):
-             * the period before tells how many there were. */
-            uint32_t missing = (dt + cf_period_us / 2) / cf_period_us - 1;
-            count += missing;
-            stats.pulses_filled += missing;
-        } else {
-            cf_period_us = dt;
-        }
-        gate_pulses += count;
+        gate_pulses++;
         gate_span_us += dt;
+        if (gap_us) {
+            /* The latched interrupt came when interrupts returned, the next
+             * edge within a period: the rate held.  The edges really made
+             * from the one before the gap to this one are evenly spaced. */
+            if (dt < cf_period_us * 3 / 2) {
+                uint64_t span = (uint64_t)gap_us + dt;
+                uint32_t made = (uint32_t)((span + cf_period_us / 2) / cf_period_us);
+                uint32_t missing = made > 2 ? made - 2 : 0;
+                pulses += missing;
+                gate_pulses += missing;
+                stats.pulses_filled += missing;
+            } else {
+                cf_period_us = 0; /* a new rate: learn it again */
+            }
+            gap_us = 0;
+        } else if (cf_period_us && dt > GAP_PERIODS * cf_period_us && dt < MAX_GAP_US) {
+            gap_us = dt;
+        } else {
+            /* The period, smoothed against interrupt latency jitter. */
+            cf_period_us = cf_period_us ? cf_period_us - cf_period_us / 8 + dt / 8 : dt;
+        }
     }
-    pulses += count;
     have_cf_edge = true;
     last_cf_us = t_us;
     last_cf_ms = hal_time_ms();
@@ -143,17 +161,21 @@ static void report(void *arg)
 {
     (void)arg;
     uint64_t now_ms = hal_time_ms();
+    bool decaying = false;
     if (gate_pulses) {
         power_w = (float)gate_pulses * k.power_w_per_hz * 1e6f / (float)gate_span_us;
     } else if (have_cf_edge) {
         /* No edge this gate: the load is at most one pulse over the time
          * since the last edge. */
         float bound = k.power_w_per_hz * 1000.0f / (float)(now_ms - last_cf_ms + 1);
-        if (bound < power_w)
+        decaying = bound < power_w;
+        if (decaying)
             power_w = bound;
         if (now_ms - last_cf_ms > ZERO_AFTER_MS)
             power_w = 0;
     }
+    /* While the bound is what falls, follow it closely. */
+    sched_timer_start(&report_timer, decaying ? DECAY_REPORT_MS : REPORT_MS, 0);
     gate_pulses = 0;
     gate_span_us = 0;
 
@@ -204,7 +226,7 @@ static int start(void)
         return -1;
     }
     sched_timer_init(&report_timer, report, NULL);
-    sched_timer_start(&report_timer, REPORT_MS, REPORT_MS);
+    sched_timer_start(&report_timer, REPORT_MS, 0);
     sched_timer_init(&cf1_timer, cf1_check, NULL);
     sched_timer_start(&cf1_timer, CF1_CHECK_MS, CF1_CHECK_MS);
     LOG_INF("NRG", "BL0937 on CF GPIO%d, CF1 GPIO%d, SEL%s GPIO%d", cf_pin, cf1_pin, sel_inverted ? "_n" : "",

@@ -1,0 +1,173 @@
+/* test_bl0937.c — the BL0937 estimator on the fake board, fed by a small
+ * phase-accumulator model of the chip (CF on GPIO14, CF1 on GPIO3, SEL on
+ * GPIO21 as in the default template): power, voltage, current, decay to
+ * zero, interrupt blackouts, and the 32-bit timer wrap. */
+#include "core/energy/bl0937.h"
+#include "core/energy/sensors.h"
+#include "core/firmware.h"
+#include "core/sched.h"
+#include "fake_hal.h"
+#include "harness.h"
+
+#define CF 14
+#define CF1 3
+#define SEL 21
+
+struct load {
+    float watts, volts, pf;
+};
+
+static struct load load = {60, 230, 1};
+static double cf_phase = 0.3, cf1_phase = 0.6;
+static uint64_t now_us; /* the model's clock, in step with the fake HAL's */
+static bool blackout;   /* interrupts held off: edges collapse into one */
+static bool cf_pending;
+
+static double cf_hz(void) { return load.watts / bl0937_typical.power_w_per_hz; }
+static double cf1_hz(void)
+{
+    if (fake_pin_latch(SEL)) /* high: voltage */
+        return load.volts / bl0937_typical.voltage_v_per_hz;
+    double amps = load.pf > 0 && load.volts > 0 ? load.watts / (load.volts * load.pf) : 0;
+    return amps / bl0937_typical.current_a_per_hz;
+}
+
+static void pulse(int gpio)
+{
+    fake_pin_external(gpio, 1);
+    fake_pin_external(gpio, 0);
+}
+
+/* Advance the model and the firmware by ms, in 100 us steps. */
+static void run_ms(uint32_t ms)
+{
+    for (uint32_t step = 0; step < ms * 10; step++) {
+        fake_time_advance_us(100);
+        now_us += 100;
+        if (!blackout && cf_pending) {
+            cf_pending = false;
+            pulse(CF); /* the latched interrupt, once, as interrupts return */
+        }
+        cf_phase += cf_hz() * 100e-6;
+        cf1_phase += cf1_hz() * 100e-6;
+        if (cf_phase >= 1) {
+            cf_phase -= 1;
+            if (blackout)
+                cf_pending = true;
+            else
+                pulse(CF);
+        }
+        if (cf1_phase >= 1) {
+            cf1_phase -= 1;
+            if (!blackout)
+                pulse(CF1);
+        }
+        if (step % 10 == 0)
+            sched_run_once(0);
+    }
+}
+
+static const struct energy_values *values(void) { return sensors_energy(); }
+
+static float rel_error(float measured, float truth) { return (measured - truth) / truth; }
+
+static void check_within(float measured, float truth, float tolerance, const char *what)
+{
+    float e = rel_error(measured, truth);
+    if (e > tolerance || e < -tolerance)
+        printf("  %s: %.4f vs %.4f (%.3f %%)\n", what, (double)measured, (double)truth, (double)(e * 100));
+    CHECK(e <= tolerance && e >= -tolerance);
+}
+
+static void test_steady_60w(void)
+{
+    load = (struct load){60, 230, 1};
+    run_ms(6000);
+    for (int i = 0; i < 5; i++) {
+        run_ms(1000);
+        check_within(values()->power_w, 60, 0.005f, "power");
+    }
+    check_within(values()->voltage_v, 230, 0.003f, "voltage");
+    check_within(values()->current_a, 60.0f / 230, 0.005f, "current");
+    check_within(values()->factor, 1, 0.01f, "factor");
+}
+
+static void test_reactive_load(void)
+{
+    load = (struct load){2000, 230, 0.9f};
+    run_ms(12000);
+    check_within(values()->power_w, 2000, 0.005f, "power");
+    check_within(values()->current_a, 2000 / (230 * 0.9f), 0.005f, "current");
+    check_within(values()->factor, 0.9f, 0.01f, "factor");
+    check_within(values()->apparent_va, 2000 / 0.9f, 0.01f, "apparent");
+}
+
+static void test_one_watt_never_zero(void)
+{
+    load = (struct load){1, 230, 1};
+    run_ms(8000);
+    for (int i = 0; i < 20; i++) {
+        run_ms(1000);
+        CHECK(values()->power_w > 0);
+        check_within(values()->power_w, 1, 0.03f, "power at 1 W");
+    }
+}
+
+static void test_switched_off_decays(void)
+{
+    load = (struct load){60, 230, 1};
+    run_ms(5000);
+    load.watts = 0;
+    run_ms(4000);
+    CHECK(values()->power_w <= 0.5f);
+    run_ms(61000);
+    CHECK_EQ(values()->power_w, 0);
+}
+
+static void test_blackouts_lose_no_energy(void)
+{
+    load = (struct load){3680, 230, 1};
+    run_ms(3000);
+    uint64_t start = values()->pulses;
+    double truth = 0;
+    for (int i = 0; i < 6; i++) {
+        run_ms(9970);
+        blackout = true;
+        run_ms(30);
+        blackout = false;
+        truth += 10.0 * cf_hz();
+    }
+    run_ms(1000);
+    truth += cf_hz();
+    uint64_t counted = values()->pulses - start;
+    double error = ((double)counted - truth) / truth;
+    printf("  3680 W, 30 ms blackout every 10 s: %llu pulses for %.0f (%.4f %%)\n", (unsigned long long)counted,
+           truth, error * 100);
+    CHECK(error < 0.0005 && error > -0.0005);
+    struct bl0937_stats stats;
+    bl0937_get_stats(&stats);
+    CHECK(stats.pulses_filled > 300);
+}
+
+static void test_timer_wrap(void)
+{
+    /* Move the 32-bit microsecond timer to just before it wraps. */
+    uint32_t to_wrap = 0xFFFFFFFFu - hal_time_us() - 500000;
+    fake_time_advance_us(to_wrap);
+    load = (struct load){100, 230, 1};
+    run_ms(3000); /* crosses the wrap */
+    check_within(values()->power_w, 100, 0.005f, "power across the timer wrap");
+}
+
+int main(void)
+{
+    fake_flash_blank();
+    firmware_boot(); /* the default template has the BL0937 pins: it starts */
+    RUN(test_steady_60w);
+    RUN(test_reactive_load);
+    RUN(test_one_watt_never_zero);
+    RUN(test_switched_off_decays);
+    RUN(test_blackouts_lose_no_energy);
+    RUN(test_timer_wrap);
+    return harness_report();
+}
