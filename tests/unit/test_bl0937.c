@@ -2,7 +2,9 @@
  * phase-accumulator model of the chip (CF on GPIO14, CF1 on GPIO3, SEL on
  * GPIO21 as in the default template): power, voltage, current, decay to
  * zero, interrupt blackouts, and the 32-bit timer wrap. */
+#include "core/cmd/cmd.h"
 #include "core/energy/bl0937.h"
+#include "core/storage/config.h"
 #include "core/energy/sensors.h"
 #include "core/firmware.h"
 #include "core/sched.h"
@@ -23,13 +25,20 @@ static uint64_t now_us; /* the model's clock, in step with the fake HAL's */
 static bool blackout;   /* interrupts held off: edges collapse into one */
 static bool cf_pending;
 
-static double cf_hz(void) { return load.watts / bl0937_typical.power_w_per_hz; }
+/* The datasheet's transfer functions, 1 mOhm shunt, 1981:1 divider. */
+#define VREF 1.218
+static double chip_volts(void) { return load.volts / 1981.0; }
+static double chip_shunt_volts(void)
+{
+    double amps = load.pf > 0 && load.volts > 0 ? load.watts / (load.volts * load.pf) : 0;
+    return amps * 0.001;
+}
+static double cf_hz(void) { return 1721506.0 * chip_volts() * chip_shunt_volts() * load.pf / (VREF * VREF); }
 static double cf1_hz(void)
 {
     if (fake_pin_latch(SEL)) /* high: voltage */
-        return load.volts / bl0937_typical.voltage_v_per_hz;
-    double amps = load.pf > 0 && load.volts > 0 ? load.watts / (load.volts * load.pf) : 0;
-    return amps / bl0937_typical.current_a_per_hz;
+        return 15397.0 * chip_volts() / VREF;
+    return 94638.0 * chip_shunt_volts() / VREF;
 }
 
 static void pulse(int gpio)
@@ -159,6 +168,56 @@ static void test_timer_wrap(void)
     check_within(values()->power_w, 100, 0.005f, "power across the timer wrap");
 }
 
+static char reply[512];
+
+static void keep(const char *json, void *arg)
+{
+    (void)arg;
+    snprintf(reply, sizeof reply, "%s", json);
+}
+
+static const char *run(const char *text)
+{
+    char line[128];
+    snprintf(line, sizeof line, "%s", text);
+    cmd_execute(line, SOURCE_CONSOLE, keep, NULL);
+    return reply;
+}
+
+/* A meter that reads 10 % high is calibrated by one reference reading;
+ * the constant is saved, and nonsense is refused without a change. */
+static void test_calibration(void)
+{
+    load = (struct load){0, 230, 1};
+    run_ms(65000);
+    CHECK_CONTAINS(run("PowerSet 60"), "nothing measured yet");
+    CHECK_STR(run("PowerCal"), "{\"PowerCal\":1707150}");
+    CHECK_STR(run("PowerCal 1877865"), "{\"PowerCal\":1877865}"); /* 10 % high */
+    load = (struct load){60, 230, 1};
+    run_ms(6000);
+    check_within(values()->power_w, 66, 0.005f, "power, miscalibrated");
+
+    uint32_t saves = config_save_count();
+    CHECK_CONTAINS(run("PowerSet 0"), "expected the reference meter's reading");
+    CHECK_CONTAINS(run("PowerSet abc"), "expected the reference meter's reading");
+    CHECK_CONTAINS(run("PowerSet 300"), "beyond 4x: check the reference");
+    CHECK_CONTAINS(run("VoltageSet 20"), "beyond 4x");
+    CHECK_CONTAINS(run("CurrentSet -1"), "expected the reference meter's reading");
+    CHECK_CONTAINS(run("PowerCal 0"), "expected a whole number of uW per Hz");
+    CHECK_EQ(config_save_count(), saves);
+    CHECK_EQ(bl0937_constant(BL0937_POWER), 1877865);
+
+    CHECK_STR(run("PowerSet 60"), "{\"PowerSet\":60.0}");
+    check_within((float)config_get()->power_cal_uw, 1707150, 0.005f, "PowerCal after PowerSet");
+    run_ms(3000);
+    check_within(values()->power_w, 60, 0.005f, "power, calibrated");
+    CHECK_STR(run("VoltageSet 235"), "{\"VoltageSet\":235.0}");
+    run_ms(4000);
+    check_within(values()->voltage_v, 235, 0.003f, "voltage, calibrated to 235");
+    config_load(); /* what the next boot reads */
+    check_within((float)config_get()->voltage_cal_uv, 156710 * 235.0f / 230, 0.003f, "VoltageCal saved");
+}
+
 int main(void)
 {
     fake_flash_blank();
@@ -169,5 +228,6 @@ int main(void)
     RUN(test_switched_off_decays);
     RUN(test_blackouts_lose_no_energy);
     RUN(test_timer_wrap);
+    RUN(test_calibration);
     return harness_report();
 }

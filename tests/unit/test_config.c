@@ -63,7 +63,7 @@ static void test_version_1_is_migrated(void)
 
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 2");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 3");
     CHECK_STR(config_get()->device_name, "Garage");
     CHECK_EQ(config_get()->power_on_state, POWER_ON_ON);
     CHECK_EQ(config_get()->pins[4].role, PIN_REL);
@@ -72,6 +72,7 @@ static void test_version_1_is_migrated(void)
     CHECK_STR(config_get()->template_name, "");
     CHECK_EQ(config_get()->button_double_ms, 400); /* new in version 2: defaults */
     CHECK_EQ(config_get()->button_long_ms, 1000);
+    CHECK_EQ(config_get()->power_cal_uw, 1707150); /* new in version 3: defaults */
 
     /* The next save writes version 2, which loads without migrating. */
     CHECK_EQ(config_update(config_get()), 0);
@@ -79,6 +80,26 @@ static void test_version_1_is_migrated(void)
     CHECK(config_load());
     CHECK_CONTAINS(fake_console_output(), "settings loaded");
     CHECK_STR(config_get()->device_name, "Garage");
+}
+
+/* Version 2 (before calibration) is a prefix of version 3. */
+static void test_version_2_is_migrated(void)
+{
+    fake_flash_blank();
+    struct config v2;
+    config_defaults(&v2);
+    strcpy(v2.device_name, "Attic");
+    v2.button_long_ms = 2500;
+    struct reclog area = config_area();
+    reclog_mount(&area);
+    CHECK_EQ(reclog_append(&area, &v2, 136, 2), 0);
+    fake_console_clear();
+    CHECK(config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 3");
+    CHECK_STR(config_get()->device_name, "Attic");
+    CHECK_EQ(config_get()->button_long_ms, 2500);
+    CHECK_EQ(config_get()->voltage_cal_uv, 156710);
+    CHECK_EQ(config_get()->current_cal_ua, 12870);
 }
 
 static void test_corrupt_area_gives_defaults_and_recovers(void)
@@ -170,6 +191,7 @@ int main(void)
     RUN(test_blank_area_gives_defaults);
     RUN(test_save_and_load_round_trip);
     RUN(test_version_1_is_migrated);
+    RUN(test_version_2_is_migrated);
     RUN(test_corrupt_area_gives_defaults_and_recovers);
     RUN(test_invalid_fields_are_refused);
     RUN(test_torn_saves_keep_old_or_new);

@@ -147,6 +147,16 @@ bool cmd_parse_long(const char *text, long min, long max, long *out)
     return true;
 }
 
+bool cmd_parse_float(const char *text, float min, float max, float *out)
+{
+    char *end;
+    float value = strtof(text, &end);
+    if (end == text || *end || !(value >= min && value <= max)) /* also refuses NaN */
+        return false;
+    *out = value;
+    return true;
+}
+
 int cmd_parse_switch(const char *text)
 {
     static const char *const words[3][2] = {{"off", "false"}, {"on", "true"}, {"toggle", "toggle"}};

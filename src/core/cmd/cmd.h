@@ -71,6 +71,8 @@ enum cmd_result cmd_error(struct cmd_ctx *ctx, const char *fmt, ...) __attribute
 char *cmd_next_word(char **cursor);
 /* A whole decimal integer within [min, max]. */
 bool cmd_parse_long(const char *text, long min, long max, long *out);
+/* A whole decimal number (e.g. 230, 0.26) within [min, max]. */
+bool cmd_parse_float(const char *text, float min, float max, float *out);
 /* Tasmota's on/off words: 0|off|false -> 0, 1|on|true -> 1, 2|toggle -> 2;
  * -1 for anything else. */
 int cmd_parse_switch(const char *text);

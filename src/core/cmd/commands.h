@@ -9,12 +9,14 @@
 
 void cmd_power_register(void);  /* cmd_power.c: Power, PowerOnState, setChannel, … */
 void cmd_device_register(void); /* cmd_device.c: Status, Restart, Reset, Template, Pin, … */
+void cmd_energy_register(void); /* cmd_energy.c: PowerSet, VoltageSet, CurrentSet, *Cal */
 
 static inline void commands_register_all(void)
 {
     cmd_init();
     cmd_power_register();
     cmd_device_register();
+    cmd_energy_register();
 }
 
 #endif

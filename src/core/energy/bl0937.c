@@ -2,12 +2,14 @@
 #include "bl0937.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/drivers.h"
 #include "core/energy/sensors.h"
 #include "core/io/pins.h"
 #include "core/log.h"
 #include "core/sched.h"
+#include "core/storage/config.h"
 #include "hal/hal.h"
 
 #define REPORT_MS 1000
@@ -21,10 +23,12 @@
 #define GAP_PERIODS 3            /* an interval this many periods long may hide pulses */
 #define MAX_GAP_US 400000        /* longest interrupt hold-off (flash erase, worst case) */
 
-/* Vref^2 * D / (Rs * 1721506), Vref * D / 15397, Vref / (Rs * 94638). */
-const struct bl0937_constants bl0937_typical = {1.70715f, 0.15671f, 0.012870f};
-
-static struct bl0937_constants k;
+/* Per Hz of the chip's outputs: watts (CF), volts and amps (CF1), from the
+ * settings (defaults: the typical network, see config.c). */
+static struct {
+    float power_w_per_hz, voltage_v_per_hz, current_a_per_hz;
+} k;
+static bool running;
 static int cf_pin = -1, cf1_pin = -1, sel_pin = -1;
 static bool sel_inverted;
 
@@ -201,6 +205,73 @@ static void report(void *arg)
     sensors_publish_energy(&v);
 }
 
+/* ---- Calibration ---- */
+
+static void load_calibration(void)
+{
+    const struct config *c = config_get();
+    k.power_w_per_hz = (float)c->power_cal_uw * 1e-6f;
+    k.voltage_v_per_hz = (float)c->voltage_cal_uv * 1e-6f;
+    k.current_a_per_hz = (float)c->current_cal_ua * 1e-6f;
+}
+
+uint32_t bl0937_constant(enum bl0937_quantity quantity)
+{
+    const struct config *c = config_get();
+    return quantity == BL0937_POWER ? c->power_cal_uw : quantity == BL0937_VOLTAGE ? c->voltage_cal_uv
+                                                                                   : c->current_cal_ua;
+}
+
+int bl0937_set_constant(enum bl0937_quantity quantity, uint32_t value)
+{
+    struct config next = *config_get();
+    uint32_t *field = quantity == BL0937_POWER ? &next.power_cal_uw
+                      : quantity == BL0937_VOLTAGE ? &next.voltage_cal_uv
+                                                   : &next.current_cal_ua;
+    float ratio = (float)value / (float)*field;
+    *field = value;
+    int err = config_update(&next);
+    if (err)
+        return err;
+    /* The values measured so far, in the new scale. */
+    if (quantity == BL0937_POWER)
+        power_w *= ratio;
+    else if (quantity == BL0937_VOLTAGE)
+        voltage_v *= ratio;
+    else
+        current_a *= ratio;
+    load_calibration();
+    return 0;
+}
+
+int bl0937_calibrate(enum bl0937_quantity quantity, float reference, char *error, unsigned error_size)
+{
+    static const char *const units[] = {"W", "V", "A"};
+    float measured = quantity == BL0937_POWER ? power_w : quantity == BL0937_VOLTAGE ? voltage_v : current_a;
+    if (!running) {
+        snprintf(error, error_size, "metering is not running (startDriver BL0937)");
+        return -1;
+    }
+    if (!(measured > 0)) {
+        snprintf(error, error_size, "nothing measured yet: plug in a steady load and wait a few seconds");
+        return -1;
+    }
+    float ratio = reference / measured;
+    if (!(ratio >= 0.25f && ratio <= 4.0f)) {
+        snprintf(error, error_size, "%.3f %s against %.3f %s measured is beyond 4x: check the reference",
+                 (double)reference, units[quantity], (double)measured, units[quantity]);
+        return -1;
+    }
+    uint32_t value = (uint32_t)((float)bl0937_constant(quantity) * ratio + 0.5f);
+    if (bl0937_set_constant(quantity, value) != 0) {
+        snprintf(error, error_size, "cannot save the calibration (flash error)");
+        return -1;
+    }
+    LOG_INF("NRG", "calibrated %s: %.3f %s measured, %.3f %s reference", units[quantity], (double)measured,
+            units[quantity], (double)reference, units[quantity]);
+    return 0;
+}
+
 /* ---- Start ---- */
 
 static int start(void)
@@ -215,7 +286,7 @@ static int start(void)
         LOG_ERR("NRG", "BL0937 needs BL0937CF, BL0937CF1 and BL0937SEL (or SEL_n) pins in the template");
         return -1;
     }
-    k = bl0937_typical;
+    load_calibration();
     hal_pin_mode(cf_pin, HAL_PIN_INPUT);
     hal_pin_mode(cf1_pin, HAL_PIN_INPUT);
     select_cf1(CF1_VOLTAGE);
@@ -229,6 +300,7 @@ static int start(void)
     sched_timer_start(&report_timer, REPORT_MS, 0);
     sched_timer_init(&cf1_timer, cf1_check, NULL);
     sched_timer_start(&cf1_timer, CF1_CHECK_MS, CF1_CHECK_MS);
+    running = true;
     LOG_INF("NRG", "BL0937 on CF GPIO%d, CF1 GPIO%d, SEL%s GPIO%d", cf_pin, cf1_pin, sel_inverted ? "_n" : "",
             sel_pin);
     return 0;
@@ -241,3 +313,5 @@ void bl0937_register(void)
 }
 
 void bl0937_get_stats(struct bl0937_stats *out) { *out = stats; }
+
+bool bl0937_running(void) { return running; }

@@ -18,21 +18,28 @@
 #ifndef OPENPLUG_BL0937_H
 #define OPENPLUG_BL0937_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* Per-Hz constants of the resistor network: watts, volts, amps per Hz. */
-struct bl0937_constants {
-    float power_w_per_hz;
-    float voltage_v_per_hz;
-    float current_a_per_hz;
-};
+enum bl0937_quantity { BL0937_POWER, BL0937_VOLTAGE, BL0937_CURRENT };
 
-/* Typical plug network (1 mOhm shunt, 1981:1 divider, Vref 1.218 V). */
-extern const struct bl0937_constants bl0937_typical;
+/* Calibrate against a reference meter's reading (W, V or A) of the present
+ * load: the constant becomes old x reference / measured, is saved and used
+ * at once.  Refused with a message — and nothing changed — when the driver
+ * does not run, nothing is measured, or the correction is beyond 4x. */
+int bl0937_calibrate(enum bl0937_quantity quantity, float reference, char *error, unsigned error_size);
+
+/* Set a constant directly (PowerCal & co, in the settings' units: uW, uV,
+ * uA per Hz); 0 or a negative HAL_E* after a failed save. */
+int bl0937_set_constant(enum bl0937_quantity quantity, uint32_t value);
+uint32_t bl0937_constant(enum bl0937_quantity quantity);
 
 /* Register the driver ("startDriver BL0937"); it starts by itself at boot
  * when the template has BL0937 pins. */
 void bl0937_register(void);
+
+/* Is the driver running (pins found, interrupts attached)? */
+bool bl0937_running(void);
 
 /* Figures for Status and tests. */
 struct bl0937_stats {

@@ -22,10 +22,23 @@ _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT,
 
 const struct config *config_get(void) { return &current; }
 
-static void defaults_from_v2(struct config *c)
+/* Size of each version's layout; each one extends the one before. */
+static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, sizeof(struct config)};
+
+/* Defaults of the fields added after `version`. */
+static void defaults_after(struct config *c, unsigned version)
 {
-    c->button_double_ms = 400;
-    c->button_long_ms = 1000;
+    if (version < 2) {
+        c->button_double_ms = 400;
+        c->button_long_ms = 1000;
+    }
+    if (version < 3) {
+        /* The typical network (1 mOhm shunt, 1981:1 divider, Vref 1.218 V):
+         * Vref^2 D / (Rs 1721506), Vref D / 15397, Vref / (Rs 94638). */
+        c->power_cal_uw = 1707150;
+        c->voltage_cal_uv = 156710;
+        c->current_cal_ua = 12870;
+    }
 }
 
 void config_defaults(struct config *c)
@@ -36,18 +49,15 @@ void config_defaults(struct config *c)
     c->power_on_state = POWER_ON_RESTORE;
     template_parse(pins_default_template, strlen(pins_default_template), c->pins, c->template_name, error,
                    sizeof error);
-    defaults_from_v2(c);
+    defaults_after(c, 0);
 }
 
-/* Version 1 -> 2: the same fields at the same place, then new ones. */
-static void migrate_v1(const void *stored, struct config *c)
+/* An older layout is a prefix: copy it, default what came later. */
+static void migrate(const void *stored, unsigned version, struct config *c)
 {
-    const struct config_v1 *v1 = stored;
     memset(c, 0, sizeof *c);
-    memcpy(c->device_name, v1->device_name, sizeof c->device_name);
-    c->power_on_state = v1->power_on_state;
-    memcpy(c->pins, v1->pins, sizeof c->pins);
-    defaults_from_v2(c);
+    memcpy(c, stored, layout_size[version]);
+    defaults_after(c, version);
 }
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
@@ -65,6 +75,8 @@ static const char *invalid_field(const struct config *c)
     if (c->button_double_ms < 100 || c->button_double_ms > 2000 || c->button_long_ms < 300 ||
         c->button_long_ms > 10000)
         return "button timing";
+    if (!c->power_cal_uw || !c->voltage_cal_uv || !c->current_cal_ua)
+        return "calibration";
     return NULL;
 }
 
@@ -93,11 +105,10 @@ bool config_load(void)
         LOG_INF("CFG", "settings were reset to defaults (factory reset)");
         return false;
     }
-    if (version == CONFIG_VERSION && len == (int)sizeof(struct config)) {
-        memcpy(&loaded, stored, sizeof loaded);
-    } else if (version == 1 && len == (int)sizeof(struct config_v1)) {
-        migrate_v1(stored, &loaded);
-        LOG_INF("CFG", "settings migrated from version 1 to %d", CONFIG_VERSION);
+    if (version >= 1 && version <= CONFIG_VERSION && len == layout_size[version]) {
+        migrate(stored, version, &loaded);
+        if (version < CONFIG_VERSION)
+            LOG_INF("CFG", "settings migrated from version %u to %d", version, CONFIG_VERSION);
     } else {
         LOG_ERR("CFG", "stored settings have unknown version %u (%d bytes): using defaults", version, len);
         return false;

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 2
+#define CONFIG_VERSION 3
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
 
@@ -23,7 +23,8 @@ struct pin_setting {
     uint8_t channel; /* 1-based relay/LED/button channel, 0 when unused */
 };
 
-/* Version 2.  Fixed-width fields only: host and target layouts must match. */
+/* Version 3.  Fixed-width fields only: host and target layouts must match.
+ * Each version appends to the one before, so an older copy is a prefix. */
 struct config {
     char device_name[CONFIG_NAME_SIZE];
     uint8_t power_on_state; /* enum power_on_state */
@@ -33,10 +34,15 @@ struct config {
     uint8_t reserved;
     uint16_t button_double_ms; /* second click within this: a double click */
     uint16_t button_long_ms;   /* held this long: a long press */
+    /* added in version 3: metering calibration, per Hz of the chip's outputs */
+    uint32_t power_cal_uw;   /* microwatts per Hz of CF */
+    uint32_t voltage_cal_uv; /* microvolts per Hz of CF1 (voltage) */
+    uint32_t current_cal_ua; /* microamps per Hz of CF1 (current) */
 };
-_Static_assert(sizeof(struct config) == 136, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config) == 148, "config layout is persisted: bump CONFIG_VERSION");
 
-/* Version 1, the first layout: kept to migrate devices that still hold it. */
+/* Version 1, the first layout (a prefix of every later one), kept as the
+ * reference of what old devices hold. */
 struct config_v1 {
     char device_name[CONFIG_NAME_SIZE];
     uint8_t power_on_state;
