@@ -7,6 +7,7 @@
 #include "core/console.h"
 #include "core/drivers.h"
 #include "core/energy/bl0937.h"
+#include "core/energy/energy.h"
 #include "core/io/pins.h"
 #include "core/events.h"
 #include "core/io/channels.h"
@@ -55,6 +56,7 @@ void firmware_boot(void)
     bl0937_register();
     config_load();
     channels_start();
+    energy_start();
     if (pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");
     console_start();

@@ -11,6 +11,7 @@
 /* ---- Flash ---- */
 
 uint8_t fake_psm[FAKE_PSM_SIZE];
+uint8_t fake_media[FAKE_MEDIA_SIZE];
 uint32_t fake_flash_erases, fake_flash_programs;
 static uint32_t ops_until_cut; /* 0: no cut planned */
 static bool power_off;
@@ -25,15 +26,23 @@ void fake_flash_power_on(void)
 void fake_flash_blank(void)
 {
     memset(fake_psm, 0xFF, sizeof fake_psm);
+    memset(fake_media, 0xFF, sizeof fake_media);
     fake_flash_erases = fake_flash_programs = 0;
     fake_flash_power_on();
 }
 
-uint32_t hal_flash_size(enum hal_partition part) { return part == HAL_PART_PSM ? FAKE_PSM_SIZE : 0; }
+uint32_t hal_flash_size(enum hal_partition part)
+{
+    return part == HAL_PART_PSM ? FAKE_PSM_SIZE : part == HAL_PART_MEDIA ? FAKE_MEDIA_SIZE : 0;
+}
+
+/* The RAM behind a partition (only PSM and MEDIA exist here). */
+static uint8_t *memory(enum hal_partition part) { return part == HAL_PART_PSM ? fake_psm : fake_media; }
 
 static bool in_range(enum hal_partition part, uint32_t offset, uint32_t len)
 {
-    return part == HAL_PART_PSM && offset <= FAKE_PSM_SIZE && len <= FAKE_PSM_SIZE - offset;
+    uint32_t size = hal_flash_size(part);
+    return size && offset <= size && len <= size - offset;
 }
 
 /* True if this operation is the torn one (then power goes off). */
@@ -50,7 +59,7 @@ int hal_flash_read(enum hal_partition part, uint32_t offset, void *buf, uint32_t
 {
     if (!in_range(part, offset, len))
         return HAL_EINVAL;
-    memcpy(buf, fake_psm + offset, len);
+    memcpy(buf, memory(part) + offset, len);
     return HAL_OK;
 }
 
@@ -61,7 +70,7 @@ int hal_flash_erase_sector(enum hal_partition part, uint32_t offset)
     if (power_off)
         return HAL_EIO;
     bool torn = tearing();
-    memset(fake_psm + offset, 0xFF, torn ? HAL_FLASH_SECTOR / 2 : HAL_FLASH_SECTOR);
+    memset(memory(part) + offset, 0xFF, torn ? HAL_FLASH_SECTOR / 2 : HAL_FLASH_SECTOR);
     fake_flash_erases++;
     return torn ? HAL_EIO : HAL_OK;
 }
@@ -75,7 +84,7 @@ int hal_flash_program(enum hal_partition part, uint32_t offset, const void *buf,
     bool torn = tearing();
     const uint8_t *data = buf;
     for (uint32_t i = 0; i < (torn ? len / 2 : len); i++)
-        fake_psm[offset + i] &= data[i];
+        memory(part)[offset + i] &= data[i];
     fake_flash_programs++;
     return torn ? HAL_EIO : HAL_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * fake_hal.h — an in-memory board for unit tests and fuzz targets: pins
  * with externally set levels, a clock that moves only when told (or when
- * the loop idles), a PSM partition in RAM with NOR rules and an optional
+ * the loop idles), PSM and media partitions in RAM with NOR rules and an optional
  * torn operation, console capture, and reboots caught with longjmp.
  * Portable C: it builds for the host and freestanding for RV32.
  */
@@ -15,9 +15,11 @@
 #include "hal/hal.h"
 
 #define FAKE_PSM_SIZE (32u * 1024)
+#define FAKE_MEDIA_SIZE (64u * 1024)
 
-/* Flash */
+/* Flash: the PSM and MEDIA partitions */
 extern uint8_t fake_psm[FAKE_PSM_SIZE];
+extern uint8_t fake_media[FAKE_MEDIA_SIZE];
 extern uint32_t fake_flash_erases, fake_flash_programs;
 /* Tear the N-th operation from now (1 = the next): half of it happens, then
  * the "power is off" and every later operation fails without effect until

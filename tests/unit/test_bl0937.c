@@ -4,6 +4,9 @@
  * zero, interrupt blackouts, and the 32-bit timer wrap. */
 #include "core/cmd/cmd.h"
 #include "core/energy/bl0937.h"
+#include "core/energy/energy.h"
+#include "core/storage/layout.h"
+#include "core/storage/reclog.h"
 #include "core/storage/config.h"
 #include "core/energy/sensors.h"
 #include "core/firmware.h"
@@ -218,6 +221,72 @@ static void test_calibration(void)
     check_within((float)config_get()->voltage_cal_uv, 156710 * 235.0f / 230, 0.003f, "VoltageCal saved");
 }
 
+static uint32_t energy_records(void)
+{
+    struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_ENERGY_OFFSET, .sectors = LAYOUT_ENERGY_SECTORS,
+                          .slot_size = LAYOUT_ENERGY_SLOT, .magic = LAYOUT_ENERGY_MAGIC};
+    return (uint32_t)reclog_mount(&ring);
+}
+
+/* Energy = pulses x KP, as integers: 3.68 kW for 25 s is 25.556 Wh, within
+ * 0.05 %; saved each time 10 Wh have been counted. */
+static void test_energy_counts_and_saves(void)
+{
+    load = (struct load){0, 230, 1};
+    run_ms(2000);
+    CHECK_CONTAINS(run("EnergyReset"), "{\"EnergyReset\":{\"Total\":0.000,\"Yesterday\":0.000,\"Today\":0.000}}");
+    uint32_t records = energy_records();
+    load = (struct load){3680, 230, 1};
+    run_ms(25000);
+    load.watts = 0; /* the last pulses are counted at the next report */
+    run_ms(2000);
+    double truth_wh = 3680.0 * 25 / 3600;
+    double counted_wh = (double)energy_counters()->total_uj / UJ_PER_WH;
+    printf("  3680 W for 25 s: %.4f Wh counted, %.4f Wh true\n", counted_wh, truth_wh);
+    double tolerance = truth_wh * 0.0005; /* the target: max(0.05 %, 2 pulses) */
+    CHECK(counted_wh > truth_wh - tolerance && counted_wh < truth_wh + tolerance);
+    CHECK_EQ(energy_records() - records, 2); /* at the reports past 10 and 20 Wh unsaved */
+    CHECK_EQ(energy_counters()->today_uj, energy_counters()->total_uj);
+}
+
+static void test_energy_commands(void)
+{
+    load = (struct load){0, 230, 1};
+    run_ms(2000);
+    CHECK_STR(run("EnergyTotal 12.5"), "{\"EnergyTotal\":{\"Total\":12.500,\"Yesterday\":0.000,\"Today\":0.026}}"); /* 25 s at 3.68 kW */
+    CHECK_STR(run("EnergyToday 2"), "{\"EnergyToday\":{\"Total\":12.500,\"Yesterday\":0.000,\"Today\":2.000}}");
+    uint64_t total = energy_counters()->total_uj;
+    CHECK_CONTAINS(run("EnergyTotal -1"), "expected kWh");
+    CHECK_CONTAINS(run("EnergyTotal many"), "expected kWh");
+    CHECK_CONTAINS(run("EnergyReset 3"), "takes no argument");
+    CHECK_CONTAINS(run("EnergySaveWh 0"), "expected 1 .. 1000 Wh");
+    CHECK_EQ(energy_counters()->total_uj, total);
+    CHECK_STR(run("EnergySaveWh"), "{\"EnergySaveWh\":10,\"FlashLifeYearsAt3680W\":31}");
+    CHECK(energy_flash_life_years(3680) >= 20);
+}
+
+/* Midnight (UTC): today becomes yesterday; a clock set back never rolls. */
+static void test_day_rollover(void)
+{
+    run("EnergyReset");
+    CHECK_CONTAINS(run("Time 1790121590"), "{\"Time\":\"2026-09-22T23:59:50\"}");
+    load = (struct load){1000, 230, 1};
+    run_ms(5000);
+    uint64_t before_midnight = energy_counters()->today_uj;
+    CHECK(before_midnight > 0);
+    run_ms(10000); /* past midnight */
+    CHECK_EQ(energy_counters()->yesterday_uj >= before_midnight, 1);
+    CHECK(energy_counters()->today_uj < energy_counters()->yesterday_uj);
+    CHECK_EQ(energy_counters()->total_uj, energy_counters()->today_uj + energy_counters()->yesterday_uj);
+    uint64_t yesterday = energy_counters()->yesterday_uj;
+    run("Time 1790121000"); /* back to the day before */
+    run_ms(3000);
+    CHECK_EQ(energy_counters()->yesterday_uj, yesterday);
+    run("Time 1790294400"); /* two days on: yesterday had nothing */
+    run_ms(2000);
+    CHECK_EQ(energy_counters()->yesterday_uj, 0);
+}
+
 int main(void)
 {
     fake_flash_blank();
@@ -229,5 +298,8 @@ int main(void)
     RUN(test_blackouts_lose_no_energy);
     RUN(test_timer_wrap);
     RUN(test_calibration);
+    RUN(test_energy_counts_and_saves);
+    RUN(test_energy_commands);
+    RUN(test_day_rollover);
     return harness_report();
 }

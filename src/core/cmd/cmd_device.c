@@ -7,6 +7,7 @@
 
 #include "core/cmd/commands.h"
 #include "core/drivers.h"
+#include "core/energy/energy.h"
 #include "core/energy/sensors.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -103,6 +104,14 @@ static void status_sensors(struct json_writer *w)
     const struct energy_values *e = sensors_energy();
     if (e->valid) {
         jw_object_begin(w, "ENERGY");
+        const struct energy_counters *c = energy_counters();
+        char start[24] = "";
+        if (c->total_start_s)
+            timefmt_iso8601(c->total_start_s, start, sizeof start);
+        jw_string(w, "TotalStartTime", start);
+        jw_fixed(w, "Total", energy_wh(c->total_uj), 3);
+        jw_fixed(w, "Yesterday", energy_wh(c->yesterday_uj), 3);
+        jw_fixed(w, "Today", energy_wh(c->today_uj), 3);
         jw_float(w, "Power", e->power_w, 2);
         jw_float(w, "ApparentPower", e->apparent_va, 2);
         jw_float(w, "ReactivePower", e->reactive_var, 2);
@@ -241,7 +250,26 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
+/* Time: the wall clock (UTC until time zones come with NTP). */
+static enum cmd_result cmd_time(struct cmd_ctx *ctx)
+{
+    long seconds;
+    char text[24];
+    if (*ctx->arg) {
+        if (!cmd_parse_long(ctx->arg, 1000000000L, 2147483647L, &seconds))
+            return cmd_error(ctx, "Time: expected Unix seconds (UTC), e.g. 1790000000");
+        hal_wallclock_set((int64_t)seconds * 1000);
+    }
+    int64_t ms = hal_wallclock_ms();
+    if (ms < 0)
+        return cmd_error(ctx, "Time: the clock is not set yet (Time <Unix seconds>)");
+    timefmt_iso8601(ms / 1000, text, sizeof text);
+    jw_string(ctx->reply, "Time", text);
+    return CMD_DONE;
+}
+
 static const struct cmd_def device_commands[] = {
+    {"Time", cmd_time, 0, "Time [Unix seconds]: show or set the wall clock (UTC)"},
     {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 8, 10 sensors | 11 state]"},
     {"Restart", cmd_restart, 0, "Restart 1: restart the plug (the relay keeps its state)"},
     {"Reset", cmd_reset, 0, "Reset 1: erase all settings (factory reset) and restart"},

@@ -7,6 +7,8 @@
 
 #include "core/cmd/commands.h"
 #include "core/energy/bl0937.h"
+#include "core/energy/energy.h"
+#include "core/storage/config.h"
 
 static enum cmd_result calibrate(struct cmd_ctx *ctx, enum bl0937_quantity quantity, float max)
 {
@@ -42,7 +44,63 @@ static enum cmd_result cmd_power_cal(struct cmd_ctx *ctx) { return constant(ctx,
 static enum cmd_result cmd_voltage_cal(struct cmd_ctx *ctx) { return constant(ctx, BL0937_VOLTAGE); }
 static enum cmd_result cmd_current_cal(struct cmd_ctx *ctx) { return constant(ctx, BL0937_CURRENT); }
 
+static void reply_counters(struct cmd_ctx *ctx)
+{
+    const struct energy_counters *c = energy_counters();
+    jw_object_begin(ctx->reply, ctx->name);
+    jw_fixed(ctx->reply, "Total", energy_wh(c->total_uj), 3); /* kWh, 3 decimals */
+    jw_fixed(ctx->reply, "Yesterday", energy_wh(c->yesterday_uj), 3);
+    jw_fixed(ctx->reply, "Today", energy_wh(c->today_uj), 3);
+    jw_object_end(ctx->reply);
+}
+
+static enum cmd_result set_counter(struct cmd_ctx *ctx, int (*set)(uint64_t uj))
+{
+    float kwh;
+    if (*ctx->arg) {
+        if (!cmd_parse_float(ctx->arg, 0, 1e7f, &kwh))
+            return cmd_error(ctx, "%s: expected kWh, 0 .. 10000000", ctx->name);
+        if (set((uint64_t)((double)kwh * 1000.0 * (double)UJ_PER_WH + 0.5)) != 0)
+            return cmd_error(ctx, "%s: cannot save the counters (flash error)", ctx->name);
+    }
+    reply_counters(ctx);
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_energy_total(struct cmd_ctx *ctx) { return set_counter(ctx, energy_set_total); }
+static enum cmd_result cmd_energy_today(struct cmd_ctx *ctx) { return set_counter(ctx, energy_set_today); }
+
+static enum cmd_result cmd_energy_reset(struct cmd_ctx *ctx)
+{
+    if (*ctx->arg)
+        return cmd_error(ctx, "EnergyReset takes no argument: it zeroes Total, Yesterday and Today");
+    if (energy_reset() != 0)
+        return cmd_error(ctx, "EnergyReset: cannot save the counters (flash error)");
+    reply_counters(ctx);
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_energy_save_wh(struct cmd_ctx *ctx)
+{
+    long wh;
+    if (*ctx->arg) {
+        if (!cmd_parse_long(ctx->arg, 1, 1000, &wh))
+            return cmd_error(ctx, "EnergySaveWh: expected 1 .. 1000 Wh");
+        struct config next = *config_get();
+        next.energy_save_wh = (uint16_t)wh;
+        if (config_update(&next) != 0)
+            return cmd_error(ctx, "EnergySaveWh: cannot save settings (flash error)");
+    }
+    jw_int(ctx->reply, "EnergySaveWh", config_get()->energy_save_wh);
+    jw_int(ctx->reply, "FlashLifeYearsAt3680W", energy_flash_life_years(3680));
+    return CMD_DONE;
+}
+
 static const struct cmd_def energy_commands[] = {
+    {"EnergyTotal", cmd_energy_total, 0, "EnergyTotal [kWh]: show or set the total energy counter"},
+    {"EnergyToday", cmd_energy_today, 0, "EnergyToday [kWh]: show or set today's energy"},
+    {"EnergyReset", cmd_energy_reset, 0, "EnergyReset: zero Total, Yesterday and Today; TotalStartTime = now"},
+    {"EnergySaveWh", cmd_energy_save_wh, 0, "EnergySaveWh [1..1000]: most energy a power cut may lose (default 10)"},
     {"PowerSet", cmd_power_set, 0, "PowerSet <W>: calibrate power to a reference meter's reading of the load"},
     {"VoltageSet", cmd_voltage_set, 0, "VoltageSet <V>: calibrate voltage to a reference reading"},
     {"CurrentSet", cmd_current_set, 0, "CurrentSet <A>: calibrate current to a reference reading"},

@@ -23,7 +23,8 @@ _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT,
 const struct config *config_get(void) { return &current; }
 
 /* Size of each version's layout; each one extends the one before. */
-static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, sizeof(struct config)};
+static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148,
+                                                          sizeof(struct config)};
 
 /* Defaults of the fields added after `version`. */
 static void defaults_after(struct config *c, unsigned version)
@@ -39,6 +40,8 @@ static void defaults_after(struct config *c, unsigned version)
         c->voltage_cal_uv = 156710;
         c->current_cal_ua = 12870;
     }
+    if (version < 4)
+        c->energy_save_wh = 10;
 }
 
 void config_defaults(struct config *c)
@@ -77,6 +80,8 @@ static const char *invalid_field(const struct config *c)
         return "button timing";
     if (!c->power_cal_uw || !c->voltage_cal_uv || !c->current_cal_ua)
         return "calibration";
+    if (c->energy_save_wh < 1 || c->energy_save_wh > 1000)
+        return "energy_save_wh";
     return NULL;
 }
 

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 3
+#define CONFIG_VERSION 4
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
 
@@ -23,7 +23,7 @@ struct pin_setting {
     uint8_t channel; /* 1-based relay/LED/button channel, 0 when unused */
 };
 
-/* Version 3.  Fixed-width fields only: host and target layouts must match.
+/* Version 4.  Fixed-width fields only: host and target layouts must match.
  * Each version appends to the one before, so an older copy is a prefix. */
 struct config {
     char device_name[CONFIG_NAME_SIZE];
@@ -38,8 +38,11 @@ struct config {
     uint32_t power_cal_uw;   /* microwatts per Hz of CF */
     uint32_t voltage_cal_uv; /* microvolts per Hz of CF1 (voltage) */
     uint32_t current_cal_ua; /* microamps per Hz of CF1 (current) */
+    /* added in version 4 */
+    uint16_t energy_save_wh; /* energy counted between two saves, at most */
+    uint16_t reserved2;
 };
-_Static_assert(sizeof(struct config) == 148, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config) == 152, "config layout is persisted: bump CONFIG_VERSION");
 
 /* Version 1, the first layout (a prefix of every later one), kept as the
  * reference of what old devices hold. */

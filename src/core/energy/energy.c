@@ -1,0 +1,147 @@
+/* energy.c — the energy counters and their wear-aware saving; see energy.h. */
+#include "energy.h"
+
+#include <stdbool.h>
+
+#include "core/energy/sensors.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/storage/config.h"
+#include "core/storage/layout.h"
+#include "core/storage/reclog.h"
+#include "hal/hal.h"
+
+#define RECORD_VERSION 1
+
+/* Persisted: fixed-width fields only. */
+struct energy_record {
+    uint64_t total_uj, today_uj, yesterday_uj;
+    int64_t total_start_s;
+    int32_t day;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct energy_record) == 40, "persisted layout");
+_Static_assert(sizeof(struct energy_record) + RECLOG_HEADER_SIZE <= LAYOUT_ENERGY_SLOT, "fits its slot");
+
+static struct reclog ring = {
+    .part = HAL_PART_MEDIA,
+    .offset = LAYOUT_ENERGY_OFFSET,
+    .sectors = LAYOUT_ENERGY_SECTORS,
+    .slot_size = LAYOUT_ENERGY_SLOT,
+    .magic = LAYOUT_ENERGY_MAGIC,
+};
+static struct energy_counters counters = {.day = -1};
+static uint64_t saved_total_uj; /* the total in the newest record */
+static uint64_t seen_pulses;    /* of the registry, this boot */
+static struct event_listener listener;
+
+const struct energy_counters *energy_counters(void) { return &counters; }
+
+static int save(void)
+{
+    struct energy_record r = {counters.total_uj, counters.today_uj, counters.yesterday_uj,
+                              counters.total_start_s, counters.day, 0};
+    int err = reclog_append(&ring, &r, sizeof r, RECORD_VERSION);
+    if (err) {
+        LOG_ERR("NRG", "cannot save the energy counters (flash error %d)", err);
+        return err;
+    }
+    saved_total_uj = counters.total_uj;
+    return 0;
+}
+
+/* Today (UTC for now) from the wall clock, -1 while it is unknown. */
+static int32_t current_day(void)
+{
+    int64_t ms = hal_wallclock_ms();
+    return ms < 0 ? -1 : (int32_t)(ms / 86400000);
+}
+
+static bool roll_over_day(void)
+{
+    int32_t day = current_day();
+    if (day < 0 || day == counters.day)
+        return false;
+    if (counters.day >= 0 && day < counters.day)
+        return false; /* the clock went back: keep counting today */
+    if (counters.day >= 0) {
+        counters.yesterday_uj = day == counters.day + 1 ? counters.today_uj : 0;
+        counters.today_uj = 0;
+    }
+    if (!counters.total_start_s)
+        counters.total_start_s = hal_wallclock_ms() / 1000;
+    counters.day = day;
+    return true;
+}
+
+static void on_sensors(const struct event *event, void *arg)
+{
+    (void)arg;
+    if (event->type != EVENT_SENSORS)
+        return;
+    const struct energy_values *v = sensors_energy();
+    uint64_t uj = (v->pulses - seen_pulses) * (uint64_t)config_get()->power_cal_uw;
+    seen_pulses = v->pulses;
+    counters.total_uj += uj;
+    counters.today_uj += uj;
+    bool new_day = roll_over_day();
+    if (new_day || counters.total_uj - saved_total_uj >= config_get()->energy_save_wh * UJ_PER_WH)
+        save();
+}
+
+void energy_start(void)
+{
+    struct energy_record r;
+    uint8_t version;
+    int found = reclog_mount(&ring);
+    if (found > 0 && reclog_read(&ring, &r, sizeof r, &version) == (int)sizeof r && version == RECORD_VERSION) {
+        counters = (struct energy_counters){r.total_uj, r.today_uj, r.yesterday_uj, r.total_start_s, r.day};
+        saved_total_uj = r.total_uj;
+        LOG_INF("NRG", "energy restored: total %lu Wh", (unsigned long)(r.total_uj / UJ_PER_WH));
+    } else if (found < 0 || ring.damaged) {
+        LOG_ERR("NRG", "energy counters unreadable: starting from 0");
+    }
+    seen_pulses = sensors_energy()->pulses;
+    event_listen(&listener, on_sensors, NULL);
+}
+
+/* Make `next` the counters if it can be saved; else nothing changes. */
+static int replace(struct energy_counters next)
+{
+    struct energy_counters before = counters;
+    counters = next;
+    int err = save();
+    if (err)
+        counters = before;
+    return err;
+}
+
+int energy_set_total(uint64_t total_uj)
+{
+    struct energy_counters next = counters;
+    next.total_uj = total_uj;
+    return replace(next);
+}
+
+int energy_set_today(uint64_t today_uj)
+{
+    struct energy_counters next = counters;
+    next.today_uj = today_uj;
+    return replace(next);
+}
+
+int energy_reset(void)
+{
+    struct energy_counters next = {.day = current_day()};
+    if (next.day >= 0)
+        next.total_start_s = hal_wallclock_ms() / 1000;
+    return replace(next);
+}
+
+uint32_t energy_flash_life_years(uint32_t watts)
+{
+    uint64_t saves_per_day = (uint64_t)watts * 24 / config_get()->energy_save_wh + 1;
+    uint64_t slots = (uint64_t)LAYOUT_ENERGY_SECTORS * (HAL_FLASH_SECTOR / LAYOUT_ENERGY_SLOT);
+    /* Each sector is erased once per lap of the ring. */
+    return (uint32_t)(100000ull * slots / saves_per_day / 365);
+}

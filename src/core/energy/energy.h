@@ -1,0 +1,41 @@
+/*
+ * energy.h — energy counters (Tasmota's Total, Today, Yesterday,
+ * TotalStartTime) and their persistence.
+ *
+ * Counted in microjoules as 64-bit integers: CF pulses (from the sensor
+ * registry) times the power constant (uW per Hz = uJ per pulse), so there
+ * is no rounding drift.  Saved in a wear-levelled ring in the media
+ * partition whenever EnergySaveWh has been counted since the last save (and
+ * at a day rollover), so a power cut loses at most that much, never counts
+ * twice and never goes backwards.  The day rolls over by the wall clock,
+ * once it is known; a clock that jumps back never rolls over.
+ */
+#ifndef OPENPLUG_ENERGY_H
+#define OPENPLUG_ENERGY_H
+
+#include <stdint.h>
+
+#define UJ_PER_WH 3600000000ull
+
+/* Whole watt-hours (= kWh with three decimals), rounded. */
+static inline int64_t energy_wh(uint64_t uj) { return (int64_t)((uj + UJ_PER_WH / 2) / UJ_PER_WH); }
+
+struct energy_counters {
+    uint64_t total_uj, today_uj, yesterday_uj;
+    int64_t total_start_s; /* Unix time the total started from, 0 = unknown */
+    int32_t day;           /* days since the epoch of "today", -1 = unknown */
+};
+
+/* Restore the counters from flash and start counting (at boot). */
+void energy_start(void);
+const struct energy_counters *energy_counters(void);
+
+/* Commands' changes: set the total / today (in uJ), or reset everything. */
+int energy_set_total(uint64_t total_uj);
+int energy_set_today(uint64_t today_uj);
+int energy_reset(void);
+
+/* Flash life at a continuous load, in years (100k erase cycles a sector). */
+uint32_t energy_flash_life_years(uint32_t watts);
+
+#endif
