@@ -45,6 +45,11 @@ static const struct reclog boot_layout = {
     .magic = LAYOUT_BOOT_MAGIC,
 };
 
+/* Size of each settings version's layout (an independent copy of the
+ * rule: each version appends to the one before). */
+static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152};
+_Static_assert(CONFIG_VERSION == 4, "add the new layout's size above");
+
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 
 /* The rules config.h promises for settings in use. */
@@ -58,7 +63,8 @@ static bool valid(const struct config *c)
         if (c->pins[gpio].role >= PIN_ROLE_COUNT || c->pins[gpio].channel > 63)
             return false;
     return c->button_double_ms >= 100 && c->button_double_ms <= 2000 && c->button_long_ms >= 300 &&
-           c->button_long_ms <= 10000;
+           c->button_long_ms <= 10000 && c->power_cal_uw && c->voltage_cal_uv && c->current_cal_ua &&
+           c->energy_save_wh >= 1 && c->energy_save_wh <= 1000;
 }
 
 /* Plant a record with a valid CRC at a chosen slot and sequence number. */
@@ -90,9 +96,9 @@ static void plant_config(struct fuzz_in *in)
         version = CONFIG_VERSION;
         len = sizeof(struct config);
         break;
-    case 2:
-        version = 1;
-        len = sizeof(struct config_v1);
+    case 2: /* an older layout: a prefix of the current one */
+        version = (uint8_t)(1 + fuzz_u8(in) % (CONFIG_VERSION - 1));
+        len = layout_sizes[version];
         break;
     default:
         version = fuzz_u8(in);
@@ -160,16 +166,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_defaults(&defaults);
     FUZZ_CHECK(valid(&defaults));
     bool usable = false;
-    if (version == CONFIG_VERSION && len == (int)sizeof(struct config)) {
-        memcpy(&expected, newest, sizeof expected);
-        usable = true;
-    } else if (version == 1 && len == (int)sizeof(struct config_v1)) {
-        /* Migrated: the version 1 fields (same place), no template name,
-         * the defaults of the version 2 fields, nothing else (zeros). */
+    if (version >= 1 && version <= CONFIG_VERSION && len == layout_sizes[version]) {
+        /* Migrated: the stored prefix as it is, the defaults of the fields
+         * added by later versions, nothing else (zeros). */
         memset(&expected, 0, sizeof expected);
-        memcpy(&expected, newest, sizeof(struct config_v1));
-        expected.button_double_ms = defaults.button_double_ms;
-        expected.button_long_ms = defaults.button_long_ms;
+        memcpy(&expected, newest, (size_t)len);
+        if (version < 2) {
+            expected.button_double_ms = defaults.button_double_ms;
+            expected.button_long_ms = defaults.button_long_ms;
+        }
+        if (version < 3) {
+            expected.power_cal_uw = defaults.power_cal_uw;
+            expected.voltage_cal_uv = defaults.voltage_cal_uv;
+            expected.current_cal_ua = defaults.current_cal_ua;
+        }
+        if (version < 4)
+            expected.energy_save_wh = defaults.energy_save_wh;
         usable = true;
     }
     usable = usable && valid(&expected);
