@@ -47,8 +47,8 @@ static const struct reclog boot_layout = {
 
 /* Size of each settings version's layout (an independent copy of the
  * rule: each version appends to the one before). */
-static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152};
-_Static_assert(CONFIG_VERSION == 4, "add the new layout's size above");
+static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156};
+_Static_assert(CONFIG_VERSION == 5, "add the new layout's size above");
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 
@@ -64,7 +64,8 @@ static bool valid(const struct config *c)
             return false;
     return c->button_double_ms >= 100 && c->button_double_ms <= 2000 && c->button_long_ms >= 300 &&
            c->button_long_ms <= 10000 && c->power_cal_uw && c->voltage_cal_uv && c->current_cal_ua &&
-           c->energy_save_wh >= 1 && c->energy_save_wh <= 1000;
+           c->energy_save_wh >= 1 && c->energy_save_wh <= 1000 && c->max_power_w <= 4000 &&
+           c->max_power_hold_s >= 1 && c->max_power_hold_s <= 3600;
 }
 
 /* Plant a record with a valid CRC at a chosen slot and sequence number. */
@@ -182,6 +183,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (version < 4)
             expected.energy_save_wh = defaults.energy_save_wh;
+        if (version < 5) {
+            expected.max_power_w = defaults.max_power_w;
+            expected.max_power_hold_s = defaults.max_power_hold_s;
+        }
         usable = true;
     }
     usable = usable && valid(&expected);

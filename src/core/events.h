@@ -19,6 +19,7 @@ enum source {
     SOURCE_HTTP,
     SOURCE_MQTT,
     SOURCE_SCRIPT,
+    SOURCE_OVERLOAD, /* MaxPower protection */
     SOURCE_COUNT
 };
 const char *source_name(enum source source);

@@ -9,6 +9,7 @@
 #include "core/storage/reclog.h"
 #include "core/storage/config.h"
 #include "core/energy/sensors.h"
+#include "core/io/channels.h"
 #include "core/firmware.h"
 #include "core/sched.h"
 #include "fake_hal.h"
@@ -287,6 +288,28 @@ static void test_day_rollover(void)
     CHECK_EQ(energy_counters()->yesterday_uj, 0);
 }
 
+/* MaxPower: above it for MaxPowerHold seconds, the relay goes off. */
+static void test_max_power_trips(void)
+{
+    CHECK_STR(run("MaxPower 2000"), "{\"MaxPower\":2000}");
+    CHECK_STR(run("MaxPowerHold 3"), "{\"MaxPowerHold\":3}");
+    CHECK_CONTAINS(run("MaxPower 5000"), "expected 0 .. 4000 W");
+    CHECK_CONTAINS(run("MaxPowerHold 0"), "expected 1 .. 3600 s");
+    run("Power on");
+    load = (struct load){1900, 230, 1};
+    run_ms(6000);
+    CHECK(channel_get(1));
+    fake_console_clear();
+    load.watts = 2500;
+    run_ms(2500);
+    CHECK(channel_get(1)); /* not yet: the hold time */
+    run_ms(2500);
+    CHECK(!channel_get(1));
+    CHECK_CONTAINS(fake_console_output(), "above MaxPower 2000 W for 3 s: relays off");
+    CHECK_CONTAINS(fake_console_output(), "channel 1 OFF (overload)");
+    run("MaxPower 0");
+}
+
 int main(void)
 {
     fake_flash_blank();
@@ -301,5 +324,6 @@ int main(void)
     RUN(test_energy_counts_and_saves);
     RUN(test_energy_commands);
     RUN(test_day_rollover);
+    RUN(test_max_power_trips);
     return harness_report();
 }

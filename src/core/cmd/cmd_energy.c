@@ -3,7 +3,9 @@
  * (PowerSet, VoltageSet, CurrentSet, as Tasmota and OpenBeken) and the raw
  * constants behind it (PowerCal, VoltageCal, CurrentCal).
  */
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/cmd/commands.h"
 #include "core/energy/bl0937.h"
@@ -80,23 +82,46 @@ static enum cmd_result cmd_energy_reset(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
+/* A uint16_t field of the settings, at `offset`: show, or check and set. */
+static enum cmd_result setting_u16(struct cmd_ctx *ctx, size_t offset, long min, long max, const char *unit)
+{
+    long value;
+    uint16_t field;
+    if (*ctx->arg) {
+        if (!cmd_parse_long(ctx->arg, min, max, &value))
+            return cmd_error(ctx, "%s: expected %ld .. %ld %s", ctx->name, min, max, unit);
+        struct config next = *config_get();
+        field = (uint16_t)value;
+        memcpy((uint8_t *)&next + offset, &field, sizeof field);
+        if (config_update(&next) != 0)
+            return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
+    }
+    memcpy(&field, (const uint8_t *)config_get() + offset, sizeof field);
+    jw_int(ctx->reply, ctx->name, field);
+    return CMD_DONE;
+}
+
 static enum cmd_result cmd_energy_save_wh(struct cmd_ctx *ctx)
 {
-    long wh;
-    if (*ctx->arg) {
-        if (!cmd_parse_long(ctx->arg, 1, 1000, &wh))
-            return cmd_error(ctx, "EnergySaveWh: expected 1 .. 1000 Wh");
-        struct config next = *config_get();
-        next.energy_save_wh = (uint16_t)wh;
-        if (config_update(&next) != 0)
-            return cmd_error(ctx, "EnergySaveWh: cannot save settings (flash error)");
-    }
-    jw_int(ctx->reply, "EnergySaveWh", config_get()->energy_save_wh);
+    if (setting_u16(ctx, offsetof(struct config, energy_save_wh), 1, 1000, "Wh") != CMD_DONE)
+        return CMD_FAILED;
     jw_int(ctx->reply, "FlashLifeYearsAt3680W", energy_flash_life_years(3680));
     return CMD_DONE;
 }
 
+static enum cmd_result cmd_max_power(struct cmd_ctx *ctx)
+{
+    return setting_u16(ctx, offsetof(struct config, max_power_w), 0, 4000, "W (0 = off)");
+}
+
+static enum cmd_result cmd_max_power_hold(struct cmd_ctx *ctx)
+{
+    return setting_u16(ctx, offsetof(struct config, max_power_hold_s), 1, 3600, "s");
+}
+
 static const struct cmd_def energy_commands[] = {
+    {"MaxPower", cmd_max_power, 0, "MaxPower [W]: switch the relays off above this power (0 = off, default)"},
+    {"MaxPowerHold", cmd_max_power_hold, 0, "MaxPowerHold [s]: how long above MaxPower before the trip (default 10)"},
     {"EnergyTotal", cmd_energy_total, 0, "EnergyTotal [kWh]: show or set the total energy counter"},
     {"EnergyToday", cmd_energy_today, 0, "EnergyToday [kWh]: show or set today's energy"},
     {"EnergyReset", cmd_energy_reset, 0, "EnergyReset: zero Total, Yesterday and Today; TotalStartTime = now"},

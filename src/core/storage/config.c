@@ -23,7 +23,7 @@ _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT,
 const struct config *config_get(void) { return &current; }
 
 /* Size of each version's layout; each one extends the one before. */
-static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148,
+static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148, 152,
                                                           sizeof(struct config)};
 
 /* Defaults of the fields added after `version`. */
@@ -42,6 +42,10 @@ static void defaults_after(struct config *c, unsigned version)
     }
     if (version < 4)
         c->energy_save_wh = 10;
+    if (version < 5) {
+        c->max_power_w = 0;
+        c->max_power_hold_s = 10;
+    }
 }
 
 void config_defaults(struct config *c)
@@ -82,6 +86,8 @@ static const char *invalid_field(const struct config *c)
         return "calibration";
     if (c->energy_save_wh < 1 || c->energy_save_wh > 1000)
         return "energy_save_wh";
+    if (c->max_power_w > 4000 || c->max_power_hold_s < 1 || c->max_power_hold_s > 3600)
+        return "max_power";
     return NULL;
 }
 

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 4
+#define CONFIG_VERSION 5
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
 
@@ -23,7 +23,7 @@ struct pin_setting {
     uint8_t channel; /* 1-based relay/LED/button channel, 0 when unused */
 };
 
-/* Version 4.  Fixed-width fields only: host and target layouts must match.
+/* Version 5.  Fixed-width fields only: host and target layouts must match.
  * Each version appends to the one before, so an older copy is a prefix. */
 struct config {
     char device_name[CONFIG_NAME_SIZE];
@@ -41,8 +41,11 @@ struct config {
     /* added in version 4 */
     uint16_t energy_save_wh; /* energy counted between two saves, at most */
     uint16_t reserved2;
+    /* added in version 5: overload protection */
+    uint16_t max_power_w;      /* 0 = off */
+    uint16_t max_power_hold_s; /* above max_power_w this long: relays off */
 };
-_Static_assert(sizeof(struct config) == 152, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config) == 156, "config layout is persisted: bump CONFIG_VERSION");
 
 /* Version 1, the first layout (a prefix of every later one), kept as the
  * reference of what old devices hold. */
