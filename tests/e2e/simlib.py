@@ -49,6 +49,16 @@ DEFAULT_TEMPLATE = {"name": "SM-028_V1.3",
 RELAY_GPIO = 2
 LED_GPIO = 20
 BUTTON_GPIO = 17
+CF_GPIO = 14   # the simulated BL0937's outputs: they pulse by themselves
+CF1_GPIO = 3
+SEL_GPIO = 21
+
+
+def steady(pins):
+    """A pins() snapshot without the levels of the BL0937's pulsing outputs,
+    to compare two snapshots taken at different instants."""
+    return {gpio: (dict(state, level=None) if gpio in (CF_GPIO, CF1_GPIO) else state)
+            for gpio, state in pins.items()}
 
 SUMMARY_RE = re.compile(r"openplug-sim: (?P<why>.*?) after (?P<seconds>[0-9.]+) s of device time "
                         r"\(boot (?P<boot>\d+), (?P<ops>\d+) flash operations(?:, (?P<erases>\d+) erases)?\)")

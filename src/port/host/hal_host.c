@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hal/hal_net.h"
@@ -93,8 +94,13 @@ static unsigned boot_number;
 static uint32_t reset_cause = HAL_RESET_POWER_ON;
 extern char **sim_argv;
 
+uint64_t sim_boot_offset_us(void) { return elapsed_before_boot_us; }
+
 static void summary(const char *why)
 {
+    char counts[512];
+    sim_bl0937_counts_json(counts, sizeof counts);
+    fprintf(stderr, "openplug-sim: bl0937 counts %s\n", counts);
     fprintf(stderr, "openplug-sim: %s after %.3f s of device time (boot %u, %llu flash operations, %llu erases)\n",
             why, (double)(elapsed_before_boot_us + sim_now_us()) / 1e6, boot_number + 1,
             (unsigned long long)sim_flash_ops(), (unsigned long long)sim_flash_erases());
@@ -128,6 +134,7 @@ void hal_reboot(uint32_t reason)
     setenv("OPENPLUG_SIM_FLASH_OPS", value, 1);
     snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_erases());
     setenv("OPENPLUG_SIM_FLASH_ERASES", value, 1);
+    sim_bl0937_handover();
     execv("/proc/self/exe", sim_argv);
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);
@@ -220,13 +227,33 @@ static void check_limits(void)
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+/* In virtual time: true at most once a millisecond of real time (the
+ * clock itself is read only every 64th call). */
+static bool time_to_look(void)
+{
+    static struct timespec last;
+    static unsigned calls;
+    if (calls++ % 64)
+        return false;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t us = (int64_t)(now.tv_sec - last.tv_sec) * 1000000 + (now.tv_nsec - last.tv_nsec) / 1000;
+    if (us < 1000)
+        return false;
+    last = now;
+    return true;
+}
+
 void hal_idle(uint32_t timeout_ms)
 {
-    uint64_t deadline = sim_now_us() + (uint64_t)timeout_ms * 1000u;
+    /* The timeout counts whole milliseconds of hal_time_ms(), as the
+     * scheduler computes it (due_ms - now_ms): wake on the millisecond, not
+     * a fraction later, however the loop was woken before. */
+    uint64_t deadline = (sim_now_us() / 1000u + timeout_ms) * 1000u;
     for (;;) {
         bool hung = sim_now_us() < hang_until_us;
         if (sim_events_deliver_due() && !hung)
-            return; /* an interrupt woke the loop */
+            return; /* a firmware interrupt handler ran: the loop has work */
         check_limits();
         uint64_t now = sim_now_us();
         if (now >= deadline && !hung)
@@ -252,9 +279,14 @@ void hal_idle(uint32_t timeout_ms)
             if (watched[i].events)
                 fds[n++] = watched[i];
 
-        /* Virtual time never waits for the outside world: it looks, then jumps. */
+        /* Virtual time never waits for the outside world: it looks, then
+         * jumps.  Between close events (metering pulses, thousands a second)
+         * it looks at most every millisecond of real time: a look costs a
+         * system call, and outside, virtual instants mean nothing anyway. */
         uint64_t wait_ms = console_waiting || sim_opt.virtual_time ? 0 : ((wake > now ? wake - now : 0) + 999) / 1000;
-        int ready = poll(fds, (nfds_t)n, (int)min_u64(wait_ms, 60000));
+        int ready = 0;
+        if (!sim_opt.virtual_time || console_waiting || (wake > now ? wake - now : 0) > 1000 || time_to_look())
+            ready = poll(fds, (nfds_t)n, (int)min_u64(wait_ms, 60000));
         if (ready > 0) {
             sim_world_service(fds + world_first, watched_first - world_first);
             bool for_firmware = world_first > 0 && fds[0].revents; /* stdin */

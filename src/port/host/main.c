@@ -1,7 +1,8 @@
 /*
  * main.c — openplug-sim: the real firmware core on a simulated SM-028_V1.3
  * board.  Parses the options, opens the flash image and the world socket,
- * and hands over to firmware_main().  A reboot re-executes this program
+ * starts the BL0937 (which runs from power-on), and hands over to
+ * firmware_main().  A reboot re-executes this program
  * with the same arguments (see hal_reboot() in hal_host.c).
  */
 #define _GNU_SOURCE
@@ -14,7 +15,7 @@
 #include "core/system.h"
 #include "sim.h"
 
-struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1};
+struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1, .shunt_mohm = 1, .divider = 1981};
 char **sim_argv;
 
 void sim_take_reboot_state(void);
@@ -32,6 +33,20 @@ static void usage(FILE *out)
           "  --exec \"cmd; cmd\"        commands typed on the console after the first boot\n"
           "  --world PATH             UNIX socket for the physical world (press, powercut, hang, pins)\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
+          "the BL0937 (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
+          "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
+          "  --mains V                mains volts rms (default 230)\n"
+          "  --load-profile FILE      CSV t_s,volts,amps,pf: each row holds until the next\n"
+          "  --shunt-mohm R           current shunt in milliohms (default 1)\n"
+          "  --divider D              voltage divider ratio, mains/chip (default 1981)\n"
+          "  --sel-inverted           a BL0937SEL_n board: SEL is inverted before the chip\n"
+          "  --cf1-settle MODE        CF1 after a SEL change: instant|exp50ms|phase-reset|stray-edges\n"
+          "  --anti-creep             no CF pulses below the no-load threshold (0.92 W by default)\n"
+          "  --edge-trace FILE        replay pulses 't_us CF|CFV|CFI' instead of the model\n"
+          "interrupts:\n"
+          "  --irq-jitter-us N        each pin interrupt is delivered 0..N us late\n"
+          "  --blackout MS/EVERY_S    every EVERY_S seconds, interrupts are held off for MS ms\n"
+          "  --irq-probe GPIO[,GPIO]  count falling-edge interrupts on pins the firmware does not watch\n"
           "  --version                print the version\n"
           "stdin/stdout is the serial console.\n",
           out);
@@ -42,6 +57,39 @@ static bool parse_number(const char *text, double *out)
     char *end;
     *out = strtod(text, &end);
     return end != text && !*end && *out >= 0;
+}
+
+/* "30/10": 30 ms every 10 s. */
+static bool parse_blackout(const char *text)
+{
+    char *end;
+    double ms = strtod(text, &end);
+    if (end == text || *end != '/')
+        return false;
+    const char *rest = end + 1;
+    double every = strtod(rest, &end);
+    if (end == rest || *end || !(ms > 0) || !(every > 0) || ms >= every * 1000 || every > 1e6)
+        return false;
+    sim_opt.blackout_ms = ms;
+    sim_opt.blackout_every_s = every;
+    return true;
+}
+
+/* "14,3": a counting probe on each pin's falling edge. */
+static bool start_probes(const char *list)
+{
+    char *copy = strdup(list), *save, *end;
+    bool ok = copy != NULL;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && ok; tok = strtok_r(NULL, ",", &save)) {
+        long gpio = strtol(tok, &end, 10);
+        ok = end != tok && !*end && gpio >= 0 && gpio < SIM_PINS;
+        if (ok)
+            sim_gpio_probe((int)gpio, HAL_EDGE_FALLING);
+    }
+    free(copy);
+    if (!ok)
+        fprintf(stderr, "openplug-sim: --irq-probe takes GPIO numbers 0..%d, e.g. 14,3\n", SIM_PINS - 1);
+    return ok;
 }
 
 /* "a; b;c" -> "a\nb\nc\n" on the console, as if typed. */
@@ -60,7 +108,11 @@ static void inject_exec(const char *commands)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION, OPT_HELP };
+    enum {
+        OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
+        OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE
+    };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
         {"flash-timing", required_argument, NULL, OPT_TIMING},
@@ -71,12 +123,25 @@ int main(int argc, char **argv)
         {"world", required_argument, NULL, OPT_WORLD},
         {"powercut-at-flash-op", required_argument, NULL, OPT_CUT},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"load", required_argument, NULL, OPT_LOAD},
+        {"mains", required_argument, NULL, OPT_MAINS},
+        {"load-profile", required_argument, NULL, OPT_PROFILE},
+        {"shunt-mohm", required_argument, NULL, OPT_SHUNT},
+        {"divider", required_argument, NULL, OPT_DIVIDER},
+        {"sel-inverted", no_argument, NULL, OPT_SEL_INV},
+        {"cf1-settle", required_argument, NULL, OPT_SETTLE},
+        {"anti-creep", no_argument, NULL, OPT_CREEP},
+        {"edge-trace", required_argument, NULL, OPT_TRACE},
+        {"irq-jitter-us", required_argument, NULL, OPT_JITTER},
+        {"blackout", required_argument, NULL, OPT_BLACKOUT},
+        {"irq-probe", required_argument, NULL, OPT_PROBE},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
     sim_argv = argv;
     int opt;
     double number;
+    const char *probes = NULL;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case OPT_FLASH: sim_opt.flash_path = optarg; break;
@@ -110,6 +175,44 @@ int main(int argc, char **argv)
             }
             sim_opt.powercut_at_flash_op = (uint64_t)number;
             break;
+        case OPT_LOAD: sim_opt.load = optarg; break;
+        case OPT_MAINS:
+            if (!parse_number(optarg, &sim_opt.mains_v) || sim_opt.mains_v < 1) {
+                fprintf(stderr, "openplug-sim: --mains takes volts rms, e.g. 230\n");
+                return 2;
+            }
+            break;
+        case OPT_PROFILE: sim_opt.load_profile = optarg; break;
+        case OPT_SHUNT:
+            if (!parse_number(optarg, &sim_opt.shunt_mohm)) {
+                fprintf(stderr, "openplug-sim: --shunt-mohm takes milliohms, e.g. 1\n");
+                return 2;
+            }
+            break;
+        case OPT_DIVIDER:
+            if (!parse_number(optarg, &sim_opt.divider)) {
+                fprintf(stderr, "openplug-sim: --divider takes a ratio, e.g. 1981\n");
+                return 2;
+            }
+            break;
+        case OPT_SEL_INV: sim_opt.sel_inverted = true; break;
+        case OPT_SETTLE: sim_opt.cf1_settle = optarg; break;
+        case OPT_CREEP: sim_opt.anti_creep = true; break;
+        case OPT_TRACE: sim_opt.edge_trace = optarg; break;
+        case OPT_JITTER:
+            if (!parse_number(optarg, &number) || number > 1000000 || number != (uint32_t)number) {
+                fprintf(stderr, "openplug-sim: --irq-jitter-us takes whole microseconds, e.g. 100\n");
+                return 2;
+            }
+            sim_opt.irq_jitter_us = (uint32_t)number;
+            break;
+        case OPT_BLACKOUT:
+            if (!parse_blackout(optarg)) {
+                fprintf(stderr, "openplug-sim: --blackout takes MS/EVERY_S with MS shorter than the period, e.g. 30/10\n");
+                return 2;
+            }
+            break;
+        case OPT_PROBE: probes = optarg; break;
         case OPT_VERSION: printf("openplug-sim %s\n", OPENPLUG_VERSION); return 0;
         case OPT_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -124,6 +227,10 @@ int main(int argc, char **argv)
     sim_clock_init(); /* reset: device time starts at 0 */
     sim_take_reboot_state();
     sim_install_signals();
+    if (!sim_bl0937_start())
+        return 2;
+    if (probes && !start_probes(probes))
+        return 2;
     if (!sim_flash_open(sim_opt.flash_path))
         return 1;
     if (sim_opt.world_path && !sim_world_open(sim_opt.world_path))

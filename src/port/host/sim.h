@@ -3,9 +3,11 @@
  *
  *   main.c       options, start-up, re-execution on reboot
  *   sim_clock.c  real or virtual time, the queue of scheduled world events
- *   sim_gpio.c   pins, pin interrupts, buttons with contact bounce
+ *   sim_gpio.c   pins, pin interrupts (latched while held off, jitter,
+ *                blackouts, probes), buttons with contact bounce
+ *   sim_bl0937.c the BL0937 metering chip on CF/CF1/SEL, the load and mains
  *   sim_flash.c  the 2 MiB NOR flash image, its timing and torn operations
- *   sim_world.c  the world socket (press, powercut, hang, pins)
+ *   sim_world.c  the world socket (press, powercut, hang, pins, load, counts)
  *   hal_host.c   the rest of the HAL: idle, console, watchdog, reset, Wi-Fi
  *
  * The simulator is single-threaded: "interrupts" are delivered from
@@ -36,6 +38,17 @@ struct sim_options {
     const char *exec; /* commands typed after the first boot */
     const char *world_path;
     uint64_t powercut_at_flash_op; /* 0 = never */
+    /* The BL0937 and what it measures (sim_bl0937.c) */
+    const char *load;         /* "60W", "2000W,pf=0.9"; NULL = 60 W, pf 1 */
+    double mains_v;           /* 0 = not given (230 V) */
+    const char *load_profile; /* CSV t_s,volts,amps,pf */
+    const char *edge_trace;   /* replay "t_us CF|CFV|CFI" instead of the model */
+    const char *cf1_settle;   /* instant | exp50ms | phase-reset | stray-edges */
+    double shunt_mohm, divider;
+    bool sel_inverted, anti_creep;
+    /* Interrupt imperfections (sim_gpio.c) */
+    uint32_t irq_jitter_us;
+    double blackout_ms, blackout_every_s; /* 0 = none */
 };
 extern struct sim_options sim_opt;
 
@@ -46,7 +59,11 @@ void sim_clock_advance_to(uint64_t t_us); /* virtual time only */
 /* Wait in real time (virtual time: jump) for a flash operation. */
 void sim_busy_wait_us(uint64_t us);
 
-enum sim_event_kind { SIM_EVENT_PIN_LEVEL };
+enum sim_event_kind {
+    SIM_EVENT_PIN_LEVEL, /* gpio driven to level from outside (buttons) */
+    SIM_EVENT_PIN_IRQ,   /* a latched interrupt of gpio is delivered; level: its generation */
+    SIM_EVENT_BL0937,    /* the chip's next step; level: which (sim_bl0937.c) */
+};
 struct sim_event {
     uint64_t t_us;
     enum sim_event_kind kind;
@@ -54,9 +71,17 @@ struct sim_event {
     int level; /* -1: released (no external drive) */
 };
 bool sim_event_schedule(struct sim_event event);
+/* Remove every queued event of this kind and level. */
+void sim_event_cancel(enum sim_event_kind kind, int level);
 uint64_t sim_event_next_us(void); /* UINT64_MAX when none */
-/* Deliver every event due by now; returns how many. */
+/* Deliver every event due by now; returns how many firmware interrupt
+ * handlers ran (the loop wakes only for those). */
 int sim_events_deliver_due(void);
+/* True while sim_events_deliver_due() runs: the place where interrupts may
+ * be delivered at once. */
+bool sim_events_delivering(void);
+/* Device time of earlier boots of this run (the plug's time = that + now). */
+uint64_t sim_boot_offset_us(void);
 
 /* Deterministic randomness from --seed: one stream for the model, one for
  * the firmware's hal_random(). */
@@ -64,12 +89,54 @@ uint64_t sim_random_model(void);
 uint64_t sim_random_firmware(void);
 
 /* ---- GPIO (sim_gpio.c) ---- */
-/* Drive a pin from outside (-1 = let go); fires its interrupt if due. */
-void sim_gpio_external(int gpio, int level);
+/* Drive a pin from outside (-1 = let go) at device time t_us (now, or the
+ * instant of a world event delivered late); latches its interrupt if due. */
+void sim_gpio_external_at(int gpio, int level, uint64_t t_us);
+/* Interrupts are held off from `from` to `until` (a flash operation). */
+void sim_gpio_hold_off(uint64_t from_us, uint64_t until_us);
+/* The edge whose interrupt the pin delivers now: the firmware's if it has
+ * one attached and enabled, else a probe's; -1 when none. */
+int sim_gpio_irq_edge(int gpio);
+/* A simulator-side interrupt consumer that only counts (--irq-probe), used
+ * on pins whose interrupt the firmware has not enabled. */
+void sim_gpio_probe(int gpio, int edge);
+/* Deliver a latched interrupt (SIM_EVENT_PIN_IRQ). */
+void sim_gpio_irq_event(int gpio, int generation, uint64_t t_us);
+/* Interrupts delivered on a pin since boot (to the firmware or a probe),
+ * edges that collapsed into an already latched one, and the latency from
+ * the edge to the delivery. */
+struct sim_irq_stats {
+    uint64_t delivered, collapsed, latency_sum_us;
+    uint64_t latency_min_us, latency_max_us; /* min is UINT64_MAX before any */
+};
+void sim_gpio_irq_stats(int gpio, struct sim_irq_stats *out);
+uint64_t sim_gpio_firmware_irqs(void); /* firmware handler calls since boot */
 /* Press a button on gpio for ms, with contact bounce, from now. */
 int sim_gpio_press(int gpio, uint32_t ms, char *error, unsigned error_size);
 /* JSON object of every pin: mode, level, output changes since boot. */
 void sim_gpio_json(char *buf, unsigned size);
+
+/* ---- The BL0937 (sim_bl0937.c) ---- */
+#define SIM_BL0937_CF_GPIO 14  /* CF: active power pulses */
+#define SIM_BL0937_CF1_GPIO 3  /* CF1: current (SEL=0) or voltage (SEL=1) pulses */
+#define SIM_BL0937_SEL_GPIO 21 /* SEL, driven by the firmware */
+/* Read the options and files (a message on stderr and false if bad) and
+ * start the chip at device time 0; after a reboot, carry on from the
+ * previous run's phases and load. */
+bool sim_bl0937_start(void);
+void sim_bl0937_event(int which, uint64_t t_us); /* SIM_EVENT_BL0937 */
+/* Hooks from sim_gpio.c: a pin's level may have changed (SEL), a pin's
+ * interrupt set-up is about to change / has changed, a pin is read. */
+void sim_bl0937_pin_changed(int gpio);
+void sim_bl0937_irq_changing(int gpio);
+void sim_bl0937_irq_changed(int gpio);
+void sim_bl0937_sync(int gpio);
+/* World requests: "load ..." (args after the verb, may be NULL) and counts. */
+void sim_bl0937_load_request(char *args, char *out, unsigned size);
+void sim_bl0937_counts_json(char *buf, unsigned size);
+/* Hand the chip's state (load, phases) to the next boot through the
+ * environment, before the simulator re-executes for a reboot. */
+void sim_bl0937_handover(void);
 
 /* ---- Flash (sim_flash.c) ---- */
 /* Open or create the image; returns false with a message on stderr. */

@@ -1,7 +1,9 @@
 /*
  * sim_clock.c — the simulator's sense of time: real (monotonic clock) or
  * virtual (a counter that jumps to the next event), the queue of scheduled
- * world events (button edges), and the seeded random streams.
+ * world events (button edges, latched pin interrupts, the BL0937's next
+ * pulse edges), and the seeded random streams.  A flash wait holds
+ * interrupts off for its length (sim_gpio_hold_off).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -37,13 +39,16 @@ void sim_clock_advance_to(uint64_t t_us)
 
 void sim_busy_wait_us(uint64_t us)
 {
+    uint64_t from = sim_now_us();
     if (sim_opt.virtual_time) {
         virtual_us += us;
-        return;
+    } else {
+        struct timespec d = {.tv_sec = (time_t)(us / 1000000u), .tv_nsec = (long)(us % 1000000u) * 1000};
+        while (nanosleep(&d, &d) != 0) {
+        }
     }
-    struct timespec d = {.tv_sec = (time_t)(us / 1000000u), .tv_nsec = (long)(us % 1000000u) * 1000};
-    while (nanosleep(&d, &d) != 0) {
-    }
+    /* The BL602 runs flash operations with interrupts off. */
+    sim_gpio_hold_off(from, sim_now_us());
 }
 
 /* HAL time */
@@ -51,11 +56,15 @@ void sim_busy_wait_us(uint64_t us)
 uint32_t hal_time_us(void) { return (uint32_t)sim_now_us(); }
 uint64_t hal_time_ms(void) { return sim_now_us() / 1000u; }
 
-/* ---- World events: a small array kept sorted by time ---- */
+/* ---- World events: a small array kept sorted by time ----
+ * Few are pending at once (a button's bounces, one latched interrupt per
+ * pin, the BL0937's next edge of each output and its next profile row or
+ * trace line), so insertion into a sorted array is the cheapest queue. */
 
 #define EVENT_MAX 128
 static struct sim_event events[EVENT_MAX];
 static int event_count;
+static bool delivering;
 
 bool sim_event_schedule(struct sim_event event)
 {
@@ -70,19 +79,34 @@ bool sim_event_schedule(struct sim_event event)
     return true;
 }
 
+void sim_event_cancel(enum sim_event_kind kind, int level)
+{
+    int kept = 0;
+    for (int i = 0; i < event_count; i++)
+        if (events[i].kind != kind || events[i].level != level)
+            events[kept++] = events[i];
+    event_count = kept;
+}
+
 uint64_t sim_event_next_us(void) { return event_count ? events[0].t_us : UINT64_MAX; }
+
+bool sim_events_delivering(void) { return delivering; }
 
 int sim_events_deliver_due(void)
 {
-    int delivered = 0;
+    uint64_t handled_before = sim_gpio_firmware_irqs();
+    delivering = true;
     while (event_count && events[0].t_us <= sim_now_us()) {
         struct sim_event event = events[0];
         memmove(events, events + 1, (size_t)--event_count * sizeof events[0]);
-        if (event.kind == SIM_EVENT_PIN_LEVEL)
-            sim_gpio_external(event.gpio, event.level);
-        delivered++;
+        switch (event.kind) {
+        case SIM_EVENT_PIN_LEVEL: sim_gpio_external_at(event.gpio, event.level, event.t_us); break;
+        case SIM_EVENT_PIN_IRQ: sim_gpio_irq_event(event.gpio, event.level, event.t_us); break;
+        case SIM_EVENT_BL0937: sim_bl0937_event(event.level, event.t_us); break;
+        }
     }
-    return delivered;
+    delivering = false;
+    return (int)(sim_gpio_firmware_irqs() - handled_before);
 }
 
 /* ---- Random streams (xorshift64*) ---- */

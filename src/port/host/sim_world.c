@@ -6,6 +6,16 @@
  *   powercut            pull the plug: the process ends at once
  *   hang <seconds>      the main loop stops (the watchdog's business)
  *   pins                every pin's mode, level and output changes, as JSON
+ *   load [<watts>W [pf=<pf>] [volts=<v>]]
+ *                       plug in a load (and set the mains volts); without
+ *                       arguments, say what is plugged in:
+ *                       "ok load 2000 W pf 0.90 at 230.0 V"
+ *   counts              the BL0937's pins, as JSON: falling edges made on CF
+ *                       and CF1 since boot, the SEL level the chip sees, the
+ *                       device time, interrupts delivered on CF / CF1 (to the
+ *                       firmware or a probe), edges collapsed into a latched
+ *                       interrupt, interrupt latency, first/last edge times,
+ *                       trace pulses dropped by SEL
  *   help                this list
  */
 #define _GNU_SOURCE
@@ -79,9 +89,15 @@ static void reply(struct client *c, const char *text)
 
 static void handle(struct client *c, char *request)
 {
+    char out[2048];
+    if (strncmp(request, "load", 4) == 0 && (!request[4] || request[4] == ' ' || request[4] == '\t')) {
+        sim_bl0937_load_request(request + 4, out, sizeof out);
+        reply(c, out);
+        return;
+    }
     char *save, *verb = strtok_r(request, " \t", &save), *a1 = strtok_r(NULL, " \t", &save),
                 *a2 = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
-    char out[2048], error[96];
+    char error[96];
     char *end;
     if (!verb) {
         reply(c, "error: empty request (try help)\n");
@@ -115,8 +131,14 @@ static void handle(struct client *c, char *request)
         sim_gpio_json(out + 3, sizeof out - 4);
         strcat(out, "\n");
         reply(c, out);
+    } else if (strcmp(verb, "counts") == 0 && !a1) {
+        strcpy(out, "ok ");
+        sim_bl0937_counts_json(out + 3, sizeof out - 4);
+        strcat(out, "\n");
+        reply(c, out);
     } else if (strcmp(verb, "help") == 0) {
-        reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | pins\n");
+        reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | pins | load [<watts>W [pf=<pf>] [volts=<v>]]"
+                 " | counts\n");
     } else {
         snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
         reply(c, out);
