@@ -51,16 +51,19 @@ def last_counts(result):
 
 
 def run_counts(tmp_path, *args, duration, lines=None, name="flash.bin"):
-    """Run in virtual time; return (counts of the last boot, SimResult)."""
+    """Run in virtual time with the relay closed (the load draws through it);
+    return (counts of the last boot, SimResult)."""
+    lines = ["Power1 on"] + list(lines or [])
     result = run_sim(tmp_path / name, *args, duration=duration, stdin_lines=lines, tmp=tmp_path)
     assert result.returncode == 0, result
     return last_counts(result), result
 
 
 def run_chip_alone(tmp_path, *args, duration, sel_on=False, name="flash.bin"):
-    """First boot: import NO_METER (and drive SEL high), restart; the counts
-    are the second boot's.  Returns (counts, boot offset in us)."""
-    lines = ["Template " + NO_METER] + (["Power2 on"] if sel_on else []) + ["Restart 1"]
+    """First boot: import NO_METER, close the relay (the load draws through
+    it) (and drive SEL high), restart; the counts are the second boot's.
+    Returns (counts, boot offset in us)."""
+    lines = ["Template " + NO_METER, "Power1 on"] + (["Power2 on"] if sel_on else []) + ["Restart 1"]
     counts, result = run_counts(tmp_path, *args, duration=duration, lines=lines, name=name)
     assert result.boot == 2 and "BL0937 started" not in result.stdout.split("reset reason: Restart")[-1], result
     return counts, round(duration * 1e6) - counts["t_us"]
@@ -114,6 +117,7 @@ def test_sel_switches_cf1_live(make_plug):
     plug = make_plug(None, "--load", "2000W")
     plug.cmd("Template " + NO_METER)
     plug.restart()
+    assert plug.cmd("Power1 on") == {"POWER1": "ON"}  # the load draws through the relay
 
     def cf1_rate():
         time.sleep(0.1)  # past the first pulse at the new rate
@@ -136,6 +140,7 @@ def test_sel_switches_cf1_live(make_plug):
 def test_load_request(make_plug):
     plug = make_plug()
     assert plug.world("load") == "ok load 60 W pf 1.00 at 230.0 V"
+    assert plug.cmd("Power on") == {"POWER": "ON"}  # the load draws through the relay
     assert plug.world("load 2000W pf=0.9") == "ok load 2000 W pf 0.90 at 230.0 V"
     time.sleep(0.05)  # past the first pulse at the new rate
     a = json.loads(plug.world("counts")[3:])
@@ -148,6 +153,21 @@ def test_load_request(make_plug):
     cf = json.loads(plug.world("counts")[3:])["cf"]
     time.sleep(0.3)
     assert json.loads(plug.world("counts")[3:])["cf"] - cf <= 1  # a pulse under way may end
+
+
+def test_the_load_draws_only_through_the_relay(make_plug):
+    """The plug's relay switches the load: open, no CF pulses; closed, P/KP."""
+    plug = make_plug(None, "--load", "2000W")
+    assert plug.cmd("Power off") == {"POWER": "OFF"}
+    a = json.loads(plug.world("counts")[3:])
+    time.sleep(0.3)
+    assert json.loads(plug.world("counts")[3:])["cf"] - a["cf"] <= 1
+    assert plug.cmd("Power on") == {"POWER": "ON"}
+    time.sleep(0.05)
+    a = json.loads(plug.world("counts")[3:])
+    time.sleep(0.4)
+    b = json.loads(plug.world("counts")[3:])
+    assert (b["cf"] - a["cf"]) * 1e6 / (b["cf_last_us"] - a["cf_last_us"]) == pytest.approx(f_cf(2000), rel=2e-3)
 
 
 @pytest.mark.parametrize("request_, error", [

@@ -2,6 +2,9 @@
  * sim_bl0937.c — the BL0937 metering chip of the simulated SM-028_V1.3, and
  * what it measures: the mains voltage and the plugged-in load.
  *
+ * The load is behind the board's relay (GPIO2, high = closed): it draws
+ * current only while the relay conducts; the voltage is always there.
+ *
  * Wiring: CF -> GPIO14, CF1 -> GPIO3, SEL <- GPIO21 (driven by the
  * firmware; the chip sees the line's level, inverted with --sel-inverted as
  * on a BL0937SEL_n board).  An undriven GPIO21 reads 0 (the chip's SEL
@@ -54,6 +57,7 @@
 
 #include "sim.h"
 
+#define SIM_RELAY_GPIO 2 /* the board's relay, high = closed */
 #define VREF 1.218
 #define K_CF 1721506.0
 #define K_CFU 15397.0
@@ -101,10 +105,11 @@ struct trace_edge {
 };
 
 static struct {
-    bool started, busy, sel_dirty, resched;
+    bool started, busy, pins_dirty, resched;
     struct output cf, cf1;
     struct load load;
     bool sel; /* the level the chip sees */
+    bool relay_closed; /* the load draws current only through the relay */
     double shunt_ohm, divider;
     enum settle settle;
     struct row *rows;
@@ -116,16 +121,19 @@ static struct {
 
 /* ---- Transfer functions ---- */
 
+/* Current through the shunt: the load's, while the relay conducts. */
+static double shunt_amps(const struct load *l) { return chip.relay_closed ? l->amps : 0; }
+
 static double f_cf(const struct load *l)
 {
-    double signal = l->volts / chip.divider * l->amps * chip.shunt_ohm * l->pf;
+    double signal = l->volts / chip.divider * shunt_amps(l) * chip.shunt_ohm * l->pf;
     if (sim_opt.anti_creep && signal < CREEP_SIGNAL)
         return 0;
     return K_CF * signal / (VREF * VREF);
 }
 
 static double f_cfu(const struct load *l) { return K_CFU * l->volts / chip.divider / VREF; }
-static double f_cfi(const struct load *l) { return K_CFI * l->amps * chip.shunt_ohm / VREF; }
+static double f_cfi(const struct load *l) { return K_CFI * shunt_amps(l) * chip.shunt_ohm / VREF; }
 static double cf1_target(void) { return chip.sel ? f_cfu(&chip.load) : f_cfi(&chip.load); }
 static double watts_of(const struct load *l) { return l->volts * l->amps * l->pf; }
 
@@ -139,7 +147,10 @@ static const char *check_load(const struct load *l)
         return "amps must be 0 or more";
     if (!(l->pf >= 0 && l->pf <= 1))
         return "pf must be 0..1";
+    bool closed = chip.relay_closed; /* judge the load as it would draw */
+    chip.relay_closed = true;
     double f[3] = {f_cf(l), f_cfu(l), f_cfi(l)};
+    chip.relay_closed = closed;
     const char *names[3] = {"CF", "CF1 (voltage)", "CF1 (current)"};
     for (int i = 0; i < 3; i++) {
         if (f[i] > F_MAX_HZ) {
@@ -459,6 +470,17 @@ static void sel_update(uint64_t t)
     chip.resched = true;
 }
 
+/* The relay (GPIO2, high = closed) switches the load's current. */
+static void relay_update(uint64_t t)
+{
+    bool closed = hal_pin_read(SIM_RELAY_GPIO);
+    if (closed == chip.relay_closed)
+        return;
+    struct load same = chip.load;
+    chip.relay_closed = closed;
+    set_load(&same, t);
+}
+
 static void schedule_profile(void)
 {
     if (chip.row_at + 1 >= chip.row_count)
@@ -515,10 +537,11 @@ static bool enter(void)
 
 static void leave(void)
 {
-    while (chip.sel_dirty || chip.resched) {
-        if (chip.sel_dirty) {
-            chip.sel_dirty = false;
+    while (chip.pins_dirty || chip.resched) {
+        if (chip.pins_dirty) {
+            chip.pins_dirty = false;
             sel_update(sim_now_us());
+            relay_update(sim_now_us());
         }
         if (chip.resched) {
             chip.resched = false;
@@ -553,14 +576,15 @@ void sim_bl0937_event(int which, uint64_t t_us)
 
 void sim_bl0937_pin_changed(int gpio)
 {
-    if (gpio != SIM_BL0937_SEL_GPIO || !chip.started)
+    if ((gpio != SIM_BL0937_SEL_GPIO && gpio != SIM_RELAY_GPIO) || !chip.started)
         return;
     if (chip.busy) {
-        chip.sel_dirty = true;
+        chip.pins_dirty = true;
         return;
     }
     enter();
     sel_update(sim_now_us());
+    relay_update(sim_now_us());
     leave();
 }
 
