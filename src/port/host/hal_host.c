@@ -116,6 +116,7 @@ void sim_stop(int status, const char *why)
 {
     summary(why);
     sim_world_close();
+    sim_energy_log_close();
     exit(status);
 }
 
@@ -124,6 +125,7 @@ void hal_reboot(uint32_t reason)
     char value[32];
     summary("reboot");
     sim_world_close();
+    sim_energy_log_close();
     snprintf(value, sizeof value, "%lu", (unsigned long)reason);
     setenv("OPENPLUG_SIM_RESET_CAUSE", value, 1);
     snprintf(value, sizeof value, "%u", boot_number + 1);
@@ -159,7 +161,6 @@ void sim_take_reboot_state(void)
     sim_flash_set_ops(env_number("OPENPLUG_SIM_FLASH_OPS"), env_number("OPENPLUG_SIM_FLASH_ERASES"));
 }
 
-bool sim_first_boot(void);
 bool sim_first_boot(void) { return boot_number == 0; }
 
 static void on_stop_signal(int signal) { stop_signal = signal; }
@@ -259,7 +260,9 @@ void hal_idle(uint32_t timeout_ms)
         if (now >= deadline && !hung)
             return;
 
+        sim_energy_log_write_due();
         uint64_t wake = min_u64(hung ? hang_until_us : deadline, sim_event_next_us());
+        wake = min_u64(wake, sim_energy_log_next_us());
         if (wdt_running)
             wake = min_u64(wake, wdt_fed_us + (uint64_t)wdt_timeout_ms * 1000u);
         if (sim_opt.duration_s > 0) {

@@ -19,7 +19,6 @@ struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1, .sh
 char **sim_argv;
 
 void sim_take_reboot_state(void);
-bool sim_first_boot(void);
 void sim_install_signals(void);
 
 static void usage(FILE *out)
@@ -32,6 +31,7 @@ static void usage(FILE *out)
           "  --seed N                 seed of every random choice of the model (default 1)\n"
           "  --exec \"cmd; cmd\"        commands typed on the console after the first boot\n"
           "  --world PATH             UNIX socket for the physical world (press, powercut, hang, pins)\n"
+          "  --energy-log FILE        a CSV row a second: t_s,volts,amps,watts,va,pf,kwh_total\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
           "the BL0937 (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
           "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
     enum {
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
-        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -124,6 +124,7 @@ int main(int argc, char **argv)
         {"powercut-at-flash-op", required_argument, NULL, OPT_CUT},
         {"version", no_argument, NULL, OPT_VERSION},
         {"load", required_argument, NULL, OPT_LOAD},
+        {"energy-log", required_argument, NULL, OPT_ENERGY_LOG},
         {"mains", required_argument, NULL, OPT_MAINS},
         {"load-profile", required_argument, NULL, OPT_PROFILE},
         {"shunt-mohm", required_argument, NULL, OPT_SHUNT},
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
             break;
         case OPT_EXEC: sim_opt.exec = optarg; break;
         case OPT_WORLD: sim_opt.world_path = optarg; break;
+        case OPT_ENERGY_LOG: sim_opt.energy_log_path = optarg; break;
         case OPT_CUT:
             if (!parse_number(optarg, &number) || number < 1) {
                 fprintf(stderr, "openplug-sim: --powercut-at-flash-op takes a count from 1\n");
@@ -234,6 +236,8 @@ int main(int argc, char **argv)
     if (!sim_flash_open(sim_opt.flash_path))
         return 1;
     if (sim_opt.world_path && !sim_world_open(sim_opt.world_path))
+        return 1;
+    if (sim_opt.energy_log_path && !sim_energy_log_open(sim_opt.energy_log_path))
         return 1;
     if (sim_opt.exec && sim_first_boot())
         inject_exec(sim_opt.exec);

@@ -37,6 +37,7 @@ struct sim_options {
     uint64_t seed;
     const char *exec; /* commands typed after the first boot */
     const char *world_path;
+    const char *energy_log_path;
     uint64_t powercut_at_flash_op; /* 0 = never */
     /* The BL0937 and what it measures (sim_bl0937.c) */
     const char *load;         /* "60W", "2000W,pf=0.9"; NULL = 60 W, pf 1 */
@@ -146,6 +147,13 @@ bool sim_flash_open(const char *path);
 uint64_t sim_flash_ops(void);
 uint64_t sim_flash_erases(void);
 void sim_flash_set_ops(uint64_t ops, uint64_t erases);
+
+/* ---- Energy log (sim_energy_log.c) ---- */
+bool sim_energy_log_open(const char *path);
+uint64_t sim_energy_log_next_us(void); /* UINT64_MAX without a log */
+void sim_energy_log_write_due(void);
+void sim_energy_log_close(void);
+bool sim_first_boot(void);
 
 /* ---- World socket (sim_world.c) ---- */
 bool sim_world_open(const char *path);
