@@ -4,3 +4,6 @@ set -euo pipefail
 sim=${1:?usage: bench/run.sh path/to/openplug-sim}
 here=$(dirname "$0")
 /usr/bin/python3 "$here/foundation.py" "$sim"
+echo
+echo "## Metering accuracy (bench/metering.py; targets of shared/BL0937.md)"
+/usr/bin/python3 "$here/metering.py" "$sim"

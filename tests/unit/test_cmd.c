@@ -102,6 +102,9 @@ static void test_backlog_runs_each_with_its_reply(void)
               "{\"POWER\":\"ON\"}\n{\"POWER\":\"ON\"}\n{\"POWER\":\"OFF\"}\n{\"Command\":\"Unknown\"}\n"
               "{\"PowerOnState\":3}\n");
     CHECK_CONTAINS(run("Backlog Backlog Power on"), "Backlog cannot run inside Backlog");
+    /* A ';' inside JSON does not split. */
+    CHECK_STR(run("Backlog DeviceName {\"a;b\":[1;2]}; DeviceName OpenPlug"),
+              "{\"DeviceName\":\"{\\\"a;b\\\":[1;2]}\"}\n{\"DeviceName\":\"OpenPlug\"}\n");
     CHECK(!channel_get(1));
     CHECK_CONTAINS(run("Backlog"), "Backlog needs commands");
 }

@@ -123,6 +123,35 @@ void cmd_execute(char *line, enum source source, cmd_reply_fn reply, void *arg)
 
 /* ---- Argument helpers ---- */
 
+char *cmd_split(char **cursor)
+{
+    char *start = *cursor;
+    if (!start)
+        return NULL;
+    int depth = 0;
+    bool in_string = false;
+    for (char *p = start; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if ((*p == '}' || *p == ']') && depth > 0) {
+            depth--;
+        } else if (*p == ';' && depth == 0) {
+            *p = '\0';
+            *cursor = p + 1;
+            return start;
+        }
+    }
+    *cursor = NULL;
+    return start;
+}
+
 char *cmd_next_word(char **cursor)
 {
     char *s = *cursor;
@@ -178,13 +207,9 @@ static enum cmd_result cmd_backlog(struct cmd_ctx *ctx)
     if (backlog_depth)
         return cmd_error(ctx, "Backlog cannot run inside Backlog");
     backlog_depth++;
-    for (char *cursor = ctx->arg; cursor;) {
-        char *next = strchr(cursor, ';');
-        if (next)
-            *next++ = '\0';
-        cmd_execute(cursor, ctx->source, ctx->reply_fn, ctx->reply_arg);
-        cursor = next;
-    }
+    char *cursor = ctx->arg, *command;
+    while ((command = cmd_split(&cursor)))
+        cmd_execute(command, ctx->source, ctx->reply_fn, ctx->reply_arg);
     backlog_depth--;
     return CMD_SILENT;
 }

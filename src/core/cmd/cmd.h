@@ -67,6 +67,10 @@ void cmd_execute(char *line, enum source source, cmd_reply_fn reply, void *arg);
 /* Replace the reply with {"Command":"Error","Error":"<message>"}. */
 enum cmd_result cmd_error(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Split off the next ';'-separated command of *cursor (NULL when none is
+ * left).  A ';' inside JSON ({…} or a string) does not split, so
+ * `Backlog Template {"pins":{"2":"Rel;1"}}; Power on` works. */
+char *cmd_split(char **cursor);
 /* Split off the next white-space separated word of *cursor ("" at end). */
 char *cmd_next_word(char **cursor);
 /* A whole decimal integer within [min, max]. */

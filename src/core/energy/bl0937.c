@@ -13,7 +13,7 @@
 #include "hal/hal.h"
 
 #define REPORT_MS 1000
-#define DECAY_REPORT_MS 250      /* reports while a switched-off load decays */
+#define DECAY_REPORT_MS 250      /* updates while a switched-off load decays */
 #define ZERO_AFTER_MS 60000      /* no CF edge for this long: 0 W (floor 0.03 W) */
 #define CF1_SETTLE_MS 400        /* after a SEL change (7 time constants of 50 ms) */
 #define VOLTAGE_DWELL_MS 1000
@@ -38,8 +38,10 @@ static bool have_cf_edge;
 static uint32_t last_cf_us;
 static uint32_t cf_period_us;      /* the recent period, 0 if unknown */
 static uint32_t gap_us;            /* a long interval waiting for confirmation */
+static uint32_t last_dt_us;        /* the latest interval, as it came */
 static uint32_t gate_pulses;
 static uint64_t gate_span_us;      /* time spanned by those pulses */
+static uint32_t gate_ref_us;       /* time up to which the gates have accounted */
 static float power_w;
 static uint64_t last_cf_ms;
 
@@ -53,7 +55,7 @@ static bool cf1_started;
 static float voltage_v, current_a;
 
 static struct bl0937_stats stats;
-static struct sched_timer report_timer, cf1_timer;
+static struct sched_timer report_timer, decay_timer, cf1_timer;
 
 /* ---- Edges (in the loop, with the interrupt's timestamp) ---- */
 
@@ -68,8 +70,9 @@ static void on_cf_edge(int pin, uint32_t t_us, bool level, void *arg)
     pulses++;
     if (have_cf_edge) {
         uint32_t dt = t_us - last_cf_us; /* wraps correctly */
+        last_dt_us = dt;
         gate_pulses++;
-        gate_span_us += dt;
+        gate_span_us += (uint32_t)(t_us - gate_ref_us);
         if (gap_us) {
             /* The latched interrupt came when interrupts returned, the next
              * edge within a period: the rate held.  The edges really made
@@ -93,7 +96,7 @@ static void on_cf_edge(int pin, uint32_t t_us, bool level, void *arg)
         }
     }
     have_cf_edge = true;
-    last_cf_us = t_us;
+    last_cf_us = gate_ref_us = t_us;
     last_cf_ms = hal_time_ms();
 }
 
@@ -105,7 +108,15 @@ static void on_cf1_edge(int pin, uint32_t t_us, bool level, void *arg)
         return; /* the output is still moving to the new quantity */
     if (!cf1_started) {
         cf1_started = true; /* the first edge only starts the clock */
-        cf1_first_us = t_us;
+        cf1_first_us = cf1_last_us = t_us;
+        return;
+    }
+    uint32_t dt = t_us - cf1_last_us;
+    if (cf1_edges >= 2 && dt > GAP_PERIODS * ((cf1_last_us - cf1_first_us) / cf1_edges) && dt < MAX_GAP_US) {
+        /* Edges collapsed while interrupts were held off: this one came
+         * late.  Start counting again from the next edge. */
+        cf1_started = false;
+        cf1_edges = 0;
         return;
     }
     cf1_edges++;
@@ -161,30 +172,26 @@ static void cf1_check(void *arg)
 
 /* ---- Reports ---- */
 
-static void report(void *arg)
+/* The load is at most one pulse over the time since the last edge: lower
+ * the power to that bound.  Returns true while the bound is what falls. */
+static bool apply_bound(void)
 {
-    (void)arg;
-    uint64_t now_ms = hal_time_ms();
-    bool decaying = false;
-    if (gate_pulses) {
-        power_w = (float)gate_pulses * k.power_w_per_hz * 1e6f / (float)gate_span_us;
-    } else if (have_cf_edge) {
-        /* No edge this gate: the load is at most one pulse over the time
-         * since the last edge. */
-        float bound = k.power_w_per_hz * 1000.0f / (float)(now_ms - last_cf_ms + 1);
-        decaying = bound < power_w;
-        if (decaying)
-            power_w = bound;
-        if (now_ms - last_cf_ms > ZERO_AFTER_MS)
-            power_w = 0;
-    }
-    /* While the bound is what falls, follow it closely. */
-    sched_timer_start(&report_timer, decaying ? DECAY_REPORT_MS : REPORT_MS, 0);
-    gate_pulses = 0;
-    gate_span_us = 0;
+    if (!have_cf_edge)
+        return false;
+    uint64_t quiet_ms = hal_time_ms() - last_cf_ms;
+    float bound = k.power_w_per_hz * 1000.0f / (float)(quiet_ms + 1);
+    bool falling = bound < power_w;
+    if (falling)
+        power_w = bound;
+    if (quiet_ms > ZERO_AFTER_MS)
+        power_w = 0;
+    return falling;
+}
 
+static void publish(void)
+{
     struct energy_values v = {.valid = true, .power_w = power_w, .voltage_v = voltage_v, .pulses = pulses,
-                              .updated_ms = now_ms};
+                              .updated_ms = hal_time_ms()};
     /* Current never below what the power needs (PF <= 1). */
     float current = current_a;
     if (voltage_v > 0 && current * voltage_v < power_w)
@@ -203,6 +210,38 @@ static void report(void *arg)
         v.reactive_var = q;
     }
     sensors_publish_energy(&v);
+}
+
+
+/* Between gates, while a switched-off load's bound falls: follow it. */
+static void decay_tick(void *arg)
+{
+    (void)arg;
+    if (gate_pulses || !apply_bound())
+        sched_timer_stop(&decay_timer); /* edges again, or nothing left to lower */
+    else
+        publish();
+}
+
+/* Every second: the power over the whole periods of this gate. */
+static void close_gate(void *arg)
+{
+    (void)arg;
+    /* An edge overdue by two intervals: the load stopped or fell.  The quiet
+     * time belongs to this gate, so a load switched on and off averages
+     * right (and the next gate does not count it again). */
+    uint32_t now_us = hal_time_us();
+    if (have_cf_edge && last_dt_us && now_us - last_cf_us > 2 * last_dt_us) {
+        gate_span_us += (uint32_t)(now_us - gate_ref_us);
+        gate_ref_us = now_us;
+    }
+    if (gate_pulses)
+        power_w = (float)gate_pulses * k.power_w_per_hz * 1e6f / (float)gate_span_us;
+    else if (apply_bound() && !decay_timer.armed)
+        sched_timer_start(&decay_timer, DECAY_REPORT_MS, DECAY_REPORT_MS);
+    gate_pulses = 0;
+    gate_span_us = 0;
+    publish();
 }
 
 /* ---- Calibration ---- */
@@ -296,8 +335,9 @@ static int start(void)
         LOG_ERR("NRG", "BL0937: cannot attach the pin interrupts");
         return -1;
     }
-    sched_timer_init(&report_timer, report, NULL);
-    sched_timer_start(&report_timer, REPORT_MS, 0);
+    sched_timer_init(&report_timer, close_gate, NULL);
+    sched_timer_start(&report_timer, REPORT_MS, REPORT_MS);
+    sched_timer_init(&decay_timer, decay_tick, NULL);
     sched_timer_init(&cf1_timer, cf1_check, NULL);
     sched_timer_start(&cf1_timer, CF1_CHECK_MS, CF1_CHECK_MS);
     running = true;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cmd/cmd.h"
 #include "core/firmware.h"
 #include "core/system.h"
 #include "sim.h"
@@ -92,17 +93,15 @@ static bool start_probes(const char *list)
     return ok;
 }
 
-/* "a; b;c" -> "a\nb\nc\n" on the console, as if typed. */
+/* "a; b;c" -> "a\nb\nc\n" on the console, as if typed (a ; inside JSON
+ * does not split: cmd_split()). */
 static void inject_exec(const char *commands)
 {
-    char *lines = strdup(commands);
-    if (!lines)
-        return;
-    for (char *p = lines; *p; p++)
-        if (*p == ';')
-            *p = '\n';
-    sim_console_inject(lines);
-    sim_console_inject("\n");
+    char *lines = strdup(commands), *cursor = lines, *command;
+    while (lines && (command = cmd_split(&cursor))) {
+        sim_console_inject(command);
+        sim_console_inject("\n");
+    }
     free(lines);
 }
 
