@@ -93,37 +93,40 @@ def steady(watts, seconds=65, extra=()):
           f"±{tolerance:.5f} Wh", abs(energy_wh - truth_wh) <= tolerance)
 
 
-def dynamics():
+def dynamics(extra=()):
     amps = lambda w: w / 230
-    log = run("step", 40, profile=[(0, 230, amps(60), 1), (20, 230, amps(2000), 1)])
+    tag = (" " + " ".join(extra)) if extra else ""
+    suffix = "-jitter" if extra else ""
+    log = run("step" + suffix, 40, *extra, profile=[(0, 230, amps(60), 1), (20, 230, amps(2000), 1)])
     settled = next(r["t_s"] for r in log if r["t_s"] >= 20 and abs(r["watts"] - 2000) <= 100 and
                    all(abs(q["watts"] - 2000) <= 100 for q in log if q["t_s"] >= r["t_s"]))
-    judge("60 -> 2000 W step", "within 5 % after", f"{settled - 20:.0f} s", "2 s", settled - 20 <= 2)
-    log = run("off", 40, profile=[(0, 230, amps(60), 1), (20, 230, 0, 1)])
+    judge("60 -> 2000 W step" + tag, "within 5 % after", f"{settled - 20:.0f} s", "2 s", settled - 20 <= 2)
+    log = run("off" + suffix, 40, *extra, profile=[(0, 230, amps(60), 1), (20, 230, 0, 1)])
     low = next(r["t_s"] for r in log if r["t_s"] >= 20 and r["watts"] <= 0.5)
-    judge("60 W -> off", "<= 0.5 W after", f"{low - 20:.2f} s", "4 s", low - 20 <= 4)
+    judge("60 W -> off" + tag, "<= 0.5 W after", f"{low - 20:.2f} s", "4 s", low - 20 <= 4)
     for period in (2, 10, 60):
         profile = []
         for k in range(0, 600 // period + 1):
             profile.append((k * period, 230, amps(1000), 1))
             profile.append((k * period + period / 2, 230, 0, 1))
         seconds = max(120, 4 * period)
-        log = run(f"cycle{period}", seconds + SETTLE_S, profile=profile)
+        log = run(f"cycle{period}{suffix}", seconds + SETTLE_S, *extra, profile=profile)
         after = [r for r in log if r["t_s"] >= SETTLE_S]
         mean = sum(r["watts"] for r in after) / len(after)
         top = max(r["watts"] for r in after)
-        judge(f"1 kW on/off, {period} s period", "mean / max report", f"{mean:.1f} W / {top:.1f} W",
+        judge(f"1 kW on/off, {period} s period{tag}", "mean / max report", f"{mean:.1f} W / {top:.1f} W",
               "490-510 W / 1000 W (+1 %)", 490 <= mean <= 510 and top <= 1010)
 
 
 def main():
-    dynamics()
-    for watts in (60, 2000, 3680, 3900, 5, 1):
-        steady(watts)
-    steady(0.3, seconds=300)
-    steady(0.1, seconds=900)
-    steady(3680, extra=("--irq-jitter-us", "100"))
-    steady(3680, extra=("--blackout", "30/10"))
+    jitter = ("--irq-jitter-us", "100")
+    for extra in ((), jitter):
+        dynamics(extra)
+        for watts in (60, 2000, 3680, 3900, 5, 1):
+            steady(watts, extra=extra)
+        steady(0.3, seconds=300, extra=extra)
+        steady(0.1, seconds=900, extra=extra)
+        steady(3680, extra=extra + ("--blackout", "30/10"))
     for settle in ("exp50ms", "phase-reset", "stray-edges"):
         steady(60, extra=("--cf1-settle", settle))
         steady(1, extra=("--cf1-settle", settle))
