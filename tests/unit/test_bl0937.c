@@ -126,6 +126,26 @@ static void test_one_watt_never_zero(void)
     }
 }
 
+/* Voltage refreshed at least every 5 s, whatever the load; at 60 W the
+ * current at least every 15 s. */
+static void test_refresh_rates(void)
+{
+    struct bl0937_stats before, after;
+    load = (struct load){1, 230, 1};
+    run_ms(5000);
+    bl0937_get_stats(&before);
+    run_ms(60000);
+    bl0937_get_stats(&after);
+    CHECK(after.voltage_updates - before.voltage_updates >= 12);
+    load = (struct load){60, 230, 1};
+    run_ms(5000);
+    bl0937_get_stats(&before);
+    run_ms(60000);
+    bl0937_get_stats(&after);
+    CHECK(after.voltage_updates - before.voltage_updates >= 12);
+    CHECK(after.current_updates - before.current_updates >= 4);
+}
+
 static void test_switched_off_decays(void)
 {
     load = (struct load){60, 230, 1};
@@ -317,6 +337,7 @@ int main(void)
     RUN(test_steady_60w);
     RUN(test_reactive_load);
     RUN(test_one_watt_never_zero);
+    RUN(test_refresh_rates);
     RUN(test_switched_off_decays);
     RUN(test_blackouts_lose_no_energy);
     RUN(test_timer_wrap);

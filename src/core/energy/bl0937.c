@@ -18,7 +18,8 @@
 #define CF1_SETTLE_MS 400        /* after a SEL change (7 time constants of 50 ms) */
 #define VOLTAGE_DWELL_MS 1000
 #define CURRENT_DWELL_MIN_MS 1000
-#define CURRENT_DWELL_MAX_MS 10000
+#define CURRENT_DWELL_MAX_MS 3000     /* keeps the voltage fresh: refreshed every <= 5 s */
+#define CURRENT_GIVE_UP_MS 30000      /* no two whole periods in this long: below range */
 #define CF1_CHECK_MS 250
 #define GAP_PERIODS 3            /* an interval this many periods long may hide pulses */
 #define MAX_GAP_US 400000        /* longest interrupt hold-off (flash erase, worst case) */
@@ -53,6 +54,9 @@ static uint32_t cf1_edges;         /* after the dropped first one */
 static uint32_t cf1_first_us, cf1_last_us;
 static bool cf1_started;
 static float voltage_v, current_a;
+static uint32_t current_periods;   /* whole CF1 periods summed over current dwells */
+static uint64_t current_span_us;
+static uint64_t current_dwells_ms;
 
 static struct bl0937_stats stats;
 static struct sched_timer report_timer, decay_timer, cf1_timer;
@@ -152,21 +156,38 @@ static void cf1_check(void *arg)
         if (dwell < VOLTAGE_DWELL_MS)
             return;
         float v = cf1_frequency() * k.voltage_v_per_hz;
-        if (v > 80.0f && v < 300.0f)
+        if (v > 80.0f && v < 300.0f) {
             voltage_v = v;
-        else
+            stats.voltage_updates++;
+        } else
             stats.cf1_rejected++;
         select_cf1(CF1_CURRENT);
         return;
     }
-    /* Current: at least two whole periods, up to the longest dwell. */
+    /* Current: at least two whole periods, up to the longest dwell (short
+     * enough to refresh the voltage every 5 s).  At a few mA a period is
+     * longer than that: the whole periods of several dwells add up. */
     if (dwell < CURRENT_DWELL_MIN_MS || (cf1_edges < 2 && dwell < CURRENT_DWELL_MAX_MS))
         return;
-    float i = cf1_frequency() * k.current_a_per_hz;
-    if (voltage_v > 0 && i * voltage_v < power_w * 0.99f)
-        stats.cf1_rejected++; /* power factor above 1: a bad sample, not a bad power */
-    else
-        current_a = i;
+    current_periods += cf1_edges;
+    current_span_us += cf1_edges ? cf1_last_us - cf1_first_us : 0;
+    current_dwells_ms += dwell;
+    if (current_periods >= 2) {
+        float i = (float)current_periods * 1e6f / (float)current_span_us * k.current_a_per_hz;
+        if (voltage_v > 0 && i * voltage_v < power_w * 0.99f)
+            stats.cf1_rejected++; /* power factor above 1: a bad sample, not a bad power */
+        else
+            current_a = i;
+        stats.current_updates++;
+        current_periods = 0;
+        current_span_us = 0;
+        current_dwells_ms = 0;
+    } else if (current_dwells_ms > CURRENT_GIVE_UP_MS) {
+        current_a = 0; /* below the range: the report falls back on P / V */
+        current_periods = 0;
+        current_span_us = 0;
+        current_dwells_ms = 0;
+    }
     select_cf1(CF1_VOLTAGE);
 }
 

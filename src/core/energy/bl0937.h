@@ -11,7 +11,8 @@
  *              from the local period) x KP;
  *   voltage / current from CF1 with SEL alternating: after each switch a
  *              settle time, the first edge dropped, then ~1 s on voltage and
- *              1-10 s on current (at least two whole periods), with physics
+ *              1-3 s on current (two whole periods, summed over several
+ *              dwells at a few mA), with physics
  *              checks (80 V < V < 300 V; PF <= 1 rejects a current sample).
  * Values go to the sensor registry (sensors.h), never to the network.
  */
@@ -46,6 +47,7 @@ struct bl0937_stats {
     uint64_t cf_edges, cf1_edges;
     uint64_t pulses_filled; /* CF pulses restored after interrupt blackouts */
     uint32_t cf1_rejected;  /* CF1 samples failing the physics checks */
+    uint32_t voltage_updates, current_updates;
 };
 void bl0937_get_stats(struct bl0937_stats *out);
 
