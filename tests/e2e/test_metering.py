@@ -1,0 +1,229 @@
+"""Metering end to end: the firmware's BL0937 driver and energy counters
+(src/core/energy/, src/core/cmd/cmd_energy.c) against the simulated chip.
+
+Covers: PowerSet calibration (result, refusals, kept across a restart),
+the energy counters across reboots and power cuts at random instants (at
+most EnergySaveWh lost, never more than was measured, never backwards),
+the Today -> Yesterday rollover at UTC midnight, the 32-bit microsecond
+timer wrap at 4294.967296 s, MaxPower tripping (and not tripping), and an
+--edge-trace replay of exact pulse rates into the driver.
+
+Runs are in virtual time except the calibration, which needs the plug to
+have measured for a few seconds before PowerSet.
+"""
+import csv
+import random
+import time
+
+import pytest
+
+from simlib import run_sim
+
+POWER_CAL = 1707150  # uW per Hz of CF, the default
+SAVE_WH = 10         # EnergySaveWh default
+
+
+def wh(watts, seconds):
+    return watts * seconds / 3600.0
+
+
+def read_log(path):
+    """The --energy-log rows as dicts of floats."""
+    with open(path) as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def ok(result):
+    assert result.returncode == 0, result
+    return result
+
+
+def reply(result, key):
+    """The first JSON reply holding `key`."""
+    found = [r for r in result.replies if key in r]
+    assert found, result
+    return found[0][key]
+
+
+def non_decreasing(rows):
+    totals = [r["kwh_total"] for r in rows]
+    return all(b >= a for a, b in zip(totals, totals[1:]))
+
+
+# ---- 1. Calibration ----
+
+def wait_energy(plug, timeout=10):
+    """Poll Status 8 until it carries ENERGY with a power reading; return ENERGY."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sns = plug.cmd("Status 8")["StatusSNS"]
+        energy = sns.get("ENERGY")
+        if energy and energy["Power"] > 0:
+            return energy
+        assert time.monotonic() < deadline, sns
+        time.sleep(0.5)
+
+
+def test_powerset_calibrates_and_persists(make_plug, tmp_path):
+    flash = tmp_path / "flash.bin"
+    plug = make_plug(flash)
+    assert plug.cmd("PowerCal") == {"PowerCal": POWER_CAL}
+    assert plug.cmd("Power on") == {"POWER": "ON"}
+    time.sleep(4)
+    assert wait_energy(plug)["Power"] == pytest.approx(60, rel=5e-3)
+    time.sleep(2)  # ~6 s of a steady 60 W
+
+    assert plug.cmd("PowerSet 66") == {"PowerSet": 66.0}
+    cal = plug.cmd("PowerCal")["PowerCal"]
+    assert cal == pytest.approx(POWER_CAL * 66 / 60, rel=5e-3)  # ~1877865
+
+    for bad in ("PowerSet 0", "PowerSet abc", "PowerSet 999", "VoltageSet 20", "CurrentSet -1"):
+        answer = plug.cmd(bad)
+        assert answer.get("Command") == "Error" and answer.get("Error"), (bad, answer)
+    assert plug.cmd("PowerCal") == {"PowerCal": cal}
+
+    plug.restart()
+    assert plug.cmd("PowerCal") == {"PowerCal": cal}
+    assert plug.power()  # restored ON
+    time.sleep(2)
+    assert wait_energy(plug)["Power"] == pytest.approx(66, rel=5e-3)
+    plug.stop()
+
+    # And a plug-in again on the same flash, in virtual time.
+    log = tmp_path / "energy.csv"
+    r = ok(run_sim(flash, "--energy-log", log, duration=6, exec_="PowerCal"))
+    assert reply(r, "PowerCal") == cal
+    rows = read_log(log)
+    assert len(rows) >= 4
+    for row in rows[1:]:
+        assert row["watts"] == pytest.approx(66, rel=5e-3), row
+
+
+# ---- 2. Energy across a reboot ----
+
+def test_energy_continues_across_a_reboot(tmp_path):
+    flash, log1, log2 = tmp_path / "flash.bin", tmp_path / "e1.csv", tmp_path / "e2.csv"
+    ok(run_sim(flash, "--load", "2000W", "--energy-log", log1, duration=60, exec_="Power on"))
+    rows = read_log(log1)
+    assert non_decreasing(rows)
+    assert rows[-1]["kwh_total"] * 1000 == pytest.approx(wh(2000, rows[-1]["t_s"]), rel=5e-3)
+    at_stop_wh = wh(2000, 60)  # the true energy at the end of the run
+
+    r = ok(run_sim(flash, "--load", "2000W", "--energy-log", log2, duration=10, exec_="EnergyTotal; Power"))
+    assert reply(r, "POWER") == "ON"
+    restored_wh = reply(r, "EnergyTotal")["Total"] * 1000
+    assert at_stop_wh - SAVE_WH - 0.5 <= restored_wh <= at_stop_wh + 0.5, restored_wh  # 3-decimal kWh
+
+    rows2 = read_log(log2)
+    assert non_decreasing(rows2)
+    first = rows2[0]["kwh_total"] * 1000
+    assert restored_wh - 0.5 <= first - wh(2000, rows2[0]["t_s"]) <= at_stop_wh + 0.01
+    assert (rows2[-1]["kwh_total"] - rows2[0]["kwh_total"]) * 1000 == pytest.approx(
+        wh(2000, rows2[-1]["t_s"] - rows2[0]["t_s"]), rel=5e-3)
+
+
+# ---- 3. Power cuts at random instants ----
+
+def test_energy_across_power_cuts_at_random_instants(tmp_path):
+    """A stop at T is a power cut at T for the counters (the simulator's flash
+    is written at once, nothing is flushed at the stop)."""
+    flash = tmp_path / "flash.bin"
+    rng = random.Random(20260922)
+    watts = 3680
+    counter_wh = None  # the device's counter when the previous run stopped
+    for i in range(5):
+        log = tmp_path / ("e%d.csv" % i)
+        duration = round(rng.uniform(20, 60), 3)
+        r = ok(run_sim(flash, "--load", "%dW" % watts, "--energy-log", log, duration=duration,
+                       exec_="Power on; EnergyTotal" if i == 0 else "EnergyTotal"))
+        restored_wh = reply(r, "EnergyTotal")["Total"] * 1000
+        if counter_wh is None:
+            assert restored_wh == 0
+            start_wh = 0.0
+        else:
+            # at most EnergySaveWh plus one report lost, never more than counted
+            assert counter_wh - SAVE_WH - wh(watts, 1) - 0.5 <= restored_wh <= counter_wh + 0.5, \
+                (i, duration, counter_wh, restored_wh)
+            start_wh = restored_wh
+        rows = read_log(log)
+        assert rows and non_decreasing(rows), i
+        assert rows[0]["kwh_total"] * 1000 >= start_wh - 0.5
+        # the run counted its own energy on top of the restored value
+        assert (rows[-1]["kwh_total"] - rows[0]["kwh_total"]) * 1000 == pytest.approx(
+            wh(watts, rows[-1]["t_s"] - rows[0]["t_s"]), rel=5e-3)
+        counter_wh = rows[-1]["kwh_total"] * 1000 + wh(watts, duration - rows[-1]["t_s"])
+
+
+# ---- 4. Day rollover ----
+
+def test_today_rolls_into_yesterday_at_utc_midnight(tmp_path):
+    """10 s before midnight, then 20 s after, at 3680 W (EnergySaveWh 1 so that
+    the counters read back on the next boot are within 1 Wh)."""
+    flash = tmp_path / "flash.bin"
+    ok(run_sim(flash, "--load", "3680W", duration=30,
+               exec_="Time 1790121590; EnergySaveWh 1; Power on"))  # 2026-09-22T23:59:50Z
+    r = ok(run_sim(flash, "--load", "3680W", duration=1, exec_="EnergyTotal"))
+    c = reply(r, "EnergyTotal")
+    assert c["Yesterday"] * 1000 == pytest.approx(wh(3680, 10), abs=1.6), c   # 10.2 Wh
+    assert wh(3680, 20) - 2.6 <= c["Today"] * 1000 <= wh(3680, 20) + 1.6, c    # 20.4 Wh
+    assert c["Total"] == pytest.approx(c["Yesterday"] + c["Today"], abs=0.0011), c
+
+
+# ---- 5. The 32-bit microsecond timer wraps ----
+
+def test_power_and_energy_across_the_timer_wrap(tmp_path):
+    log = tmp_path / "energy.csv"
+    ok(run_sim(tmp_path / "flash.bin", "--energy-log", log, duration=4320, exec_="Power on", timeout=60))
+    rows = read_log(log)
+    assert rows[-1]["t_s"] >= 4318
+    assert non_decreasing(rows)
+    after = [r for r in rows if r["t_s"] > 4294]
+    assert len(after) >= 20
+    for row in after:
+        assert row["watts"] == pytest.approx(60, rel=5e-3), row
+    for row in rows[-30:]:
+        assert row["kwh_total"] * 1000 == pytest.approx(wh(60, row["t_s"]), rel=5e-4), row
+
+
+# ---- 6. MaxPower ----
+
+def test_max_power_trips_after_the_hold_time(tmp_path):
+    flash, log = tmp_path / "flash.bin", tmp_path / "energy.csv"
+    r = ok(run_sim(flash, "--load", "2500W", "--energy-log", log, duration=10,
+                   exec_="MaxPower 2000; MaxPowerHold 3; Power on"))
+    assert r.logs(r"NRG: .*above MaxPower 2000 W.*relays off"), r
+    assert r.logs(r"PWR: channel 1 OFF \(overload\)"), r
+    rows = read_log(log)
+    assert rows[0]["watts"] == pytest.approx(2500, rel=5e-3)
+    assert rows[-1]["watts"] < 5  # the load no longer draws
+    assert rows[-1]["kwh_total"] * 1000 <= wh(2500, 6)  # tripped after about 3-4 s
+    r = ok(run_sim(flash, "--load", "2500W", duration=1, exec_="Power"))
+    assert reply(r, "POWER") == "OFF"
+
+
+def test_max_power_above_the_load_does_not_trip(tmp_path):
+    flash = tmp_path / "flash.bin"
+    r = ok(run_sim(flash, "--load", "2500W", duration=10, exec_="MaxPower 3000; MaxPowerHold 3; Power on"))
+    assert not r.logs(r"above MaxPower|overload"), r
+    r = ok(run_sim(flash, "--load", "2500W", duration=1, exec_="Power"))
+    assert reply(r, "POWER") == "ON"
+
+
+# ---- 7. Edge-trace replay ----
+
+def test_edge_trace_exact_rates(tmp_path):
+    """CF at exactly 100 Hz -> 100 x 1.70715 W; CFV at 1468 Hz -> 1468 x 0.15671 V."""
+    trace, log = tmp_path / "trace.txt", tmp_path / "energy.csv"
+    edges = [(10000 * k, "CF") for k in range(1, 1001)]
+    edges += [(round(k * 1e6 / 1468), "CFV") for k in range(1, 14680)]
+    edges += [(round(k * 1e6 / 60), "CFI") for k in range(1, 600)]
+    edges.sort()
+    trace.write_text("".join("%d %s\n" % e for e in edges))
+    ok(run_sim(tmp_path / "flash.bin", "--edge-trace", trace, "--energy-log", log, duration=10,
+               exec_="Power on"))
+    rows = read_log(log)
+    assert len(rows) >= 8
+    for row in rows:
+        assert row["watts"] == pytest.approx(100 * POWER_CAL / 1e6, rel=5e-3), row  # 170.7 W
+    assert rows[-1]["volts"] == pytest.approx(1468 * 0.15671, rel=5e-3), rows[-1]
+    assert rows[-1]["kwh_total"] * 1000 == pytest.approx(wh(170.715, rows[-1]["t_s"]), rel=5e-3)
