@@ -104,11 +104,11 @@ static void on_sensors(const struct event *event, void *arg)
         return;
     const struct energy_values *v = sensors_energy();
     protect(v->power_w);
+    bool new_day = roll_over_day(); /* first: the pulses just counted are the new day's */
     uint64_t uj = (v->pulses - seen_pulses) * (uint64_t)config_get()->power_cal_uw;
     seen_pulses = v->pulses;
     counters.total_uj += uj;
     counters.today_uj += uj;
-    bool new_day = roll_over_day();
     if (new_day || counters.total_uj - saved_total_uj >= config_get()->energy_save_wh * UJ_PER_WH)
         save();
 }
