@@ -4,6 +4,7 @@
 Covers: PowerSet calibration (result, refusals, kept across a restart),
 the energy counters across reboots and power cuts at random instants (at
 most EnergySaveWh lost, never more than was measured, never backwards),
+also with the power failing in the middle of a flash operation of a save,
 the Today -> Yesterday rollover at UTC midnight, the 32-bit microsecond
 timer wrap at 4294.967296 s, MaxPower tripping (and not tripping), and an
 --edge-trace replay of exact pulse rates into the driver.
@@ -152,6 +153,32 @@ def test_energy_across_power_cuts_at_random_instants(tmp_path):
         assert (rows[-1]["kwh_total"] - rows[0]["kwh_total"]) * 1000 == pytest.approx(
             wh(watts, rows[-1]["t_s"] - rows[0]["t_s"]), rel=5e-3)
         counter_wh = rows[-1]["kwh_total"] * 1000 + wh(watts, duration - rows[-1]["t_s"])
+
+
+def test_energy_survives_a_power_cut_at_any_flash_operation(tmp_path):
+    """Saves every 1 Wh at 3680 W; the power fails in the middle of a
+    flash operation (torn halfway) at random points of the saving: the next
+    boot has the last whole save — never more than was counted, never less
+    than one save interval (+ one report) below it."""
+    base = tmp_path / "base.bin"
+    ok(run_sim(base, "--load", "3680W", duration=2, exec_="Power on; EnergySaveWh 1"))
+    probe = tmp_path / "probe.bin"
+    probe.write_bytes(base.read_bytes())
+    whole = ok(run_sim(probe, "--load", "3680W", duration=30))
+    boot_ops = ok(run_sim(tmp_path / "blank.bin", "--load", "0W", duration=0.01)).flash_ops
+    rng = random.Random(7)
+    for op in sorted(rng.sample(range(boot_ops + 1, whole.flash_ops + 1), 8)):
+        image = tmp_path / ("cut%d.bin" % op)
+        image.write_bytes(base.read_bytes())
+        log = tmp_path / ("cut%d.csv" % op)
+        cut = run_sim(image, "--load", "3680W", "--energy-log", log, "--powercut-at-flash-op", op, duration=30)
+        assert cut.returncode == 3, cut
+        rows = read_log(log)
+        counted_wh = rows[-1]["kwh_total"] * 1000 if rows else 0.0
+        after = ok(run_sim(image, "--load", "0W", duration=0.5, exec_="EnergyTotal"))
+        restored_wh = reply(after, "EnergyTotal")["Total"] * 1000
+        assert counted_wh - 1 - wh(3680, 1) - 0.5 <= restored_wh <= counted_wh + wh(3680, 1) + 0.5, \
+            (op, counted_wh, restored_wh)
 
 
 # ---- 4. Day rollover ----
