@@ -137,8 +137,9 @@ static void test_refresh_rates(void)
     run_ms(60000);
     bl0937_get_stats(&after);
     CHECK(after.voltage_updates - before.voltage_updates >= 12);
-    printf("  1 W: %u voltage and %u current measurements a minute\n", after.voltage_updates - before.voltage_updates,
-           after.current_updates - before.current_updates);
+    printf("  1 W: %u voltage and %u current measurements a minute\n",
+           (unsigned)(after.voltage_updates - before.voltage_updates),
+           (unsigned)(after.current_updates - before.current_updates));
     load = (struct load){60, 230, 1};
     run_ms(5000);
     bl0937_get_stats(&before);

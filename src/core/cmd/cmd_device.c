@@ -64,14 +64,21 @@ static void status_firmware(struct json_writer *w)
     jw_object_end(w);
 }
 
+/* "Time": the wall clock; before it is set, Tasmota counts from the epoch:
+ * so do we. */
+static void time_member(struct json_writer *w)
+{
+    char text[24];
+    int64_t wall_ms = hal_wallclock_ms();
+    timefmt_iso8601(wall_ms >= 0 ? wall_ms / 1000 : (int64_t)(hal_time_ms() / 1000), text, sizeof text);
+    jw_string(w, "Time", text);
+}
+
 static void status_state(struct json_writer *w)
 {
     char text[32];
-    int64_t wall_ms = hal_wallclock_ms();
-    /* Before the clock is set, Tasmota counts from the epoch: so do we. */
-    timefmt_iso8601(wall_ms >= 0 ? wall_ms / 1000 : (int64_t)(hal_time_ms() / 1000), text, sizeof text);
     jw_object_begin(w, "StatusSTS");
-    jw_string(w, "Time", text);
+    time_member(w);
     system_uptime(text, sizeof text);
     jw_string(w, "Uptime", text);
     jw_int(w, "UptimeSec", (int64_t)(hal_time_ms() / 1000));
@@ -96,11 +103,8 @@ static void status_state(struct json_writer *w)
 /* Status 8 / 10: the sensor registry, in Tasmota's names and units. */
 static void status_sensors(struct json_writer *w)
 {
-    char text[32];
-    int64_t wall_ms = hal_wallclock_ms();
-    timefmt_iso8601(wall_ms >= 0 ? wall_ms / 1000 : (int64_t)(hal_time_ms() / 1000), text, sizeof text);
     jw_object_begin(w, "StatusSNS");
-    jw_string(w, "Time", text);
+    time_member(w);
     const struct energy_values *e = sensors_energy();
     if (e->valid) {
         jw_object_begin(w, "ENERGY");
