@@ -53,11 +53,16 @@ static void usage(FILE *out)
           out);
 }
 
-static bool parse_number(const char *text, double *out)
+/* A numeric option's value within [min, max] (integral if asked); else
+ * says what it takes. */
+static bool number_option(const char *name, const char *takes, double min, double max, bool whole, double *out)
 {
     char *end;
-    *out = strtod(text, &end);
-    return end != text && !*end && *out >= 0;
+    *out = strtod(optarg, &end);
+    if (end != optarg && !*end && *out >= min && *out <= max && (!whole || *out == (double)(uint64_t)*out))
+        return true;
+    fprintf(stderr, "openplug-sim: %s takes %s\n", name, takes);
+    return false;
 }
 
 /* "30/10": 30 ms every 10 s. */
@@ -154,57 +159,43 @@ int main(int argc, char **argv)
             break;
         case OPT_VIRTUAL: sim_opt.virtual_time = true; break;
         case OPT_DURATION:
-            if (!parse_number(optarg, &sim_opt.duration_s)) {
-                fprintf(stderr, "openplug-sim: --duration takes seconds, e.g. 86400\n");
+            if (!number_option("--duration", "seconds, e.g. 86400", 0, 1e12, false, &sim_opt.duration_s))
                 return 2;
-            }
             break;
         case OPT_SEED:
-            if (!parse_number(optarg, &number)) {
-                fprintf(stderr, "openplug-sim: --seed takes a number\n");
+            if (!number_option("--seed", "a number", 0, 1e18, false, &number))
                 return 2;
-            }
             sim_opt.seed = (uint64_t)number;
             break;
         case OPT_EXEC: sim_opt.exec = optarg; break;
         case OPT_WORLD: sim_opt.world_path = optarg; break;
         case OPT_ENERGY_LOG: sim_opt.energy_log_path = optarg; break;
         case OPT_CUT:
-            if (!parse_number(optarg, &number) || number < 1) {
-                fprintf(stderr, "openplug-sim: --powercut-at-flash-op takes a count from 1\n");
+            if (!number_option("--powercut-at-flash-op", "a count from 1", 1, 1e18, true, &number))
                 return 2;
-            }
             sim_opt.powercut_at_flash_op = (uint64_t)number;
             break;
         case OPT_LOAD: sim_opt.load = optarg; break;
         case OPT_MAINS:
-            if (!parse_number(optarg, &sim_opt.mains_v) || sim_opt.mains_v < 1) {
-                fprintf(stderr, "openplug-sim: --mains takes volts rms, e.g. 230\n");
+            if (!number_option("--mains", "volts rms, e.g. 230", 1, 1e9, false, &sim_opt.mains_v))
                 return 2;
-            }
             break;
         case OPT_PROFILE: sim_opt.load_profile = optarg; break;
         case OPT_SHUNT:
-            if (!parse_number(optarg, &sim_opt.shunt_mohm)) {
-                fprintf(stderr, "openplug-sim: --shunt-mohm takes milliohms, e.g. 1\n");
+            if (!number_option("--shunt-mohm", "milliohms, e.g. 1", 0, 1e9, false, &sim_opt.shunt_mohm))
                 return 2;
-            }
             break;
         case OPT_DIVIDER:
-            if (!parse_number(optarg, &sim_opt.divider)) {
-                fprintf(stderr, "openplug-sim: --divider takes a ratio, e.g. 1981\n");
+            if (!number_option("--divider", "a ratio, e.g. 1981", 0, 1e9, false, &sim_opt.divider))
                 return 2;
-            }
             break;
         case OPT_SEL_INV: sim_opt.sel_inverted = true; break;
         case OPT_SETTLE: sim_opt.cf1_settle = optarg; break;
         case OPT_CREEP: sim_opt.anti_creep = true; break;
         case OPT_TRACE: sim_opt.edge_trace = optarg; break;
         case OPT_JITTER:
-            if (!parse_number(optarg, &number) || number > 1000000 || number != (uint32_t)number) {
-                fprintf(stderr, "openplug-sim: --irq-jitter-us takes whole microseconds, e.g. 100\n");
+            if (!number_option("--irq-jitter-us", "whole microseconds, e.g. 100", 0, 1000000, true, &number))
                 return 2;
-            }
             sim_opt.irq_jitter_us = (uint32_t)number;
             break;
         case OPT_BLACKOUT:
