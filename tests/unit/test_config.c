@@ -63,7 +63,7 @@ static void test_version_1_is_migrated(void)
 
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 5");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 6");
     CHECK_STR(config_get()->device_name, "Garage");
     CHECK_EQ(config_get()->power_on_state, POWER_ON_ON);
     CHECK_EQ(config_get()->pins[4].role, PIN_REL);
@@ -95,11 +95,33 @@ static void test_version_2_is_migrated(void)
     CHECK_EQ(reclog_append(&area, &v2, 136, 2), 0);
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 5");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 6");
     CHECK_STR(config_get()->device_name, "Attic");
     CHECK_EQ(config_get()->button_long_ms, 2500);
     CHECK_EQ(config_get()->voltage_cal_uv, 156710);
     CHECK_EQ(config_get()->current_cal_ua, 12870);
+}
+
+/* Version 5 (before the network settings) is a prefix of version 6. */
+static void test_version_5_is_migrated(void)
+{
+    fake_flash_blank();
+    struct config *v5 = config_edit();
+    config_defaults(v5);
+    v5->max_power_w = 2500;
+    memset(&v5->mqtt, 0xA5, sizeof v5->mqtt); /* beyond the prefix: must not be read */
+    struct reclog area = config_area();
+    reclog_mount(&area);
+    CHECK_EQ(reclog_append(&area, v5, 156, 5), 0);
+    fake_console_clear();
+    CHECK(config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 5 to 6");
+    CHECK_EQ(config_get()->max_power_w, 2500);
+    CHECK_EQ(config_get()->mqtt.port, 1883);
+    CHECK_EQ(config_get()->mqtt.tele_period_s, 300);
+    CHECK_STR(config_get()->mqtt.full_topic, "%prefix%/%topic%/");
+    CHECK_STR(config_get()->mqtt.host, "");
+    CHECK_STR(config_get()->time.ntp_server[2], "2.pool.ntp.org");
 }
 
 static void test_corrupt_area_gives_defaults_and_recovers(void)
@@ -124,7 +146,7 @@ static void test_corrupt_area_gives_defaults_and_recovers(void)
 static void test_invalid_fields_are_refused(void)
 {
     fake_flash_blank();
-    struct config bad;
+    static struct config bad;
     config_defaults(&bad);
     bad.power_on_state = 9;
     struct reclog area = config_area();
@@ -134,6 +156,20 @@ static void test_invalid_fields_are_refused(void)
     CHECK(!config_load());
     CHECK_CONTAINS(fake_console_output(), "stored settings are invalid (power_on_state): using defaults");
     CHECK_EQ(config_get()->power_on_state, POWER_ON_RESTORE);
+
+    config_defaults(&bad);
+    memset(bad.mqtt.topic, 'x', sizeof bad.mqtt.topic); /* no terminating NUL */
+    reclog_append(&area, &bad, sizeof bad, CONFIG_VERSION);
+    fake_console_clear();
+    CHECK(!config_load());
+    CHECK_CONTAINS(fake_console_output(), "stored settings are invalid (text): using defaults");
+
+    config_defaults(&bad);
+    bad.mqtt.tele_period_s = 5; /* 0 (off) or 10 .. 3600 */
+    reclog_append(&area, &bad, sizeof bad, CONFIG_VERSION);
+    fake_console_clear();
+    CHECK(!config_load());
+    CHECK_CONTAINS(fake_console_output(), "stored settings are invalid (mqtt): using defaults");
 
     config_defaults(&bad);
     reclog_append(&area, &bad, 20, 7); /* a version this firmware does not know */
@@ -192,6 +228,7 @@ int main(void)
     RUN(test_save_and_load_round_trip);
     RUN(test_version_1_is_migrated);
     RUN(test_version_2_is_migrated);
+    RUN(test_version_5_is_migrated);
     RUN(test_corrupt_area_gives_defaults_and_recovers);
     RUN(test_invalid_fields_are_refused);
     RUN(test_torn_saves_keep_old_or_new);

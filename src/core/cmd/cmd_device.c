@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cmd/cmd_setting.h"
 #include "core/cmd/commands.h"
 #include "core/drivers.h"
 #include "core/energy/energy.h"
@@ -173,21 +174,14 @@ static enum cmd_result cmd_reset(struct cmd_ctx *ctx)
 
 /* ---- Settings ---- */
 
-static enum cmd_result save(struct cmd_ctx *ctx, const struct config *next)
-{
-    if (config_update(next) != 0)
-        return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
-    return CMD_DONE;
-}
-
 static enum cmd_result cmd_device_name(struct cmd_ctx *ctx)
 {
     if (*ctx->arg) {
         if (strlen(ctx->arg) >= CONFIG_NAME_SIZE)
             return cmd_error(ctx, "DeviceName: at most %d characters", CONFIG_NAME_SIZE - 1);
-        struct config next = *config_get();
-        strcpy(next.device_name, ctx->arg);
-        if (save(ctx, &next) != CMD_DONE)
+        struct config *next = config_edit();
+        strcpy(next->device_name, ctx->arg);
+        if (cmd_setting_save(ctx, next) != CMD_DONE)
             return CMD_FAILED;
     }
     jw_string(ctx->reply, "DeviceName", config_get()->device_name);
@@ -197,7 +191,7 @@ static enum cmd_result cmd_device_name(struct cmd_ctx *ctx)
 /* New pins: save, then re-wire and re-record. */
 static enum cmd_result apply_pins(struct cmd_ctx *ctx, const struct config *next)
 {
-    if (save(ctx, next) != CMD_DONE)
+    if (cmd_setting_save(ctx, next) != CMD_DONE)
         return CMD_FAILED;
     pins_apply(config_get()->pins);
     channels_settings_changed(ctx->source);
@@ -207,11 +201,11 @@ static enum cmd_result apply_pins(struct cmd_ctx *ctx, const struct config *next
 static enum cmd_result cmd_template(struct cmd_ctx *ctx)
 {
     if (*ctx->arg) {
-        struct config next = *config_get();
+        struct config *next = config_edit();
         char error[96];
-        if (!template_parse(ctx->arg, strlen(ctx->arg), next.pins, next.template_name, error, sizeof error))
+        if (!template_parse(ctx->arg, strlen(ctx->arg), next->pins, next->template_name, error, sizeof error))
             return cmd_error(ctx, "Template: %s; the current template is kept", error);
-        if (apply_pins(ctx, &next) != CMD_DONE)
+        if (apply_pins(ctx, next) != CMD_DONE)
             return CMD_FAILED;
     }
     template_write(ctx->reply, config_get());
@@ -226,10 +220,10 @@ static enum cmd_result cmd_pin(struct cmd_ctx *ctx)
     if (!cmd_parse_long(cmd_next_word(&rest), 0, hal_pin_count() - 1, &gpio))
         return cmd_error(ctx, "Pin: expected <gpio 0..%d> [<role>[;<channel>]]", hal_pin_count() - 1);
     if (*rest) {
-        struct config next = *config_get();
-        if (!pin_setting_parse(rest, &next.pins[gpio], error, sizeof error))
+        struct config *next = config_edit();
+        if (!pin_setting_parse(rest, &next->pins[gpio], error, sizeof error))
             return cmd_error(ctx, "Pin: %s", error);
-        if (apply_pins(ctx, &next) != CMD_DONE)
+        if (apply_pins(ctx, next) != CMD_DONE)
             return CMD_FAILED;
     }
     snprintf(key, sizeof key, "Pin%ld", gpio);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cmd/cmd_setting.h"
 #include "core/cmd/commands.h"
 #include "core/energy/bl0937.h"
 #include "core/energy/energy.h"
@@ -82,28 +83,9 @@ static enum cmd_result cmd_energy_reset(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
-/* A uint16_t field of the settings, at `offset`: show, or check and set. */
-static enum cmd_result setting_u16(struct cmd_ctx *ctx, size_t offset, long min, long max, const char *unit)
-{
-    long value;
-    uint16_t field;
-    if (*ctx->arg) {
-        if (!cmd_parse_long(ctx->arg, min, max, &value))
-            return cmd_error(ctx, "%s: expected %ld .. %ld %s", ctx->name, min, max, unit);
-        struct config next = *config_get();
-        field = (uint16_t)value;
-        memcpy((uint8_t *)&next + offset, &field, sizeof field);
-        if (config_update(&next) != 0)
-            return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
-    }
-    memcpy(&field, (const uint8_t *)config_get() + offset, sizeof field);
-    jw_int(ctx->reply, ctx->name, field);
-    return CMD_DONE;
-}
-
 static enum cmd_result cmd_energy_save_wh(struct cmd_ctx *ctx)
 {
-    if (setting_u16(ctx, offsetof(struct config, energy_save_wh), 1, 1000, "Wh") != CMD_DONE)
+    if (cmd_setting_u16(ctx, offsetof(struct config, energy_save_wh), 1, 1000, "Wh") != CMD_DONE)
         return CMD_FAILED;
     jw_int(ctx->reply, "FlashLifeYearsAt3680W", energy_flash_life_years(3680));
     return CMD_DONE;
@@ -111,12 +93,12 @@ static enum cmd_result cmd_energy_save_wh(struct cmd_ctx *ctx)
 
 static enum cmd_result cmd_max_power(struct cmd_ctx *ctx)
 {
-    return setting_u16(ctx, offsetof(struct config, max_power_w), 0, 4000, "W (0 = off)");
+    return cmd_setting_u16(ctx, offsetof(struct config, max_power_w), 0, 4000, "W (0 = off)");
 }
 
 static enum cmd_result cmd_max_power_hold(struct cmd_ctx *ctx)
 {
-    return setting_u16(ctx, offsetof(struct config, max_power_hold_s), 1, 3600, "s");
+    return cmd_setting_u16(ctx, offsetof(struct config, max_power_hold_s), 1, 3600, "s");
 }
 
 static const struct cmd_def energy_commands[] = {

@@ -52,9 +52,9 @@ static void reply_power_on_state(struct cmd_ctx *ctx)
 static enum cmd_result set_power_on_state(struct cmd_ctx *ctx, long value)
 {
     if (config_get()->power_on_state != value) {
-        struct config next = *config_get();
-        next.power_on_state = (uint8_t)value;
-        if (config_update(&next) != 0)
+        struct config *next = config_edit();
+        next->power_on_state = (uint8_t)value;
+        if (config_update(next) != 0)
             return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
         channels_settings_changed(ctx->source);
     }

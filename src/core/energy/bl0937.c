@@ -284,13 +284,13 @@ uint32_t bl0937_constant(enum bl0937_quantity quantity)
 
 int bl0937_set_constant(enum bl0937_quantity quantity, uint32_t value)
 {
-    struct config next = *config_get();
-    uint32_t *field = quantity == BL0937_POWER ? &next.power_cal_uw
-                      : quantity == BL0937_VOLTAGE ? &next.voltage_cal_uv
-                                                   : &next.current_cal_ua;
+    struct config *next = config_edit();
+    uint32_t *field = quantity == BL0937_POWER ? &next->power_cal_uw
+                      : quantity == BL0937_VOLTAGE ? &next->voltage_cal_uv
+                                                   : &next->current_cal_ua;
     float ratio = (float)value / (float)*field;
     *field = value;
-    int err = config_update(&next);
+    int err = config_update(next);
     if (err)
         return err;
     /* The values measured so far, in the new scale. */

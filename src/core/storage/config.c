@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/io/channels.h"
@@ -23,7 +24,7 @@ _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT,
 const struct config *config_get(void) { return &current; }
 
 /* Size of each version's layout; each one extends the one before. */
-static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148, 152,
+static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148, 152, 156,
                                                           sizeof(struct config)};
 
 /* Defaults of the fields added after `version`. */
@@ -45,6 +46,14 @@ static void defaults_after(struct config *c, unsigned version)
     if (version < 5) {
         c->max_power_w = 0;
         c->max_power_hold_s = 10;
+    }
+    if (version < 6) {
+        c->mqtt.port = 1883;
+        strcpy(c->mqtt.full_topic, "%prefix%/%topic%/");
+        strcpy(c->mqtt.group_topic, "openplugs");
+        c->mqtt.tele_period_s = 300;
+        for (int i = 0; i < CONFIG_NTP_SERVERS; i++)
+            snprintf(c->time.ntp_server[i], sizeof c->time.ntp_server[i], "%d.pool.ntp.org", i);
     }
 }
 
@@ -69,6 +78,22 @@ static void migrate(const void *stored, unsigned version, struct config *c)
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 
+/* Every string of the version-6 groups ends within its field. */
+static bool strings_terminated(const struct config *c)
+{
+#define T(field) terminated(field, sizeof field)
+    for (int i = 0; i < CONFIG_WIFI_NETWORKS; i++)
+        if (!T(c->wifi.ssid[i]) || !T(c->wifi.password[i]))
+            return false;
+    for (int i = 0; i < CONFIG_NTP_SERVERS; i++)
+        if (!T(c->time.ntp_server[i]))
+            return false;
+    return T(c->mqtt.host) && T(c->mqtt.user) && T(c->mqtt.password) && T(c->mqtt.client) && T(c->mqtt.topic) &&
+           T(c->mqtt.group_topic) && T(c->mqtt.full_topic) && T(c->time.tz) && T(c->automation.startup_command) &&
+           T(c->ota.url);
+#undef T
+}
+
 /* Every field in range; a stored copy that fails is not used. */
 static const char *invalid_field(const struct config *c)
 {
@@ -88,6 +113,11 @@ static const char *invalid_field(const struct config *c)
         return "energy_save_wh";
     if (c->max_power_w > 4000 || c->max_power_hold_s < 1 || c->max_power_hold_s > 3600)
         return "max_power";
+    if (!strings_terminated(c))
+        return "text";
+    if (c->mqtt.tele_period_s > 3600 || (c->mqtt.tele_period_s > 0 && c->mqtt.tele_period_s < 10) ||
+        c->mqtt.port == 0 || c->mqtt.tls > 1 || c->mqtt.ha_discovery > 1)
+        return "mqtt";
     return NULL;
 }
 
@@ -95,7 +125,7 @@ bool config_load(void)
 {
     static uint8_t stored[sizeof(struct config)]; /* static: keep it off the stack */
     uint8_t version = 0;
-    struct config loaded;
+    static struct config loaded; /* static: too large for a task stack */
     int found = reclog_mount(&config_log);
     int len = found > 0 ? reclog_read(&config_log, stored, sizeof stored, &version) : -1;
 
@@ -132,6 +162,13 @@ bool config_load(void)
     current = loaded;
     LOG_INF("CFG", "settings loaded (save %lu)", (unsigned long)config_save_count());
     return true;
+}
+
+struct config *config_edit(void)
+{
+    static struct config scratch;
+    scratch = current;
+    return &scratch;
 }
 
 int config_update(const struct config *next)

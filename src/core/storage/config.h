@@ -14,16 +14,70 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 5
+#define CONFIG_VERSION 6
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
+#define CONFIG_HOST_SIZE 65 /* host names, URLs' hosts, topics */
+#define CONFIG_SECRET_SIZE 65
+#define CONFIG_WIFI_NETWORKS 2
+#define CONFIG_NTP_SERVERS 3
+#define CONFIG_STARTUP_SIZE 256
 
 struct pin_setting {
     uint8_t role;    /* enum pin_role */
     uint8_t channel; /* 1-based relay/LED/button channel, 0 when unused */
 };
 
-/* Version 5.  Fixed-width fields only: host and target layouts must match.
+/* Added in version 6, one group per subsystem.  Each group ends in spare
+ * bytes that are zero in every stored copy: a later field whose "unset"
+ * value is 0 can take them without a new version. */
+struct config_wifi { /* SSId1/2, Password1/2 */
+    char ssid[CONFIG_WIFI_NETWORKS][CONFIG_NAME_SIZE];
+    char password[CONFIG_WIFI_NETWORKS][CONFIG_SECRET_SIZE];
+    uint8_t spare[16];
+};
+
+struct config_web { /* WebPassword: never stored in plain text */
+    uint8_t password_salt[16];
+    uint8_t password_hash[32]; /* SHA-256(salt | password); all 0 = none */
+    uint8_t spare[16];
+};
+
+struct config_mqtt {
+    char host[CONFIG_HOST_SIZE]; /* "" = MQTT off */
+    char user[CONFIG_NAME_SIZE];
+    char password[CONFIG_SECRET_SIZE];
+    char client[CONFIG_NAME_SIZE];     /* "" = the topic */
+    char topic[CONFIG_NAME_SIZE];      /* "" = openplug_<last 6 hex of MAC> */
+    char group_topic[CONFIG_NAME_SIZE];
+    char full_topic[CONFIG_HOST_SIZE];
+    uint16_t port;
+    uint16_t tele_period_s;  /* 0 = off, 10..3600 */
+    uint16_t power_delta;    /* PowerDelta, Tasmota's encoding; 0 = off */
+    uint8_t tls;             /* MqttTLS */
+    uint8_t ha_discovery;    /* SetOption19: 1 = HA MQTT discovery, 0 = Tasmota discovery */
+    uint8_t fingerprint[32]; /* SHA-256 of the broker's certificate; all 0 = use the CA */
+    uint8_t spare[16];
+};
+
+struct config_time {
+    char ntp_server[CONFIG_NTP_SERVERS][CONFIG_HOST_SIZE]; /* host or host:port */
+    char tz[CONFIG_HOST_SIZE]; /* POSIX TZ rule ("CET-1CEST,M3.5.0,M10.5.0/3"); "" = UTC */
+    uint8_t spare[16];
+};
+
+struct config_automation {
+    char startup_command[CONFIG_STARTUP_SIZE]; /* run at boot, outside safe mode */
+    uint8_t spare[16];
+};
+
+struct config_ota {
+    char url[128];             /* OtaUrl */
+    uint8_t public_key[65];    /* ECDSA P-256, uncompressed point; all 0 = none */
+    uint8_t spare[15];
+};
+
+/* Version 6.  Fixed-width fields only: host and target layouts must match.
  * Each version appends to the one before, so an older copy is a prefix. */
 struct config {
     char device_name[CONFIG_NAME_SIZE];
@@ -44,8 +98,15 @@ struct config {
     /* added in version 5: overload protection */
     uint16_t max_power_w;      /* 0 = off */
     uint16_t max_power_hold_s; /* above max_power_w this long: relays off */
+    /* added in version 6 */
+    struct config_wifi wifi;
+    struct config_web web;
+    struct config_mqtt mqtt;
+    struct config_time time;
+    struct config_automation automation;
+    struct config_ota ota;
 };
-_Static_assert(sizeof(struct config) == 156, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config) == 1572, "config layout is persisted: bump CONFIG_VERSION");
 
 /* Version 1, the first layout (a prefix of every later one), kept as the
  * reference of what old devices hold. */
@@ -63,6 +124,11 @@ void config_defaults(struct config *config);
 
 /* Load from flash (see above).  Returns true if a stored copy was used. */
 bool config_load(void);
+
+/* A scratch copy of the settings in use, to change and pass to
+ * config_update().  One static copy (the struct is too large for a task
+ * stack): each call starts it afresh. */
+struct config *config_edit(void);
 
 /* Persist `next` and make it the settings in use.  On a flash error
  * nothing changes: returns a negative HAL_E*, else 0. */

@@ -4,12 +4,15 @@
  *
  *   sectors 0-3  configuration ring, 2 KiB slots (2 saves per erase)
  *   sectors 4-5  relay boot record ring, 32-byte slots (128 toggles per erase)
- *   sectors 6-7  free
+ *   sectors 6-7  reserved: boot health record (boot counts for safe mode)
  *
  * and in the media (data) partition:
  *   sectors 0-15 energy counters ring, 64-byte slots (1024 records: at
  *                3.68 kW and a save every 10 Wh, each sector is erased
  *                8.6 times a day: 32 years at 100k cycles)
+ *   sectors 16-23 reserved: energy history (hourly / daily bars of the UI)
+ *   sectors 24-55 reserved: file store (autoexec.bat, certificates)
+ *   sectors 56-86 free
  */
 #ifndef OPENPLUG_LAYOUT_H
 #define OPENPLUG_LAYOUT_H
