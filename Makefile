@@ -27,7 +27,7 @@ WORLD ?= $(BUILD)/world.sock
 run:
 	@$(DEPS) $(PKG_BUILD)
 	@$(MAKE) --no-print-directory host
-	@echo "openplug-sim: serial console below (type Help); world socket: $(WORLD); Ctrl-C stops"
+	@echo "openplug-sim: serial console below (type Help); web UI and API: http://127.0.0.1:8080/; world socket: $(WORLD); Ctrl-C stops"
 	@$(SIM) --flash-timing real --flash $(BUILD)/openplug-flash.bin --world $(WORLD)
 
 host:

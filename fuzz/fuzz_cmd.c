@@ -14,7 +14,7 @@
  * happen (hal_reboot() longjmps back here), and the Wi-Fi state changes.
  * Properties:
  *   - every reply is one whole JSON object ('{' … '}', valid, < CMD_REPLY_MAX);
- *   - a line gives exactly one reply (Backlog: one per command it runs);
+ *   - a line gives exactly one reply (Backlog: one per command it runs; Help: one per table);
  *   - a command that replies with an error changes neither the settings nor
  *     the relays (cmd.h: "changes nothing"), also when saving failed;
  *   - the settings in RAM stay valid, and survive a reboot: config_load()
@@ -73,12 +73,16 @@ static bool blank(const char *line)
     return true;
 }
 
-static bool is_backlog(const char *line)
+static bool is_command(const char *line, const char *name)
 {
+    size_t n = strlen(name);
     while (isspace((unsigned char)*line))
         line++;
-    return strncasecmp(line, "backlog", 7) == 0 && (line[7] == '\0' || isspace((unsigned char)line[7]));
+    return strncasecmp(line, name, n) == 0 && (line[n] == '\0' || isspace((unsigned char)line[n]));
 }
+
+/* Backlog answers once per command it runs, Help once per command table. */
+static bool is_backlog(const char *line) { return is_command(line, "backlog") || is_command(line, "help"); }
 
 static void check_config(const struct config *c)
 {

@@ -12,6 +12,11 @@
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/log.h"
+#if OPENPLUG_NET
+#include "core/net/http.h"
+#include "core/net/http_auth.h"
+#include "core/net/web_api.h"
+#endif
 #include "core/sched.h"
 #include "core/storage/config.h"
 #include "core/system.h"
@@ -53,6 +58,9 @@ void firmware_boot(void)
     LOG_INF("BOOT", "%s %s on %s (%s), reset reason: %s", OPENPLUG_NAME, OPENPLUG_VERSION, hal_chip_name(),
             hal_board_name(), reason);
     commands_register_all();
+#if OPENPLUG_NET
+    http_auth_register();
+#endif
     bl0937_register();
     config_load();
     channels_start();
@@ -60,6 +68,10 @@ void firmware_boot(void)
     if (pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");
     console_start();
+#if OPENPLUG_NET
+    web_api_start();
+    http_start();
+#endif
     event_listen(&wifi_logger, log_wifi, NULL);
     sched_timer_init(&tick_timer, tick, NULL);
     sched_timer_start(&tick_timer, 0, FIRMWARE_TICK_MS);

@@ -311,6 +311,28 @@ class Plug:
             return None
         return self._wait(find, timeout, "%d repl%s to %r" % (count, "y" if count == 1 else "ies", text))
 
+    def help_commands(self, text="Help", timeout=5):
+        """{name: description} of every command, from Help's replies (one per
+        module; a DeviceName query after it marks where they end)."""
+        self.send(text)
+        self.send("DeviceName")
+
+        def find():
+            found = []
+            for i in range(self._reply_pos, len(self.lines)):
+                if self.lines[i].startswith('{"DeviceName"'):
+                    self._reply_pos = i + 1
+                    return found
+                if self.lines[i].startswith("{"):
+                    found.append(json.loads(self.lines[i]))
+            return None
+        tables = self._wait(find, timeout, "Help's replies")
+        commands = {}
+        for table in tables:
+            assert list(table) == ["Commands"], table
+            commands.update(table["Commands"])
+        return commands
+
     def cmd(self, text, timeout=5):
         """Type a command; return the parsed JSON of its reply."""
         return self.replies(text, 1, timeout)[0]

@@ -295,3 +295,27 @@ uint32_t hal_heap_free(void) { return 100000; }
 uint32_t hal_heap_min_free(void) { return 90000; }
 const char *hal_chip_name(void) { return "BL602"; }
 const char *hal_board_name(void) { return "unit-test"; }
+
+#if OPENPLUG_NET
+/* Sockets: the host's, with no idle wait to wake (the fake loop never
+ * sleeps), so watching is a no-op. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "hal/hal_net.h"
+
+int hal_net_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 ? HAL_OK : HAL_EIO;
+}
+
+int hal_net_close(int fd) { return close(fd) == 0 ? HAL_OK : HAL_EIO; }
+
+int hal_net_watch(int fd, short events)
+{
+    (void)fd;
+    (void)events;
+    return HAL_OK;
+}
+#endif

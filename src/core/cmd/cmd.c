@@ -214,19 +214,24 @@ static enum cmd_result cmd_backlog(struct cmd_ctx *ctx)
     return CMD_SILENT;
 }
 
+/* One reply per command table ({"Commands":{name: help, …}}): the whole
+ * list outgrows one reply as modules add commands. */
 static enum cmd_result cmd_help(struct cmd_ctx *ctx)
 {
-    jw_object_begin(ctx->reply, "Commands");
-    for (struct cmd_table *t = tables; t; t = t->next)
+    for (struct cmd_table *t = tables; t; t = t->next) {
+        begin_reply();
+        jw_object_begin(&reply_writer, "Commands");
         for (size_t i = 0; i < t->count; i++)
-            jw_string(ctx->reply, t->defs[i].name, t->defs[i].help);
-    jw_object_end(ctx->reply);
-    return CMD_DONE;
+            jw_string(&reply_writer, t->defs[i].name, t->defs[i].help);
+        jw_object_end(&reply_writer);
+        send_reply(ctx->reply_fn, ctx->reply_arg);
+    }
+    return CMD_SILENT;
 }
 
 static const struct cmd_def interpreter_commands[] = {
     {"Backlog", cmd_backlog, 0, "Run commands in turn: Backlog Power on; Status 11"},
-    {"Help", cmd_help, 0, "List every command with a one-line description"},
+    {"Help", cmd_help, 0, "List every command with a one-line description (one reply per module)"},
 };
 static struct cmd_table interpreter_table;
 

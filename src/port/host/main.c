@@ -13,6 +13,7 @@
 
 #include "core/cmd/cmd.h"
 #include "core/firmware.h"
+#include "core/net/http.h"
 #include "core/system.h"
 #include "sim.h"
 
@@ -34,6 +35,7 @@ static void usage(FILE *out)
           "  --world PATH             UNIX socket for the physical world (press, powercut, hang, pins)\n"
           "  --energy-log FILE        a CSV row a second: t_s,volts,amps,watts,va,pf,kwh_total\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
+          "  --http PORT              the web server's port on 127.0.0.1 (default 8080; 0 = any free port)\n"
           "the BL0937 (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
           "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
           "  --mains V                mains volts rms (default 230)\n"
@@ -115,7 +117,7 @@ int main(int argc, char **argv)
     enum {
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
-        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -140,10 +142,12 @@ int main(int argc, char **argv)
         {"irq-jitter-us", required_argument, NULL, OPT_JITTER},
         {"blackout", required_argument, NULL, OPT_BLACKOUT},
         {"irq-probe", required_argument, NULL, OPT_PROBE},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
     sim_argv = argv;
+    uint16_t http_port_option = 8080;
     int opt;
     double number;
     const char *probes = NULL;
@@ -205,6 +209,11 @@ int main(int argc, char **argv)
             }
             break;
         case OPT_PROBE: probes = optarg; break;
+        case OPT_HTTP:
+            if (!number_option("--http", "a TCP port, 0 .. 65535", 0, 65535, true, &number))
+                return 2;
+            http_port_option = (uint16_t)number;
+            break;
         case OPT_VERSION: printf("openplug-sim %s\n", OPENPLUG_VERSION); return 0;
         case OPT_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -231,5 +240,6 @@ int main(int argc, char **argv)
         return 1;
     if (sim_opt.exec && sim_first_boot())
         inject_exec(sim_opt.exec);
+    http_set_listen(0x7F000001, http_port_option); /* 127.0.0.1 only: the simulator is not a device on the LAN */
     firmware_main();
 }

@@ -1,0 +1,1024 @@
+/*
+ * http.c — the HTTP/1.1 server: the listening socket, the connection pool,
+ * reading requests, dispatching them to routes and sending responses; see
+ * http.h.  The head parser is http_parse.c, authentication http_auth.c.
+ *
+ * Each connection is a small state machine advanced by one poller in the
+ * main loop; hal_net_watch() tells the idle wait which sockets matter (read
+ * while a request comes in, write while a response goes out, nothing while
+ * a body stream is paused or a producer waits).
+ */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "core/net/http_parse.h"
+#include "core/sched.h"
+#include "hal/hal.h"
+#include "hal/hal_net.h"
+
+enum conn_state {
+    CONN_FREE = 0,
+    CONN_READ_HEAD, /* waiting for (the rest of) a request head */
+    CONN_READ_BODY, /* a buffered or streamed body comes in */
+    CONN_WAIT,      /* the handler deferred its reply */
+    CONN_SEND,      /* the response goes out */
+};
+
+struct http_request {
+    int fd;
+    enum conn_state state;
+    uint32_t peer_ip;
+    uint64_t deadline_ms;
+    uint32_t requests_served;
+    short watching;
+    /* request */
+    char in[HTTP_IN_SIZE];
+    size_t in_len, head_len;
+    struct http_head head;
+    const struct http_route *route;
+    size_t body_taken;             /* body bytes consumed (buffered: received) */
+    size_t consumed;               /* bytes of `in` that belong to this request */
+    size_t stream_off, stream_len; /* streamed body bytes waiting in `in` */
+    bool stream_paused, stream_resumed, discard_body;
+    /* response */
+    char out[HTTP_OUT_SIZE];
+    size_t out_pos, out_len;
+    const uint8_t *blob;
+    size_t blob_pos, blob_len;
+    http_produce_fn produce;
+    void *produce_arg;
+    bool producer_waiting, producer_done;
+    bool replied, keep_alive, head_only;
+    char extra[HTTP_EXTRA_HEADERS];
+    size_t extra_len;
+    _Alignas(8) uint8_t user[HTTP_USER_SIZE];
+};
+
+struct reject {
+    int fd;
+    uint64_t until_ms;
+};
+
+static struct http_request pool[HTTP_POOL];
+static struct reject rejects[HTTP_REJECT_POOL];
+static struct http_route *routes;
+static int listen_fd = -1;
+static uint32_t listen_addr;
+static uint16_t listen_port = HTTP_DEFAULT_PORT, bound_port;
+static struct sched_poller poller;
+static struct http_stats stats;
+
+static void send_pending(struct http_request *c);
+static void kick(void);
+
+/* ---- Routes ---- */
+
+void http_route_add(struct http_route *route, unsigned methods, const char *path, unsigned flags,
+                    http_handler_fn handler, void *arg)
+{
+    route->path = path;
+    route->methods = methods;
+    route->flags = flags;
+    route->handler = handler;
+    route->arg = arg;
+    route->next = routes;
+    routes = route;
+}
+
+static bool route_matches(const struct http_route *r, const char *path)
+{
+    if (r->flags & HTTP_ROUTE_PREFIX)
+        return strncmp(path, r->path, strlen(r->path)) == 0;
+    return strcmp(path, r->path) == 0;
+}
+
+/* The exact route, else the longest prefix. */
+static const struct http_route *find_route(const char *path)
+{
+    const struct http_route *best = NULL;
+    for (const struct http_route *r = routes; r; r = r->next) {
+        if (!route_matches(r, path))
+            continue;
+        if (!(r->flags & HTTP_ROUTE_PREFIX))
+            return r;
+        if (!best || strlen(r->path) > strlen(best->path))
+            best = r;
+    }
+    return best;
+}
+
+/* Methods any route of this path answers (for 405's Allow). */
+static unsigned methods_for(const char *path, const struct http_route *found)
+{
+    unsigned methods = 0;
+    for (const struct http_route *r = routes; r; r = r->next)
+        if (r == found || (!(r->flags & HTTP_ROUTE_PREFIX) && strcmp(r->path, path) == 0))
+            methods |= r->methods;
+    if (methods & HTTP_GET)
+        methods |= HTTP_HEAD;
+    return methods;
+}
+
+/* ---- Accessors ---- */
+
+enum http_method http_method(const struct http_request *req) { return req->head.method; }
+const char *http_path(const struct http_request *req) { return req->head.path; }
+const char *http_query_raw(const struct http_request *req) { return req->head.query; }
+bool http_query(const struct http_request *req, const char *name, char *out, size_t size)
+{
+    return http_query_param(req->head.query, name, out, size);
+}
+const char *http_header(const struct http_request *req, const char *name)
+{
+    return http_head_header(&req->head, name);
+}
+size_t http_content_length(const struct http_request *req) { return req->head.content_length; }
+const char *http_body(const struct http_request *req, size_t *len)
+{
+    if (len)
+        *len = req->body_taken;
+    return req->in + req->head_len;
+}
+void *http_user(struct http_request *req) { return req->user; }
+uint32_t http_peer_ip(const struct http_request *req) { return req->peer_ip; }
+void http_close_after(struct http_request *req) { req->keep_alive = false; }
+
+/* ---- Socket watching ---- */
+
+static void watch(struct http_request *c, short events)
+{
+    if (c->watching != events) {
+        c->watching = events;
+        hal_net_watch(c->fd, events);
+    }
+}
+
+static void close_conn(struct http_request *c, bool aborted)
+{
+    if (aborted && c->route && c->route->stream && c->route->stream->on_abort &&
+        (c->state == CONN_READ_BODY || c->state == CONN_WAIT) && !c->discard_body)
+        c->route->stream->on_abort(c, c->route->arg);
+    hal_net_close(c->fd);
+    c->fd = -1;
+    c->state = CONN_FREE;
+    c->watching = 0;
+    stats.active--;
+}
+
+/* ---- Response heads ---- */
+
+static const char *method_list(unsigned methods, char *buf, size_t size)
+{
+    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+    size_t n = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 6; i++)
+        if (methods & (1u << i))
+            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? ", " : "", names[i]);
+    return buf;
+}
+
+bool http_add_header(struct http_request *req, const char *name, const char *value)
+{
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+        return false;
+    size_t need = strlen(name) + strlen(value) + 4;
+    if (req->extra_len + need >= sizeof req->extra)
+        return false;
+    req->extra_len += (size_t)snprintf(req->extra + req->extra_len, sizeof req->extra - req->extra_len,
+                                       "%s: %s\r\n", name, value);
+    return true;
+}
+
+/* Append printf-style text to out[*n..room); false when it does not fit. */
+static bool put(char *out, size_t room, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static bool put(char *out, size_t room, size_t *n, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    int w = *n < room ? vsnprintf(out + *n, room - *n, fmt, args) : -1;
+    va_end(args);
+    if (w < 0 || *n + (size_t)w >= room)
+        return false;
+    *n += (size_t)w;
+    return true;
+}
+
+/* Write the status line and headers at out[0..); returns their length, or
+ * 0 when they do not fit in `room`.  length: the body's, HTTP_CHUNKED, or
+ * HTTP_NO_LENGTH (304). */
+#define HTTP_CHUNKED (-1L)
+#define HTTP_NO_LENGTH (-2L)
+static size_t write_head(struct http_request *c, int status, const char *type, long length, const char *more,
+                         size_t room)
+{
+    size_t n = 0;
+    bool ok = put(c->out, room, &n, "HTTP/1.1 %d %s\r\nServer: OpenPlug\r\n", status, http_status_text(status));
+    if (type)
+        ok = ok && put(c->out, room, &n, "Content-Type: %s\r\n", type);
+    if (length >= 0)
+        ok = ok && put(c->out, room, &n, "Content-Length: %ld\r\n", length);
+    else if (length == HTTP_CHUNKED)
+        ok = ok && put(c->out, room, &n, "Transfer-Encoding: chunked\r\n");
+    ok = ok && put(c->out, room, &n, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n%s%s%.*s\r\n",
+                   c->keep_alive ? "" : "Connection: close\r\n", more ? more : "", (int)c->extra_len, c->extra);
+    return ok ? n : 0;
+}
+
+static void count_status(int status)
+{
+    if (status >= 500)
+        stats.errors_5xx++;
+    else if (status >= 400)
+        stats.errors_4xx++;
+}
+
+/* Start sending: the head and `body_len` bytes after it are in out. */
+static void start_send(struct http_request *c, size_t total)
+{
+    c->replied = true;
+    c->out_pos = 0;
+    c->out_len = total;
+    c->state = CONN_SEND;
+    c->deadline_ms = hal_time_ms() + HTTP_SEND_MS;
+    send_pending(c);
+}
+
+static void reply_internal_error(struct http_request *c);
+
+void http_reply(struct http_request *req, int status, const char *content_type, const void *body, size_t len)
+{
+    if (req->replied || req->state == CONN_FREE)
+        return;
+    count_status(status);
+    if (req->state == CONN_READ_BODY)
+        req->keep_alive = false; /* the rest of the body is not read */
+    if (len > HTTP_OUT_SIZE - HTTP_OUT_HEAD) {
+        reply_internal_error(req);
+        return;
+    }
+    const char *cache = status == 304 ? NULL : "Cache-Control: no-store\r\n";
+    if (body && body != req->out + HTTP_OUT_HEAD)
+        memmove(req->out + HTTP_OUT_HEAD, body, len);
+    size_t head = write_head(req, status, content_type, (long)len, cache, HTTP_OUT_HEAD);
+    if (!head) {
+        req->extra_len = 0; /* the extra headers were too many: drop them */
+        head = write_head(req, 500, NULL, 0, NULL, HTTP_OUT_HEAD);
+        len = 0;
+    }
+    memmove(req->out + head, req->out + HTTP_OUT_HEAD, len);
+    req->head_only = req->head.method == HTTP_HEAD;
+    start_send(req, head + (req->head_only ? 0 : len));
+}
+
+void http_reply_json(struct http_request *req, int status, const char *json)
+{
+    http_reply(req, status, "application/json", json, strlen(json));
+}
+
+void http_reply_error(struct http_request *req, int status, const char *message)
+{
+    struct json_writer *w = http_reply_json_begin(req, status);
+    jw_string(w, "error", message);
+    http_reply_json_end(req);
+}
+
+static void reply_internal_error(struct http_request *c)
+{
+    c->extra_len = 0;
+    c->keep_alive = false;
+    static const char body[] = "{\"error\":\"internal error: reply too large\"}";
+    http_reply(c, 500, "application/json", body, sizeof body - 1);
+}
+
+/* The JSON writer of a reply being built (one per connection). */
+static struct json_writer writers[HTTP_POOL];
+static int writer_status[HTTP_POOL];
+
+struct json_writer *http_reply_json_begin(struct http_request *req, int status)
+{
+    size_t i = (size_t)(req - pool);
+    jw_init(&writers[i], req->out + HTTP_OUT_HEAD, HTTP_OUT_SIZE - HTTP_OUT_HEAD);
+    jw_object_begin(&writers[i], NULL);
+    writer_status[i] = status;
+    return &writers[i];
+}
+
+void http_reply_json_end(struct http_request *req)
+{
+    size_t i = (size_t)(req - pool);
+    struct json_writer *w = &writers[i];
+    jw_object_end(w);
+    if (w->overflow) {
+        reply_internal_error(req);
+        return;
+    }
+    http_reply(req, writer_status[i], "application/json", req->out + HTTP_OUT_HEAD, w->len);
+}
+
+static bool etag_matches(const char *list, const char *etag)
+{
+    if (!list || !etag)
+        return false;
+    if (strcmp(list, "*") == 0)
+        return true;
+    size_t n = strlen(etag);
+    for (const char *p = strstr(list, etag); p; p = strstr(p + 1, etag))
+        if ((p == list || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+    return false;
+}
+
+void http_reply_static(struct http_request *req, const struct http_static *blob)
+{
+    if (req->replied)
+        return;
+    char more[160];
+    snprintf(more, sizeof more, "%s%s%s%sCache-Control: %s\r\n", blob->gzip ? "Content-Encoding: gzip\r\n" : "",
+             blob->etag ? "ETag: " : "", blob->etag ? blob->etag : "", blob->etag ? "\r\n" : "",
+             blob->cache_control ? blob->cache_control : "no-cache");
+    if (etag_matches(http_header(req, "If-None-Match"), blob->etag)) {
+        start_send(req, write_head(req, 304, NULL, HTTP_NO_LENGTH, more, sizeof req->out));
+        return;
+    }
+    size_t head = write_head(req, 200, blob->content_type, (long)blob->len, more, sizeof req->out);
+    if (!head) {
+        reply_internal_error(req);
+        return;
+    }
+    req->head_only = req->head.method == HTTP_HEAD;
+    if (!req->head_only) {
+        req->blob = blob->data;
+        req->blob_pos = 0;
+        req->blob_len = blob->len;
+    }
+    start_send(req, head);
+}
+
+void http_reply_stream(struct http_request *req, int status, const char *content_type, http_produce_fn produce,
+                       void *arg)
+{
+    if (req->replied)
+        return;
+    count_status(status);
+    size_t head = write_head(req, status, content_type, HTTP_CHUNKED, "Cache-Control: no-store\r\n", HTTP_OUT_HEAD);
+    if (!head) {
+        reply_internal_error(req);
+        return;
+    }
+    req->head_only = req->head.method == HTTP_HEAD;
+    if (!req->head_only) {
+        req->produce = produce;
+        req->produce_arg = arg;
+        req->producer_done = false;
+        req->producer_waiting = false;
+    }
+    start_send(req, head);
+}
+
+void http_resume(struct http_request *req)
+{
+    if (req->state == CONN_SEND && req->producer_waiting) {
+        req->producer_waiting = false;
+        watch(req, POLLOUT);
+    }
+    if (req->state == CONN_READ_BODY && req->stream_paused) {
+        req->stream_resumed = true;
+        kick();
+    }
+}
+
+void http_resume_all(http_produce_fn produce)
+{
+    for (int i = 0; i < HTTP_POOL; i++)
+        if (pool[i].state == CONN_SEND && pool[i].produce == produce)
+            http_resume(&pool[i]);
+}
+
+unsigned http_stream_count(http_produce_fn produce)
+{
+    unsigned n = 0;
+    for (int i = 0; i < HTTP_POOL; i++)
+        n += pool[i].state == CONN_SEND && pool[i].produce == produce && !pool[i].producer_done;
+    return n;
+}
+
+/* ---- Sending ---- */
+
+static bool would_block(void) { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR; }
+
+/* Send what we can of buf; returns bytes sent, or -1 when the connection
+ * is dead. */
+static long send_some(struct http_request *c, const void *buf, size_t len)
+{
+    long n = (long)send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (n < 0)
+        return would_block() ? 0 : -1;
+    if (n > 0)
+        c->deadline_ms = hal_time_ms() + HTTP_SEND_MS;
+    return n;
+}
+
+/* Fill out with the producer's next chunk (chunked framing). */
+static void produce_chunk(struct http_request *c)
+{
+    const size_t prefix = 6; /* "XXXX\r\n" */
+    int n = c->produce(c, c->out + prefix, sizeof c->out - prefix - 7, c->produce_arg);
+    if (n == HTTP_PRODUCE_WAIT) {
+        c->producer_waiting = true;
+        return;
+    }
+    if (n <= 0) {
+        c->producer_done = true;
+        memcpy(c->out, "0\r\n\r\n", 5);
+        c->out_pos = 0;
+        c->out_len = 5;
+        return;
+    }
+    char size[8];
+    int s = snprintf(size, sizeof size, "%x\r\n", (unsigned)n);
+    size_t start = prefix - (size_t)s;
+    memcpy(c->out + start, size, (size_t)s);
+    memcpy(c->out + prefix + (size_t)n, "\r\n", 2);
+    c->out_pos = start;
+    c->out_len = prefix + (size_t)n + 2;
+}
+
+static void finish_response(struct http_request *c);
+
+static void send_pending(struct http_request *c)
+{
+    for (;;) {
+        if (c->out_pos < c->out_len) {
+            long n = send_some(c, c->out + c->out_pos, c->out_len - c->out_pos);
+            if (n < 0) {
+                close_conn(c, true);
+                return;
+            }
+            c->out_pos += (size_t)n;
+            if (c->out_pos < c->out_len) {
+                watch(c, POLLOUT);
+                return;
+            }
+        } else if (c->blob && c->blob_pos < c->blob_len) {
+            long n = send_some(c, c->blob + c->blob_pos, c->blob_len - c->blob_pos);
+            if (n < 0) {
+                close_conn(c, true);
+                return;
+            }
+            c->blob_pos += (size_t)n;
+            if (c->blob_pos < c->blob_len) {
+                watch(c, POLLOUT);
+                return;
+            }
+        } else if (c->produce && !c->producer_done) {
+            produce_chunk(c);
+            if (c->producer_waiting) {
+                watch(c, 0);
+                c->deadline_ms = 0; /* a waiting stream has no send deadline */
+                return;
+            }
+        } else {
+            finish_response(c);
+            return;
+        }
+    }
+}
+
+/* ---- Closing ---- */
+
+/* Half-close, then read and drop what the client still sends for a moment
+ * before closing: closing with unread input would reset the connection,
+ * and the client might lose our last response (a 503, a 431 …). */
+static void linger_close(int fd)
+{
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < HTTP_REJECT_POOL; i++) {
+        if (rejects[i].fd < 0) {
+            rejects[i] = (struct reject){fd, hal_time_ms() + 1000};
+            hal_net_watch(fd, POLLIN);
+            return;
+        }
+    }
+    hal_net_close(fd);
+}
+
+/* ---- Requests ---- */
+
+static void reset_request(struct http_request *c)
+{
+    c->head_len = 0;
+    c->route = NULL;
+    c->body_taken = 0;
+    c->stream_off = c->stream_len = 0;
+    c->stream_paused = c->stream_resumed = c->discard_body = false;
+    c->out_pos = c->out_len = 0;
+    c->blob = NULL;
+    c->blob_pos = c->blob_len = 0;
+    c->produce = NULL;
+    c->producer_waiting = c->producer_done = false;
+    c->replied = c->head_only = false;
+    c->extra_len = 0;
+    c->keep_alive = true;
+    memset(c->user, 0, sizeof c->user);
+    memset(&c->head, 0, sizeof c->head);
+}
+
+static void serve_head(struct http_request *c);
+
+static void finish_response(struct http_request *c)
+{
+    if (!c->keep_alive) {
+        int fd = c->fd;
+        hal_net_watch(fd, 0);
+        c->fd = -1;
+        c->state = CONN_FREE;
+        c->watching = 0;
+        stats.active--;
+        linger_close(fd);
+        return;
+    }
+    /* Keep what a pipelining client already sent of its next request. */
+    size_t used = c->consumed < c->in_len ? c->consumed : c->in_len;
+    size_t left = used < c->in_len ? c->in_len - used : 0;
+    memmove(c->in, c->in + used, left);
+    c->in_len = left;
+    c->requests_served++;
+    reset_request(c);
+    c->state = CONN_READ_HEAD;
+    c->deadline_ms = hal_time_ms() + HTTP_IDLE_MS;
+    watch(c, POLLIN);
+    if (left)
+        kick(); /* the next request may be here already: serve it next turn */
+}
+
+/* Answer an error found before any handler, and close after it. */
+static void reject_request(struct http_request *c, int status, const char *message)
+{
+    c->keep_alive = false;
+    http_reply_error(c, status, message);
+}
+
+static void run_handler(struct http_request *c)
+{
+    c->state = CONN_WAIT;
+    c->deadline_ms = hal_time_ms() + HTTP_DEFER_MS;
+    watch(c, 0);
+    c->route->handler(c, c->route->arg);
+}
+
+static void take_buffered_body(struct http_request *c);
+static void take_streamed_body(struct http_request *c);
+
+/* Checks common to every route, in the order a client would want them. */
+static const char *refuse(struct http_request *c, int *status)
+{
+    const char *path = c->head.path;
+    const struct http_route *route = find_route(path);
+    if (!route) {
+        *status = 404;
+        return "no such page";
+    }
+    unsigned allowed = methods_for(path, route);
+    if (!(allowed & c->head.method)) {
+        char list[48];
+        http_add_header(c, "Allow", method_list(allowed, list, sizeof list));
+        *status = 405;
+        return "method not allowed";
+    }
+    /* A HEAD on a GET route: the GET route answers. */
+    for (const struct http_route *r = routes; r; r = r->next)
+        if (route_matches(r, path) && (r->methods & (c->head.method == HTTP_HEAD ? HTTP_GET : c->head.method)))
+            if (r == route || !(r->flags & HTTP_ROUTE_PREFIX)) {
+                route = r;
+                break;
+            }
+    c->route = route;
+    if (!(c->head.method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS)) && !http_same_origin(c)) {
+        *status = 403;
+        return "cross-site request refused";
+    }
+    if (c->head.chunked) {
+        *status = 411;
+        return "send a Content-Length (chunked request bodies are not taken)";
+    }
+    size_t length = c->head.content_length;
+    if (length && !(route->flags & (HTTP_ROUTE_BODY | HTTP_ROUTE_STREAM))) {
+        *status = 413;
+        return "this resource takes no request body";
+    }
+    if (length > HTTP_BODY_MAX && (route->flags & HTTP_ROUTE_BODY)) {
+        *status = 413;
+        return "request body too large";
+    }
+    return NULL;
+}
+
+static void serve_head(struct http_request *c)
+{
+    c->head_len = http_head_length(c->in, c->in_len);
+    c->consumed = c->head_len;
+    stats.requests++;
+    int status = http_parse_head(c->in, c->head_len, &c->head);
+    if (status) {
+        static const char *const why[] = {[0] = "malformed request", [14] = "request line too long",
+                                          [31] = "request head too large", [101] = "method not implemented",
+                                          [105] = "HTTP version not supported"};
+        const char *message = status - 400 < 106 && why[status - 400] ? why[status - 400] : why[0];
+        reject_request(c, status, message);
+        return;
+    }
+    const char *problem = refuse(c, &status);
+    if (problem) {
+        /* The connection stays usable unless a body we did not read follows. */
+        c->keep_alive = c->head.keep_alive && !c->head.content_length && !c->head.chunked;
+        http_reply_error(c, status, problem);
+        return;
+    }
+    c->keep_alive = c->head.keep_alive;
+    if (c->route->flags & HTTP_ROUTE_BODY) {
+        c->state = CONN_READ_BODY;
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        take_buffered_body(c);
+    } else if ((c->route->flags & HTTP_ROUTE_STREAM) && c->route->stream) {
+        run_handler(c);
+        if (c->replied) {
+            c->keep_alive = c->keep_alive && c->head.content_length == 0;
+            return;
+        }
+        c->state = CONN_READ_BODY;
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->stream_off = c->head_len;
+        c->stream_len = c->in_len - c->head_len;
+        if (c->stream_len > c->head.content_length) /* pipelined bytes beyond the body */
+            c->stream_len = c->head.content_length;
+        take_streamed_body(c);
+    } else {
+        run_handler(c);
+    }
+}
+
+static void take_buffered_body(struct http_request *c)
+{
+    size_t want = c->head.content_length;
+    size_t have = c->in_len - c->head_len;
+    c->body_taken = have < want ? have : want;
+    if (c->body_taken < want) {
+        watch(c, POLLIN);
+        return;
+    }
+    /* NUL-terminate the body; pipelined bytes after it move up one. */
+    char *end = c->in + c->head_len + want;
+    size_t after = c->in_len - c->head_len - want;
+    if (c->in_len + 1 > sizeof c->in) {
+        after = 0; /* no room: drop what was pipelined */
+        c->in_len = c->head_len + want;
+        c->keep_alive = false;
+    }
+    memmove(end + 1, end, after);
+    *end = '\0';
+    c->in_len++;
+    c->consumed = c->head_len + want + 1;
+    run_handler(c);
+}
+
+/* Offer buffered body bytes to the handler; read more when all are taken. */
+static void take_streamed_body(struct http_request *c)
+{
+    const struct http_body_stream *s = c->route->stream;
+    while (c->stream_len && !c->stream_paused) {
+        size_t took = s->on_data(c, (const uint8_t *)c->in + c->stream_off, c->stream_len, c->route->arg);
+        if (c->state != CONN_READ_BODY)
+            return; /* the handler replied (refused) or the connection closed */
+        if (took > c->stream_len)
+            took = c->stream_len;
+        c->stream_off += took;
+        c->stream_len -= took;
+        c->body_taken += took;
+        if (c->stream_len)
+            c->stream_paused = true;
+    }
+    if (c->stream_paused) {
+        watch(c, 0);
+        c->deadline_ms = 0; /* the handler sets the pace */
+        return;
+    }
+    if (c->body_taken == c->head.content_length) {
+        c->in_len = c->consumed = 0; /* nothing of this request is needed any more */
+        c->state = CONN_WAIT;
+        c->deadline_ms = hal_time_ms() + HTTP_DEFER_MS;
+        watch(c, 0);
+        s->on_end(c, c->route->arg);
+        return;
+    }
+    c->stream_off = c->head_len;
+    c->in_len = c->head_len;
+    watch(c, POLLIN);
+}
+
+/* ---- Reading ---- */
+
+/* Read what the socket has into `in` (up to `limit` bytes in all); false
+ * when the connection is closed or broken (and then closed here). */
+static bool read_into(struct http_request *c, size_t limit)
+{
+    if (c->in_len >= limit)
+        return true;
+    long n = (long)recv(c->fd, c->in + c->in_len, limit - c->in_len, 0);
+    if (n == 0 || (n < 0 && !would_block())) {
+        close_conn(c, true);
+        return false;
+    }
+    if (n > 0)
+        c->in_len += (size_t)n;
+    return true;
+}
+
+static void read_head(struct http_request *c)
+{
+    size_t before = c->in_len;
+    if (!http_head_length(c->in, c->in_len) && !read_into(c, HTTP_HEAD_MAX))
+        return;
+    if (before == 0 && c->in_len > 0)
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS; /* a request started: it has this long */
+    if (http_head_length(c->in, c->in_len)) {
+        serve_head(c);
+    } else if (http_line_too_long(c->in, c->in_len)) {
+        stats.requests++;
+        reject_request(c, 414, "request line too long");
+    } else if (c->in_len >= HTTP_HEAD_MAX) {
+        stats.requests++;
+        reject_request(c, 431, "request head too large");
+    }
+}
+
+static void read_body(struct http_request *c)
+{
+    if (c->route->flags & HTTP_ROUTE_BODY) {
+        size_t before = c->in_len;
+        if (!read_into(c, c->head_len + c->head.content_length))
+            return;
+        if (c->in_len > before)
+            c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        take_buffered_body(c);
+        return;
+    }
+    if (c->stream_paused) {
+        if (!c->stream_resumed)
+            return;
+        c->stream_paused = c->stream_resumed = false;
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        take_streamed_body(c);
+        return;
+    }
+    size_t left = c->head.content_length - c->body_taken;
+    size_t room = sizeof c->in - 1 - c->head_len;
+    if (!read_into(c, c->head_len + (left < room ? left : room)))
+        return;
+    if (c->in_len > c->head_len) {
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->stream_off = c->head_len;
+        c->stream_len = c->in_len - c->head_len;
+        take_streamed_body(c);
+    }
+}
+
+/* ---- Timeouts ---- */
+
+static void check_deadline(struct http_request *c, uint64_t now)
+{
+    if (!c->deadline_ms || now < c->deadline_ms)
+        return;
+    if (c->state == CONN_READ_HEAD && c->in_len == 0) {
+        close_conn(c, false); /* an idle keep-alive connection: just close */
+        return;
+    }
+    stats.timeouts++;
+    if (c->state == CONN_READ_HEAD || (c->state == CONN_READ_BODY && !c->replied)) {
+        if (c->state == CONN_READ_BODY && c->route && c->route->stream && c->route->stream->on_abort)
+            c->route->stream->on_abort(c, c->route->arg);
+        c->discard_body = true; /* on_abort done */
+        c->state = CONN_READ_HEAD;
+        reject_request(c, 408, "request timed out");
+        return;
+    }
+    if (c->state == CONN_WAIT) {
+        LOG_ERR("HTTP", "%s: no reply within %d s", c->head.path, HTTP_DEFER_MS / 1000);
+        if (c->route && c->route->stream && c->route->stream->on_abort)
+            c->route->stream->on_abort(c, c->route->arg);
+        c->discard_body = true;
+        reply_internal_error(c);
+        return;
+    }
+    close_conn(c, true); /* a client that stopped reading our response */
+}
+
+/* ---- Accepting ---- */
+
+/* An idle keep-alive connection to give to a new client, or NULL. */
+static struct http_request *idle_slot(void)
+{
+    struct http_request *oldest = NULL;
+    for (int i = 0; i < HTTP_POOL; i++) {
+        struct http_request *c = &pool[i];
+        if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->requests_served > 0 &&
+            (!oldest || c->deadline_ms < oldest->deadline_ms))
+            oldest = c;
+    }
+    return oldest;
+}
+
+static void reject_full(int fd)
+{
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nServer: OpenPlug\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 48\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+                               "{\"error\":\"busy: all connections in use, retry\"}\n";
+    stats.rejected_full++;
+    stats.errors_5xx++;
+    (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+    linger_close(fd);
+}
+
+static void serve_rejects(uint64_t now)
+{
+    char sink[64];
+    for (int i = 0; i < HTTP_REJECT_POOL; i++) {
+        struct reject *r = &rejects[i];
+        if (r->fd < 0)
+            continue;
+        long n;
+        while ((n = (long)recv(r->fd, sink, sizeof sink, 0)) > 0)
+            ;
+        if (n == 0 || (n < 0 && !would_block()) || now >= r->until_ms) {
+            hal_net_close(r->fd);
+            r->fd = -1;
+        }
+    }
+}
+
+static void accept_clients(void)
+{
+    for (;;) {
+        struct sockaddr_in peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len);
+        if (fd < 0)
+            return;
+        if (hal_net_set_nonblocking(fd) != HAL_OK) {
+            hal_net_close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        stats.accepted++;
+        struct http_request *c = NULL;
+        for (int i = 0; i < HTTP_POOL && !c; i++)
+            if (pool[i].state == CONN_FREE)
+                c = &pool[i];
+        if (!c && (c = idle_slot()) != NULL)
+            close_conn(c, false);
+        if (!c) {
+            reject_full(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->peer_ip = ntohl(peer.sin_addr.s_addr);
+        c->in_len = 0;
+        c->requests_served = 0;
+        c->watching = 0;
+        reset_request(c);
+        c->state = CONN_READ_HEAD;
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        stats.active++;
+        watch(c, POLLIN);
+    }
+}
+
+/* ---- The loop ---- */
+
+static void service(struct http_request *c)
+{
+    switch (c->state) {
+    case CONN_READ_HEAD: read_head(c); break;
+    case CONN_READ_BODY: read_body(c); break;
+    case CONN_SEND:
+        if (!c->producer_waiting)
+            send_pending(c);
+        break;
+    case CONN_WAIT:
+    case CONN_FREE: break;
+    }
+}
+
+static void poll_http(void *arg)
+{
+    (void)arg;
+    if (listen_fd < 0)
+        return;
+    accept_clients();
+    uint64_t now = hal_time_ms();
+    serve_rejects(now);
+    for (int i = 0; i < HTTP_POOL; i++) {
+        struct http_request *c = &pool[i];
+        if (c->state == CONN_FREE)
+            continue;
+        service(c);
+        if (c->state != CONN_FREE)
+            check_deadline(c, now);
+    }
+}
+
+static struct sched_timer kick_timer;
+
+static void kick_fn(void *arg) { poll_http(arg); }
+
+/* Serve again at once (work is waiting in our buffers, not in a socket). */
+static void kick(void)
+{
+    if (!kick_timer.armed)
+        sched_timer_start(&kick_timer, 0, 0);
+}
+
+void http_set_listen(uint32_t addr, uint16_t port)
+{
+    listen_addr = addr;
+    listen_port = port;
+}
+
+uint16_t http_port(void) { return bound_port; }
+
+static int open_listener(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(listen_port),
+                               .sin_addr.s_addr = htonl(listen_addr)};
+    socklen_t len = sizeof addr;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 4) != 0 ||
+        hal_net_set_nonblocking(fd) != HAL_OK || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        hal_net_close(fd);
+        return -1;
+    }
+    bound_port = ntohs(addr.sin_port);
+    return fd;
+}
+
+void http_start(void)
+{
+    for (int i = 0; i < HTTP_POOL; i++)
+        pool[i].fd = -1;
+    for (int i = 0; i < HTTP_REJECT_POOL; i++)
+        rejects[i].fd = -1;
+    listen_fd = open_listener();
+    if (listen_fd < 0) {
+        LOG_ERR("HTTP", "cannot listen on port %u (%d): web server off", listen_port, errno);
+        return;
+    }
+    hal_net_watch(listen_fd, POLLIN);
+    sched_timer_init(&kick_timer, kick_fn, NULL);
+    sched_poller_add(&poller, poll_http, NULL);
+    uint32_t a = listen_addr;
+    LOG_INF("HTTP", "web server on http://%u.%u.%u.%u:%u/ (%d connections)", a >> 24, (a >> 16) & 255,
+            (a >> 8) & 255, a & 255, bound_port, HTTP_POOL);
+}
+
+void http_get_stats(struct http_stats *out) { *out = stats; }
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 300 ? "OK" : status < 500 ? "Bad Request" : "Internal Server Error";
+    }
+}
