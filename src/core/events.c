@@ -13,6 +13,12 @@ const char *source_name(enum source source)
 
 void event_listen(struct event_listener *listener, event_fn fn, void *arg)
 {
+    for (struct event_listener *l = listeners; l; l = l->next)
+        if (l == listener) { /* a module started again: linking it twice would loop */
+            listener->fn = fn;
+            listener->arg = arg;
+            return;
+        }
     listener->fn = fn;
     listener->arg = arg;
     listener->next = listeners;

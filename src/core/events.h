@@ -46,6 +46,7 @@ struct event_listener {
     void *arg;
 };
 
+/* Listening again with the same listener only updates fn and arg. */
 void event_listen(struct event_listener *listener, event_fn fn, void *arg);
 void event_publish(const struct event *event);
 

@@ -8,6 +8,7 @@
 #include "core/drivers.h"
 #include "core/energy/bl0937.h"
 #include "core/energy/energy.h"
+#include "core/energy/history.h"
 #include "core/io/pins.h"
 #include "core/events.h"
 #include "core/io/channels.h"
@@ -65,6 +66,7 @@ void firmware_boot(void)
     config_load();
     channels_start();
     energy_start();
+    history_start();
     if (pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");
     console_start();

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "core/energy/history.h"
 #include "core/energy/sensors.h"
 #include "core/events.h"
 #include "core/io/channels.h"
@@ -109,6 +110,7 @@ static void on_sensors(const struct event *event, void *arg)
     seen_pulses = v->pulses;
     counters.total_uj += uj;
     counters.today_uj += uj;
+    history_add(uj); /* after the day rollover: the same hour and day */
     if (new_day || counters.total_uj - saved_total_uj >= config_get()->energy_save_wh * UJ_PER_WH)
         save();
 }
@@ -137,6 +139,8 @@ static int replace(struct energy_counters next)
     int err = save();
     if (err)
         counters = before;
+    else
+        history_counters_set();
     return err;
 }
 

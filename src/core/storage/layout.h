@@ -10,7 +10,9 @@
  *   sectors 0-15 energy counters ring, 64-byte slots (1024 records: at
  *                3.68 kW and a save every 10 Wh, each sector is erased
  *                8.6 times a day: 32 years at 100k cycles)
- *   sectors 16-23 reserved: energy history (hourly / daily bars of the UI)
+ *   sectors 16-23 energy history (hourly / daily bars of the UI), 512-byte
+ *                slots (64 records; a save each hour and at most every
+ *                10 minutes of metering: 2.6 erases of a sector a day)
  *   sectors 24-55 reserved: file store (autoexec.bat, certificates)
  *   sectors 56-86 free
  */
@@ -33,5 +35,10 @@
 #define LAYOUT_ENERGY_SECTORS 16
 #define LAYOUT_ENERGY_SLOT 64
 #define LAYOUT_ENERGY_MAGIC 0xE3
+
+#define LAYOUT_HISTORY_OFFSET (16 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */
+#define LAYOUT_HISTORY_SECTORS 8
+#define LAYOUT_HISTORY_SLOT 512
+#define LAYOUT_HISTORY_MAGIC 0xD4
 
 #endif
