@@ -7,6 +7,7 @@
 #   fuzz_cmd       the command interpreter on a booted fake board
 #   fuzz_reclog    the record log over arbitrary flash, with torn operations
 #   fuzz_config    config_load over arbitrary settings areas
+#   fuzz_history   the energy history over any saved record, measurements and clock moves
 #
 # Each target gets a ctest smoke test that runs it for OPENPLUG_FUZZ_SMOKE_SECONDS
 # over a copy of its seed corpus in the build tree (the source tree is never
@@ -21,7 +22,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config)
+set(FUZZ_TARGETS json template cmd reclog config history)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

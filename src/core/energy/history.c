@@ -47,11 +47,12 @@ static uint32_t saves;
 static int32_t modulo(int32_t value, int32_t n) { return (value % n + n) % n; }
 
 /* Seconds of the wall clock in which hours and days are counted (UTC until
- * the firmware knows a time zone), -1 while it is unknown. */
+ * the firmware knows a time zone), -1 while it is unknown (or absurd: hour
+ * numbers must fit 31 bits). */
 static int64_t clock_seconds(void)
 {
     int64_t ms = hal_wallclock_ms();
-    return ms < 0 ? -1 : ms / 1000;
+    return ms < 0 || ms / 3600000 > INT32_MAX / 2 ? -1 : ms / 1000;
 }
 
 /* Whole milliwatt-hours of what is pending go to the newest buckets. */
@@ -156,13 +157,22 @@ static void reconcile(void)
     pending_uj = 0;
 }
 
+/* A record we could have written: both indexes unknown, or the newest
+ * day the one of the newest hour (they move together). */
+static bool plausible(const struct history_record *r)
+{
+    if (r->hour < 0 || r->day < 0)
+        return r->hour == -1 && r->day == -1;
+    return r->day == r->hour / 24;
+}
+
 static void restore(void)
 {
     uint8_t version;
     state = (struct history_record){.hour = -1, .day = -1};
     int found = reclog_mount(&ring);
     if (found > 0 && reclog_read(&ring, &state, sizeof state, &version) == (int)sizeof state &&
-        version == RECORD_VERSION) {
+        version == RECORD_VERSION && plausible(&state)) {
         reconcile();
     } else {
         state = (struct history_record){.hour = -1, .day = -1};
