@@ -20,6 +20,7 @@ enum source {
     SOURCE_MQTT,
     SOURCE_SCRIPT,
     SOURCE_OVERLOAD, /* MaxPower protection */
+    SOURCE_NTP,      /* the SNTP client (clock changes) */
     SOURCE_COUNT
 };
 const char *source_name(enum source source);
@@ -29,6 +30,7 @@ enum event_type {
     EVENT_BUTTON,  /* value: enum button_action */
     EVENT_WIFI,    /* value: enum hal_wifi_state */
     EVENT_SENSORS, /* new values in the sensor registry (energy/sensors.h) */
+    EVENT_CLOCK,   /* the wall clock or local time moved: value enum clock_change (timekeeping.h) */
 };
 
 struct event {

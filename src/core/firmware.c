@@ -20,12 +20,16 @@
 #endif
 #include "core/sched.h"
 #include "core/storage/config.h"
+#include "core/health.h"
+#include "core/safemode.h"
 #include "core/system.h"
+#include "core/timekeeping.h"
 #include "hal/hal.h"
 
 static struct sched_timer tick_timer;
 static struct event_listener wifi_logger;
 static enum hal_wifi_state wifi_state = HAL_WIFI_OFF;
+static struct health_activity loop_health;
 
 static void log_wifi(const struct event *event, void *arg)
 {
@@ -55,6 +59,7 @@ void firmware_boot(void)
     channels_boot_restore(); /* first: the load must not wait for anything */
 
     char reason[48];
+    system_boot();
     system_reset_reason(reason, sizeof reason);
     LOG_INF("BOOT", "%s %s on %s (%s), reset reason: %s", OPENPLUG_NAME, OPENPLUG_VERSION, hal_chip_name(),
             hal_board_name(), reason);
@@ -62,12 +67,16 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     http_auth_register();
 #endif
+    safemode_register();
     bl0937_register();
     config_load();
+    safemode_boot(); /* decides system_safe_mode() for what follows */
+    clock_start();
     channels_start();
     energy_start();
     history_start();
-    if (pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
+    /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
+    if (!system_safe_mode() && pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");
     console_start();
 #if OPENPLUG_NET
@@ -77,14 +86,19 @@ void firmware_boot(void)
     event_listen(&wifi_logger, log_wifi, NULL);
     sched_timer_init(&tick_timer, tick, NULL);
     sched_timer_start(&tick_timer, 0, FIRMWARE_TICK_MS);
-    hal_wdt_start(FIRMWARE_WATCHDOG_MS);
+    health_register(&loop_health, "loop", FIRMWARE_LOOP_TIMEOUT_MS);
+    health_start(); /* last: the hardware watchdog runs from here on */
+}
+
+void firmware_loop_turn(void)
+{
+    health_alive(&loop_health);
+    sched_run_once(FIRMWARE_TICK_MS);
 }
 
 void firmware_main(void)
 {
     firmware_boot();
-    for (;;) {
-        hal_wdt_feed();
-        sched_run_once(FIRMWARE_TICK_MS);
-    }
+    for (;;)
+        firmware_loop_turn();
 }

@@ -11,8 +11,11 @@
 
 #define FIRMWARE_WATCHDOG_MS 8000 /* hardware watchdog timeout */
 #define FIRMWARE_TICK_MS 1000     /* housekeeping period */
+#define FIRMWARE_LOOP_TIMEOUT_MS 5000 /* a loop turn longer than this is a stall */
 
 void firmware_boot(void);
+/* One turn of the loop (the loop reports itself alive, see health.h). */
+void firmware_loop_turn(void);
 void firmware_main(void) __attribute__((noreturn));
 
 #endif

@@ -25,6 +25,16 @@ struct pin_route {
 static struct pin_route routes[PIN_MAX];
 
 static struct sched_timer *timers; /* sorted by due_ms */
+
+/* Main-loop lag: a 1-2-5 histogram since boot and the worst of two
+ * one-minute windows. */
+#define LAG_WINDOW_MS 60000u
+static const uint32_t lag_bounds_us[] = {100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000,
+                                         200000, 500000, 1000000, 2000000, 5000000, UINT32_MAX};
+#define LAG_BUCKETS (sizeof lag_bounds_us / sizeof lag_bounds_us[0])
+static uint32_t lag_histogram[LAG_BUCKETS];
+static uint64_t lag_samples, lag_window_start_ms;
+static uint32_t lag_max_us, lag_window_max_us, lag_previous_window_max_us;
 static struct sched_poller *pollers;
 static uint64_t turns;
 static uint32_t pin_events;
@@ -76,11 +86,46 @@ void sched_timer_stop(struct sched_timer *t)
         unlink_timer(t);
 }
 
+static void record_lag(uint64_t due_ms, uint64_t now_ms)
+{
+    uint32_t lag_us = (uint32_t)(hal_time_us() - (uint32_t)(due_ms * 1000u));
+    if (lag_us > (uint32_t)INT32_MAX)
+        lag_us = 0; /* the microsecond clock read a hair behind the millisecond one */
+    unsigned bucket = 0;
+    while (lag_us > lag_bounds_us[bucket])
+        bucket++;
+    lag_histogram[bucket]++;
+    lag_samples++;
+    if (lag_us > lag_max_us)
+        lag_max_us = lag_us;
+    if (now_ms - lag_window_start_ms >= LAG_WINDOW_MS) {
+        lag_previous_window_max_us = lag_window_max_us;
+        lag_window_max_us = 0;
+        lag_window_start_ms = now_ms;
+    }
+    if (lag_us > lag_window_max_us)
+        lag_window_max_us = lag_us;
+}
+
+uint32_t sched_lag_percentile_us(unsigned permille)
+{
+    uint64_t below = 0;
+    if (!lag_samples)
+        return 0;
+    for (unsigned i = 0; i < LAG_BUCKETS; i++) {
+        below += lag_histogram[i];
+        if (below * 1000 >= lag_samples * permille)
+            return lag_bounds_us[i];
+    }
+    return UINT32_MAX;
+}
+
 static void run_due_timers(void)
 {
     uint64_t now = hal_time_ms();
     while (timers && timers->due_ms <= now) {
         struct sched_timer *t = timers;
+        record_lag(t->due_ms, now);
         timers = t->next;
         t->armed = false;
         if (t->period_ms) {
@@ -182,4 +227,8 @@ void sched_get_stats(struct sched_stats *out)
     out->turns = turns;
     out->pin_events = pin_events;
     out->ring_overflows = ring_overflows;
+    out->lag_max_us = lag_max_us;
+    out->lag_recent_max_us = lag_window_max_us > lag_previous_window_max_us ? lag_window_max_us
+                                                                             : lag_previous_window_max_us;
+    out->lag_samples = lag_samples;
 }

@@ -52,12 +52,22 @@ void sched_poller_add(struct sched_poller *p, void (*fn)(void *arg), void *arg);
  * the next timer (never longer than max_idle_ms). */
 void sched_run_once(uint32_t max_idle_ms);
 
-/* Figures for Status and tests. */
+/* Figures for Status and tests.  Main-loop lag is how late timers run
+ * (now - due) in microseconds: the time something waiting in the loop
+ * waits for others. */
 struct sched_stats {
     uint64_t turns;
     uint32_t pin_events;
-    uint32_t ring_overflows; /* events lost because the loop was too slow */
+    uint32_t ring_overflows;    /* events lost because the loop was too slow */
+    uint32_t lag_max_us;        /* worst since boot */
+    uint32_t lag_recent_max_us; /* worst in the last 1-2 minutes */
+    uint64_t lag_samples;       /* timer runs measured */
 };
 void sched_get_stats(struct sched_stats *out);
+
+/* The lag below which `permille` of the timer runs since boot stayed (990
+ * = p99), as the upper bound of its histogram bucket (100 us, 200, 500,
+ * 1 ms, 2, 5 … 5 s); 0 before any sample. */
+uint32_t sched_lag_percentile_us(unsigned permille);
 
 #endif

@@ -1,18 +1,34 @@
 /* system.c — restart reasons, uptime, planned restarts; see system.h. */
 #include "system.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/io/channels.h"
 #include "core/log.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
+#include "core/util/crc32.h"
 #include "hal/hal.h"
 
 #define RESTART_DELAY_MS 100 /* lets the reply leave first */
+#define RETAINED_MAGIC 0x4F505257u /* "OPRW" */
+
+/* What the watchdog monitor leaves in the HAL's retained area. */
+struct retained_reason {
+    uint32_t magic;
+    char activity[16]; /* the stalled activity, NUL-terminated */
+    uint32_t check;    /* CRC-32 of the above */
+};
+_Static_assert(sizeof(struct retained_reason) <= HAL_RETAINED_SIZE, "fits the retained area");
 
 static struct sched_timer restart_timer;
 static uint32_t restart_code;
+
+static enum boot_cause boot_cause = BOOT_POWER_ON;
+static uint32_t boot_code;
+static char stalled_activity[16];
 
 /* A factory reset erases these areas, one sector per loop turn. */
 static bool (*const factory_areas[])(uint16_t *step) = {config_erase_step, channels_erase_step};
@@ -22,6 +38,49 @@ static uint16_t erase_sector;
 static uint32_t reason_code(enum restart_kind kind, enum source source)
 {
     return HAL_RESET_USER | (uint32_t)kind << 4 | (uint32_t)source;
+}
+
+static uint32_t retained_check(const struct retained_reason *r)
+{
+    return crc32_update(0, r, offsetof(struct retained_reason, check));
+}
+
+void system_boot(void)
+{
+    struct retained_reason r;
+    hal_retained_read(&r, sizeof r);
+    bool stall_recorded = r.magic == RETAINED_MAGIC && r.check == retained_check(&r);
+    boot_code = hal_reset_cause();
+    switch (boot_code) {
+    case HAL_RESET_POWER_ON: boot_cause = BOOT_POWER_ON; break;
+    case HAL_RESET_CRASH: boot_cause = BOOT_CRASH; break;
+    case HAL_RESET_WATCHDOG:
+        boot_cause = BOOT_WATCHDOG;
+        if (stall_recorded) {
+            memcpy(stalled_activity, r.activity, sizeof stalled_activity);
+            stalled_activity[sizeof stalled_activity - 1] = '\0';
+        } else {
+            strcpy(stalled_activity, "loop"); /* the monitor itself stopped */
+        }
+        break;
+    default:
+        boot_cause = (boot_code & ~0xFFu) == HAL_RESET_USER ? BOOT_PLANNED : BOOT_OTHER;
+        break;
+    }
+    memset(&r, 0, sizeof r);
+    hal_retained_write(&r, sizeof r);
+}
+
+enum boot_cause system_boot_cause(void) { return boot_cause; }
+enum restart_kind system_boot_restart_kind(void) { return (enum restart_kind)(boot_code >> 4 & 0xF); }
+enum source system_boot_restart_source(void) { return (enum source)(boot_code & 0xF); }
+
+void system_watchdog_pending(const char *activity)
+{
+    struct retained_reason r = {.magic = RETAINED_MAGIC};
+    strncpy(r.activity, activity, sizeof r.activity - 1);
+    r.check = retained_check(&r);
+    hal_retained_write(&r, sizeof r);
 }
 
 static void restart_step(void *arg)
@@ -40,6 +99,13 @@ static void restart_step(void *arg)
     hal_reboot(restart_code);
 }
 
+static const char *kind_name(unsigned kind)
+{
+    static const char *const names[] = {NULL, "Restart command", "Factory reset", "OTA update", "Safe mode entry",
+                                        "Safe mode exit"};
+    return kind < sizeof names / sizeof names[0] ? names[kind] : NULL;
+}
+
 void system_restart(enum restart_kind kind, enum source source)
 {
     restart_code = reason_code(kind, source);
@@ -54,19 +120,23 @@ void system_restart(enum restart_kind kind, enum source source)
 
 void system_reset_reason(char *buf, size_t size)
 {
-    uint32_t code = hal_reset_cause();
-    switch (code) {
-    case HAL_RESET_POWER_ON: snprintf(buf, size, "Power on"); return;
-    case HAL_RESET_WATCHDOG: snprintf(buf, size, "Hardware watchdog"); return;
-    case HAL_RESET_SOFTWARE: snprintf(buf, size, "Software restart"); return;
-    default: break;
+    const char *what = kind_name(boot_code >> 4 & 0xF);
+    switch (boot_cause) {
+    case BOOT_POWER_ON: snprintf(buf, size, "Power on"); return;
+    case BOOT_CRASH: snprintf(buf, size, "Crash"); return;
+    case BOOT_WATCHDOG: snprintf(buf, size, "Watchdog (%s)", stalled_activity); return;
+    case BOOT_PLANNED:
+        if (what) {
+            snprintf(buf, size, "%s (%s)", what, source_name((enum source)(boot_code & 0xF)));
+            return;
+        }
+        break;
+    case BOOT_OTHER: break;
     }
-    unsigned kind = code >> 4 & 0xF;
-    const char *what = kind == RESTART_COMMAND ? "Restart command" : kind == RESTART_FACTORY_RESET ? "Factory reset" : NULL;
-    if ((code & ~0xFFu) == HAL_RESET_USER && what)
-        snprintf(buf, size, "%s (%s)", what, source_name((enum source)(code & 0xF)));
+    if (boot_code == HAL_RESET_SOFTWARE)
+        snprintf(buf, size, "Software restart");
     else
-        snprintf(buf, size, "Unknown (0x%lx)", (unsigned long)code);
+        snprintf(buf, size, "Unknown (0x%lx)", (unsigned long)boot_code);
 }
 
 void system_uptime(char *buf, size_t size)

@@ -6,10 +6,17 @@
  * goes out first, then the reason (kind and who asked) is handed to the next
  * boot through hal_reboot().  A factory reset erases the settings one
  * sector per loop turn (an erase holds interrupts off), then restarts.
+ *
+ * Unplanned resets are told apart too: the watchdog monitor (health.c)
+ * writes which activity stalled into the HAL's retained area before the
+ * hardware watchdog fires; a reset by the watchdog with nothing written
+ * there is a main loop that stopped turning ("Watchdog (loop)"); a fatal
+ * exception is a crash.  system_boot() reads all that once per boot.
  */
 #ifndef OPENPLUG_SYSTEM_H
 #define OPENPLUG_SYSTEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,12 +27,40 @@
 #define OPENPLUG_VERSION "0.0.0-dev"
 #endif
 
-enum restart_kind { RESTART_COMMAND = 1, RESTART_FACTORY_RESET = 2 };
+enum restart_kind {
+    RESTART_COMMAND = 1,       /* Restart 1 */
+    RESTART_FACTORY_RESET = 2, /* Reset 1 */
+    RESTART_OTA = 3,           /* a new firmware is in place */
+    RESTART_SAFE_MODE_ENTER = 4, /* SafeMode 1 */
+    RESTART_SAFE_MODE_EXIT = 5,  /* SafeMode 0 */
+};
+
+/* Why this boot happened, as a class. */
+enum boot_cause {
+    BOOT_POWER_ON,
+    BOOT_PLANNED,  /* one of the restart kinds above */
+    BOOT_WATCHDOG, /* an activity stalled, or the loop stopped */
+    BOOT_CRASH,    /* a fatal exception */
+    BOOT_OTHER,
+};
+
+/* Read why this boot happened (once, first thing at boot; clears the
+ * retained record so that it cannot explain a later reset). */
+void system_boot(void);
+enum boot_cause system_boot_cause(void);
+/* For BOOT_PLANNED: the kind and who asked. */
+enum restart_kind system_boot_restart_kind(void);
+enum source system_boot_restart_source(void);
 
 /* Plan a restart (or a factory reset and restart) a moment from now. */
 void system_restart(enum restart_kind kind, enum source source);
 
-/* Why this boot happened, in words ("Power on", "Restart command (web)"). */
+/* The watchdog monitor: `activity` stalled, the hardware watchdog will
+ * reset the chip; keep the name for the next boot. */
+void system_watchdog_pending(const char *activity);
+
+/* Why this boot happened, in words ("Power on", "Restart command (web)",
+ * "Watchdog (mqtt)", "Crash"). */
 void system_reset_reason(char *buf, size_t size);
 
 /* Uptime as Tasmota prints it: "1T02:03:04". */

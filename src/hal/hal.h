@@ -128,6 +128,7 @@ enum hal_reset_cause {
     HAL_RESET_POWER_ON = 0,
     HAL_RESET_WATCHDOG = 1, /* hardware watchdog, or any unplanned reset */
     HAL_RESET_SOFTWARE = 2, /* hal_reboot() with no firmware code */
+    HAL_RESET_CRASH = 3,    /* a fatal exception (the simulator: a fatal signal) */
     HAL_RESET_USER = 0x100,
 };
 
@@ -138,6 +139,16 @@ void hal_reboot(uint32_t reason) __attribute__((noreturn));
 /* Why this boot happened: a HAL_RESET_* value or the code given to
  * hal_reboot() by the previous run.  A power cut reads as POWER_ON. */
 uint32_t hal_reset_cause(void);
+
+/* A small area kept across a reset but not a power cut: retained RAM on the
+ * BL602 (an uninitialised RAM section the boot ROM leaves alone), a file
+ * beside the flash image in the simulator.  The core keeps its restart
+ * reasons there (system.c); it reads as all zero after a power-on.  Writes
+ * are immediate (the simulator writes the file through), so whatever was
+ * written before a fault is there at the next boot. */
+#define HAL_RETAINED_SIZE 64u
+void hal_retained_read(void *buf, size_t len);  /* len <= HAL_RETAINED_SIZE */
+void hal_retained_write(const void *buf, size_t len);
 
 /* ---- Wi-Fi (the core only reads its state here) -------------------------- */
 

@@ -27,4 +27,21 @@ int hal_net_close(int fd);
  * watch table (as large as the socket budget) is full. */
 int hal_net_watch(int fd, short events);
 
+/* Sockets of the IP stack in use now (TCP, UDP, listening), against the
+ * budget HAL_NET_SOCKETS_MAX (lwIP's netconn pool on the BL602). */
+#define HAL_NET_SOCKETS_MAX 21
+int hal_net_sockets_in_use(void);
+
+/* Name lookup without blocking the loop: start one (a host name or a
+ * dotted IPv4 address), then poll it from a timer.  Start returns a handle
+ * >= 0, or HAL_EBUSY when HAL_NET_LOOKUPS are already running.  Poll
+ * returns 0 with the IPv4 address (network byte order) in *ipv4 and frees
+ * the handle, HAL_EBUSY while the answer is still to come, HAL_EIO (also
+ * freeing it) when the name does not resolve.  Cancel frees it unanswered.
+ * lwIP's dns_gethostbyname() callback on the BL602. */
+#define HAL_NET_LOOKUPS 4
+int hal_net_lookup_start(const char *host);
+int hal_net_lookup_poll(int handle, uint32_t *ipv4);
+void hal_net_lookup_cancel(int handle);
+
 #endif /* OPENPLUG_HAL_NET_H */

@@ -139,7 +139,7 @@ def test_status_sections(plug):
     assert status["Status"]["Power"] == 0 and status["Status"]["PowerOnState"] == 3
 
     everything = plug.cmd("Status 0")
-    assert list(everything) == ["Status", "StatusPRM", "StatusFWR", "StatusSNS", "StatusSTS"]
+    assert list(everything) == ["Status", "StatusPRM", "StatusFWR", "StatusTIM", "StatusSNS", "StatusSTS"]
 
     prm = plug.cmd("Status 1")["StatusPRM"]
     assert prm["RestartReason"] == "Power on"

@@ -68,7 +68,7 @@ def test_watchdog_reset_keeps_the_relay_whatever_power_on_state(plug):
     assert plug.cmd("Power on") == {"POWER": "ON"}
     mark = plug.mark()
     assert plug.world("hang 15").startswith("ok ")
-    plug.wait_log(r"BOOT: .*reset reason: Hardware watchdog", since=mark, timeout=11)
+    plug.wait_log(r"BOOT: .*reset reason: Watchdog \(loop\)", since=mark, timeout=11)
     plug.wait_log(plug.BOOTED_RE, since=mark)
     assert_relay(plug, expected_relay(0, True, "watchdog"))
 

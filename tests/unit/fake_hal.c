@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hal/hal_net.h"
 
 #define PINS 23
 
@@ -272,7 +273,14 @@ void hal_reboot(uint32_t reason)
     exit(2);
 }
 
-uint32_t hal_reset_cause(void) { return HAL_RESET_POWER_ON; }
+uint32_t fake_reset_cause = HAL_RESET_POWER_ON;
+uint32_t hal_reset_cause(void) { return fake_reset_cause; }
+
+uint8_t fake_retained[HAL_RETAINED_SIZE];
+void hal_retained_read(void *buf, size_t len) { memcpy(buf, fake_retained, len < sizeof fake_retained ? len : sizeof fake_retained); }
+void hal_retained_write(const void *buf, size_t len) { memcpy(fake_retained, buf, len < sizeof fake_retained ? len : sizeof fake_retained); }
+
+int hal_net_sockets_in_use(void) { return 0; }
 
 enum hal_wifi_state fake_wifi = HAL_WIFI_CONNECTED;
 enum hal_wifi_state hal_wifi_state(void) { return fake_wifi; }

@@ -47,6 +47,10 @@ void fake_console_input(const char *text);
 extern jmp_buf *fake_reboot_jump;
 extern uint32_t fake_reboot_reason;
 
+/* What hal_reset_cause() says, and the retained area (zero = power-on). */
+extern uint32_t fake_reset_cause;
+extern uint8_t fake_retained[HAL_RETAINED_SIZE];
+
 /* Wi-Fi state the firmware sees. */
 extern enum hal_wifi_state fake_wifi;
 

@@ -289,11 +289,11 @@ static void test_energy_commands(void)
     CHECK(energy_flash_life_years(3680) >= 20);
 }
 
-/* Midnight (UTC): today becomes yesterday; a clock set back never rolls. */
+/* Midnight (local, UTC by default): today becomes yesterday; a clock set back never rolls. */
 static void test_day_rollover(void)
 {
     run("EnergyReset");
-    CHECK_CONTAINS(run("Time 1790121590"), "{\"Time\":\"2026-09-22T23:59:50\"}");
+    CHECK_CONTAINS(run("Time 1790121590"), "{\"Time\":\"2026-09-22T23:59:50\",\"Epoch\":1790121590}");
     load = (struct load){1000, 230, 1};
     run_ms(5000);
     uint64_t before_midnight = energy_counters()->today_uj;

@@ -1,6 +1,6 @@
 /*
  * cmd_device.c — commands about the device itself: Status, Restart, Reset,
- * DeviceName, Template, Pin and startDriver.
+ * DeviceName, Template, Pin and startDriver (the clock's are in cmd_time.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +13,10 @@
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/storage/config.h"
+#include "core/health.h"
+#include "core/safemode.h"
 #include "core/system.h"
+#include "core/timekeeping.h"
 #include "core/util/timefmt.h"
 #include "hal/hal.h"
 
@@ -51,6 +54,8 @@ static void status_parameters(struct json_writer *w)
     jw_string(w, "Uptime", text);
     system_reset_reason(text, sizeof text);
     jw_string(w, "RestartReason", text);
+    jw_int(w, "BootCount", safemode_boot_count());
+    jw_int(w, "SafeMode", system_safe_mode());
     jw_int(w, "SaveCount", config_save_count());
     jw_object_end(w);
 }
@@ -65,25 +70,20 @@ static void status_firmware(struct json_writer *w)
     jw_object_end(w);
 }
 
-/* "Time": the wall clock; before it is set, Tasmota counts from the epoch:
- * so do we. */
+/* "Time": local time; before the clock is set, Tasmota counts from the
+ * epoch: so do we. */
 static void time_member(struct json_writer *w)
 {
     char text[24];
-    int64_t wall_ms = hal_wallclock_ms();
-    timefmt_iso8601(wall_ms >= 0 ? wall_ms / 1000 : (int64_t)(hal_time_ms() / 1000), text, sizeof text);
+    clock_local_iso8601(text, sizeof text);
     jw_string(w, "Time", text);
 }
 
 static void status_state(struct json_writer *w)
 {
-    char text[32];
     jw_object_begin(w, "StatusSTS");
     time_member(w);
-    system_uptime(text, sizeof text);
-    jw_string(w, "Uptime", text);
-    jw_int(w, "UptimeSec", (int64_t)(hal_time_ms() / 1000));
-    jw_int(w, "Heap", hal_heap_free() / 1024);
+    health_write_json(w);
     for (unsigned channel = 1; channel <= (channels_relay_count() > 1 ? channels_highest_relay() : 1); channel++) {
         char key[8] = "POWER";
         if (channels_relay_count() > 1)
@@ -132,22 +132,24 @@ static enum cmd_result cmd_status(struct cmd_ctx *ctx)
 {
     long which = -1;
     if (*ctx->arg && !cmd_parse_long(ctx->arg, 0, 99, &which))
-        return cmd_error(ctx, "Status: expected 0 (all), 1, 2, 8, 10 or 11");
+        return cmd_error(ctx, "Status: expected 0 (all), 1, 2, 7, 8, 10 or 11");
     switch (which) {
     case -1: status_device(ctx->reply); break;
     case 0:
         status_device(ctx->reply);
         status_parameters(ctx->reply);
         status_firmware(ctx->reply);
+        cmd_time_status(ctx->reply);
         status_sensors(ctx->reply);
         status_state(ctx->reply);
         break;
     case 1: status_parameters(ctx->reply); break;
     case 2: status_firmware(ctx->reply); break;
+    case 7: cmd_time_status(ctx->reply); break;
     case 8:
     case 10: status_sensors(ctx->reply); break;
     case 11: status_state(ctx->reply); break;
-    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2, 8, 10 or 11", which);
+    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2, 7, 8, 10 or 11", which);
     }
     return CMD_DONE;
 }
@@ -237,6 +239,8 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
     char names[96];
     if (!*ctx->arg)
         return cmd_error(ctx, "startDriver: expected a driver name");
+    if (system_safe_mode())
+        return cmd_error(ctx, "startDriver: no drivers in safe mode (SafeMode 0 leaves it)");
     int err = driver_start(ctx->arg);
     if (err == -1) {
         driver_list(names, sizeof names);
@@ -248,27 +252,8 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
-/* Time: the wall clock (UTC until time zones come with NTP). */
-static enum cmd_result cmd_time(struct cmd_ctx *ctx)
-{
-    long seconds;
-    char text[24];
-    if (*ctx->arg) {
-        if (!cmd_parse_long(ctx->arg, 1000000000L, 2147483647L, &seconds))
-            return cmd_error(ctx, "Time: expected Unix seconds (UTC), e.g. 1790000000");
-        hal_wallclock_set((int64_t)seconds * 1000);
-    }
-    int64_t ms = hal_wallclock_ms();
-    if (ms < 0)
-        return cmd_error(ctx, "Time: the clock is not set yet (Time <Unix seconds>)");
-    timefmt_iso8601(ms / 1000, text, sizeof text);
-    jw_string(ctx->reply, "Time", text);
-    return CMD_DONE;
-}
-
 static const struct cmd_def device_commands[] = {
-    {"Time", cmd_time, 0, "Time [Unix seconds]: show or set the wall clock (UTC)"},
-    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 8, 10 sensors | 11 state]"},
+    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 7 time | 8, 10 sensors | 11 state]"},
     {"Restart", cmd_restart, 0, "Restart 1: restart the plug (the relay keeps its state)"},
     {"Reset", cmd_reset, 0, "Reset 1: erase all settings (factory reset) and restart"},
     {"DeviceName", cmd_device_name, 0, "Name of the device (up to 32 characters)"},

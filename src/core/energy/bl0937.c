@@ -6,6 +6,7 @@
 
 #include "core/drivers.h"
 #include "core/energy/sensors.h"
+#include "core/health.h"
 #include "core/io/pins.h"
 #include "core/log.h"
 #include "core/sched.h"
@@ -21,6 +22,7 @@
 #define CURRENT_DWELL_MAX_MS 3000     /* keeps the voltage fresh: refreshed every <= 5 s */
 #define CURRENT_GIVE_UP_MS 30000      /* no two whole periods in this long: below range */
 #define CF1_CHECK_MS 250
+#define METERING_STALL_MS 10000  /* no gate closed for this long: metering is stuck */
 #define GAP_PERIODS 3            /* an interval this many periods long may hide pulses */
 #define MAX_GAP_US 400000        /* longest interrupt hold-off (flash erase, worst case) */
 
@@ -60,6 +62,7 @@ static uint64_t current_dwells_ms;
 
 static struct bl0937_stats stats;
 static struct sched_timer report_timer, decay_timer, cf1_timer;
+static struct health_activity metering_health; /* alive at every gate */
 
 /* ---- Edges (in the loop, with the interrupt's timestamp) ---- */
 
@@ -248,6 +251,7 @@ static void decay_tick(void *arg)
 static void close_gate(void *arg)
 {
     (void)arg;
+    health_alive(&metering_health);
     /* An edge overdue by two intervals: the load stopped or fell.  The quiet
      * time belongs to this gate, so a load switched on and off averages
      * right (and the next gate does not count it again). */
@@ -356,6 +360,7 @@ static int start(void)
         LOG_ERR("NRG", "BL0937: cannot attach the pin interrupts");
         return -1;
     }
+    health_register(&metering_health, "metering", METERING_STALL_MS);
     sched_timer_init(&report_timer, close_gate, NULL);
     sched_timer_start(&report_timer, REPORT_MS, REPORT_MS);
     sched_timer_init(&decay_timer, decay_tick, NULL);

@@ -12,6 +12,7 @@
 #include "core/storage/config.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
+#include "core/timekeeping.h"
 #include "hal/hal.h"
 
 #define RECORD_VERSION 1
@@ -53,20 +54,27 @@ static int save(void)
     return 0;
 }
 
-/* Today (UTC for now) from the wall clock, -1 while it is unknown. */
+/* Today by the local calendar (timekeeping.h), -1 while the clock is unknown. */
 static int32_t current_day(void)
 {
-    int64_t ms = hal_wallclock_ms();
-    return ms < 0 ? -1 : (int32_t)(ms / 86400000);
+    struct local_time now;
+    return clock_local_now(&now) ? now.day : -1;
 }
 
+/* A new local day moves Today to Yesterday, once: the day number only ever
+ * rolls forward by the calendar.  A clock set back (a wrong time corrected,
+ * a zone moved west) keeps counting into Today but takes the earlier day
+ * number, so the next midnight still rolls over — nothing counted twice,
+ * no day skipped.  A jump of several days forward leaves Yesterday at 0. */
 static bool roll_over_day(void)
 {
     int32_t day = current_day();
     if (day < 0 || day == counters.day)
         return false;
-    if (counters.day >= 0 && day < counters.day)
-        return false; /* the clock went back: keep counting today */
+    if (counters.day >= 0 && day < counters.day) {
+        counters.day = day; /* the clock went back: keep counting today */
+        return true;
+    }
     if (counters.day >= 0) {
         counters.yesterday_uj = day == counters.day + 1 ? counters.today_uj : 0;
         counters.today_uj = 0;

@@ -7,8 +7,9 @@
  * is no rounding drift.  Saved in a wear-levelled ring in the media
  * partition whenever EnergySaveWh has been counted since the last save (and
  * at a day rollover), so a power cut loses at most that much, never counts
- * twice and never goes backwards.  The day rolls over by the wall clock,
- * once it is known; a clock that jumps back never rolls over.
+ * twice and never goes backwards.  The day rolls over at local midnight
+ * (time zone and DST of timekeeping.h), once the clock is known; a clock
+ * that jumps back never rolls over (see roll_over_day() in energy.c).
  */
 #ifndef OPENPLUG_ENERGY_H
 #define OPENPLUG_ENERGY_H
@@ -23,7 +24,7 @@ static inline int64_t energy_wh(uint64_t uj) { return (int64_t)((uj + UJ_PER_WH 
 struct energy_counters {
     uint64_t total_uj, today_uj, yesterday_uj;
     int64_t total_start_s; /* Unix time the total started from, 0 = unknown */
-    int32_t day;           /* days since the epoch of "today", -1 = unknown */
+    int32_t day;           /* local days since the epoch of "today", -1 = unknown */
 };
 
 /* Restore the counters from flash and start counting (at boot). */

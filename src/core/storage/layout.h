@@ -4,7 +4,8 @@
  *
  *   sectors 0-3  configuration ring, 2 KiB slots (2 saves per erase)
  *   sectors 4-5  relay boot record ring, 32-byte slots (128 toggles per erase)
- *   sectors 6-7  reserved: boot health record (boot counts for safe mode)
+ *   sectors 6-7  boot health ring, 32-byte slots: boot counts for safe mode,
+ *                two appends a boot (start, then good after 30 s)
  *
  * and in the media (data) partition:
  *   sectors 0-15 energy counters ring, 64-byte slots (1024 records: at
@@ -30,6 +31,11 @@
 #define LAYOUT_BOOT_SECTORS 2
 #define LAYOUT_BOOT_SLOT 32
 #define LAYOUT_BOOT_MAGIC 0xB7
+
+#define LAYOUT_HEALTH_OFFSET (6 * HAL_FLASH_SECTOR)
+#define LAYOUT_HEALTH_SECTORS 2
+#define LAYOUT_HEALTH_SLOT 32
+#define LAYOUT_HEALTH_MAGIC 0xA9
 
 #define LAYOUT_ENERGY_OFFSET (0 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */
 #define LAYOUT_ENERGY_SECTORS 16

@@ -234,6 +234,9 @@ int main(int argc, char **argv)
         return 2;
     if (!sim_flash_open(sim_opt.flash_path))
         return 1;
+    if (!sim_retained_open(sim_opt.flash_path, sim_first_boot()))
+        return 1;
+    sim_install_crash_handlers();
     if (sim_opt.world_path && !sim_world_open(sim_opt.world_path))
         return 1;
     if (sim_opt.energy_log_path && !sim_energy_log_open(sim_opt.energy_log_path))

@@ -7,7 +7,8 @@
  *                blackouts, probes), buttons with contact bounce
  *   sim_bl0937.c the BL0937 metering chip on CF/CF1/SEL, the load and mains
  *   sim_flash.c  the 2 MiB NOR flash image, its timing and torn operations
- *   sim_world.c  the world socket (press, powercut, hang, pins, load, counts)
+ *   sim_world.c  the world socket (press, powercut, hang, wedge, pins, load, counts)
+ *   sim_system.c retained RAM file, crash reboots, socket count, name lookups
  *   hal_host.c   the rest of the HAL: idle, console, watchdog, reset, Wi-Fi
  *
  * The simulator is single-threaded: "interrupts" are delivered from
@@ -161,6 +162,10 @@ void sim_world_close(void);
 /* Add the world's descriptors to a poll set; handle what is ready. */
 int sim_world_pollfds(struct pollfd *fds, int max);
 void sim_world_service(const struct pollfd *fds, int count);
+
+/* ---- Retained RAM, crashes, sockets (sim_system.c) ---- */
+bool sim_retained_open(const char *flash_path, bool power_on);
+void sim_install_crash_handlers(void);
 
 /* ---- Rest of the HAL (hal_host.c) ---- */
 void sim_hang(uint32_t seconds);

@@ -5,6 +5,9 @@
  *   press <gpio> [ms]   press a button (default 100 ms), with contact bounce
  *   powercut            pull the plug: the process ends at once
  *   hang <seconds>      the main loop stops (the watchdog's business)
+ *   wedge <activity>    test hook: one activity of the firmware ("metering",
+ *                       "loop", "mqtt" …) stops reporting progress (health.h)
+ *   crash               a fatal signal (SIGSEGV): the simulator's crash reboot
  *   pins                every pin's mode, level and output changes, as JSON
  *   load [<watts>W [pf=<pf>] [volts=<v>]]
  *                       plug in a load (and set the mains volts); without
@@ -22,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/health.h"
 #include "sim.h"
 
 #define CLIENT_MAX 4
@@ -126,6 +131,19 @@ static void handle(struct client *c, char *request)
         snprintf(out, sizeof out, "ok main loop hangs for %ld s\n", seconds);
         reply(c, out);
         sim_hang((uint32_t)seconds);
+    } else if (strcmp(verb, "wedge") == 0) {
+        if (!a1 || a2) {
+            reply(c, "error: wedge: expected <activity> (loop, metering, …)\n");
+        } else if (!health_wedge(a1)) {
+            snprintf(out, sizeof out, "error: wedge: no activity '%.20s' is registered\n", a1);
+            reply(c, out);
+        } else {
+            snprintf(out, sizeof out, "ok %s wedged\n", a1);
+            reply(c, out);
+        }
+    } else if (strcmp(verb, "crash") == 0 && !a1) {
+        reply(c, "ok crashing\n");
+        raise(SIGSEGV);
     } else if (strcmp(verb, "pins") == 0 && !a1) {
         strcpy(out, "ok ");
         sim_gpio_json(out + 3, sizeof out - 4);
@@ -137,8 +155,8 @@ static void handle(struct client *c, char *request)
         strcat(out, "\n");
         reply(c, out);
     } else if (strcmp(verb, "help") == 0) {
-        reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | pins | load [<watts>W [pf=<pf>] [volts=<v>]]"
-                 " | counts\n");
+        reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | wedge <activity> | crash | pins"
+                 " | load [<watts>W [pf=<pf>] [volts=<v>]] | counts\n");
     } else {
         snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
         reply(c, out);
