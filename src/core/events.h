@@ -31,11 +31,14 @@ enum event_type {
     EVENT_WIFI,    /* value: enum hal_wifi_state */
     EVENT_SENSORS, /* new values in the sensor registry (energy/sensors.h) */
     EVENT_CLOCK,   /* the wall clock or local time moved: value enum clock_change (timekeeping.h) */
+    EVENT_MQTT,    /* value: 1 connected to the broker, 0 connection lost
+                    * (published by the MQTT client; scripts' OnMQTTOn/Off) */
 };
 
 struct event {
     enum event_type type;
     uint8_t channel; /* 1-based channel (relay / button), 0 if none */
+    uint8_t pin;     /* EVENT_BUTTON: the button's GPIO (scripts' OnClick <pin>) */
     int32_t value;
     enum source source;
 };

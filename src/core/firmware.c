@@ -9,6 +9,7 @@
 #include "core/energy/bl0937.h"
 #include "core/energy/energy.h"
 #include "core/energy/history.h"
+#include "core/energy/energy_stats.h"
 #include "core/io/pins.h"
 #include "core/events.h"
 #include "core/io/channels.h"
@@ -19,9 +20,11 @@
 #include "core/net/web_api.h"
 #endif
 #include "core/sched.h"
+#include "core/script/script.h"
 #include "core/storage/config.h"
 #include "core/health.h"
 #include "core/safemode.h"
+#include "core/storage/files.h"
 #include "core/system.h"
 #include "core/timekeeping.h"
 #include "hal/hal.h"
@@ -69,9 +72,12 @@ void firmware_boot(void)
 #endif
     safemode_register();
     bl0937_register();
+    energy_stats_register();
+    script_register();
     config_load();
     safemode_boot(); /* decides system_safe_mode() for what follows */
     clock_start();
+    files_mount();
     channels_start();
     energy_start();
     history_start();
@@ -87,6 +93,7 @@ void firmware_boot(void)
     sched_timer_init(&tick_timer, tick, NULL);
     sched_timer_start(&tick_timer, 0, FIRMWARE_TICK_MS);
     health_register(&loop_health, "loop", FIRMWARE_LOOP_TIMEOUT_MS);
+    script_boot(system_safe_mode()); /* queued: runs from the loop, after drivers it may start */
     health_start(); /* last: the hardware watchdog runs from here on */
 }
 

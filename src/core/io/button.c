@@ -46,7 +46,7 @@ static void act(struct button *b, enum button_action action)
     LOG_INF("BTN", "button %u %s", b->channel, button_action_name(action));
     if (action == BUTTON_CLICK)
         channel_toggle(b->channel, SOURCE_BUTTON);
-    event_publish(&(struct event){.type = EVENT_BUTTON, .channel = b->channel, .value = action,
+    event_publish(&(struct event){.type = EVENT_BUTTON, .channel = b->channel, .pin = (uint8_t)b->gpio, .value = action,
                                   .source = SOURCE_BUTTON});
 }
 

@@ -14,7 +14,7 @@
  *   sectors 16-23 energy history (hourly / daily bars of the UI), 512-byte
  *                slots (64 records; a save each hour and at most every
  *                10 minutes of metering: 2.6 erases of a sector a day)
- *   sectors 24-55 reserved: file store (autoexec.bat, certificates)
+ *   sectors 24-55 file store (files.h): 8 slots of two 2-sector banks
  *   sectors 56-86 free
  */
 #ifndef OPENPLUG_LAYOUT_H
@@ -46,5 +46,8 @@
 #define LAYOUT_HISTORY_SECTORS 8
 #define LAYOUT_HISTORY_SLOT 512
 #define LAYOUT_HISTORY_MAGIC 0xD4
+
+#define LAYOUT_FILES_OFFSET (24 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */
+#define LAYOUT_FILES_SECTORS 32
 
 #endif
