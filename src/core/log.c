@@ -6,7 +6,7 @@
 
 #include "hal/hal.h"
 
-#define LOG_LINE_MAX 160
+#define LOG_LINE_MAX 256 /* a script command's reply fits */
 
 static const enum log_level max_level = LOG_INFO; /* debug lines cost nothing */
 

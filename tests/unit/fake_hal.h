@@ -15,7 +15,7 @@
 #include "hal/hal.h"
 
 #define FAKE_PSM_SIZE (32u * 1024)
-#define FAKE_MEDIA_SIZE (96u * 1024) /* energy ring and history (layout.h) */
+#define FAKE_MEDIA_SIZE (256u * 1024) /* energy ring, history, file store */
 
 /* Flash: the PSM and MEDIA partitions */
 extern uint8_t fake_psm[FAKE_PSM_SIZE];

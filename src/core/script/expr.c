@@ -165,13 +165,14 @@ static double parse_comparison(struct parser *ps)
             continue;
         double right = parse_sum(ps);
         switch (i) {
-        case 0: return left == right;
-        case 1: return left != right;
-        case 2: return left <= right;
-        case 3: return left >= right;
-        case 4: return left < right;
-        default: return left > right;
+        case 0: left = left == right; break;
+        case 1: left = left != right; break;
+        case 2: left = left <= right; break;
+        case 3: left = left >= right; break;
+        case 4: left = left < right; break;
+        default: left = left > right; break;
         }
+        i = (unsigned)-1; /* C chains them left to right: 1 < 2 == 1 */
     }
     return left;
 }

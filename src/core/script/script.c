@@ -162,12 +162,16 @@ static bool next_inline_command(struct script_run *run)
 
 /* ---- Executing ---- */
 
+/* A script's replies go to the log: errors as errors (with where they
+ * came from), the rest so that a user can follow what a script did. */
 static void log_reply(const char *json, void *arg)
 {
     const struct script_run *run = arg;
     if (strstr(json, "{\"Command\":\"Unknown\"") || strstr(json, "{\"Command\":\"Error\"")) {
         stats.errors++;
         LOG_ERR("SCR", "%s, command %lu: %s", run ? run->label : "script", run ? (unsigned long)run->line : 0ul, json);
+    } else {
+        LOG_INF("SCR", "-> %s", json);
     }
 }
 

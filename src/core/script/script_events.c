@@ -321,13 +321,16 @@ static enum cmd_result cmd_add_repeating_event(struct cmd_ctx *ctx)
 /* HH:MM or HH:MM:SS to a second of the day, -1 if malformed. */
 static int32_t parse_time_of_day(const char *text)
 {
-    int h = 0, m = 0, s = 0, used = 0;
-    if (sscanf(text, "%2d:%2d%n", &h, &m, &used) != 2)
-        return -1;
-    if (text[used] == ':' && sscanf(text + used, ":%2d%n", &s, &used) == 1)
-        used += 3;
-    if (text[used] || strlen(text) < 4 || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59 ||
-        !isdigit((unsigned char)text[0]))
+    int h = 0, m = 0, s = 0, used = 0, more = 0;
+    if (!isdigit((unsigned char)text[0]) || sscanf(text, "%2d:%2d%n", &h, &m, &used) != 2 ||
+        !isdigit((unsigned char)text[used - 1]) || text[used - 2] == ':')
+        return -1; /* HH:MM, two digits of minutes */
+    if (text[used] == ':') {
+        if (!isdigit((unsigned char)text[used + 1]) || sscanf(text + used, ":%2d%n", &s, &more) != 1 || more != 3)
+            return -1;
+        used += more;
+    }
+    if (text[used] || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59)
         return -1;
     return h * 3600 + m * 60 + s;
 }

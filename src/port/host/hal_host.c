@@ -309,12 +309,20 @@ void hal_idle(uint32_t timeout_ms)
 /* ---- Wi-Fi, identity, randomness, heap ---- */
 
 static uint64_t wifi_up_at_us;
+static bool wifi_ap_gone;
+
+void sim_wifi_link(bool up)
+{
+    wifi_ap_gone = !up;
+    if (up) /* reconnects a moment later */
+        wifi_up_at_us = sim_now_us() + 1000000;
+}
 
 enum hal_wifi_state hal_wifi_state(void)
 {
     if (!wifi_up_at_us) /* the link comes up 1.5-2 s after boot */
         wifi_up_at_us = 1500000 + sim_random_model() % 500000;
-    return sim_now_us() >= wifi_up_at_us ? HAL_WIFI_CONNECTED : HAL_WIFI_CONNECTING;
+    return sim_now_us() >= wifi_up_at_us && !wifi_ap_gone ? HAL_WIFI_CONNECTED : HAL_WIFI_CONNECTING;
 }
 
 int hal_wifi_rssi(void)

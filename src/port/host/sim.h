@@ -169,6 +169,9 @@ void sim_install_crash_handlers(void);
 
 /* ---- Rest of the HAL (hal_host.c) ---- */
 void sim_hang(uint32_t seconds);
+/* The access point goes away (false: the plug sees its link drop and keeps
+ * reconnecting) or comes back (true). */
+void sim_wifi_link(bool up);
 void sim_powercut(const char *why) __attribute__((noreturn));
 void sim_stop(int status, const char *why) __attribute__((noreturn));
 void sim_console_inject(const char *text);

@@ -144,6 +144,10 @@ static void handle(struct client *c, char *request)
     } else if (strcmp(verb, "crash") == 0 && !a1) {
         reply(c, "ok crashing\n");
         raise(SIGSEGV);
+    } else if (strcmp(verb, "wifi") == 0 && a1 && !a2 && (strcmp(a1, "up") == 0 || strcmp(a1, "down") == 0)) {
+        sim_wifi_link(strcmp(a1, "up") == 0);
+        snprintf(out, sizeof out, "ok wifi %s\n", a1);
+        reply(c, out);
     } else if (strcmp(verb, "pins") == 0 && !a1) {
         strcpy(out, "ok ");
         sim_gpio_json(out + 3, sizeof out - 4);
@@ -156,7 +160,7 @@ static void handle(struct client *c, char *request)
         reply(c, out);
     } else if (strcmp(verb, "help") == 0) {
         reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | wedge <activity> | crash | pins"
-                 " | load [<watts>W [pf=<pf>] [volts=<v>]] | counts\n");
+                 " | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | wifi up|down\n");
     } else {
         snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
         reply(c, out);
