@@ -125,8 +125,9 @@ def test_power_threshold_and_channel_events(tmp_path):
 def test_clock_event_fires_at_its_minute_on_its_days(tmp_path):
     # 2026-11-24 is a Tuesday (weekday 2); set the clock to 10:29:00 UTC.
     t0 = 1795516140
+    # No metering pins: three days of virtual time without BL0937 pulses to simulate.
     result = run_sim(tmp_path / "f.bin", duration=3 * 86400, timeout=60, exec_=(
-        "Time %d; addClockEvent 10:30 0x7F DeviceName daily; addClockEvent 10:31:30 0x08 DeviceName wednesday; "
+        "Template {\"pins\":{\"2\":\"Rel;1\"}}; Time %d; addClockEvent 10:30 0x7F DeviceName daily; addClockEvent 10:31:30 0x08 DeviceName wednesday; "
         "addClockEvent 10:32 0x01 DeviceName sunday; listEvents" % t0))
     fired = [(l[:12], l.split("-> ")[1]) for l in result.lines if "SCR: -> {\"DeviceName\"" in l]
     assert fired == [("00:01:00.000", '{"DeviceName":"daily"}'),
