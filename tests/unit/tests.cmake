@@ -1,11 +1,7 @@
 # Unit tests of src/core on the fake board (tests/unit/fake_hal.c).  The
 # same sources build for the host (also under ASan/UBSan) and, in the rv32
 # tree, freestanding with picolibc, run on qemu-system-riscv32.
-<<<<<<< HEAD
-set(UNIT_TESTS json reclog config cmd pins button bl0937 sha256 history tz)
-=======
-set(UNIT_TESTS json reclog config cmd pins button bl0937 sha256 script)
->>>>>>> 1d9b2f3 (Scripting e2e (startup command + autoexec at boot, every event type, clock events on their days, if/else, runaway loops, SetupEnergyStats 1 60 60 / 1 70 60 for 4 h of virtual time); Help lists names (Help <command> for one description: all of them no longer fit a reply); log lines 256 chars; world 'wifi up|down')
+set(UNIT_TESTS json reclog config cmd pins button bl0937 sha256 history tz script)
 
 if(CMAKE_CROSSCOMPILING)
   find_program(QEMU_RISCV32 qemu-system-riscv32)
