@@ -212,3 +212,46 @@ def test_live_button_wifi_events(make_plug):
     assert plug.world("wifi up") == "ok wifi up"
     plug.wait_log(r'SCR: -> \{"DeviceName":"wifi-up"\}', since=mark, timeout=5)
     assert plug.cmd("Power") in ({"POWER": "ON"}, {"POWER": "OFF"})
+
+
+def fired_utc(result, t0, uptime_at_t0=0.0):
+    """[(UTC datetime, reply)] of the DeviceName replies of scripts."""
+    import datetime
+    out = []
+    for line in result.lines:
+        if 'SCR: -> {"DeviceName"' not in line:
+            continue
+        stamp = line.split(" ", 1)[0]
+        h, m, s = stamp.split(":")
+        up = int(h) * 3600 + int(m) * 60 + float(s)
+        utc = datetime.datetime.fromtimestamp(round(t0 + up - uptime_at_t0), datetime.timezone.utc)
+        out.append((utc.strftime("%m-%d %H:%M:%S"), line.split("-> ")[1]))
+    return out
+
+
+@pytest.mark.parametrize("season", ["autumn", "spring"])
+def test_clock_event_across_dst_change(tmp_path, season):
+    """Central European time: 02:30 is repeated on 2026-10-25 (fires once)
+    and skipped on 2026-03-29 (does not fire); 08:00 local moves by an hour
+    of UTC across each change."""
+    import calendar
+    start = (2026, 10, 23, 22, 0, 0) if season == "autumn" else (2026, 3, 27, 22, 0, 0)
+    t0 = calendar.timegm(start + (0, 0, 0))
+    result = run_sim(tmp_path / "f.bin", duration=3 * 86400, timeout=60, exec_=(
+        "Template {\"pins\":{\"2\":\"Rel;1\"}}; Timezone CET-1CEST,M3.5.0,M10.5.0/3; Time %d; "
+        "addClockEvent 02:30 0x7F DeviceName half-past-two; addClockEvent 08:00 0x7F DeviceName eight" % t0))
+    assert not [r for r in result.replies if r.get("Command") == "Error"], result.replies
+    fired = fired_utc(result, t0)
+    if season == "autumn":   # CEST (UTC+2) until 25 Oct 01:00 UTC, then CET (UTC+1)
+        assert fired == [("10-24 00:30:00", '{"DeviceName":"half-past-two"}'),
+                         ("10-24 06:00:00", '{"DeviceName":"eight"}'),
+                         ("10-25 00:30:00", '{"DeviceName":"half-past-two"}'),  # not again at 01:30 UTC
+                         ("10-25 07:00:00", '{"DeviceName":"eight"}'),
+                         ("10-26 01:30:00", '{"DeviceName":"half-past-two"}'),
+                         ("10-26 07:00:00", '{"DeviceName":"eight"}')], fired
+    else:                    # CET until 29 Mar 01:00 UTC, then CEST
+        assert fired == [("03-28 01:30:00", '{"DeviceName":"half-past-two"}'),
+                         ("03-28 07:00:00", '{"DeviceName":"eight"}'),
+                         ("03-29 06:00:00", '{"DeviceName":"eight"}'),  # 02:30 did not exist that night
+                         ("03-30 00:30:00", '{"DeviceName":"half-past-two"}'),
+                         ("03-30 06:00:00", '{"DeviceName":"eight"}')], fired

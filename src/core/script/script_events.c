@@ -166,6 +166,8 @@ static void on_event(const struct event *e, void *arg)
     }
     if (e->type == EVENT_WIFI)
         wifi_was = e->value;
+    if (e->type == EVENT_CLOCK && clock_timer.armed) /* set, stepped, new zone: look again now */
+        sched_timer_start(&clock_timer, 0, 0);
 }
 
 static void repeat_due(void *arg)
