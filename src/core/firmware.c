@@ -14,6 +14,7 @@
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/log.h"
+#include "core/net/wifi.h"
 #if OPENPLUG_NET
 #include "core/net/http.h"
 #include "core/net/http_auth.h"
@@ -30,31 +31,13 @@
 #include "hal/hal.h"
 
 static struct sched_timer tick_timer;
-static struct event_listener wifi_logger;
-static enum hal_wifi_state wifi_state = HAL_WIFI_OFF;
 static struct health_activity loop_health;
 
-static void log_wifi(const struct event *event, void *arg)
-{
-    (void)arg;
-    static const char *const names[] = {"off", "connecting", "connected", "access point"};
-    if (event->type != EVENT_WIFI)
-        return;
-    if (event->value == HAL_WIFI_CONNECTED)
-        LOG_INF("WIF", "Wi-Fi connected (RSSI %d dBm)", hal_wifi_rssi());
-    else
-        LOG_INF("WIF", "Wi-Fi %s", names[event->value & 3]);
-}
-
-/* Once a second: notice Wi-Fi changes (the HAL has no callback for them). */
+/* Once a second: housekeeping (the Wi-Fi link: the HAL has no callback). */
 static void tick(void *arg)
 {
     (void)arg;
-    enum hal_wifi_state now = hal_wifi_state();
-    if (now != wifi_state) {
-        wifi_state = now;
-        event_publish(&(struct event){.type = EVENT_WIFI, .value = now, .source = SOURCE_BOOT});
-    }
+    wifi_poll();
 }
 
 void firmware_boot(void)
@@ -67,6 +50,7 @@ void firmware_boot(void)
     LOG_INF("BOOT", "%s %s on %s (%s), reset reason: %s", OPENPLUG_NAME, OPENPLUG_VERSION, hal_chip_name(),
             hal_board_name(), reason);
     commands_register_all();
+    wifi_register();
 #if OPENPLUG_NET
     http_auth_register();
 #endif
@@ -89,7 +73,7 @@ void firmware_boot(void)
     web_api_start();
     http_start();
 #endif
-    event_listen(&wifi_logger, log_wifi, NULL);
+    wifi_start();
     sched_timer_init(&tick_timer, tick, NULL);
     sched_timer_start(&tick_timer, 0, FIRMWARE_TICK_MS);
     health_register(&loop_health, "loop", FIRMWARE_LOOP_TIMEOUT_MS);

@@ -3,12 +3,37 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "hal/hal.h"
 
-#define LOG_LINE_MAX 256 /* a script command's reply fits */
-
 static const enum log_level max_level = LOG_INFO; /* debug lines cost nothing */
+
+static char ring[LOG_RING_LINES][LOG_LINE_MAX];
+static uint32_t next_seq;
+static void (*listener)(uint32_t seq);
+
+uint32_t log_next_seq(void) { return next_seq; }
+
+bool log_get(uint32_t seq, char *out, size_t size)
+{
+    if (seq >= next_seq || next_seq - seq > LOG_RING_LINES || !size)
+        return false;
+    snprintf(out, size, "%s", ring[seq % LOG_RING_LINES]);
+    return true;
+}
+
+void log_set_listener(void (*fn)(uint32_t seq)) { listener = fn; }
+
+static void keep(const char *line, size_t len)
+{
+    uint32_t seq = next_seq++;
+    char *slot = ring[seq % LOG_RING_LINES];
+    memcpy(slot, line, len);
+    slot[len] = '\0';
+    if (listener)
+        listener(seq);
+}
 
 
 void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
@@ -29,6 +54,7 @@ void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
         return;
     if ((size_t)n > sizeof line - 2)
         n = (int)sizeof line - 2; /* cut, keep room for the newline */
+    keep(line, (size_t)n);
     line[n++] = '\n';
     hal_console_write(line, (size_t)n);
 }

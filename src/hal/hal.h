@@ -150,20 +150,42 @@ uint32_t hal_reset_cause(void);
 void hal_retained_read(void *buf, size_t len);  /* len <= HAL_RETAINED_SIZE */
 void hal_retained_write(const void *buf, size_t len);
 
-/* ---- Wi-Fi (the core only reads its state here) -------------------------- */
+/* ---- Wi-Fi ---------------------------------------------------------------- */
 
 enum hal_wifi_state {
     HAL_WIFI_OFF = 0,
-    HAL_WIFI_CONNECTING,
-    HAL_WIFI_CONNECTED,
-    HAL_WIFI_AP, /* serving its own access point for set-up */
+    HAL_WIFI_CONNECTING, /* joining as a station, no access point up */
+    HAL_WIFI_CONNECTED,  /* station on a network */
+    HAL_WIFI_AP,         /* serving its own access point for set-up (a join may run beside it) */
 };
 
+/* The link now.  A station link wins over the access point: once joined,
+ * the state is CONNECTED even while the AP is still up. */
 enum hal_wifi_state hal_wifi_state(void);
 
 /* Received signal strength of the current link in dBm (e.g. -55); 0 when not
  * connected.  Fresh on every call. */
 int hal_wifi_rssi(void);
+
+/* Start joining `ssid` (at most 32 bytes) with `password` (WPA2-PSK, at
+ * most 64; "" = open network); returns at once (HAL_EINVAL for bad
+ * lengths).  The join runs in the background: the state goes CONNECTING
+ * (or stays AP while the access point is up), then CONNECTED, or the
+ * attempt fails and hal_wifi_error() says why.  A new call replaces an
+ * attempt or a link. */
+int hal_wifi_connect(const char *ssid, const char *password);
+
+enum hal_wifi_error {
+    HAL_WIFI_ERR_NONE = 0,  /* joined, joining, or nothing tried */
+    HAL_WIFI_ERR_NOT_FOUND, /* no network of that name answered */
+    HAL_WIFI_ERR_AUTH,      /* it answered, the password was refused */
+};
+/* Why the last join attempt failed (NONE while it runs or once it joined). */
+enum hal_wifi_error hal_wifi_error(void);
+
+/* Open an access point `name` (open network, the set-up mode; a join may
+ * run at the same time), or close it with NULL. */
+int hal_wifi_start_ap(const char *name);
 
 /* The station MAC address. */
 void hal_mac(uint8_t mac[6]);

@@ -162,14 +162,10 @@ def test_status_sections(plug):
     assert sts["POWER"] == "OFF"
     assert set(sts["Wifi"]) == {"RSSI", "Signal", "State"}
 
-    # Wi-Fi comes up 1.5-2 s after boot
-    m = plug.wait_log(r"WIF: Wi-Fi connected \(RSSI (-\d+) dBm\)", timeout=4)
-    assert -60 <= int(m.group(1)) <= -50
+    # a blank plug opens its set-up access point (Wi-Fi joins: test_wifi.py)
+    plug.wait_log(r"WIF: Wi-Fi access point OpenPlug-[0-9A-F]{6}", timeout=4)
     wifi = plug.cmd("Status 11")["StatusSTS"]["Wifi"]
-    assert wifi["State"] == "connected"
-    assert -60 <= wifi["Signal"] <= -50
-    assert wifi["RSSI"] == 2 * (wifi["Signal"] + 100)
-    assert plug.cmd("Status 11")["StatusSTS"]["UptimeSec"] >= 1
+    assert wifi == {"RSSI": 0, "Signal": 0, "State": "access point"}
 
 
 @pytest.mark.parametrize("arg", ["5", "3", "99", "100", "-1", "x", "1 1", "0x1"])

@@ -188,7 +188,9 @@ def test_runaway_loops_are_stopped(tmp_path):
 
 
 def test_live_button_wifi_events(make_plug):
-    plug = make_plug(None)
+    plug = make_plug(None, "--wifi", "Lab:lab-password")
+    plug.replies("Backlog SSId1 Lab; Password1 lab-password", 2)
+    plug.wait_log(r"WIF: Wi-Fi connected", timeout=6)
     for event in ("OnClick", "OnDblClick", "OnHold"):
         plug.cmd("addEventHandler %s %d DeviceName %s" % (event, BUTTON_GPIO, event))
     plug.cmd("addEventHandler OnWiFiDown DeviceName wifi-down")

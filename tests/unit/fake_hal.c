@@ -285,6 +285,22 @@ int hal_net_sockets_in_use(void) { return 0; }
 enum hal_wifi_state fake_wifi = HAL_WIFI_CONNECTED;
 enum hal_wifi_state hal_wifi_state(void) { return fake_wifi; }
 int hal_wifi_rssi(void) { return fake_wifi == HAL_WIFI_CONNECTED ? -60 : 0; }
+/* Joins and the access point are recorded; the state stays what the test
+ * sets in fake_wifi (and fake_wifi_error). */
+char fake_wifi_ssid[33], fake_wifi_ap[33];
+enum hal_wifi_error fake_wifi_error;
+int hal_wifi_connect(const char *ssid, const char *password)
+{
+    (void)password;
+    snprintf(fake_wifi_ssid, sizeof fake_wifi_ssid, "%s", ssid);
+    return HAL_OK;
+}
+enum hal_wifi_error hal_wifi_error(void) { return fake_wifi_error; }
+int hal_wifi_start_ap(const char *name)
+{
+    snprintf(fake_wifi_ap, sizeof fake_wifi_ap, "%s", name ? name : "");
+    return HAL_OK;
+}
 
 void hal_mac(uint8_t mac[6])
 {

@@ -51,7 +51,9 @@ extern uint32_t fake_reboot_reason;
 extern uint32_t fake_reset_cause;
 extern uint8_t fake_retained[HAL_RETAINED_SIZE];
 
-/* Wi-Fi state the firmware sees. */
+/* Wi-Fi state the firmware sees; the last join asked and AP opened ("" none). */
 extern enum hal_wifi_state fake_wifi;
+extern enum hal_wifi_error fake_wifi_error;
+extern char fake_wifi_ssid[33], fake_wifi_ap[33];
 
 #endif

@@ -309,6 +309,12 @@ struct json_writer *http_reply_json_begin(struct http_request *req, int status)
     return &writers[i];
 }
 
+void http_reply_json_end_status(struct http_request *req, int status)
+{
+    writer_status[req - pool] = status;
+    http_reply_json_end(req);
+}
+
 void http_reply_json_end(struct http_request *req)
 {
     size_t i = (size_t)(req - pool);

@@ -177,6 +177,8 @@ void http_reply_error(struct http_request *req, int status, const char *message)
  * object; add members, then http_reply_json_end() (an overflow → 500). */
 struct json_writer *http_reply_json_begin(struct http_request *req, int status);
 void http_reply_json_end(struct http_request *req);
+/* The same, with the status decided at the end (e.g. 422 after a failure). */
+void http_reply_json_end_status(struct http_request *req, int status);
 
 /* A constant blob (flash): sent from where it is, never copied whole. */
 struct http_static {

@@ -17,6 +17,8 @@
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/log.h"
+#include "core/net/web_events.h"
+#include "core/net/web_metrics.h"
 #include "core/net/http.h"
 #include "core/net/http_auth.h"
 #include "core/net/wifi.h"
@@ -288,6 +290,322 @@ static void serve_logout(struct http_request *req, void *arg)
     http_reply_json(req, 200, "{\"ok\":true}");
 }
 
+/* ---- Wi-Fi ---- */
+
+static struct http_route wifi_route;
+
+static void serve_wifi(struct http_request *req, void *arg)
+{
+    (void)arg;
+    char ssid[CONFIG_NAME_SIZE + 1], password[CONFIG_SECRET_SIZE + 1];
+    if (!http_require_admin(req))
+        return;
+    if (http_method(req) == HTTP_POST) {
+        if (!body_string(req, "ssid", ssid, sizeof ssid, true) ||
+            !body_string(req, "password", password, sizeof password, false))
+            return;
+        bool ok = wifi_try(ssid, password);
+        memset(password, 0, sizeof password);
+        if (!ok) {
+            http_reply_error(req, 400, "expected an SSID of 1-32 bytes and a password of at most 64");
+            return;
+        }
+        struct json_writer *w = http_reply_json_begin(req, 202);
+        jw_string(w, "state", "connecting");
+        jw_string(w, "ssid", ssid);
+        http_reply_json_end(req);
+        return;
+    }
+    wifi_write_details(http_reply_json_begin(req, 200));
+    http_reply_json_end(req);
+}
+
+/* ---- Configuration: GET the settings keyed by command, POST runs them ---- */
+
+static struct http_route config_route;
+
+static void secret(struct json_writer *w, const char *key, const char *value)
+{
+    jw_string(w, key, *value ? "****" : "");
+}
+
+static void write_config(struct json_writer *w)
+{
+    const struct config *c = config_get();
+    char key[16];
+    jw_string(w, "DeviceName", c->device_name);
+    jw_int(w, "PowerOnState", c->power_on_state);
+    jw_int(w, "MaxPower", c->max_power_w);
+    jw_int(w, "MaxPowerHold", c->max_power_hold_s);
+    jw_int(w, "EnergySaveWh", c->energy_save_wh);
+    jw_int(w, "PowerCal", c->power_cal_uw);
+    jw_int(w, "VoltageCal", c->voltage_cal_uv);
+    jw_int(w, "CurrentCal", c->current_cal_ua);
+    for (int i = 0; i < CONFIG_WIFI_NETWORKS; i++) {
+        snprintf(key, sizeof key, "SSId%d", i + 1);
+        jw_string(w, key, c->wifi.ssid[i]);
+        snprintf(key, sizeof key, "Password%d", i + 1);
+        secret(w, key, c->wifi.password[i]);
+    }
+    jw_string(w, "WebPassword", http_password_set() ? "****" : "");
+    jw_string(w, "MqttHost", c->mqtt.host);
+    jw_int(w, "MqttPort", c->mqtt.port);
+    jw_string(w, "MqttUser", c->mqtt.user);
+    secret(w, "MqttPassword", c->mqtt.password);
+    jw_string(w, "MqttClient", c->mqtt.client);
+    jw_string(w, "Topic", c->mqtt.topic);
+    jw_string(w, "GroupTopic", c->mqtt.group_topic);
+    jw_string(w, "FullTopic", c->mqtt.full_topic);
+    jw_int(w, "TelePeriod", c->mqtt.tele_period_s);
+    for (int i = 0; i < CONFIG_NTP_SERVERS; i++) {
+        snprintf(key, sizeof key, "NtpServer%d", i + 1);
+        jw_string(w, key, c->time.ntp_server[i]);
+    }
+}
+
+struct config_results {
+    struct json_writer *w;
+    const char *key;
+    bool failed;
+};
+
+static void collect_result(const char *json, void *arg)
+{
+    struct config_results *r = arg;
+    r->failed |= strncmp(json, "{\"Command\":", 11) == 0;
+    jw_raw(r->w, r->key, json);
+}
+
+/* One member → the command line "Key value" (a string "" clears: `""`). */
+static bool member_command(struct json_reader *r, const char *key, char *line, size_t size)
+{
+    char value[CMD_LINE_MAX];
+    enum json_type type = jr_peek(r);
+    if (type == JSON_STRING) {
+        if (!jr_string(r, value, sizeof value))
+            return false;
+        if (!*value)
+            strcpy(value, "\"\"");
+    } else if (type == JSON_NUMBER || type == JSON_TRUE || type == JSON_FALSE) {
+        const char *start = r->pos;
+        if (!jr_skip(r))
+            return false;
+        size_t n = (size_t)(r->pos - start);
+        if (n >= sizeof value)
+            return false;
+        memcpy(value, start, n);
+        value[n] = '\0';
+        if (type != JSON_NUMBER)
+            strcpy(value, type == JSON_TRUE ? "1" : "0");
+    } else {
+        return false;
+    }
+    int n = snprintf(line, size, "%s %s", key, value);
+    return n > 0 && (size_t)n < size;
+}
+
+static void serve_config(struct http_request *req, void *arg)
+{
+    (void)arg;
+    if (!http_require_admin(req))
+        return;
+    if (http_method(req) != HTTP_POST) {
+        write_config(http_reply_json_begin(req, 200));
+        http_reply_json_end(req);
+        return;
+    }
+    size_t len;
+    const char *body = http_body(req, &len);
+    struct json_reader r;
+    char key[32], line[CMD_LINE_MAX + 1];
+    /* Check the whole document before running anything. */
+    jr_init(&r, body, len);
+    if (!jr_skip(&r) || !jr_finished(&r) || (jr_init(&r, body, len), jr_peek(&r) != JSON_OBJECT)) {
+        http_reply_error(req, 400, "expected a JSON object of {\"<Command>\":<value>}");
+        return;
+    }
+    jr_init(&r, body, len);
+    jr_object_begin(&r);
+    struct json_writer *w = http_reply_json_begin(req, 200);
+    jw_object_begin(w, "results");
+    struct config_results results = {.w = w};
+    while (jr_object_next(&r, key, sizeof key)) {
+        results.key = key;
+        if (!member_command(&r, key, line, sizeof line)) {
+            jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean\"}");
+            results.failed = true;
+            if (jr_failed(&r) || !jr_skip(&r))
+                break;
+            continue;
+        }
+        cmd_execute(line, SOURCE_HTTP, collect_result, &results);
+    }
+    jw_object_end(w);
+    jw_bool(w, "ok", !results.failed);
+    http_reply_json_end_status(req, results.failed ? 422 : 200);
+}
+
+/* ---- Template and pins ---- */
+
+static struct http_route template_route, pins_route;
+
+static void serve_template(struct http_request *req, void *arg)
+{
+    (void)arg;
+    if (!http_require_admin(req))
+        return;
+    if (http_method(req) == HTTP_POST) {
+        char line[CMD_LINE_MAX + 1];
+        size_t len;
+        const char *body = http_body(req, &len);
+        if (len + sizeof "Template " > sizeof line) {
+            http_reply_error(req, 413, "template too long");
+            return;
+        }
+        snprintf(line, sizeof line, "Template %s", body);
+        struct config_results results = {.w = NULL};
+        char reply[CMD_REPLY_MAX];
+        struct json_writer capture;
+        jw_init(&capture, reply, sizeof reply);
+        results.w = &capture;
+        results.key = NULL;
+        cmd_execute(line, SOURCE_HTTP, collect_result, &results);
+        if (results.failed) {
+            struct json_reader r;
+            char k[16], message[160] = "bad template";
+            jr_init(&r, reply, strlen(reply));
+            if (jr_object_begin(&r))
+                while (jr_object_next(&r, k, sizeof k))
+                    if (!(strcmp(k, "Error") == 0 ? jr_string(&r, message, sizeof message) : jr_skip(&r)))
+                        break;
+            http_reply_error(req, 400, message);
+            return;
+        }
+    }
+    template_write(http_reply_json_begin(req, 200), config_get());
+    http_reply_json_end(req);
+}
+
+static void serve_pins(struct http_request *req, void *arg)
+{
+    (void)arg;
+    char key[8], value[24];
+    if (!http_require_admin(req))
+        return;
+    struct json_writer *w = http_reply_json_begin(req, 200);
+    jw_int(w, "gpios", hal_pin_count());
+    jw_array_begin(w, "roles");
+    for (int role = 0; role < PIN_ROLE_COUNT; role++)
+        jw_string(w, NULL, pin_role_name((enum pin_role)role));
+    jw_array_end(w);
+    jw_object_begin(w, "pins");
+    for (int gpio = 0; gpio < hal_pin_count() && gpio < CONFIG_PINS; gpio++) {
+        snprintf(key, sizeof key, "%d", gpio);
+        pin_setting_format(config_get()->pins[gpio], value, sizeof value);
+        jw_string(w, key, value);
+    }
+    jw_object_end(w);
+    http_reply_json_end(req);
+}
+
+/* ---- Restart and factory reset ---- */
+
+static struct http_route restart_route, reset_route;
+
+static void serve_restart(struct http_request *req, void *arg)
+{
+    (void)arg;
+    if (!http_require_admin(req))
+        return;
+    system_restart(RESTART_COMMAND, SOURCE_HTTP);
+    http_close_after(req);
+    http_reply_json(req, 200, "{\"restart\":true}");
+}
+
+static void serve_reset(struct http_request *req, void *arg)
+{
+    (void)arg;
+    char confirm[16];
+    if (!http_require_admin(req) || !body_string(req, "confirm", confirm, sizeof confirm, true))
+        return;
+    if (strcmp(confirm, "reset") != 0) {
+        http_reply_error(req, 400, "send {\"confirm\":\"reset\"} to erase every setting");
+        return;
+    }
+    system_restart(RESTART_FACTORY_RESET, SOURCE_HTTP);
+    http_close_after(req);
+    http_reply_json(req, 200, "{\"reset\":true}");
+}
+
+/* ---- Logs: streamed, a few lines per chunk ---- */
+
+static struct http_route logs_route;
+
+struct logs_cursor {
+    uint32_t seq, end;
+    uint8_t part; /* 0 head, 1 lines, 2 done */
+    bool any;     /* a line was written: the next needs a comma */
+};
+
+static int produce_logs(struct http_request *req, char *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    struct logs_cursor *cur = http_user(req);
+    char line[LOG_LINE_MAX];
+    size_t n = 0;
+    if (cur->part == 2)
+        return 0;
+    if (cur->part == 0) {
+        n = (size_t)snprintf(buf, cap, "{\"next\":%lu,\"lines\":[", (unsigned long)cur->end);
+        cur->part = 1;
+    }
+    for (; cur->seq < cur->end; cur->seq++) {
+        if (!log_get(cur->seq, line, sizeof line))
+            continue; /* dropped from the ring since the request began */
+        size_t start = n;
+        if (cur->any)
+            buf[n++] = ',';
+        struct json_writer w;
+        jw_init(&w, buf + n, cap - n);
+        jw_string(&w, NULL, line);
+        if (w.overflow) {
+            if (start == 0)
+                continue; /* cannot fit even alone: skip it */
+            return (int)start; /* the rest in the next chunk */
+        }
+        n += w.len;
+        cur->any = true;
+    }
+    if (n + 3 > cap)
+        return (int)n;
+    memcpy(buf + n, "]}", 2);
+    cur->part = 2;
+    return (int)n + 2;
+}
+
+static void serve_logs(struct http_request *req, void *arg)
+{
+    (void)arg;
+    char since[12];
+    if (!http_require_admin(req))
+        return;
+    struct logs_cursor *cur = http_user(req);
+    cur->end = log_next_seq();
+    uint32_t oldest = cur->end > LOG_RING_LINES ? cur->end - LOG_RING_LINES : 0;
+    cur->seq = oldest;
+    if (http_query(req, "since", since, sizeof since)) {
+        long value;
+        if (!cmd_parse_long(since, 0, 2147483647L, &value)) {
+            http_reply_error(req, 400, "since: expected a sequence number");
+            return;
+        }
+        cur->seq = (uint32_t)value > oldest ? (uint32_t)value : oldest;
+        if (cur->seq > cur->end)
+            cur->seq = cur->end;
+    }
+    http_reply_stream(req, 200, "application/json", produce_logs, NULL);
+}
+
 void web_api_start(void)
 {
     http_route_add(&cm_route, HTTP_GET, "/cm", 0, serve_cm, NULL);
@@ -298,4 +616,13 @@ void web_api_start(void)
     http_route_add(&auth_route, HTTP_GET, "/api/auth", 0, serve_auth, NULL);
     http_route_add(&login_route, HTTP_POST, "/api/login", HTTP_ROUTE_BODY, serve_login, NULL);
     http_route_add(&logout_route, HTTP_POST, "/api/logout", HTTP_ROUTE_BODY, serve_logout, NULL);
+    http_route_add(&wifi_route, HTTP_GET | HTTP_POST, "/api/wifi", HTTP_ROUTE_BODY, serve_wifi, NULL);
+    http_route_add(&config_route, HTTP_GET | HTTP_POST, "/api/config", HTTP_ROUTE_BODY, serve_config, NULL);
+    http_route_add(&template_route, HTTP_GET | HTTP_POST, "/api/template", HTTP_ROUTE_BODY, serve_template, NULL);
+    http_route_add(&pins_route, HTTP_GET, "/api/pins", 0, serve_pins, NULL);
+    http_route_add(&restart_route, HTTP_POST, "/api/restart", HTTP_ROUTE_BODY, serve_restart, NULL);
+    http_route_add(&reset_route, HTTP_POST, "/api/reset", HTTP_ROUTE_BODY, serve_reset, NULL);
+    http_route_add(&logs_route, HTTP_GET, "/api/logs", 0, serve_logs, NULL);
+    web_events_start();
+    web_metrics_start();
 }

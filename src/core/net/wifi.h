@@ -3,8 +3,10 @@
  * Password1/2), retries with backoff, and the set-up access point
  * (OpenPlug-XXXXXX from the MAC) when no network is saved or joining keeps
  * failing, so a typo never locks the owner out.  Drives the HAL's
- * hal_wifi_connect() / hal_wifi_start_ap(), announces every change as
- * EVENT_WIFI.
+ * hal_wifi_connect() / hal_wifi_start_ap() and announces every change of
+ * the link as EVENT_WIFI (and in the log).
+ *
+ * Not here: IP configuration (the port's network stack does DHCP), scans.
  */
 #ifndef OPENPLUG_WIFI_H
 #define OPENPLUG_WIFI_H
@@ -14,10 +16,30 @@
 #include "core/util/json.h"
 #include "hal/hal.h"
 
-/* The "wifi" member of the state: {"state":…,"ssid":…,"rssi":…,…}. */
+#define WIFI_ROUNDS_BEFORE_AP 3  /* failed rounds over the saved networks, then the AP opens */
+#define WIFI_RETRY_FIRST_MS 5000 /* backoff: 5 s, 10 s, 20 s … */
+#define WIFI_RETRY_MAX_MS 60000
+
+/* Register SSId, Password. */
+void wifi_register(void);
+/* Join a saved network, or open the set-up AP (at boot, after the settings). */
+void wifi_start(void);
+/* Look at the link (the firmware's 1 s tick): results of joins, lost links. */
+void wifi_poll(void);
+
+/* Try credentials from the set-up form now (the AP stays up meanwhile): on
+ * success they are saved as network 1; on failure nothing is saved and
+ * the error is reported.  false for an empty or too long SSID/password. */
+bool wifi_try(const char *ssid, const char *password);
+
+/* The "wifi" member of /api/state: state, ssid, rssi, ap_name. */
 void wifi_write_status(struct json_writer *w);
+/* The members of /api/wifi (status + saved networks, errors, set-up attempt). */
+void wifi_write_details(struct json_writer *w);
 
 /* The set-up AP's name, "OpenPlug-A1B2C3". */
 const char *wifi_ap_name(void);
+/* "off", "connecting", "connected", "access point". */
+const char *wifi_state_name(enum hal_wifi_state state);
 
 #endif

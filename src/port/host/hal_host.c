@@ -2,7 +2,7 @@
  * hal_host.c — the rest of the HAL for the simulator: the idle wait (where
  * world events, the world socket, the console and watched sockets are
  * served and virtual time jumps), console I/O, watchdog, reboot by
- * re-executing the simulator, Wi-Fi, identity, heap and sockets.
+ * re-executing the simulator, identity, heap and sockets.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -306,29 +306,7 @@ void hal_idle(uint32_t timeout_ms)
     }
 }
 
-/* ---- Wi-Fi, identity, randomness, heap ---- */
-
-static uint64_t wifi_up_at_us;
-static bool wifi_ap_gone;
-
-void sim_wifi_link(bool up)
-{
-    wifi_ap_gone = !up;
-    if (up) /* reconnects a moment later */
-        wifi_up_at_us = sim_now_us() + 1000000;
-}
-
-enum hal_wifi_state hal_wifi_state(void)
-{
-    if (!wifi_up_at_us) /* the link comes up 1.5-2 s after boot */
-        wifi_up_at_us = 1500000 + sim_random_model() % 500000;
-    return sim_now_us() >= wifi_up_at_us && !wifi_ap_gone ? HAL_WIFI_CONNECTED : HAL_WIFI_CONNECTING;
-}
-
-int hal_wifi_rssi(void)
-{
-    return hal_wifi_state() == HAL_WIFI_CONNECTED ? -58 + (int)(sim_random_model() % 7) : 0;
-}
+/* ---- Identity, randomness, heap (Wi-Fi: sim_wifi.c) ---- */
 
 void hal_mac(uint8_t mac[6])
 {

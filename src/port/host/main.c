@@ -36,6 +36,8 @@ static void usage(FILE *out)
           "  --energy-log FILE        a CSV row a second: t_s,volts,amps,watts,va,pf,kwh_total\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
           "  --http PORT              the web server's port on 127.0.0.1 (default 8080; 0 = any free port)\n"
+          "  --wifi SSID:PASS         a Wi-Fi network that exists (repeatable; no :PASS = open)\n"
+          "  --rssi DBM               the networks' signal in dBm (default -58..-52)\n"
           "the BL0937 (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
           "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
           "  --mains V                mains volts rms (default 230)\n"
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
     enum {
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
-        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -143,6 +145,8 @@ int main(int argc, char **argv)
         {"blackout", required_argument, NULL, OPT_BLACKOUT},
         {"irq-probe", required_argument, NULL, OPT_PROBE},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"wifi", required_argument, NULL, OPT_WIFI},
+        {"rssi", required_argument, NULL, OPT_RSSI},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
@@ -213,6 +217,15 @@ int main(int argc, char **argv)
             if (!number_option("--http", "a TCP port, 0 .. 65535", 0, 65535, true, &number))
                 return 2;
             http_port_option = (uint16_t)number;
+            break;
+        case OPT_WIFI:
+            if (!sim_wifi_option(optarg))
+                return 2;
+            break;
+        case OPT_RSSI:
+            if (!number_option("--rssi", "dBm, -100 .. -1, e.g. -67", -100, -1, false, &number))
+                return 2;
+            sim_opt.rssi_dbm = (int)number;
             break;
         case OPT_VERSION: printf("openplug-sim %s\n", OPENPLUG_VERSION); return 0;
         case OPT_HELP: usage(stdout); return 0;

@@ -9,7 +9,8 @@
  *   sim_flash.c  the 2 MiB NOR flash image, its timing and torn operations
  *   sim_world.c  the world socket (press, powercut, hang, wedge, pins, load, counts)
  *   sim_system.c retained RAM file, crash reboots, socket count, name lookups
- *   hal_host.c   the rest of the HAL: idle, console, watchdog, reset, Wi-Fi
+ *   sim_wifi.c   the networks of the world, the station's joins, the set-up AP
+ *   hal_host.c   the rest of the HAL: idle, console, watchdog, reset
  *
  * The simulator is single-threaded: "interrupts" are delivered from
  * hal_idle() (and so are held off while the firmware runs or a flash
@@ -48,6 +49,7 @@ struct sim_options {
     const char *cf1_settle;   /* instant | exp50ms | phase-reset | stray-edges */
     double shunt_mohm, divider;
     bool sel_inverted, anti_creep;
+    int rssi_dbm; /* --rssi: the networks' signal; 0 = -58..-52 dBm */
     /* Interrupt imperfections (sim_gpio.c) */
     uint32_t irq_jitter_us;
     double blackout_ms, blackout_every_s; /* 0 = none */
@@ -167,11 +169,15 @@ void sim_world_service(const struct pollfd *fds, int count);
 bool sim_retained_open(const char *flash_path, bool power_on);
 void sim_install_crash_handlers(void);
 
+/* ---- Wi-Fi (sim_wifi.c) ---- */
+/* --wifi SSID:PASS: one more network in the world (false + message if bad). */
+bool sim_wifi_option(const char *text);
+/* Every network goes away (false: a joined plug sees its link drop and keeps
+ * trying) or comes back (true). */
+void sim_wifi_link(bool up);
+
 /* ---- Rest of the HAL (hal_host.c) ---- */
 void sim_hang(uint32_t seconds);
-/* The access point goes away (false: the plug sees its link drop and keeps
- * reconnecting) or comes back (true). */
-void sim_wifi_link(bool up);
 void sim_powercut(const char *why) __attribute__((noreturn));
 void sim_stop(int status, const char *why) __attribute__((noreturn));
 void sim_console_inject(const char *text);

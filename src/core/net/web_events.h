@@ -1,0 +1,15 @@
+/*
+ * web_events.h — the live stream of changes for the web UI: Server-Sent
+ * Events at GET /api/events (relay, sensors, Wi-Fi, log lines; see
+ * docs/API.md).  Listens to events.h and the log; each client's position
+ * lives in its request's http_user() area, so nothing is queued per client.
+ */
+#ifndef OPENPLUG_WEB_EVENTS_H
+#define OPENPLUG_WEB_EVENTS_H
+
+#define WEB_EVENTS_PING_MS 15000 /* a comment line when nothing else was sent */
+#define WEB_EVENTS_RELAY_RING 8  /* relay changes kept for slow clients */
+
+void web_events_start(void);
+
+#endif

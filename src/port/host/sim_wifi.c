@@ -1,0 +1,120 @@
+/*
+ * sim_wifi.c — the simulated radio: the networks of the world (--wifi
+ * SSID:PASS, repeatable; their signal --rssi DBM), the station's join (a
+ * modelled 1.5-2 s of scanning and handshake, then joined, "network not
+ * found" or "wrong password") and the set-up access point; the world's
+ * "wifi down|up" takes every network away and back.  The HAL's Wi-Fi
+ * functions for the host port.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define SIM_WIFI_NETWORKS 8
+
+struct network {
+    char ssid[33], password[65];
+};
+
+static struct network networks[SIM_WIFI_NETWORKS];
+static int network_count;
+
+enum join { JOIN_NONE, JOIN_RUNNING, JOIN_DONE };
+static enum join join_state;
+static struct network wanted;
+static uint64_t join_done_us;
+static enum hal_wifi_error join_error;
+static bool ap_up;
+static bool networks_gone; /* world request "wifi down" */
+
+void sim_wifi_link(bool up)
+{
+    networks_gone = !up;
+    if (!up && join_state == JOIN_DONE)
+        join_state = JOIN_NONE; /* the link drops; the firmware notices and joins again */
+}
+
+bool sim_wifi_option(const char *text)
+{
+    const char *colon = strchr(text, ':');
+    size_t ssid_len = colon ? (size_t)(colon - text) : strlen(text);
+    const char *password = colon ? colon + 1 : "";
+    if (network_count == SIM_WIFI_NETWORKS || ssid_len == 0 || ssid_len > 32 || strlen(password) > 64 ||
+        (*password && strlen(password) < 8)) {
+        fprintf(stderr, "openplug-sim: --wifi takes SSID:PASSWORD (SSID 1-32 bytes, password 8-64 or none for an "
+                        "open network; at most %d networks)\n", SIM_WIFI_NETWORKS);
+        return false;
+    }
+    memcpy(networks[network_count].ssid, text, ssid_len);
+    snprintf(networks[network_count].password, sizeof networks[0].password, "%s", password);
+    network_count++;
+    return true;
+}
+
+static const struct network *find_network(const char *ssid)
+{
+    if (networks_gone)
+        return NULL;
+    for (int i = 0; i < network_count; i++)
+        if (strcmp(networks[i].ssid, ssid) == 0)
+            return &networks[i];
+    return NULL;
+}
+
+/* The attempt finishes when its time comes (looked at lazily). */
+static void update_join(void)
+{
+    if (join_state != JOIN_RUNNING || sim_now_us() < join_done_us)
+        return;
+    const struct network *net = find_network(wanted.ssid);
+    join_error = !net ? HAL_WIFI_ERR_NOT_FOUND
+                      : strcmp(net->password, wanted.password) != 0 ? HAL_WIFI_ERR_AUTH : HAL_WIFI_ERR_NONE;
+    join_state = join_error ? JOIN_NONE : JOIN_DONE;
+}
+
+int hal_wifi_connect(const char *ssid, const char *password)
+{
+    if (!ssid || !password || !*ssid || strlen(ssid) > 32 || strlen(password) > 64)
+        return HAL_EINVAL;
+    snprintf(wanted.ssid, sizeof wanted.ssid, "%s", ssid);
+    snprintf(wanted.password, sizeof wanted.password, "%s", password);
+    join_state = JOIN_RUNNING;
+    join_error = HAL_WIFI_ERR_NONE;
+    join_done_us = sim_now_us() + 1500000 + sim_random_model() % 500000;
+    return HAL_OK;
+}
+
+enum hal_wifi_error hal_wifi_error(void)
+{
+    update_join();
+    return join_error;
+}
+
+int hal_wifi_start_ap(const char *name)
+{
+    if (name && (!*name || strlen(name) > 32))
+        return HAL_EINVAL;
+    ap_up = name != NULL;
+    return HAL_OK;
+}
+
+enum hal_wifi_state hal_wifi_state(void)
+{
+    update_join();
+    if (join_state == JOIN_DONE)
+        return HAL_WIFI_CONNECTED;
+    if (ap_up)
+        return HAL_WIFI_AP;
+    return join_state == JOIN_RUNNING ? HAL_WIFI_CONNECTING : HAL_WIFI_OFF;
+}
+
+int hal_wifi_rssi(void)
+{
+    if (hal_wifi_state() != HAL_WIFI_CONNECTED)
+        return 0;
+    if (sim_opt.rssi_dbm)
+        return sim_opt.rssi_dbm;
+    return -58 + (int)(sim_random_model() % 7);
+}

@@ -1,0 +1,203 @@
+"""The REST API's other endpoints, the password and its protections, the
+live event stream and the Prometheus metrics, through curl and sockets."""
+import json
+import re
+import socket
+import time
+
+import pytest
+
+from weblib import curl, raw_request, read_response, relay_level, start_web_plug, status_line, wait_until
+
+
+@pytest.fixture
+def web(make_plug):
+    return start_web_plug(make_plug)
+
+
+PASSWORD = "s3cret-Plug!"
+
+
+def test_web_password_protects_everything_but_the_login(web):
+    assert web.cmd("WebPassword " + PASSWORD) == {"WebPassword": "****"}
+    for path in ("/api/state", "/api/config", "/api/logs", "/metrics", "/api/events", "/cm?cmnd=Power%20On",
+                 "/api/wifi", "/api/pins", "/api/template", "/api/sensors"):
+        r = curl(web.base + path)
+        assert r.status == 401, path
+        assert r.headers["www-authenticate"].startswith('Basic realm="OpenPlug"'), path
+    r = curl(web.base + "/api/power", data={"state": "on"})
+    assert r.status == 401 and relay_level(web) == 0
+    assert curl(web.base + "/api/auth").json() == {"password_set": True, "user": "admin"}
+    # Basic auth, Tasmota's query, a session cookie
+    assert curl(web.base + "/api/state", user="admin:" + PASSWORD).status == 200
+    assert curl(web.base + "/cm?cmnd=Power%20On&user=admin&password=" + PASSWORD).json() == {"POWER": "ON"}
+    assert relay_level(web) == 1
+    assert curl(web.base + "/cm?cmnd=Power%20Off", user="admin:" + PASSWORD).json() == {"POWER": "OFF"}
+    r = curl(web.base + "/api/login", data={"password": PASSWORD})
+    assert r.status == 200
+    cookie = r.headers["set-cookie"]
+    assert re.match(r"op_session=[0-9a-f]{32}; Path=/; HttpOnly; SameSite=Strict", cookie), cookie
+    session = "Cookie: " + cookie.split(";")[0]
+    assert curl(web.base + "/api/state", headers=[session]).status == 200
+    assert curl(web.base + "/api/logout", data={}, headers=[session]).status == 200
+    assert curl(web.base + "/api/state", headers=[session]).status == 401
+    # wrong ones
+    assert curl(web.base + "/api/state", user="admin:wrong").status == 401
+    assert curl(web.base + "/api/state", user="root:" + PASSWORD).status == 401
+    assert curl(web.base + "/cm?cmnd=Power&user=admin&password=nope").status == 401
+    assert curl(web.base + "/api/login", data={"password": "nope"}).status == 401
+    # never shown, never logged, never stored in clear
+    assert curl(web.base + "/cm?cmnd=WebPassword", user="admin:" + PASSWORD).json() == {"WebPassword": "****"}
+    assert curl(web.base + "/api/config", user="admin:" + PASSWORD).json()["WebPassword"] == "****"
+    assert not [line for line in web.lines if PASSWORD in line]
+    with open(web.flash, "rb") as f:
+        assert PASSWORD.encode() not in f.read()
+    # cleared: open again
+    assert web.cmd("WebPassword 0") == {"WebPassword": ""}
+    assert curl(web.base + "/api/state").status == 200
+
+
+def test_failed_logins_lock_the_address_out(web):
+    web.cmd("WebPassword " + PASSWORD)
+    for _ in range(5):
+        assert curl(web.base + "/api/state", user="admin:guess").status == 401
+    r = curl(web.base + "/api/state", user="admin:" + PASSWORD)  # even the right one, for now
+    assert r.status == 429 and 25 <= int(r.headers["retry-after"]) <= 30
+    assert curl(web.base + "/api/login", data={"password": PASSWORD}).status == 429
+    web.wait_log(r"HTTP: failed login from 127\.0\.0\.1")
+    assert web.cmd("Power on") == {"POWER": "ON"}  # the plug goes on
+
+
+def test_event_stream_sends_state_then_changes(web):
+    s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
+    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    buf = b""
+    deadline = time.monotonic() + 8
+
+    def next_event(name):
+        nonlocal buf
+        while time.monotonic() < deadline:
+            m = re.search(rb"event: " + name.encode() + rb"\ndata: (.*)\n\n", buf)
+            if m:
+                buf = buf[m.end():]
+                return json.loads(m.group(1))
+            buf += s.recv(65536)
+        raise AssertionError("no %s event in %r" % (name, buf[-500:]))
+
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(65536)
+    head, _, buf = head.partition(b"\r\n\r\n")
+    assert b"Content-Type: text/event-stream" in head and b"Transfer-Encoding: chunked" in head
+    state = next_event("state")
+    assert state["relays"] == [{"channel": 1, "on": False}]
+    curl(web.base + "/cm?cmnd=Power%20On")
+    assert next_event("relay") == {"channel": 1, "on": True, "source": "web"}
+    assert "PWR: channel 1 ON (web)" in next_event("log")["line"]
+    web.press(17)
+    assert next_event("relay") == {"channel": 1, "on": False, "source": "button"}
+    sensors = next_event("sensors")
+    assert sensors["energy"]["valid"] in (True, False)
+    s.close()
+    # the stream held a connection; it is given back
+    wait_until(lambda: curl(web.base + "/api/state").status == 200, what="the API")
+
+
+def test_metrics_in_prometheus_text_format(web):
+    curl(web.base + "/cm?cmnd=Power%20On")
+    text = wait_until(lambda: (lambda t: t if "openplug_power_watts" in t and
+                               re.search(r"openplug_power_watts (\d+)", t).group(1) != "0" else None)(
+        curl(web.base + "/metrics").body), timeout=8, what="a power reading")
+    r = curl(web.base + "/metrics")
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    families = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            families[name] = kind
+        elif not line.startswith("#"):
+            assert re.fullmatch(r'[a-z_]+(\{channel="\d"\})? -?\d+(\.\d+)?', line), line
+    assert families["openplug_energy_total_kwh"] == "counter"
+    assert families["openplug_power_watts"] == "gauge"
+    for name in ("openplug_voltage_volts", "openplug_current_amperes", "openplug_wifi_rssi_dbm",
+                 "openplug_uptime_seconds", "openplug_heap_free_bytes", "openplug_relay_on"):
+        assert name in families, name
+    assert 'openplug_relay_on{channel="1"} 1' in text
+    watts = float(re.search(r"^openplug_power_watts (\S+)$", text, re.M).group(1))
+    assert 55 < watts < 65  # the simulator's default 60 W load
+
+
+def test_logs_endpoint(web):
+    curl(web.base + "/cm?cmnd=Power%20On")
+    logs = curl(web.base + "/api/logs").json()
+    assert any("PWR: channel 1 ON (web)" in line for line in logs["lines"])
+    assert any("BOOT:" in line for line in logs["lines"])
+    later = curl(web.base + "/api/logs?since=%d" % logs["next"]).json()
+    assert later["next"] >= logs["next"]
+    assert len(later["lines"]) == later["next"] - logs["next"]
+    assert curl(web.base + "/api/logs?since=x").status == 400
+
+
+def test_config_read_and_write_by_command_names(web):
+    config = curl(web.base + "/api/config").json()
+    assert config["DeviceName"] == "OpenPlug" and config["MqttPort"] == 1883
+    assert config["GroupTopic"] == "openplugs" and config["Password1"] == ""
+    r = curl(web.base + "/api/config", data={"DeviceName": "Hall", "MaxPower": 2500, "PowerOnState": 1})
+    assert r.status == 200, r
+    assert r.json() == {"results": {"DeviceName": {"DeviceName": "Hall"}, "MaxPower": {"MaxPower": 2500},
+                                    "PowerOnState": {"PowerOnState": 1}}, "ok": True}
+    assert web.cmd("DeviceName") == {"DeviceName": "Hall"}
+    r = curl(web.base + "/api/config", data={"PowerOnState": 9, "Nonsense": 1, "DeviceName": ["x"]})
+    assert r.status == 422
+    res = r.json()["results"]
+    assert res["PowerOnState"]["Command"] == "Error" and res["Nonsense"] == {"Command": "Unknown"}
+    assert res["DeviceName"]["Command"] == "Error"
+    assert web.cmd("PowerOnState") == {"PowerOnState": 1}
+    assert curl(web.base + "/api/config", data="[1,2]").status == 400
+    assert curl(web.base + "/api/config", data='{"DeviceName":"x"').status == 400
+
+
+def test_template_and_pins(web):
+    t = curl(web.base + "/api/template").json()
+    assert t["name"] == "SM-028_V1.3" and t["pins"]["2"] == "Rel;1"
+    new = dict(t, name="Mine")
+    assert curl(web.base + "/api/template", data=new).json()["name"] == "Mine"
+    r = curl(web.base + "/api/template", data={"pins": {"2": "Bogus;1"}})
+    assert r.status == 400 and "current template is kept" in r.json()["error"]
+    pins = curl(web.base + "/api/pins").json()
+    assert pins["gpios"] == 23 and "Rel" in pins["roles"] and pins["pins"]["2"] == "Rel;1"
+    assert pins["pins"]["0"] == "none"
+
+
+def test_restart_and_reset_by_post(web):
+    assert curl(web.base + "/api/reset", data={"confirm": "yes"}).status == 400
+    assert curl(web.base + "/api/restart").status == 405  # a GET changes nothing
+    mark = web.mark()
+    assert curl(web.base + "/api/restart", data={}).json() == {"restart": True}
+    web.wait_log(r"BOOT: .*reset reason: Restart command \(web\)", since=mark, timeout=10)
+
+
+def test_slow_clients_time_out_and_others_are_served(web):
+    slow_head = socket.create_connection(("127.0.0.1", web.port), timeout=20)
+    slow_head.sendall(b"GET /api/state HTTP/1.1\r\nHo")
+    slow_body = socket.create_connection(("127.0.0.1", web.port), timeout=20)
+    slow_body.sendall(b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"cmnd\"")
+    t0 = time.monotonic()
+    for _ in range(5):  # meanwhile, everyone else is served and the plug switches
+        assert curl(web.base + "/cm?cmnd=Power%20Toggle").status == 200
+    got = [read_all_until_close(s, 20) for s in (slow_head, slow_body)]
+    waited = time.monotonic() - t0
+    for raw in got:
+        assert status_line(raw) == 408, raw
+    assert 8 < waited < 16, waited
+    assert relay_level(web) == 1
+
+
+def read_all_until_close(s, timeout):
+    s.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
