@@ -15,6 +15,7 @@
 #include "core/io/channels.h"
 #include "core/log.h"
 #include "core/net/wifi.h"
+#include "core/ota/ota.h"
 #if OPENPLUG_NET
 #include "core/net/http.h"
 #include "core/net/http_auth.h"
@@ -64,6 +65,7 @@ void firmware_boot(void)
     files_mount();
     channels_start();
     energy_start();
+    ota_start();
     history_start();
     /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
     if (!system_safe_mode() && pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */

@@ -111,7 +111,7 @@ void system_restart(enum restart_kind kind, enum source source)
     restart_code = reason_code(kind, source);
     erase_area = 0;
     erase_sector = 0;
-    LOG_INF("SYS", "%s requested (%s)", kind == RESTART_FACTORY_RESET ? "factory reset" : "restart",
+    LOG_INF("SYS", "%s requested (%s)", kind == RESTART_FACTORY_RESET ? "factory reset" : kind == RESTART_OTA ? "restart into the update" : "restart",
             source_name(source));
     if (!restart_timer.fn)
         sched_timer_init(&restart_timer, restart_step, NULL);

@@ -1,5 +1,6 @@
 /* fake_hal.c — the in-memory board of fake_hal.h. */
 #include "fake_hal.h"
+#include "hal/hal_net.h"
 
 #include <stdio.h>
 #include <stdlib.h>

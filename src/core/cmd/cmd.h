@@ -20,7 +20,7 @@
 #include "core/util/json.h"
 
 #define CMD_LINE_MAX 512  /* longest command line accepted */
-#define CMD_REPLY_MAX 2048
+#define CMD_REPLY_MAX 4096 /* Help lists every command of every subsystem */
 
 typedef void (*cmd_reply_fn)(const char *json, void *arg);
 

@@ -12,6 +12,7 @@ void cmd_device_register(void); /* cmd_device.c: Status, Restart, Reset, Templat
 void cmd_energy_register(void); /* cmd_energy.c: PowerSet, VoltageSet, CurrentSet, *Cal */
 void cmd_time_register(void);   /* cmd_time.c: Time, Timezone, TimeStd, TimeDst */
 void cmd_time_status(struct json_writer *w); /* Status 7 */
+void cmd_ota_register(void);    /* ota/cmd_ota.c: OtaUrl, Upgrade, OtaStatus, OtaConfirm, OtaKey */
 
 static inline void commands_register_all(void)
 {
@@ -20,6 +21,7 @@ static inline void commands_register_all(void)
     cmd_device_register();
     cmd_energy_register();
     cmd_time_register();
+    cmd_ota_register();
 }
 
 #endif

@@ -137,7 +137,7 @@ void hal_reboot(uint32_t reason)
     snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_erases());
     setenv("OPENPLUG_SIM_FLASH_ERASES", value, 1);
     sim_bl0937_handover();
-    execv("/proc/self/exe", sim_argv);
+    execv(sim_launcher(), sim_argv); /* boot2 lives there: it picks the firmware */
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);
 }

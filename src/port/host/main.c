@@ -241,15 +241,27 @@ int main(int argc, char **argv)
     sim_clock_init(); /* reset: device time starts at 0 */
     sim_take_reboot_state();
     sim_install_signals();
+    if (!sim_flash_open(sim_opt.flash_path))
+        return 1;
+    if (!sim_boot2()) /* may execute the firmware of the active slot instead */
+        return SIM_EXIT_NO_FIRMWARE;
+    if (!sim_retained_open(sim_opt.flash_path, sim_first_boot()))
+        return 1;
+    sim_install_crash_handlers();
+#ifdef OPENPLUG_SIM_FATAL_AT_START
+    /* A test build only (openplug-sim-fatal): a firmware that dies at start
+     * the way the BL602 SDK's fatal paths do — it loops forever, and only the
+     * watchdog brings the chip back. */
+    printf("FATAL: this test firmware stops at start; the watchdog will reset it\n");
+    fflush(stdout);
+    hal_wdt_start(1000);
+    for (;;)
+        hal_idle(1000);
+#endif
     if (!sim_bl0937_start())
         return 2;
     if (probes && !start_probes(probes))
         return 2;
-    if (!sim_flash_open(sim_opt.flash_path))
-        return 1;
-    if (!sim_retained_open(sim_opt.flash_path, sim_first_boot()))
-        return 1;
-    sim_install_crash_handlers();
     if (sim_opt.world_path && !sim_world_open(sim_opt.world_path))
         return 1;
     if (sim_opt.energy_log_path && !sim_energy_log_open(sim_opt.energy_log_path))

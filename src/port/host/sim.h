@@ -7,6 +7,8 @@
  *                blackouts, probes), buttons with contact bounce
  *   sim_bl0937.c the BL0937 metering chip on CF/CF1/SEL, the load and mains
  *   sim_flash.c  the 2 MiB NOR flash image, its timing and torn operations
+ *   sim_boot2.c  the boot loader: partition table, trial boots, rollback,
+ *                XZ images, and executing the firmware in the active slot
  *   sim_world.c  the world socket (press, powercut, hang, wedge, pins, load, counts)
  *   sim_system.c retained RAM file, crash reboots, socket count, name lookups
  *   sim_wifi.c   the networks of the world, the station's joins, the set-up AP
@@ -30,6 +32,7 @@ struct pollfd;
 #define SIM_PINS 23 /* BL602: GPIO0 .. GPIO22 */
 
 #define SIM_EXIT_POWERCUT 3 /* exit status of a power cut (real or injected) */
+#define SIM_EXIT_NO_FIRMWARE 4 /* boot2 found nothing it can boot */
 
 struct sim_options {
     const char *flash_path;
@@ -150,6 +153,28 @@ bool sim_flash_open(const char *path);
 uint64_t sim_flash_ops(void);
 uint64_t sim_flash_erases(void);
 void sim_flash_set_ops(uint64_t ops, uint64_t erases);
+#define SIM_PTABLE_ADDR 0xE000u
+#define SIM_FLASH_SIZE (2u * 1024 * 1024)
+struct ptable;
+/* The table boot2 boots from (copy index 0/1, -1 if none), parsed. */
+int sim_flash_ptable(struct ptable *out);
+/* (Re)compute the HAL partitions from the table (after boot2 changed it). */
+bool sim_flash_map_partitions(void);
+/* The whole chip, and its operations by absolute address (counted, timed,
+ * tearable by --powercut-at-flash-op), for boot2. */
+const uint8_t *sim_flash_bytes(void);
+void sim_flash_erase_at(uint32_t address);
+void sim_flash_program_at(uint32_t address, const void *buf, uint32_t len);
+
+/* ---- Boot loader (sim_boot2.c) ---- */
+/* Run boot2 on the opened flash: finish a pending XZ update, count a trial
+ * boot or roll back, then execute the firmware of the active slot (does not
+ * return) — or return when that firmware is this very program (the slot is
+ * empty: a first boot; or this process is the slot's image, started by
+ * boot2).  Returns false with a message when the flash cannot boot. */
+bool sim_boot2(void);
+/* The program a reboot starts (boot2 lives in it): the one first started. */
+const char *sim_launcher(void);
 
 /* ---- Energy log (sim_energy_log.c) ---- */
 bool sim_energy_log_open(const char *path);

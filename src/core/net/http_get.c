@@ -1,0 +1,243 @@
+/* http_get.c — non-blocking HTTP/1.0 GET client; see http_get.h. */
+#include "http_get.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/sched.h"
+#include "hal/hal.h"
+#include "hal/hal_net.h"
+
+#define HOST_SIZE 64
+#define PATH_SIZE 128
+#define BUF_SIZE 1536 /* a TCP segment and the response head */
+
+enum phase { IDLE, CONNECTING, SENDING, HEAD, BODY };
+
+static struct {
+    enum phase phase;
+    int fd;
+    struct http_get_sink sink;
+    char request[PATH_SIZE + HOST_SIZE + 64];
+    size_t request_len, sent;
+    char buf[BUF_SIZE];
+    size_t len, pos; /* bytes in buf, and the first not yet taken */
+    long content_length; /* -1: until the connection closes */
+    long body_seen;
+    uint64_t last_ms;
+} get = {.fd = -1};
+static struct sched_poller poller;
+static bool poller_added;
+
+int http_get_parse_url(const char *url, char *host, unsigned short *port, char *path)
+{
+    if (strncmp(url, "http://", 7) != 0)
+        return -1;
+    const char *h = url + 7, *end = h + strcspn(h, ":/");
+    if (end == h || (size_t)(end - h) >= HOST_SIZE)
+        return -1;
+    memcpy(host, h, (size_t)(end - h));
+    host[end - h] = '\0';
+    *port = 80;
+    if (*end == ':') {
+        char *after;
+        long n = strtol(end + 1, &after, 10);
+        if (after == end + 1 || n < 1 || n > 65535 || (*after && *after != '/'))
+            return -1;
+        *port = (unsigned short)n;
+        end = after;
+    }
+    const char *p = *end ? end : "/";
+    if (strlen(p) >= PATH_SIZE || strpbrk(p, " \r\n"))
+        return -1;
+    strcpy(path, p);
+    return 0;
+}
+
+static void finish(int status, const char *error)
+{
+    if (get.fd >= 0)
+        hal_net_close(get.fd);
+    get.fd = -1;
+    get.phase = IDLE;
+    get.sink.done(status, error, get.sink.arg);
+}
+
+/* The status line and headers are in buf up to the blank line. */
+static void take_head(size_t head_len)
+{
+    int status = 0;
+    if (sscanf(get.buf, "HTTP/1.%*d %d", &status) != 1 || status != 200) {
+        char why[48];
+        snprintf(why, sizeof why, "the server answered HTTP %d", status);
+        finish(-1, why);
+        return;
+    }
+    get.content_length = -1;
+    for (const char *line = strstr(get.buf, "\r\n"); line && line < get.buf + head_len; line = strstr(line + 2, "\r\n")) {
+        if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
+            get.content_length = strtol(line + 17, NULL, 10);
+    }
+    get.pos = head_len;
+    get.phase = BODY;
+}
+
+static void read_head(void)
+{
+    char *blank = NULL;
+    get.buf[get.len] = '\0';
+    if ((blank = strstr(get.buf, "\r\n\r\n")))
+        take_head((size_t)(blank - get.buf) + 4);
+    else if (get.len >= BUF_SIZE - 1)
+        finish(-1, "response head too long");
+}
+
+/* Offer what is buffered; true when the buffer is empty. */
+static bool offer_body(void)
+{
+    while (get.pos < get.len) {
+        size_t n = get.len - get.pos;
+        if (get.content_length >= 0 && (long)n > get.content_length - get.body_seen)
+            n = (size_t)(get.content_length - get.body_seen);
+        if (n == 0)
+            break;
+        size_t taken = get.sink.body(get.buf + get.pos, n, get.sink.arg);
+        get.pos += taken;
+        get.body_seen += (long)taken;
+        if (taken < n)
+            return false;
+    }
+    get.pos = get.len = 0;
+    return true;
+}
+
+static void receive(void)
+{
+    if (get.phase == BODY && !offer_body())
+        return; /* the sink is full: read nothing until it has room */
+    if (get.phase == BODY && get.content_length >= 0 && get.body_seen >= get.content_length) {
+        finish(0, NULL);
+        return;
+    }
+    ssize_t n = recv(get.fd, get.buf + get.len, BUF_SIZE - 1 - get.len, 0);
+    if (n > 0) {
+        get.len += (size_t)n;
+        get.last_ms = hal_time_ms();
+        if (get.phase == HEAD)
+            read_head();
+        if (get.phase == BODY)
+            offer_body();
+    } else if (n == 0) {
+        bool complete = get.phase == BODY && get.content_length < 0;
+        finish(complete ? 0 : -1, complete ? NULL : "the server closed the connection early");
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        finish(-1, "receive error");
+    }
+}
+
+static void send_request(void)
+{
+    ssize_t n = send(get.fd, get.request + get.sent, get.request_len - get.sent, 0);
+    if (n > 0) {
+        get.sent += (size_t)n;
+        get.last_ms = hal_time_ms();
+    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        finish(-1, "send error");
+        return;
+    }
+    if (get.sent == get.request_len) {
+        get.phase = HEAD;
+        hal_net_watch(get.fd, POLLIN);
+    }
+}
+
+static void check_connected(void)
+{
+    struct pollfd p = {.fd = get.fd, .events = POLLOUT};
+    if (poll(&p, 1, 0) <= 0)
+        return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(get.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err) {
+        finish(-1, "cannot connect");
+        return;
+    }
+    get.phase = SENDING;
+    send_request();
+}
+
+static void http_get_poll(void *arg)
+{
+    (void)arg;
+    if (get.phase == IDLE)
+        return;
+    if (hal_time_ms() - get.last_ms > HTTP_GET_TIMEOUT_MS) {
+        finish(-1, get.phase == CONNECTING ? "connect timed out" : "no data for 15 s");
+        return;
+    }
+    switch (get.phase) {
+    case CONNECTING: check_connected(); break;
+    case SENDING: send_request(); break;
+    case HEAD:
+    case BODY: receive(); break;
+    default: break;
+    }
+}
+
+static int open_socket(const char *host, unsigned short port, char *error, size_t error_size)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    const char *address = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+    if (inet_pton(AF_INET, address, &to.sin_addr) != 1) {
+        snprintf(error, error_size, "'%s' is not an IPv4 address (host names are not supported yet)", host);
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || hal_net_set_nonblocking(fd) != HAL_OK) {
+        if (fd >= 0)
+            hal_net_close(fd);
+        snprintf(error, error_size, "no socket available");
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS) {
+        hal_net_close(fd);
+        snprintf(error, error_size, "cannot connect to %s:%u", host, port);
+        return -1;
+    }
+    hal_net_watch(fd, POLLOUT);
+    return fd;
+}
+
+int http_get_start(const char *url, const struct http_get_sink *sink, char *error, size_t error_size)
+{
+    char host[HOST_SIZE], path[PATH_SIZE];
+    unsigned short port;
+    if (get.phase != IDLE) {
+        snprintf(error, error_size, "a download is already running");
+        return -1;
+    }
+    if (http_get_parse_url(url, host, &port, path) != 0) {
+        snprintf(error, error_size, "expected a URL http://host[:port]/path");
+        return -1;
+    }
+    int fd = open_socket(host, port, error, error_size);
+    if (fd < 0)
+        return -1;
+    if (!poller_added) {
+        sched_poller_add(&poller, http_get_poll, NULL);
+        poller_added = true;
+    }
+    get.fd = fd;
+    get.sink = *sink;
+    get.request_len = (size_t)snprintf(get.request, sizeof get.request,
+                                       "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: OpenPlug\r\n\r\n", path, host);
+    get.sent = get.len = get.pos = 0;
+    get.body_seen = 0;
+    get.last_ms = hal_time_ms();
+    get.phase = CONNECTING;
+    return 0;
+}

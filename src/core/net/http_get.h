@@ -1,0 +1,34 @@
+/*
+ * http_get.h — a small non-blocking HTTP/1.0 GET client for pulling a file
+ * (OTA pull mode: OtaUrl + Upgrade 1), run from the main loop.
+ *
+ * One download at a time.  The URL is http://host[:port]/path; host is an
+ * IPv4 address or "localhost" (a name would need a DNS look-up, which this
+ * build does not have yet: such a URL is refused with a clear error rather
+ * than resolved with a blocking call).  Connect, send and receive are
+ * non-blocking; the body is offered to `body`, which may take fewer bytes
+ * than offered (back-pressure: the rest is offered again next turn, and the
+ * socket is not read meanwhile).  `done` runs once at the end: status 0 on
+ * success (the whole Content-Length, or the connection closed when there was
+ * none), else -1 with a message.  No TLS.
+ */
+#ifndef OPENPLUG_HTTP_GET_H
+#define OPENPLUG_HTTP_GET_H
+
+#include <stddef.h>
+
+#define HTTP_GET_TIMEOUT_MS 15000 /* connect, or no byte received, this long: fail */
+
+struct http_get_sink {
+    size_t (*body)(const void *data, size_t len, void *arg); /* bytes taken */
+    void (*done)(int status, const char *error, void *arg);
+    void *arg;
+};
+
+/* Start a download.  Returns 0, or -1 with a message in error. */
+int http_get_start(const char *url, const struct http_get_sink *sink, char *error, size_t error_size);
+
+/* Parse an http:// URL into host (size 64), port and path (size 128). */
+int http_get_parse_url(const char *url, char *host, unsigned short *port, char *path);
+
+#endif

@@ -1,0 +1,130 @@
+/* ptable.c — the BL602 partition table as bytes; see ptable.h. */
+#include "ptable.h"
+
+#include <string.h>
+
+#include "core/util/crc32.h"
+
+static uint32_t get32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void entry_parse(const uint8_t *p, struct ptable_entry *e)
+{
+    e->type = p[0];
+    e->device = p[1];
+    e->active_index = p[2];
+    e->flags = p[3];
+    memcpy(e->name, p + 4, 8);
+    for (int i = 0; i < 2; i++) {
+        e->address[i] = get32(p + 12 + 4 * i);
+        e->max_len[i] = get32(p + 20 + 4 * i);
+    }
+    e->len = get32(p + 28);
+    e->age = get32(p + 32);
+}
+
+static void entry_serialize(const struct ptable_entry *e, uint8_t *p)
+{
+    p[0] = e->type;
+    p[1] = e->device;
+    p[2] = e->active_index;
+    p[3] = e->flags;
+    memcpy(p + 4, e->name, 8);
+    for (int i = 0; i < 2; i++) {
+        put32(p + 12 + 4 * i, e->address[i]);
+        put32(p + 20 + 4 * i, e->max_len[i]);
+    }
+    put32(p + 28, e->len);
+    put32(p + 32, e->age);
+}
+
+bool ptable_parse(const uint8_t *copy, size_t size, struct ptable *out)
+{
+    if (size < PTABLE_HEADER_SIZE || get32(copy) != PTABLE_MAGIC)
+        return false;
+    uint16_t count = get16(copy + 6);
+    if (count == 0 || count > PTABLE_MAX_ENTRIES || get32(copy + 12) != crc32_update(0, copy, 12))
+        return false;
+    size_t entries_size = (size_t)count * PTABLE_ENTRY_SIZE;
+    if (size < PTABLE_HEADER_SIZE + entries_size + 4)
+        return false;
+    const uint8_t *entries = copy + PTABLE_HEADER_SIZE;
+    if (get32(entries + entries_size) != crc32_update(0, entries, entries_size))
+        return false;
+    memset(out, 0, sizeof *out);
+    out->version = get16(copy + 4);
+    out->count = count;
+    out->age = get32(copy + 8);
+    for (uint16_t i = 0; i < count; i++)
+        entry_parse(entries + i * PTABLE_ENTRY_SIZE, &out->entries[i]);
+    return true;
+}
+
+int ptable_pick(const uint8_t *copy0, const uint8_t *copy1, size_t size, struct ptable *out)
+{
+    struct ptable tables[2];
+    bool valid0 = copy0 && ptable_parse(copy0, size, &tables[0]);
+    bool valid1 = copy1 && ptable_parse(copy1, size, &tables[1]);
+    int pick = valid0 && valid1 ? (tables[1].age > tables[0].age) : valid1 ? 1 : valid0 ? 0 : -1;
+    if (pick >= 0)
+        *out = tables[pick];
+    return pick;
+}
+
+size_t ptable_serialize(const struct ptable *table, uint8_t *out)
+{
+    memset(out, 0xFF, PTABLE_MAX_BYTES);
+    put32(out, PTABLE_MAGIC);
+    put16(out + 4, table->version);
+    put16(out + 6, table->count);
+    put32(out + 8, table->age);
+    put32(out + 12, crc32_update(0, out, 12));
+    uint8_t *entries = out + PTABLE_HEADER_SIZE;
+    for (uint16_t i = 0; i < table->count; i++)
+        entry_serialize(&table->entries[i], entries + i * PTABLE_ENTRY_SIZE);
+    size_t entries_size = (size_t)table->count * PTABLE_ENTRY_SIZE;
+    put32(entries + entries_size, crc32_update(0, entries, entries_size));
+    return PTABLE_HEADER_SIZE + entries_size + 4;
+}
+
+struct ptable_entry *ptable_fw(struct ptable *table)
+{
+    for (uint16_t i = 0; i < table->count; i++)
+        if (table->entries[i].type == PTABLE_FW)
+            return &table->entries[i];
+    return NULL;
+}
+
+unsigned ptable_tries(const uint8_t tries[PTABLE_MAX_TRIES])
+{
+    unsigned n = 0;
+    while (n < PTABLE_MAX_TRIES && tries[n] != 0xFF)
+        n++;
+    return n;
+}
+
+void ptable_default(struct ptable *table)
+{
+    static const struct ptable_entry defaults[] = {
+        {PTABLE_FW, 0, 0, 0, "FW", {0x10000, 0xD8000}, {0xC8000, 0x88000}, 0, 0},
+        {PTABLE_MFG, 0, 0, 0, "mfg", {0x160000, 0}, {0x32000, 0}, 0, 0},
+        {PTABLE_MEDIA, 0, 0, 0, "media", {0x192000, 0}, {0x57000, 0}, 0, 0},
+        {PTABLE_PSM, 0, 0, 0, "PSM", {0x1E9000, 0}, {0x8000, 0}, 0, 0},
+        {PTABLE_KEY, 0, 0, 0, "KEY", {0x1F1000, 0}, {0x2000, 0}, 0, 0},
+        {PTABLE_DATA, 0, 0, 0, "DATA", {0x1F3000, 0}, {0x5000, 0}, 0, 0},
+        {PTABLE_FACTORY, 0, 0, 0, "factory", {0x1F8000, 0}, {0x7000, 0}, 0, 0},
+    };
+    memset(table, 0, sizeof *table);
+    table->count = sizeof defaults / sizeof defaults[0];
+    memcpy(table->entries, defaults, sizeof defaults);
+}

@@ -1,0 +1,81 @@
+/*
+ * ptable.h — the BL602 boot loader's partition table, as bytes: parse a
+ * copy, pick the copy boot2 boots from, build the next one.  Pure functions
+ * on buffers, shared by the firmware (which switches slots after an update
+ * and confirms a new firmware) and the simulator's boot2 (which boots the
+ * slot the table names and rolls back).  Nothing here touches flash.
+ *
+ * Flash holds two copies, one sector each; boot2 uses the valid copy with
+ * the higher age, so a new table is written over the OLDER copy (erase,
+ * program) and a power cut at any instant leaves the previous table valid.
+ *
+ * OpenPlug's A/B rules ride in the FW entry's `reserved` byte (inside the
+ * CRC) and in a tries area after the table (outside the CRC, programmed a
+ * byte at a time without an erase: NOR can clear bits in place):
+ *   PTABLE_FW_TRIAL       the active slot holds a new RAW firmware on trial:
+ *                         boot2 counts a try per boot; after PTABLE_MAX_TRIES
+ *                         boots without a confirmation it boots the other slot
+ *                         again and marks PTABLE_FW_ROLLED_BACK.
+ *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: boot2
+ *                         decompresses it over the active slot (no rollback).
+ */
+#ifndef OPENPLUG_PTABLE_H
+#define OPENPLUG_PTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PTABLE_MAGIC 0x54504642u /* "BFPT" */
+#define PTABLE_MAX_ENTRIES 16
+#define PTABLE_HEADER_SIZE 16
+#define PTABLE_ENTRY_SIZE 36
+/* Bytes of a copy that hold the table (header, entries, CRC) at most. */
+#define PTABLE_MAX_BYTES (PTABLE_HEADER_SIZE + PTABLE_MAX_ENTRIES * PTABLE_ENTRY_SIZE + 4)
+#define PTABLE_TRIES_OFFSET 0x800u /* in the copy's sector: one byte per try */
+#define PTABLE_MAX_TRIES 3
+
+enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 2, PTABLE_PSM = 3, PTABLE_KEY = 4, PTABLE_MEDIA = 5,
+                   PTABLE_DATA = 6, PTABLE_FACTORY = 7 };
+
+#define PTABLE_FW_TRIAL 0x01u
+#define PTABLE_FW_ROLLED_BACK 0x02u
+#define PTABLE_FW_XZ_PENDING 0x04u
+
+struct ptable_entry {
+    uint8_t type, device, active_index, flags; /* flags: boot2's "reserved" byte */
+    char name[8];
+    uint32_t address[2];
+    uint32_t max_len[2];
+    uint32_t len; /* bytes of the image in the active slot (0: unknown) */
+    uint32_t age;
+};
+
+struct ptable {
+    uint16_t version;
+    uint16_t count;
+    uint32_t age;
+    struct ptable_entry entries[PTABLE_MAX_ENTRIES];
+};
+
+/* Parse one copy (at least PTABLE_MAX_BYTES readable, or `size` if less);
+ * false when the magic or a CRC is wrong. */
+bool ptable_parse(const uint8_t *copy, size_t size, struct ptable *out);
+
+/* Of two copies (either may be NULL or invalid), the index (0/1) of the one
+ * boot2 boots from, parsed into *out; -1 when neither is valid. */
+int ptable_pick(const uint8_t *copy0, const uint8_t *copy1, size_t size, struct ptable *out);
+
+/* Serialize into out (PTABLE_MAX_BYTES); returns the bytes used. */
+size_t ptable_serialize(const struct ptable *table, uint8_t *out);
+
+/* The firmware entry, NULL when the table has none. */
+struct ptable_entry *ptable_fw(struct ptable *table);
+
+/* Tries counted in a copy's tries area (bytes cleared from 0xFF). */
+unsigned ptable_tries(const uint8_t tries[PTABLE_MAX_TRIES]);
+
+/* The table of a fresh 2 MB BL602 flash (firmware in slot 0). */
+void ptable_default(struct ptable *table);
+
+#endif
