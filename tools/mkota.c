@@ -51,12 +51,21 @@ static uint8_t *read_file(const char *path, size_t *size)
     return data;
 }
 
+/* XZ with LZMA2 and a 32 KiB dictionary: the boot loader decompresses with
+ * the chip's RAM, so the window must stay small (the xz default, 8 MiB, would
+ * not fit). */
+#define XZ_DICT_SIZE (32u * 1024)
+
 static uint8_t *compress(const uint8_t *in, size_t in_size, size_t *out_size)
 {
     size_t cap = lzma_stream_buffer_bound(in_size), pos = 0;
     uint8_t *out = malloc(cap);
-    if (!out || lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC32, NULL, in, in_size, out, &pos,
-                                        cap) != LZMA_OK) {
+    lzma_options_lzma lzma2;
+    bool preset_ok = !lzma_lzma_preset(&lzma2, 9 | LZMA_PRESET_EXTREME);
+    lzma2.dict_size = XZ_DICT_SIZE;
+    lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &lzma2}, {LZMA_VLI_UNKNOWN, NULL}};
+    if (!out || !preset_ok ||
+        lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC32, NULL, in, in_size, out, &pos, cap) != LZMA_OK) {
         fprintf(stderr, "mkota: XZ compression failed\n");
         free(out);
         return NULL;

@@ -106,6 +106,10 @@ static bool offer_body(void)
         if (n == 0)
             break;
         size_t taken = get.sink.body(get.buf + get.pos, n, get.sink.arg);
+        if (taken == HTTP_GET_STOP) {
+            finish(-1, "stopped by the receiver");
+            return false;
+        }
         get.pos += taken;
         get.body_seen += (long)taken;
         if (taken < n)
@@ -129,8 +133,8 @@ static void receive(void)
         get.last_ms = hal_time_ms();
         if (get.phase == HEAD)
             read_head();
-        if (get.phase == BODY)
-            offer_body();
+        if (get.phase == BODY && offer_body() && get.content_length >= 0 && get.body_seen >= get.content_length)
+            finish(0, NULL);
     } else if (n == 0) {
         bool complete = get.phase == BODY && get.content_length < 0;
         finish(complete ? 0 : -1, complete ? NULL : "the server closed the connection early");

@@ -19,8 +19,10 @@
 
 #define HTTP_GET_TIMEOUT_MS 15000 /* connect, or no byte received, this long: fail */
 
+#define HTTP_GET_STOP ((size_t)-1) /* from body(): end the download now (done gets -1) */
+
 struct http_get_sink {
-    size_t (*body)(const void *data, size_t len, void *arg); /* bytes taken */
+    size_t (*body)(const void *data, size_t len, void *arg); /* bytes taken, or HTTP_GET_STOP */
     void (*done)(int status, const char *error, void *arg);
     void *arg;
 };

@@ -20,8 +20,7 @@ static size_t pull_body(const void *data, size_t len, void *arg)
 {
     (void)arg;
     size_t taken = ota_feed(data, len);
-    /* A refused image: swallow the rest so the download ends at once. */
-    return ota_progress()->state == OTA_FAILED ? len : taken;
+    return ota_progress()->state == OTA_FAILED ? HTTP_GET_STOP : taken; /* refused: no point in the rest */
 }
 
 static void pull_done(int status, const char *error, void *arg)

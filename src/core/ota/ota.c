@@ -165,7 +165,7 @@ static void fail(const char *fmt, ...)
     progress.state = OTA_FAILED;
     last_update = "failed";
     release();
-    LOG_ERR("OTA", "update refused: %s (the running firmware stays)", progress.error);
+    LOG_ERR("OTA", "update failed: %s (the running firmware stays)", progress.error);
 }
 
 int ota_begin(enum source source)

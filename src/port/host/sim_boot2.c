@@ -72,7 +72,7 @@ static void write_table(int current_copy, struct ptable *next)
 /* Decompress the XZ body into memory; its size, 0 when it is bad. */
 static size_t decompress(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_size)
 {
-    uint64_t memlimit = 64u << 20;
+    uint64_t memlimit = 256u << 10; /* the chip's RAM: mkota packs with a 32 KiB window */
     size_t in_pos = 0, out_pos = 0;
     lzma_ret ret = lzma_stream_buffer_decode(&memlimit, 0, NULL, in, &in_pos, in_size, out, &out_pos, out_size);
     return ret == LZMA_OK && in_pos == in_size ? out_pos : 0;

@@ -1,0 +1,321 @@
+"""Firmware updates end to end (src/core/ota/, src/port/host/sim_boot2.c).
+
+The plug runs the normal build of openplug-sim (version 1); the update is a
+real build of the simulator under another version (openplug-sim-update),
+packed by tools/mkota, pulled with OtaUrl + Upgrade 1 from an HTTP server
+in the test that can cut the image into any chunk sizes or drop the
+connection.  After the switch, the simulator's boot2 executes the slot: the
+plug really runs the new program, and Status 2 says so.
+
+Covers: RAW and XZ updates running the new version; 253-byte and random
+chunks; a connection dropped at a random byte, then a retry; every refusal
+(bad magic, wrong hardware, oversize, truncated, flipped byte, unsigned
+with a key set, wrong key) leaving the partition table and the running
+firmware untouched; config and energy surviving; the trial (a second update
+refused until confirmed, OtaConfirm, self-confirmation after 30 s online);
+a firmware that dies at start rolled back after three tries; a power cut
+at sampled flash operations of a whole update (writer, table switch, boot2,
+confirmation) always booting the old or the new firmware.
+"""
+import random
+import re
+import shutil
+import struct
+
+import pytest
+
+import otalib
+from simlib import EXIT_POWERCUT, Plug
+
+BOOT_NEW = r"BOOT: OpenPlug \S+" + re.escape(otalib.UPDATE_VERSION_SUFFIX)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("images")
+    update = otalib.stripped(otalib.tool("openplug-sim-update"), tmp / "update.elf")
+    fatal = otalib.stripped(otalib.tool("openplug-sim-fatal"), tmp / "fatal.elf")
+    if __import__("os").path.getsize(update) > otalib.SLOT_SIZE[1]:
+        pytest.skip("this build of the simulator (%d bytes) is larger than the 544 KB slot"
+                    % __import__("os").path.getsize(update))
+    key = tmp / "key.pem"
+    other_key = tmp / "other.pem"
+    imgs = {
+        "old_version": otalib.sim_version(otalib.tool("openplug-sim")),
+        "new_version": otalib.sim_version(otalib.tool("openplug-sim-update")),
+        "update_elf": update,
+        "raw": otalib.mkota(update, tmp / "raw.ota", "v2"),
+        "xz": otalib.mkota(update, tmp / "xz.ota", "v2xz", "--xz"),
+        "fatal": otalib.mkota(fatal, tmp / "fatal.ota", "fatal"),
+        "key_hex": otalib.make_key(key),
+        "other_key_hex": otalib.make_key(other_key),
+        "wrong_hw": otalib.mkota(update, tmp / "hw.ota", "v2", "--hardware", "OpenPlug-BL602"),
+    }
+    imgs["signed"] = otalib.mkota(update, tmp / "signed.ota", "v2signed", "--key", key)
+    imgs["signed_other"] = otalib.mkota(update, tmp / "other.ota", "v2other", "--key", other_key)
+    assert imgs["new_version"].endswith(otalib.UPDATE_VERSION_SUFFIX)
+    assert imgs["old_version"] != imgs["new_version"]
+    return imgs
+
+
+@pytest.fixture
+def server():
+    s = otalib.ImageServer()
+    yield s
+    s.close()
+
+
+def version(plug):
+    return plug.cmd("Status 2")["StatusFWR"]["Version"]
+
+
+def ota_status(plug):
+    return plug.cmd("OtaStatus")["OtaStatus"]
+
+
+def upgrade(plug, server):
+    assert plug.cmd("OtaUrl " + server.url) == {"OtaUrl": server.url}
+    return plug.cmd("Upgrade 1")
+
+
+def wait_state(plug, states, timeout=30):
+    """Poll OtaStatus until its State is one of states; returns the status."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        status = ota_status(plug)
+        if status["State"] in states:
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+
+
+def wait_boot(plug, pattern, since, timeout=20):
+    """Wait for a boot line matching pattern, then for that boot to be up;
+    returns the boot line's index."""
+    plug.wait_log(pattern, since=since, timeout=timeout)
+    index = max(i for i, line in enumerate(plug.lines) if i >= since and re.search(pattern, line))
+    plug.wait_log(Plug.BOOTED_RE, since=index, timeout=10)
+    return index
+
+
+def update_and_boot(plug, server, image, **serve):
+    """Serve image, Upgrade 1, wait for the new firmware's boot."""
+    server.serve(image, **serve)
+    mark = plug.mark()
+    assert upgrade(plug, server) == {"Upgrade": "Started"}
+    plug.wait_log(r"OTA: update to \S+ written and verified", since=mark, timeout=60)
+    wait_boot(plug, BOOT_NEW, mark)
+    return mark
+
+
+def refused(plug, server, image, error, flash, **serve):
+    """The image is refused with `error`; nothing switched, old still runs."""
+    before = otalib.ptable_bytes(flash)
+    old = version(plug)
+    server.serve(image, **serve)
+    reply = upgrade(plug, server)
+    assert reply == {"Upgrade": "Started"}, reply
+    status = wait_state(plug, ("failed", "done"))
+    assert status["State"] == "failed", status
+    assert re.search(error, status["Error"]), status
+    assert plug.log_lines(r"OTA: update failed: .*" + error)
+    assert otalib.ptable_bytes(flash) == before
+    assert plug.running() and version(plug) == old
+    return status
+
+
+# ---- Updates that work ----
+
+def test_raw_update_runs_the_new_version_and_keeps_config_and_energy(make_plug, server, images, tmp_path):
+    plug = make_plug()
+    assert version(plug) == images["old_version"]
+    assert plug.cmd("DeviceName kitchen") == {"DeviceName": "kitchen"}
+    plug.cmd("EnergyTotal 12.5")
+    plug.cmd("Power on")
+    update_and_boot(plug, server, images["raw"])
+    assert version(plug) == images["new_version"]
+    assert plug.log_lines(r"boot2: trial boot 1 of 3 of the new firmware in slot 1")
+    assert plug.cmd("DeviceName") == {"DeviceName": "kitchen"}
+    assert plug.power() is True
+    total = plug.cmd("EnergyTotal")
+    assert total["EnergyTotal"]["Total"] >= 12.5, total
+    status = ota_status(plug)
+    assert status["Slot"] == 1 and status["Trial"] is True, status
+    # A plug on trial takes no other update (it would overwrite the way back).
+    server.serve(images["raw"])
+    reply = plug.cmd("Upgrade 1")
+    assert "confirm it first" in reply.get("Error", ""), reply
+    assert plug.cmd("OtaConfirm") == {"OtaConfirm": "Confirming"}
+    plug.wait_log(r"OTA: firmware \S+ in slot 1 confirmed", timeout=5)
+    assert ota_status(plug)["Trial"] is False
+    # Confirmed: a power cut and the new firmware stays, with no trial.
+    assert plug.powercut() == EXIT_POWERCUT
+    plug.start()
+    assert version(plug) == images["new_version"]
+    assert not plug.log_lines(r"boot2: trial", since=plug.boot_mark)
+
+
+def test_new_firmware_confirms_itself_after_30_s_online(make_plug, server, images):
+    plug = make_plug()
+    update_and_boot(plug, server, images["raw"])
+    plug.wait_log(r"OTA: firmware \S+ in slot 1 confirmed: it stays", since=plug.mark() - 10, timeout=45)
+    status = ota_status(plug)
+    assert status["Trial"] is False and status["LastUpdate"] == "confirmed", status
+
+
+def test_xz_update_is_decompressed_by_boot2_and_runs(make_plug, server, images):
+    plug = make_plug()
+    mark = update_and_boot(plug, server, images["xz"])
+    assert plug.log_lines(r"boot2: decompressing the XZ update over slot 0", since=mark)
+    assert version(plug) == images["new_version"]
+    status = ota_status(plug)
+    assert status["Slot"] == 0 and status["Trial"] is False, status  # XZ: no trial, no way back
+
+
+@pytest.mark.parametrize("chunks", ["253", "random"])
+def test_small_and_random_chunks(make_plug, server, images, chunks):
+    rng = random.Random(6)
+    sizes = [rng.choice([1, 7, 253, 512, 1000, 4096, 4097, 9000]) for _ in range(100000)]
+    chunk = 253 if chunks == "253" else (lambda i: sizes[i])
+    plug = make_plug()
+    update_and_boot(plug, server, images["raw"], chunk=chunk, gap=0.0005)
+    assert version(plug) == images["new_version"]
+
+
+def test_dropped_connection_keeps_the_old_firmware_and_a_retry_works(make_plug, server, images, tmp_path):
+    plug = make_plug()
+    drop = random.Random(7).randrange(600, len(images["raw"]) - 1)
+    refused(plug, server, images["raw"], r"server closed the connection early", plug.flash, drop_at=drop)
+    update_and_boot(plug, server, images["raw"])
+    assert version(plug) == images["new_version"]
+
+
+# ---- Refusals ----
+
+def patched(image, offset, data):
+    return image[:offset] + data + image[offset + len(data):]
+
+
+REFUSALS = {
+    "bad magic": (lambda i: patched(i["raw"], 0, b"BL60X_OTA_Ver9.9"), r"not an OTA image"),
+    "wrong hardware": (lambda i: i["wrong_hw"], r"image is for hardware 'OpenPlug-BL602'"),
+    "oversize": (lambda i: patched(i["raw"], 20, struct.pack("<I", otalib.SLOT_SIZE[1] + 4096)),
+                 r"does not fit the \d+-byte slot"),
+    "truncated": (lambda i: i["raw"][:-1000], r"truncated image"),
+    "flipped byte": (lambda i: patched(i["raw"], 5000, bytes([i["raw"][5000] ^ 0x10])),
+                     r"SHA-256 does not match"),
+    "longer than said": (lambda i: i["raw"] + b"\0" * 10, r"longer than its header says"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_bad_images_are_refused_and_nothing_switches(make_plug, server, images, case):
+    make_image, error = REFUSALS[case]
+    plug = make_plug()
+    refused(plug, server, make_image(images), error, plug.flash)
+
+
+def test_signatures(make_plug, server, images):
+    plug = make_plug()
+    assert plug.cmd("OtaKey " + images["key_hex"]) == {"OtaKey": images["key_hex"]}
+    assert "Error" in plug.cmd("OtaKey 04" + "00" * 64)  # not a point of the curve
+    refused(plug, server, images["raw"], r"not signed and this plug requires a signature", plug.flash)
+    refused(plug, server, images["signed_other"], r"bad signature", plug.flash)
+    tampered = patched(images["signed"], 48, b"v3signed\0")  # the version string is signed too
+    refused(plug, server, tampered, r"bad signature", plug.flash)
+    update_and_boot(plug, server, images["signed"])
+    assert version(plug) == images["new_version"]
+    assert plug.cmd("OtaKey") == {"OtaKey": images["key_hex"]}
+
+
+# ---- Rollback ----
+
+def test_firmware_dying_at_start_is_rolled_back_after_three_tries(make_plug, server, images):
+    plug = make_plug()
+    server.serve(images["fatal"])
+    mark = plug.mark()
+    assert upgrade(plug, server) == {"Upgrade": "Started"}
+    for attempt in (1, 2, 3):
+        plug.wait_log(r"boot2: trial boot %d of 3 of the new firmware in slot 1" % attempt, since=mark, timeout=20)
+    plug.wait_log(r"boot2: the firmware in slot 1 restarted 3 times without confirming itself: rolled back to slot 0",
+                  since=mark, timeout=20)
+    back = wait_boot(plug, r"BOOT: .*reset reason: Hardware watchdog", mark)
+    plug.wait_log(r"OTA: the last update did not confirm itself in 3 boots", since=back, timeout=5)
+    assert version(plug) == images["old_version"]
+    status = ota_status(plug)
+    assert status["LastUpdate"] == "rolled back" and status["Slot"] == 0 and not status["Trial"], status
+    # The old firmware takes the next update.
+    update_and_boot(plug, server, images["raw"])
+    assert version(plug) == images["new_version"]
+
+
+# ---- Power cuts ----
+
+def run_update_with_cut(make_plug, flash, server, image, cut):
+    """Start the plug with --powercut-at-flash-op cut, update, confirm; returns
+    once the process ended (by the cut) or the update was confirmed."""
+    plug = make_plug(flash, "--powercut-at-flash-op", cut)
+    mark = plug.mark()
+    server.serve(image)
+    plug.send("Upgrade 1")
+    import time
+    deadline = time.monotonic() + 30
+    while plug.running() and time.monotonic() < deadline:
+        if plug.log_lines(BOOT_NEW, since=mark) and plug.log_lines(r"WIF: Wi-Fi connecting", since=plug.lines.index(plug.log_lines(BOOT_NEW, since=mark)[0])):
+            try:
+                plug.cmd("OtaConfirm", timeout=2)
+                plug.wait_log(r"OTA: firmware \S+ in slot \d confirmed", since=mark, timeout=3)
+                break
+            except AssertionError:
+                if plug.running():
+                    raise
+        time.sleep(0.05)
+    rc = plug.wait_exit(10) if not plug.running() else plug.stop()
+    return rc
+
+
+def flash_ops(plug):
+    """Flash operations of a stopped plug's run (its last summary line)."""
+    return int(re.search(r"(\d+) flash operations", plug.stderr_lines[-1]).group(1))
+
+
+@pytest.mark.parametrize("kind", ["raw", "xz"])
+def test_power_cut_at_sampled_flash_operations_boots_old_or_new(make_plug, server, images, tmp_path, kind):
+    base = tmp_path / "base.bin"
+    plug = make_plug(base)
+    plug.cmd("DeviceName cutme")
+    plug.cmd("OtaUrl " + server.url)  # saved now: the runs below only say Upgrade 1
+    plug.stop()
+    # A whole update without a cut: count its flash operations.
+    full = tmp_path / "full.bin"
+    shutil.copyfile(base, full)
+    first = make_plug(full)
+    server.serve(images[kind])
+    first.cmd("Upgrade 1")
+    wait_boot(first, BOOT_NEW, 0, timeout=60)
+    first.cmd("OtaConfirm")
+    first.stop()
+    total = flash_ops(first)
+    idle = tmp_path / "idle.bin"
+    shutil.copyfile(base, idle)
+    booted = make_plug(idle)
+    booted.cmd("Status 2")
+    booted.stop()
+    at_boot = flash_ops(booted)  # the update's operations come after these
+    assert total > at_boot + 40, (at_boot, total)
+    rng = random.Random(kind)
+    cuts = sorted(set(list(range(at_boot + 1, at_boot + 5)) + list(range(total - 10, total + 1)) +
+                      rng.sample(range(at_boot + 5, total - 10), 12)))
+    outcomes = {}
+    for cut in cuts:
+        flash = tmp_path / ("cut%d.bin" % cut)
+        shutil.copyfile(base, flash)
+        rc = run_update_with_cut(make_plug, flash, server, images[kind], cut)
+        after = make_plug(flash)  # plugged in again, no cut
+        running = version(after)
+        assert running in (images["old_version"], images["new_version"]), running
+        assert after.cmd("DeviceName") == {"DeviceName": "cutme"}
+        outcomes[cut] = (rc, running == images["new_version"])
+        after.stop()
+    assert any(new for _, new in outcomes.values()) and any(not new for _, new in outcomes.values()), outcomes
