@@ -13,9 +13,9 @@ BUILD  ?= build
 DEPS    = scripts/ensure-deps.sh
 CMAKE   = cmake -Wno-dev
 
-PKG_BUILD = build-essential cmake git python3
+PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev
 PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind \
-            gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+            gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl
 PKG_BENCH = $(PKG_BUILD) valgrind
 PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 

@@ -1,0 +1,140 @@
+/*
+ * test_ota.c — the OTA image header and the partition table, as bytes
+ * (src/core/ota/ota_image.h, ptable.h): building, parsing, every refusal,
+ * the copy boot2 picks, the tries area.  The writer and boot2 are tested
+ * end to end (tests/e2e/test_ota.py).
+ */
+#include <string.h>
+
+#include "core/ota/ota_image.h"
+#include "core/ota/ptable.h"
+#include "harness.h"
+
+static const uint8_t digest[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static void build(uint8_t raw[OTA_HEADER_SIZE])
+{
+    ota_header_build(raw, OTA_BODY_RAW, 123456, OPENPLUG_OTA_HARDWARE, "2.0.1", digest);
+}
+
+static bool parses(const uint8_t raw[OTA_HEADER_SIZE], const char *expected_error)
+{
+    struct ota_header h;
+    char error[96] = "";
+    bool ok = ota_header_parse(raw, &h, error, sizeof error);
+    if (expected_error)
+        CHECK_CONTAINS(error, expected_error);
+    return ok;
+}
+
+static void test_header_round_trip(void)
+{
+    uint8_t raw[OTA_HEADER_SIZE];
+    struct ota_header h;
+    char error[96];
+    build(raw);
+    CHECK(memcmp(raw, "BL60X_OTA_Ver1.0RAW ", 20) == 0);
+    CHECK_EQ(raw[20] | raw[21] << 8 | raw[22] << 16, 123456);
+    CHECK_EQ(raw[511], 0xFF);
+    CHECK(ota_header_parse(raw, &h, error, sizeof error));
+    CHECK_EQ(h.type, OTA_BODY_RAW);
+    CHECK_EQ(h.body_len, 123456);
+    CHECK_STR(h.hardware, OPENPLUG_OTA_HARDWARE);
+    CHECK_STR(h.version, "2.0.1");
+    CHECK(memcmp(h.body_sha256, digest, 32) == 0);
+    CHECK(!h.is_signed);
+    CHECK(ota_header_check(&h, 123456, error, sizeof error));
+
+    uint8_t signature[64];
+    memset(signature, 0x5A, sizeof signature);
+    ota_header_sign(raw, signature);
+    CHECK(ota_header_parse(raw, &h, error, sizeof error));
+    CHECK(h.is_signed && memcmp(h.signature, signature, 64) == 0);
+
+    ota_header_build(raw, OTA_BODY_XZ, 7, OPENPLUG_OTA_HARDWARE, "0123456789abcdef", digest);
+    CHECK(ota_header_parse(raw, &h, error, sizeof error));
+    CHECK_EQ(h.type, OTA_BODY_XZ);
+    CHECK_STR(h.version, "0123456789abcdef"); /* 16 characters, no NUL in the field */
+}
+
+static void test_header_refusals(void)
+{
+    uint8_t raw[OTA_HEADER_SIZE];
+    build(raw);
+    raw[15] = '1';
+    CHECK(!parses(raw, "not an OTA image"));
+    build(raw);
+    memcpy(raw + 16, "LZ4 ", 4);
+    CHECK(!parses(raw, "unknown body type"));
+    build(raw);
+    memset(raw + 20, 0, 4);
+    CHECK(!parses(raw, "empty body"));
+    build(raw);
+    raw[32] = 0;
+    CHECK(!parses(raw, "hardware or version string"));
+    build(raw);
+    raw[50] = '\n';
+    CHECK(!parses(raw, "hardware or version string"));
+    build(raw);
+    raw[52] = 0;
+    raw[54] = 'x'; /* text after the padding */
+    CHECK(!parses(raw, "hardware or version string"));
+    build(raw);
+    raw[120] = 0;
+    CHECK(!parses(raw, "signature area"));
+
+    struct ota_header h;
+    char error[96];
+    ota_header_build(raw, OTA_BODY_RAW, 100, "OtherPlug", "1", digest);
+    CHECK(ota_header_parse(raw, &h, error, sizeof error));
+    CHECK(!ota_header_check(&h, 1000, error, sizeof error));
+    CHECK_CONTAINS(error, "image is for hardware 'OtherPlug'");
+    build(raw);
+    CHECK(ota_header_parse(raw, &h, error, sizeof error));
+    CHECK(!ota_header_check(&h, 123455, error, sizeof error));
+    CHECK_CONTAINS(error, "does not fit the 123455-byte slot");
+}
+
+static void test_ptable(void)
+{
+    struct ptable table, picked;
+    uint8_t a[PTABLE_MAX_BYTES], b[PTABLE_MAX_BYTES];
+    ptable_default(&table);
+    size_t len = ptable_serialize(&table, a);
+    CHECK_EQ(len, 16 + 7 * 36 + 4);
+    CHECK(ptable_parse(a, len, &picked));
+    CHECK_EQ(picked.count, 7);
+    struct ptable_entry *fw = ptable_fw(&picked);
+    CHECK(fw && fw->address[0] == 0x10000 && fw->address[1] == 0xD8000 && fw->max_len[1] == 0x88000);
+
+    /* The newer copy wins; a broken newer copy leaves the older one. */
+    table.age = 5;
+    ptable_fw(&table)->active_index = 1;
+    ptable_fw(&table)->flags = PTABLE_FW_TRIAL;
+    ptable_serialize(&table, b);
+    CHECK_EQ(ptable_pick(a, b, sizeof a, &picked), 1);
+    CHECK_EQ(ptable_fw(&picked)->active_index, 1);
+    CHECK_EQ(ptable_fw(&picked)->flags, PTABLE_FW_TRIAL);
+    CHECK_EQ(ptable_pick(b, a, sizeof a, &picked), 0);
+    b[40] ^= 1; /* an entry byte: the entries' CRC fails */
+    CHECK_EQ(ptable_pick(a, b, sizeof a, &picked), 0);
+    a[8] ^= 1; /* the age: the header's CRC fails */
+    CHECK_EQ(ptable_pick(a, b, sizeof a, &picked), -1);
+    CHECK(!ptable_parse(a, 10, &picked));
+
+    uint8_t tries[PTABLE_MAX_TRIES] = {0xFF, 0xFF, 0xFF};
+    CHECK_EQ(ptable_tries(tries), 0);
+    tries[0] = 0;
+    CHECK_EQ(ptable_tries(tries), 1);
+    tries[1] = tries[2] = 0;
+    CHECK_EQ(ptable_tries(tries), 3);
+}
+
+int main(void)
+{
+    RUN(test_header_round_trip);
+    RUN(test_header_refusals);
+    RUN(test_ptable);
+    return harness_report();
+}
