@@ -14,9 +14,9 @@ DEPS    = scripts/ensure-deps.sh
 CMAKE   = cmake -Wno-dev
 
 PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev
-PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind \
+PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl \
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl
-PKG_BENCH = $(PKG_BUILD) valgrind
+PKG_BENCH = $(PKG_BUILD) valgrind wrk
 PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 
 SIM  = $(BUILD)/host/openplug-sim

@@ -7,3 +7,6 @@ here=$(dirname "$0")
 echo
 echo "## Metering accuracy (bench/metering.py; targets of shared/BL0937.md)"
 /usr/bin/python3 "$here/metering.py" "$sim"
+echo
+echo "## HTTP server (bench/http.py: wrk, keep-alive, pool of 4)"
+/usr/bin/python3 "$here/http.py" "$sim"

@@ -7,6 +7,7 @@
 #   fuzz_cmd       the command interpreter on a booted fake board
 #   fuzz_reclog    the record log over arbitrary flash, with torn operations
 #   fuzz_config    config_load over arbitrary settings areas
+#   fuzz_http      the HTTP request-head parser and its decoders
 #   fuzz_history   the energy history over any saved record, measurements and clock moves
 #   fuzz_ota_header  the OTA image header and the partition table parsers
 #
@@ -23,7 +24,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config history ota_header)
+set(FUZZ_TARGETS json template cmd reclog config history ota_header http)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

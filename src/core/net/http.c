@@ -35,6 +35,7 @@ struct http_request {
     uint32_t peer_ip;
     uint64_t deadline_ms;
     uint32_t requests_served;
+    uint32_t serial; /* changes with every request: "is this still my request?" */
     short watching;
     /* request */
     char in[HTTP_IN_SIZE];
@@ -165,6 +166,7 @@ static void close_conn(struct http_request *c, bool aborted)
         c->route->stream->on_abort(c, c->route->arg);
     hal_net_close(c->fd);
     c->fd = -1;
+    c->serial++;
     c->state = CONN_FREE;
     c->watching = 0;
     stats.active--;
@@ -238,6 +240,14 @@ static void count_status(int status)
         stats.errors_4xx++;
 }
 
+/* Before a reply's head is written: a request body not read to its end
+ * leaves the connection unusable for another request. */
+static void prepare_reply(struct http_request *c)
+{
+    if (c->body_taken < c->head.content_length)
+        c->keep_alive = false;
+}
+
 /* Start sending: the head and `body_len` bytes after it are in out. */
 static void start_send(struct http_request *c, size_t total)
 {
@@ -256,8 +266,7 @@ void http_reply(struct http_request *req, int status, const char *content_type, 
     if (req->replied || req->state == CONN_FREE)
         return;
     count_status(status);
-    if (req->state == CONN_READ_BODY)
-        req->keep_alive = false; /* the rest of the body is not read */
+    prepare_reply(req);
     if (len > HTTP_OUT_SIZE - HTTP_OUT_HEAD) {
         reply_internal_error(req);
         return;
@@ -344,6 +353,7 @@ void http_reply_static(struct http_request *req, const struct http_static *blob)
 {
     if (req->replied)
         return;
+    prepare_reply(req);
     char more[160];
     snprintf(more, sizeof more, "%s%s%s%sCache-Control: %s\r\n", blob->gzip ? "Content-Encoding: gzip\r\n" : "",
              blob->etag ? "ETag: " : "", blob->etag ? blob->etag : "", blob->etag ? "\r\n" : "",
@@ -371,6 +381,7 @@ void http_reply_stream(struct http_request *req, int status, const char *content
 {
     if (req->replied)
         return;
+    prepare_reply(req);
     count_status(status);
     size_t head = write_head(req, status, content_type, HTTP_CHUNKED, "Cache-Control: no-store\r\n", HTTP_OUT_HEAD);
     if (!head) {
@@ -518,6 +529,7 @@ static void linger_close(int fd)
 
 static void reset_request(struct http_request *c)
 {
+    c->serial++;
     c->head_len = 0;
     c->route = NULL;
     c->body_taken = 0;
@@ -543,6 +555,7 @@ static void finish_response(struct http_request *c)
         int fd = c->fd;
         hal_net_watch(fd, 0);
         c->fd = -1;
+        c->serial++;
         c->state = CONN_FREE;
         c->watching = 0;
         stats.active--;
@@ -652,11 +665,10 @@ static void serve_head(struct http_request *c)
         c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
         take_buffered_body(c);
     } else if ((c->route->flags & HTTP_ROUTE_STREAM) && c->route->stream) {
+        uint32_t serial = c->serial;
         run_handler(c);
-        if (c->replied) {
-            c->keep_alive = c->keep_alive && c->head.content_length == 0;
-            return;
-        }
+        if (c->serial != serial || c->replied)
+            return; /* refused (the body is not read: the connection closes) */
         c->state = CONN_READ_BODY;
         c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
         c->stream_off = c->head_len;
