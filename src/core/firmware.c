@@ -20,6 +20,7 @@
 #include "core/net/http.h"
 #include "core/net/http_auth.h"
 #include "core/net/web_api.h"
+#include "core/net/mqtt_tasmota.h"
 #endif
 #include "core/sched.h"
 #include "core/script/script.h"
@@ -33,6 +34,34 @@
 
 static struct sched_timer tick_timer;
 static struct health_activity loop_health;
+/* Tasmota's LinkCount and Downtime for STATE, from the Wi-Fi events. */
+static struct event_listener wifi_stats;
+static unsigned wifi_link_count;
+static bool wifi_up;
+static uint64_t wifi_down_since_ms, wifi_downtime_ms; /* since the first connect */
+
+unsigned firmware_wifi_link_count(void) { return wifi_link_count; }
+
+uint64_t firmware_wifi_downtime_s(void)
+{
+    uint64_t ms = wifi_downtime_ms;
+    if (wifi_link_count && !wifi_up)
+        ms += hal_time_ms() - wifi_down_since_ms;
+    return ms / 1000;
+}
+
+static void count_wifi_link(const struct event *event, void *arg)
+{
+    (void)arg;
+    bool up = event->type == EVENT_WIFI && event->value == HAL_WIFI_CONNECTED;
+    if (event->type != EVENT_WIFI || up == wifi_up)
+        return;
+    if (up && wifi_link_count++)
+        wifi_downtime_ms += hal_time_ms() - wifi_down_since_ms;
+    if (!up)
+        wifi_down_since_ms = hal_time_ms();
+    wifi_up = up;
+}
 
 /* Once a second: housekeeping (the Wi-Fi link: the HAL has no callback). */
 static void tick(void *arg)
@@ -74,7 +103,10 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     web_api_start();
     http_start();
+    if (!system_safe_mode())
+        mqtt_start(); /* the whole MQTT feature: safe mode leaves it out */
 #endif
+    event_listen(&wifi_stats, count_wifi_link, NULL);
     wifi_start();
     sched_timer_init(&tick_timer, tick, NULL);
     sched_timer_start(&tick_timer, 0, FIRMWARE_TICK_MS);

@@ -9,6 +9,8 @@
 #ifndef OPENPLUG_FIRMWARE_H
 #define OPENPLUG_FIRMWARE_H
 
+#include <stdint.h>
+
 #define FIRMWARE_WATCHDOG_MS 8000 /* hardware watchdog timeout */
 #define FIRMWARE_TICK_MS 1000     /* housekeeping period */
 #define FIRMWARE_LOOP_TIMEOUT_MS 5000 /* a loop turn longer than this is a stall */
@@ -16,6 +18,12 @@
 void firmware_boot(void);
 /* One turn of the loop (the loop reports itself alive, see health.h). */
 void firmware_loop_turn(void);
+
+/* Wi-Fi link figures for STATE (Tasmota's LinkCount and Downtime): times
+ * the station connected since boot, and seconds spent not connected since
+ * it first did. */
+unsigned firmware_wifi_link_count(void);
+uint64_t firmware_wifi_downtime_s(void);
 void firmware_main(void) __attribute__((noreturn));
 
 #endif

@@ -139,8 +139,10 @@ void system_reset_reason(char *buf, size_t size)
         snprintf(buf, size, "Unknown (0x%lx)", (unsigned long)boot_code);
 }
 
-void system_uptime(char *buf, size_t size)
+void system_duration(uint64_t seconds, char *buf, size_t size)
 {
-    unsigned long s = (unsigned long)(hal_time_ms() / 1000);
+    unsigned long s = (unsigned long)seconds;
     snprintf(buf, size, "%luT%02lu:%02lu:%02lu", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
 }
+
+void system_uptime(char *buf, size_t size) { system_duration(hal_time_ms() / 1000, buf, size); }

@@ -65,5 +65,7 @@ void system_reset_reason(char *buf, size_t size);
 
 /* Uptime as Tasmota prints it: "1T02:03:04". */
 void system_uptime(char *buf, size_t size);
+/* Any duration in the same form. */
+void system_duration(uint64_t seconds, char *buf, size_t size);
 
 #endif

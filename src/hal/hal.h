@@ -186,6 +186,15 @@ enum hal_wifi_error hal_wifi_error(void);
 /* Open an access point `name` (open network, the set-up mode; a join may
  * run at the same time), or close it with NULL. */
 int hal_wifi_start_ap(const char *name);
+/* The network the station is joined to; false (and *out untouched) when
+ * not connected. */
+struct hal_wifi_link {
+    char ssid[33];
+    uint8_t bssid[6];
+    uint8_t channel;
+    uint32_t ip; /* the station's IPv4 address, network byte order */
+};
+bool hal_wifi_link(struct hal_wifi_link *out);
 
 /* The station MAC address. */
 void hal_mac(uint8_t mac[6]);

@@ -160,12 +160,12 @@ def test_status_sections(plug):
     assert isinstance(sts["UptimeSec"], int) and 0 <= sts["UptimeSec"] < 10
     assert isinstance(sts["Heap"], int) and 0 < sts["Heap"] <= 128
     assert sts["POWER"] == "OFF"
-    assert set(sts["Wifi"]) == {"RSSI", "Signal", "State"}
+    assert set(sts["Wifi"]) == {"RSSI", "Signal", "LinkCount", "Downtime", "State"}
 
     # a blank plug opens its set-up access point (Wi-Fi joins: test_wifi.py)
     plug.wait_log(r"WIF: Wi-Fi access point OpenPlug-[0-9A-F]{6}", timeout=4)
     wifi = plug.cmd("Status 11")["StatusSTS"]["Wifi"]
-    assert wifi == {"RSSI": 0, "Signal": 0, "State": "access point"}
+    assert wifi == {"RSSI": 0, "Signal": 0, "LinkCount": 0, "Downtime": "0T00:00:00", "State": "access point"}
 
 
 @pytest.mark.parametrize("arg", ["5", "3", "99", "100", "-1", "x", "1 1", "0x1"])

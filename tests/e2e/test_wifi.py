@@ -48,7 +48,8 @@ def test_setup_with_a_wrong_password_then_the_right_one(make_plug):
     assert plug.cmd("SSId1") == {"SSId1": "Home"}
     assert plug.cmd("Password1") == {"Password1": "****"}
     status = plug.cmd("Status 11")["StatusSTS"]["Wifi"]
-    assert status == {"RSSI": 66, "Signal": -67, "State": "connected"}
+    assert {k: status[k] for k in ("RSSI", "Signal", "State", "SSId", "LinkCount")} == {
+        "RSSI": 66, "Signal": -67, "State": "connected", "SSId": "Home", "LinkCount": 1}
     # the password is in no response and no log line
     assert "correct-horse" not in curl(plug.base + "/api/config").body
     assert not [line for line in plug.lines if "correct-horse" in line]

@@ -344,3 +344,29 @@ int hal_net_watch(int fd, short events)
     return HAL_OK;
 }
 #endif
+
+bool hal_wifi_link(struct hal_wifi_link *out)
+{
+    if (fake_wifi != HAL_WIFI_CONNECTED)
+        return false;
+    *out = (struct hal_wifi_link){.ssid = "unit-test", .bssid = {0x02, 1, 2, 3, 4, 5}, .channel = 1,
+                                    .ip = 0x0A01A8C0};
+    return true;
+}
+
+#if OPENPLUG_NET
+/* Name lookups: the fake board has no resolver (MQTT to a host name just
+ * fails and retries, as with a dead DNS server). */
+int hal_net_lookup_start(const char *host)
+{
+    (void)host;
+    return HAL_EIO;
+}
+int hal_net_lookup_poll(int handle, uint32_t *ipv4)
+{
+    (void)handle;
+    (void)ipv4;
+    return HAL_EINVAL;
+}
+void hal_net_lookup_cancel(int handle) { (void)handle; }
+#endif

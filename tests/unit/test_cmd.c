@@ -117,7 +117,8 @@ static void test_status_and_help(void)
     CHECK_CONTAINS(status, "\"RestartReason\":\"Power on\"");
     CHECK_CONTAINS(status, "\"StatusFWR\":{\"Version\":");
     CHECK_CONTAINS(status, "\"StatusSTS\":{\"Time\":\"1970-01-01T");
-    CHECK_CONTAINS(run("Status 11"), "\"Wifi\":{\"RSSI\":80,\"Signal\":-60,\"State\":\"connected\"}");
+    CHECK_CONTAINS(run("Status 11"), "\"Wifi\":{\"SSId\":\"unit-test\",\"BSSId\":\"02:01:02:03:04:05\","
+                                     "\"Channel\":1,\"RSSI\":80,\"Signal\":-60,\"LinkCount\":");
     const char *help = run("Help");
     static const char *const names[] = {"Power", "PowerOnState", "SetStartValue", "setChannel", "toggleChannel",
                                         "Status", "Restart", "Reset", "DeviceName", "Template", "Pin",

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "core/cmd/cmd_setting.h"
+#include "core/cmd/status.h"
 #include "core/cmd/commands.h"
 #include "core/drivers.h"
 #include "core/energy/energy.h"
 #include "core/energy/sensors.h"
+#include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/storage/config.h"
@@ -79,32 +81,56 @@ static void time_member(struct json_writer *w)
     jw_string(w, "Time", text);
 }
 
-static void status_state(struct json_writer *w)
+/* Wi-Fi link figures, Tasmota's names: RSSI is the quality in %, Signal
+ * the dBm, read fresh on every call. */
+static void wifi_members(struct json_writer *w)
 {
-    jw_object_begin(w, "StatusSTS");
+    char text[24];
+    jw_object_begin(w, "Wifi");
+    struct hal_wifi_link link;
+    if (hal_wifi_link(&link)) {
+        jw_string(w, "SSId", link.ssid);
+        snprintf(text, sizeof text, "%02X:%02X:%02X:%02X:%02X:%02X", link.bssid[0], link.bssid[1], link.bssid[2],
+                 link.bssid[3], link.bssid[4], link.bssid[5]);
+        jw_string(w, "BSSId", text);
+        jw_int(w, "Channel", link.channel);
+    }
+    int rssi = hal_wifi_rssi();
+    int quality = rssi == 0 ? 0 : rssi <= -100 ? 0 : rssi >= -50 ? 100 : 2 * (rssi + 100);
+    jw_int(w, "RSSI", quality);
+    jw_int(w, "Signal", rssi);
+    jw_int(w, "LinkCount", firmware_wifi_link_count());
+    system_duration(firmware_wifi_downtime_s(), text, sizeof text);
+    jw_string(w, "Downtime", text);
+    static const char *const states[] = {"off", "connecting", "connected", "access point"};
+    jw_string(w, "State", states[hal_wifi_state() & 3]);
+    jw_object_end(w);
+}
+
+void status_state_members(struct json_writer *w)
+{
     time_member(w);
-    health_write_json(w);
+    health_write_json(w); /* uptime, heap, sockets, loop lag, restart reason */
     for (unsigned channel = 1; channel <= (channels_relay_count() > 1 ? channels_highest_relay() : 1); channel++) {
         char key[8] = "POWER";
         if (channels_relay_count() > 1)
             snprintf(key, sizeof key, "POWER%u", channel);
         jw_string(w, key, channel_get(channel) ? "ON" : "OFF");
     }
-    jw_object_begin(w, "Wifi");
-    int rssi = hal_wifi_rssi();
-    int quality = rssi == 0 ? 0 : rssi <= -100 ? 0 : rssi >= -50 ? 100 : 2 * (rssi + 100);
-    jw_int(w, "RSSI", quality);
-    jw_int(w, "Signal", rssi);
-    static const char *const states[] = {"off", "connecting", "connected", "access point"};
-    jw_string(w, "State", states[hal_wifi_state() & 3]);
-    jw_object_end(w);
+    wifi_members(w);
+}
+
+static void status_state(struct json_writer *w)
+{
+    jw_object_begin(w, "StatusSTS");
+    status_state_members(w);
     jw_object_end(w);
 }
 
-/* Status 8 / 10: the sensor registry, in Tasmota's names and units. */
-static void status_sensors(struct json_writer *w)
+/* Status 8 / 10 and MQTT's SENSOR: the sensor registry, in Tasmota's
+ * names and units. */
+void status_sensor_members(struct json_writer *w, int64_t period_wh)
 {
-    jw_object_begin(w, "StatusSNS");
     time_member(w);
     const struct energy_values *e = sensors_energy();
     if (e->valid) {
@@ -117,6 +143,8 @@ static void status_sensors(struct json_writer *w)
         jw_fixed(w, "Total", energy_wh(c->total_uj), 3);
         jw_fixed(w, "Yesterday", energy_wh(c->yesterday_uj), 3);
         jw_fixed(w, "Today", energy_wh(c->today_uj), 3);
+        if (period_wh >= 0)
+            jw_int(w, "Period", period_wh);
         jw_float(w, "Power", e->power_w, 2);
         jw_float(w, "ApparentPower", e->apparent_va, 2);
         jw_float(w, "ReactivePower", e->reactive_var, 2);
@@ -125,6 +153,12 @@ static void status_sensors(struct json_writer *w)
         jw_float(w, "Current", e->current_a, 3);
         jw_object_end(w);
     }
+}
+
+static void status_sensors(struct json_writer *w)
+{
+    jw_object_begin(w, "StatusSNS");
+    status_sensor_members(w, -1);
     jw_object_end(w);
 }
 

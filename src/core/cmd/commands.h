@@ -13,6 +13,9 @@ void cmd_energy_register(void); /* cmd_energy.c: PowerSet, VoltageSet, CurrentSe
 void cmd_time_register(void);   /* cmd_time.c: Time, Timezone, TimeStd, TimeDst */
 void cmd_time_status(struct json_writer *w); /* Status 7 */
 void cmd_ota_register(void);    /* ota/cmd_ota.c: OtaUrl, Upgrade, OtaStatus, OtaConfirm, OtaKey */
+#if OPENPLUG_NET
+void mqtt_commands_register(void); /* net/mqtt_tasmota.c: MqttHost, Topic, TelePeriod, … */
+#endif
 
 static inline void commands_register_all(void)
 {
@@ -22,6 +25,9 @@ static inline void commands_register_all(void)
     cmd_energy_register();
     cmd_time_register();
     cmd_ota_register();
+#if OPENPLUG_NET
+    mqtt_commands_register();
+#endif
 }
 
 #endif

@@ -6,6 +6,7 @@
  * "wifi down|up" takes every network away and back.  The HAL's Wi-Fi
  * functions for the host port.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,23 @@ enum hal_wifi_state hal_wifi_state(void)
     if (ap_up)
         return HAL_WIFI_AP;
     return join_state == JOIN_RUNNING ? HAL_WIFI_CONNECTING : HAL_WIFI_OFF;
+}
+
+/* The joined network: its BSSID follows the SSID and the seed, the channel
+ * too; the plug's address is the host's loopback, where its sockets are. */
+bool hal_wifi_link(struct hal_wifi_link *out)
+{
+    if (hal_wifi_state() != HAL_WIFI_CONNECTED)
+        return false;
+    uint64_t bits = (sim_opt.seed + 7) * 0xD6E8FEB86659FD93ULL;
+    for (const char *p = wanted.ssid; *p; p++)
+        bits = (bits ^ (uint8_t)*p) * 0x100000001B3ULL;
+    *out = (struct hal_wifi_link){.channel = (uint8_t)(1 + bits % 13), .ip = htonl(INADDR_LOOPBACK)};
+    snprintf(out->ssid, sizeof out->ssid, "%s", wanted.ssid);
+    for (int i = 0; i < 6; i++)
+        out->bssid[i] = (uint8_t)(bits >> (8 * i + 8));
+    out->bssid[0] = (uint8_t)((out->bssid[0] & 0xFC) | 0x02); /* locally administered, unicast */
+    return true;
 }
 
 int hal_wifi_rssi(void)
