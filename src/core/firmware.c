@@ -21,6 +21,7 @@
 #include "core/net/http_auth.h"
 #include "core/net/web_api.h"
 #include "core/net/mqtt_tasmota.h"
+#include "core/net/files_api.h"
 #endif
 #include "core/sched.h"
 #include "core/script/script.h"
@@ -102,6 +103,7 @@ void firmware_boot(void)
     console_start();
 #if OPENPLUG_NET
     web_api_start();
+    files_api_start();
     http_start();
     if (!system_safe_mode())
         mqtt_start(); /* the whole MQTT feature: safe mode leaves it out */

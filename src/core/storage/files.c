@@ -215,6 +215,12 @@ bool files_write_busy(void) { return writer.busy; }
 
 void files_write_abort(void) { writer.busy = false; }
 
+bool files_write_would_erase(void)
+{
+    uint32_t pos = FILES_HEADER_SIZE + writer.written;
+    return writer.busy && pos % HAL_FLASH_SECTOR == 0 && writer.written < writer.header.size;
+}
+
 int files_write_chunk(const void *data, uint32_t len)
 {
     if (!writer.busy)

@@ -67,6 +67,9 @@ int files_write_chunk(const void *data, uint32_t len);
 int files_write_commit(void);
 void files_write_abort(void);
 bool files_write_busy(void);
+/* True when the next chunk call starts by erasing a sector (a caller that
+ * already erased one in this loop turn waits for the next). */
+bool files_write_would_erase(void);
 
 /* A whole small file in one call, for commands and tests: may erase two
  * sectors in one turn, so only for files of at most one sector's worth
