@@ -196,6 +196,11 @@ struct hal_wifi_link {
 };
 bool hal_wifi_link(struct hal_wifi_link *out);
 
+/* The plug's IPv4 address (host order) where a browser finds it: the
+ * station's (DHCP) when connected, the access point's own in AP mode, 0
+ * otherwise. */
+uint32_t hal_wifi_ip(void);
+
 /* The station MAC address. */
 void hal_mac(uint8_t mac[6]);
 

@@ -21,6 +21,7 @@ def test_blank_plug_opens_its_setup_access_point(make_plug):
     assert w["state"] == "access point" and w["ap_open"] is True
     assert w["ap_name"] == m.group(1)
     assert w["saved"] == ["", ""] and w["setup"] is None and w["rssi"] == 0
+    assert w["ip"] == "192.168.4.1"
     assert curl(plug.base + "/api/state").json()["wifi"]["state"] == "access point"
 
 
@@ -44,6 +45,7 @@ def test_setup_with_a_wrong_password_then_the_right_one(make_plug):
                    timeout=6, what="the join (and the AP closed)")
     assert w["ssid"] == "Home" and w["rssi"] == -67 and not w["ap_open"]
     assert w["saved"] == ["Home", ""] and w["setup"]["state"] == "connected"
+    assert w["ip"] == "127.0.0.1" and w["url"] == plug.base + "/"  # where the owner finds it now
     plug.wait_log(r"WIF: Wi-Fi connected \(RSSI -67 dBm\) to Home")
     assert plug.cmd("SSId1") == {"SSId1": "Home"}
     assert plug.cmd("Password1") == {"Password1": "****"}

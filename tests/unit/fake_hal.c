@@ -297,6 +297,7 @@ int hal_wifi_connect(const char *ssid, const char *password)
     return HAL_OK;
 }
 enum hal_wifi_error hal_wifi_error(void) { return fake_wifi_error; }
+uint32_t hal_wifi_ip(void) { return fake_wifi == HAL_WIFI_CONNECTED ? 0xC0A8012Au : 0; }
 int hal_wifi_start_ap(const char *name)
 {
     snprintf(fake_wifi_ap, sizeof fake_wifi_ap, "%s", name ? name : "");

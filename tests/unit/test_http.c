@@ -14,6 +14,7 @@
 #include "core/net/http.h"
 #include "core/net/http_parse.h"
 #include "core/sched.h"
+#include "fake_hal.h"
 #include "hal/hal_net.h"
 #include "harness.h"
 
@@ -164,6 +165,21 @@ static void serve_files(struct http_request *req, void *arg)
     char text[80];
     snprintf(text, sizeof text, "{\"route\":\"%s\",\"path\":\"%s\"}", (const char *)arg, http_path(req));
     http_reply_json(req, 200, text);
+}
+
+/* Producer: 'x' without end (a client that stops reading fills its socket). */
+static int produce_endless(struct http_request *req, char *buf, size_t cap, void *arg)
+{
+    (void)req;
+    (void)arg;
+    memset(buf, 'x', cap);
+    return (int)cap;
+}
+
+static void serve_endless(struct http_request *req, void *arg)
+{
+    (void)arg;
+    http_reply_stream(req, 200, "text/plain", produce_endless, NULL);
 }
 
 static struct http_request *deferred;
@@ -360,6 +376,73 @@ static void test_routes_and_deferred_reply(void)
     CHECK_STR(body_of(&c), "{\"late\":true}");
 }
 
+static uint32_t timeouts(void)
+{
+    struct http_stats stats;
+    http_get_stats(&stats);
+    return stats.timeouts;
+}
+
+static void test_timeouts(void)
+{
+    struct client c;
+    /* a head that never ends: 408 once HTTP_REQUEST_MS has passed */
+    static const char partial[] = "GET /app.js HTTP/1.1\r\nHo";
+    client_open(&c, partial, sizeof partial - 1);
+    for (int i = 0; i < 10; i++)
+        client_step(&c);
+    CHECK_EQ(c.in_len, 0);
+    fake_time_advance_us((HTTP_REQUEST_MS - 100) * 1000ull);
+    client_step(&c);
+    CHECK_EQ(c.in_len, 0); /* not yet */
+    uint32_t before = timeouts();
+    fake_time_advance_us(200 * 1000ull);
+    client_run(&c, 50);
+    CHECK_CONTAINS(c.in, "HTTP/1.1 408 Request Timeout\r\n");
+    CHECK(c.closed);
+    CHECK_EQ(timeouts(), before + 1);
+
+    /* an idle keep-alive connection closes after HTTP_IDLE_MS, silently */
+    static const char get[] = "GET /files/x HTTP/1.1\r\nHost: t\r\n\r\n";
+    client_open(&c, get, sizeof get - 1);
+    for (int i = 0; i < 10; i++)
+        client_step(&c);
+    CHECK_CONTAINS(c.in, "200 OK");
+    size_t got = c.in_len;
+    fake_time_advance_us((HTTP_IDLE_MS - 100) * 1000ull);
+    client_step(&c);
+    CHECK(!c.closed);
+    fake_time_advance_us(200 * 1000ull);
+    client_run(&c, 10);
+    CHECK(c.closed && c.in_len == got);
+
+    /* a client that stops reading: closed after HTTP_SEND_MS without progress */
+    static const char endless[] = "GET /endless HTTP/1.1\r\nHost: t\r\n\r\n";
+    memset(&c, 0, sizeof c);
+    c.fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(http_port()),
+                               .sin_addr.s_addr = htonl(0x7F000001)};
+    CHECK(connect(c.fd, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(send(c.fd, endless, sizeof endless - 1, 0) == (ssize_t)(sizeof endless - 1));
+    for (int i = 0; i < 50; i++)
+        sched_run_once(0); /* fills both socket buffers, then waits */
+    before = timeouts();
+    fake_time_advance_us((HTTP_SEND_MS + 100) * 1000ull);
+    sched_run_once(0);
+    CHECK_EQ(timeouts(), before + 1);
+    /* the server closed: after what was buffered, the client reads the end */
+    fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+    char sink[65536];
+    ssize_t n = 1;
+    for (int i = 0; i < 100000 && n != 0; i++)
+        if ((n = recv(c.fd, sink, sizeof sink, 0)) < 0)
+            n = errno == EAGAIN ? 1 : 0;
+    CHECK_EQ(n, 0);
+    close(c.fd);
+}
+
 static void test_decoders(void)
 {
     char out[32];
@@ -393,6 +476,8 @@ int main(void)
     http_route_add(&files_route, HTTP_GET, "/files/", HTTP_ROUTE_PREFIX, serve_files, "prefix");
     http_route_add(&file_exact_route, HTTP_GET, "/files/index", 0, serve_files, "exact");
     http_route_add(&defer_route, HTTP_GET, "/later", 0, serve_defer, NULL);
+    static struct http_route endless_route;
+    http_route_add(&endless_route, HTTP_GET, "/endless", 0, serve_endless, NULL);
     http_set_listen(0x7F000001, 0);
     http_start();
     CHECK(http_port() != 0);
@@ -401,6 +486,7 @@ int main(void)
     RUN(test_upload_abort_and_refusal);
     RUN(test_producer_waits_and_resumes);
     RUN(test_routes_and_deferred_reply);
+    RUN(test_timeouts);
     RUN(test_decoders);
     return harness_report();
 }

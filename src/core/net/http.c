@@ -17,6 +17,7 @@
 
 #include "core/log.h"
 #include "core/net/http_parse.h"
+#include "core/net/wifi.h"
 #include "core/sched.h"
 #include "hal/hal.h"
 #include "hal/hal_net.h"
@@ -36,6 +37,7 @@ struct http_request {
     uint64_t deadline_ms;
     uint32_t requests_served;
     uint32_t serial; /* changes with every request: "is this still my request?" */
+    uint64_t accepted_ms;
     short watching;
     /* request */
     char in[HTTP_IN_SIZE];
@@ -838,14 +840,17 @@ static void check_deadline(struct http_request *c, uint64_t now)
 
 /* ---- Accepting ---- */
 
-/* An idle keep-alive connection to give to a new client, or NULL. */
-static struct http_request *idle_slot(void)
+/* A connection to give to a new client, or NULL: one idle between
+ * keep-alive requests, or one that has sent nothing for a second since it
+ * connected (a browser's speculative pre-connection); the oldest first. */
+static struct http_request *idle_slot(uint64_t now)
 {
     struct http_request *oldest = NULL;
     for (int i = 0; i < HTTP_POOL; i++) {
         struct http_request *c = &pool[i];
-        if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->requests_served > 0 &&
-            (!oldest || c->deadline_ms < oldest->deadline_ms))
+        bool idle = c->state == CONN_READ_HEAD && c->in_len == 0 &&
+                    (c->requests_served > 0 || now - c->accepted_ms >= HTTP_SILENT_RECLAIM_MS);
+        if (idle && (!oldest || c->deadline_ms < oldest->deadline_ms))
             oldest = c;
     }
     return oldest;
@@ -898,7 +903,7 @@ static void accept_clients(void)
         for (int i = 0; i < HTTP_POOL && !c; i++)
             if (pool[i].state == CONN_FREE)
                 c = &pool[i];
-        if (!c && (c = idle_slot()) != NULL)
+        if (!c && (c = idle_slot(hal_time_ms())) != NULL)
             close_conn(c, false);
         if (!c) {
             reject_full(fd);
@@ -908,6 +913,7 @@ static void accept_clients(void)
         c->peer_ip = ntohl(peer.sin_addr.s_addr);
         c->in_len = 0;
         c->requests_served = 0;
+        c->accepted_ms = hal_time_ms();
         c->watching = 0;
         reset_request(c);
         c->state = CONN_READ_HEAD;
@@ -1003,9 +1009,9 @@ void http_start(void)
     hal_net_watch(listen_fd, POLLIN);
     sched_timer_init(&kick_timer, kick_fn, NULL);
     sched_poller_add(&poller, poll_http, NULL);
-    uint32_t a = listen_addr;
-    LOG_INF("HTTP", "web server on http://%u.%u.%u.%u:%u/ (%d connections)", a >> 24, (a >> 16) & 255,
-            (a >> 8) & 255, a & 255, bound_port, HTTP_POOL);
+    char address[16];
+    wifi_ip_text(listen_addr, address);
+    LOG_INF("HTTP", "web server on http://%s:%u/ (%d connections)", address, (unsigned)bound_port, HTTP_POOL);
 }
 
 void http_get_stats(struct http_stats *out) { *out = stats; }

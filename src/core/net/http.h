@@ -81,6 +81,7 @@
 #define HTTP_REQUEST_MS 10000   /* from a request's first byte to its whole head; then each body read */
 #define HTTP_SEND_MS 10000      /* a client that reads nothing of our response this long */
 #define HTTP_DEFER_MS 60000     /* a deferred reply must come within this */
+#define HTTP_SILENT_RECLAIM_MS 1000 /* a connection silent this long since it opened may be given to a new client */
 #define HTTP_DEFAULT_PORT 80
 
 struct http_request; /* one per pooled connection; opaque */

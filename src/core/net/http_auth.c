@@ -18,6 +18,7 @@
 #include "core/net/http.h"
 #include "core/net/http_auth.h"
 #include "core/net/http_parse.h"
+#include "core/net/wifi.h"
 #include "core/storage/config.h"
 #include "core/util/sha256.h"
 #include "hal/hal.h"
@@ -151,7 +152,9 @@ void http_auth_failed(uint32_t ip)
         r->locks++;
         r->failures = 0;
     }
-    LOG_INF("HTTP", "failed login from %u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+    char address[16];
+    wifi_ip_text(ip, address);
+    LOG_INF("HTTP", "failed login from %s", address);
 }
 
 static void auth_succeeded(uint32_t ip)

@@ -292,6 +292,20 @@ static void serve_logout(struct http_request *req, void *arg)
 
 /* ---- Wi-Fi ---- */
 
+/* "url": where a browser finds the plug now ("" when nowhere). */
+static void write_url(struct json_writer *w)
+{
+    uint32_t ip = hal_wifi_ip();
+    char url[40] = "", address[16], port[8] = "";
+    if (http_port() != 80)
+        snprintf(port, sizeof port, ":%u", (unsigned)http_port());
+    if (ip) {
+        wifi_ip_text(ip, address);
+        snprintf(url, sizeof url, "http://%s%s/", address, port);
+    }
+    jw_string(w, "url", url);
+}
+
 static struct http_route wifi_route;
 
 static void serve_wifi(struct http_request *req, void *arg)
@@ -316,7 +330,9 @@ static void serve_wifi(struct http_request *req, void *arg)
         http_reply_json_end(req);
         return;
     }
-    wifi_write_details(http_reply_json_begin(req, 200));
+    struct json_writer *w = http_reply_json_begin(req, 200);
+    wifi_write_details(w);
+    write_url(w);
     http_reply_json_end(req);
 }
 

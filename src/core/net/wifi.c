@@ -47,6 +47,12 @@ static const char *const error_names[] = {"", "network not found", "wrong passwo
 
 const char *wifi_state_name(enum hal_wifi_state state) { return state_names[state & 3]; }
 
+void wifi_ip_text(uint32_t ip, char out[16])
+{
+    snprintf(out, 16, "%u.%u.%u.%u", (unsigned)(ip >> 24) & 255, (unsigned)(ip >> 16) & 255,
+             (unsigned)(ip >> 8) & 255, (unsigned)ip & 255);
+}
+
 const char *wifi_ap_name(void)
 {
     static char name[20];
@@ -260,6 +266,11 @@ void wifi_write_details(struct json_writer *w)
     jw_int(w, "rssi", hal_wifi_rssi());
     jw_string(w, "ap_name", wifi_ap_name());
     jw_bool(w, "ap_open", ap_open);
+    uint32_t ip = hal_wifi_ip();
+    char text[16] = "";
+    if (ip)
+        wifi_ip_text(ip, text);
+    jw_string(w, "ip", text);
     jw_array_begin(w, "saved");
     for (int i = 0; i < CONFIG_WIFI_NETWORKS; i++)
         jw_string(w, NULL, config_get()->wifi.ssid[i]);

@@ -12,6 +12,7 @@
 #define OPENPLUG_WIFI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/util/json.h"
 #include "hal/hal.h"
@@ -36,6 +37,9 @@ bool wifi_try(const char *ssid, const char *password);
 void wifi_write_status(struct json_writer *w);
 /* The members of /api/wifi (status + saved networks, errors, set-up attempt). */
 void wifi_write_details(struct json_writer *w);
+
+/* An IPv4 address (host order) as text, "192.168.4.1". */
+void wifi_ip_text(uint32_t ip, char out[16]);
 
 /* The set-up AP's name, "OpenPlug-A1B2C3". */
 const char *wifi_ap_name(void);

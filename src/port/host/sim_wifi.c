@@ -136,3 +136,11 @@ int hal_wifi_rssi(void)
         return sim_opt.rssi_dbm;
     return -58 + (int)(sim_random_model() % 7);
 }
+
+/* The simulated plug is reachable only on the loopback, joined or not; its
+ * access point would be 192.168.4.1 on the chip. */
+uint32_t hal_wifi_ip(void)
+{
+    enum hal_wifi_state state = hal_wifi_state();
+    return state == HAL_WIFI_CONNECTED ? 0x7F000001u : state == HAL_WIFI_AP ? 0xC0A80401u : 0;
+}
