@@ -32,6 +32,21 @@ def test_cm_backlog_merges_replies(web):
     assert relay_level(web) == 1
 
 
+def test_cm_long_backlog_streams_every_reply(web):
+    """Six Status 0 replies (about 5 KiB) do not fit any buffer of the
+    server: each command's reply goes out as its own chunk."""
+    r = curl(web.base + "/cm?cmnd=Backlog%20" + "%3B".join(["Status%200"] * 6) + "%3BPower%20On")
+    assert r.status == 200 and r.headers["transfer-encoding"] == "chunked"
+    assert len(r.body) > 4096
+    assert r.body.count('"StatusFWR":') == 6
+    assert r.body.endswith('"POWER":"ON"}')
+    pairs = json.loads(r.body, object_pairs_hook=lambda kv: kv)  # duplicate keys, as Tasmota's
+    assert [k for k, _ in pairs].count("StatusSTS") == 6
+    assert relay_level(web) == 1
+    r = curl(web.base + "/api/command", data={"cmnd": "Backlog Power off; Status 0; Power"})
+    assert r.body.endswith('"POWER":"OFF"}') and '"StatusSNS"' in r.body
+
+
 def test_cm_unknown_and_bad_commands(web):
     assert curl(web.base + "/cm?cmnd=Frobnicate").json() == {"Command": "Unknown"}
     r = curl(web.base + "/cm?cmnd=Power%20maybe").json()

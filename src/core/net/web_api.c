@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/cmd/cmd.h"
 #include "core/energy/energy.h"
@@ -90,28 +91,168 @@ void web_write_state(struct json_writer *w)
     wifi_write_status(w);
 }
 
-/* ---- Tasmota: GET /cm?cmnd=… ---- */
+/* ---- Commands: Tasmota's GET /cm?cmnd=…, and POST /api/command ---- */
 
-/* Every reply's members go into the one object of the response (Backlog:
- * all of them, in order, as Tasmota does). */
-static void merge_reply(const char *json, void *arg)
+/* A string member of a JSON object: 1 found, 0 absent, -1 malformed or too long. */
+static int json_string_member(const char *body, size_t len, const char *name, char *out, size_t size)
 {
-    struct json_writer *w = arg;
+    struct json_reader r;
+    char key[32];
+    int found = 0;
+    jr_init(&r, body, len);
+    if (!jr_object_begin(&r))
+        return -1;
+    while (jr_object_next(&r, key, sizeof key)) {
+        if (strcmp(key, name) == 0 && jr_peek(&r) == JSON_STRING) {
+            if (!jr_string(&r, out, size))
+                return -1;
+            found = 1;
+        } else if (!jr_skip(&r)) {
+            break;
+        }
+    }
+    if (jr_failed(&r) || !jr_finished(&r))
+        return -1;
+    if (!found)
+        out[0] = '\0';
+    return found;
+}
+
+/* A string member of the request's JSON body; false with a 400 reply when
+ * it is malformed, or absent though required. */
+static bool body_string(struct http_request *req, const char *name, char *out, size_t size, bool required)
+{
+    size_t len;
+    const char *body = http_body(req, &len);
+    int found = json_string_member(body, len, name, out, size);
+    if (found < 0) {
+        http_reply_error(req, 400, "expected a JSON object (strings within their limits)");
+        return false;
+    }
+    if (!found && required) {
+        char message[48];
+        snprintf(message, sizeof message, "expected a string member \"%s\"", name);
+        http_reply_error(req, 400, message);
+        return false;
+    }
+    return true;
+}
+
+/* The reply streams: one chunk per command, so a Backlog of any length
+ * (each reply up to CMD_REPLY_MAX) needs no buffer larger than a chunk.
+ * All replies' members go into one object, as Tasmota answers /cm. */
+struct command_stream {
+    uint16_t offset; /* where the next Backlog command starts in the line */
+    uint8_t phase;   /* 0 "{", 1 commands, 2 "}", 3 done */
+    bool backlog;    /* run the line's commands one per chunk */
+    bool any;        /* a member was written: the next needs a comma */
+    bool from_body;  /* /api/command: the line is the body's "cmnd" */
+};
+
+static bool command_line(struct http_request *req, const struct command_stream *s, char *line, size_t size)
+{
+    if (!s->from_body)
+        return http_query(req, "cmnd", line, size);
+    size_t len;
+    const char *body = http_body(req, &len);
+    return json_string_member(body, len, "cmnd", line, size) == 1;
+}
+
+struct member_sink {
+    char *buf;
+    size_t cap, len;
+    bool any, overflow;
+};
+
+/* A reply {…}: its members, after a comma when needed. */
+static void sink_members(const char *json, void *arg)
+{
+    struct member_sink *sink = arg;
     size_t n = strlen(json);
-    if (n < 2 || json[0] != '{' || json[n - 1] != '}' || n == 2)
+    if (n <= 2 || json[0] != '{' || json[n - 1] != '}')
         return;
-    char member[CMD_REPLY_MAX];
-    memcpy(member, json + 1, n - 2);
-    member[n - 2] = '\0';
-    jw_raw(w, NULL, member);
+    size_t need = n - 2 + (sink->any ? 1 : 0);
+    if (sink->len + need > sink->cap) {
+        sink->overflow = true;
+        return;
+    }
+    if (sink->any)
+        sink->buf[sink->len++] = ',';
+    memcpy(sink->buf + sink->len, json + 1, n - 2);
+    sink->len += n - 2;
+    sink->any = true;
 }
 
-static void run_command_into(struct json_writer *w, char *line)
+/* The first word is Backlog and commands follow: where they start. */
+static size_t backlog_start(const char *line)
 {
-    cmd_execute(line, SOURCE_HTTP, merge_reply, w);
+    size_t word = strcspn(line, " \t");
+    if (word != 7 || strncasecmp(line, "backlog", 7) != 0)
+        return 0;
+    size_t rest = word + strspn(line + word, " \t");
+    return line[rest] ? rest : 0;
 }
 
-static struct http_route cm_route;
+/* Run the next command into buf; false when none is left. */
+static bool run_next(struct http_request *req, struct command_stream *s, struct member_sink *sink)
+{
+    char line[CMD_LINE_MAX + 1];
+    if (!command_line(req, s, line, sizeof line) || s->offset > strlen(line))
+        return false;
+    char *command = line;
+    if (s->backlog) {
+        char *cursor = line + s->offset;
+        command = cmd_split(&cursor);
+        if (!command)
+            return false;
+        s->offset = (uint16_t)(cursor ? (size_t)(cursor - line) : strlen(line) + 1);
+    } else {
+        s->offset = (uint16_t)(strlen(line) + 1); /* nothing after it */
+    }
+    size_t before = sink->len;
+    bool any_before = sink->any;
+    cmd_execute(command, SOURCE_HTTP, sink_members, sink);
+    if (sink->overflow) { /* several replies of one command outgrew the chunk */
+        sink->len = before;
+        sink->any = any_before;
+        sink->overflow = false;
+        sink_members("{\"Command\":\"Error\",\"Error\":\"reply too long for one response chunk\"}", sink);
+    }
+    return true;
+}
+
+static int produce_commands(struct http_request *req, char *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    struct command_stream *s = http_user(req);
+    struct member_sink sink = {.buf = buf, .cap = cap - 1, .any = s->any};
+    if (s->phase == 0) {
+        char line[CMD_LINE_MAX + 1];
+        if (command_line(req, s, line, sizeof line) && (s->offset = (uint16_t)backlog_start(line)) != 0)
+            s->backlog = true;
+        buf[sink.len++] = '{';
+        s->phase = 1;
+    }
+    size_t start = sink.len;
+    while (s->phase == 1 && sink.len == start) /* commands until one has said something */
+        if (!run_next(req, s, &sink))
+            s->phase = 2;
+    if (s->phase == 2) {
+        buf[sink.len++] = '}';
+        s->phase = 3;
+    }
+    s->any = sink.any;
+    return sink.len ? (int)sink.len : 0;
+}
+
+static void reply_commands(struct http_request *req, bool from_body)
+{
+    struct command_stream *s = http_user(req);
+    s->from_body = from_body;
+    http_reply_stream(req, 200, "application/json", produce_commands, NULL);
+}
+
+static struct http_route cm_route, command_route;
 
 static void serve_cm(struct http_request *req, void *arg)
 {
@@ -127,63 +268,17 @@ static void serve_cm(struct http_request *req, void *arg)
         http_reply_error(req, 400, *http_query_raw(req) ? "cmnd too long or badly escaped" : "expected ?cmnd=<command>");
         return;
     }
-    struct json_writer *w = http_reply_json_begin(req, 200);
-    run_command_into(w, line);
-    http_reply_json_end(req);
+    reply_commands(req, false);
 }
 
-/* ---- POST /api/command {"cmnd":"…"} (the UI's console) ---- */
-
-static struct http_route command_route;
-
-/* A string member of a small JSON body; false with a 400 reply if absent. */
-static bool body_string(struct http_request *req, const char *name, char *out, size_t size, bool required)
-{
-    size_t len;
-    const char *body = http_body(req, &len);
-    struct json_reader r;
-    char key[32];
-    jr_init(&r, body, len);
-    if (!jr_object_begin(&r)) {
-        http_reply_error(req, 400, "expected a JSON object");
-        return false;
-    }
-    bool found = false;
-    while (jr_object_next(&r, key, sizeof key)) {
-        if (strcmp(key, name) == 0 && jr_peek(&r) == JSON_STRING) {
-            if (!jr_string(&r, out, size)) {
-                http_reply_error(req, 400, "value too long");
-                return false;
-            }
-            found = true;
-        } else if (!jr_skip(&r)) {
-            break;
-        }
-    }
-    if (jr_failed(&r) || !jr_finished(&r)) {
-        http_reply_error(req, 400, "malformed JSON");
-        return false;
-    }
-    if (!found && required) {
-        char message[48];
-        snprintf(message, sizeof message, "expected a string member \"%s\"", name);
-        http_reply_error(req, 400, message);
-        return false;
-    }
-    if (!found)
-        out[0] = '\0';
-    return true;
-}
-
+/* POST /api/command {"cmnd":"…"}: the UI's console. */
 static void serve_command(struct http_request *req, void *arg)
 {
     (void)arg;
     char line[CMD_LINE_MAX + 1];
     if (!http_require_admin(req) || !body_string(req, "cmnd", line, sizeof line, true))
         return;
-    struct json_writer *w = http_reply_json_begin(req, 200);
-    run_command_into(w, line);
-    http_reply_json_end(req);
+    reply_commands(req, true);
 }
 
 /* ---- GET /api/state, /api/sensors ---- */
