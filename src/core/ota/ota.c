@@ -435,10 +435,19 @@ int ota_confirm(void)
     return job_start(&next, confirmed) == 0 ? 0 : -1;
 }
 
+/* The network the plug is meant to have: joined to its Wi-Fi, or — a plug
+ * with no Wi-Fi set up — serving its set-up access point as before. */
+static bool network_up(void)
+{
+    enum hal_wifi_state state = hal_wifi_state();
+    bool configured = config_get()->wifi.ssid[0][0] || config_get()->wifi.ssid[1][0];
+    return state == HAL_WIFI_CONNECTED || (state == HAL_WIFI_AP && !configured);
+}
+
 static void confirm_tick(void *arg)
 {
     (void)arg;
-    network_up_s = hal_wifi_state() == HAL_WIFI_CONNECTED ? network_up_s + 1 : 0;
+    network_up_s = network_up() ? network_up_s + 1 : 0;
     if (network_up_s >= OTA_CONFIRM_S && !job.active)
         ota_confirm();
 }

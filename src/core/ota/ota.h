@@ -20,7 +20,8 @@
  *
  * At boot, ota_start() reads the table: a firmware on trial (a RAW update's
  * first boots) confirms itself after the main loop has run with the network
- * up for OTA_CONFIRM_S seconds, or at `OtaConfirm`; a table that says boot2
+ * up (joined to its Wi-Fi, or, with none set up, serving its access point)
+ * for OTA_CONFIRM_S seconds, or at `OtaConfirm`; a table that says boot2
  * rolled back is reported.
  */
 #ifndef OPENPLUG_OTA_H
