@@ -19,6 +19,7 @@
 #if OPENPLUG_NET
 #include "core/net/http.h"
 #include "core/net/http_auth.h"
+#include "core/net/sntp.h"
 #include "core/net/web_api.h"
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
@@ -89,6 +90,9 @@ void firmware_boot(void)
     bl0937_register();
     energy_stats_register();
     script_register();
+#if OPENPLUG_NET
+    sntp_register();
+#endif
     config_load();
     safemode_boot(); /* decides system_safe_mode() for what follows */
     clock_start();
@@ -100,6 +104,10 @@ void firmware_boot(void)
     /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
     if (!system_safe_mode() && pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");
+#if OPENPLUG_NET
+    if (!system_safe_mode())
+        driver_start("NTP"); /* on by default, as in the field's startup commands */
+#endif
     console_start();
 #if OPENPLUG_NET
     web_api_start();

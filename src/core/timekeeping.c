@@ -88,6 +88,7 @@ int64_t clock_utc_s(void)
 
 enum source clock_set_by(void) { return clock_known() ? set_by : SOURCE_BOOT; }
 
+
 void clock_set(int64_t utc_ms, enum source by)
 {
     int64_t before = hal_wallclock_ms();
@@ -102,6 +103,14 @@ void clock_set(int64_t utc_ms, enum source by)
         LOG_INF("TIM", "clock stepped by %+ld s (%s)", (long)(step / 1000), source_name(by));
         announce(CLOCK_STEP, by);
     }
+}
+
+void clock_resync(enum source by)
+{
+    if (clock_known() && set_by != SOURCE_NTP)
+        set_by = SOURCE_BOOT; /* known, but nobody vouches for it any more */
+    LOG_INF("TIM", "network time sync asked for (%s)", source_name(by));
+    announce(CLOCK_RESYNC, by);
 }
 
 void clock_local_at(int64_t utc_s, struct local_time *out)

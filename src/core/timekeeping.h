@@ -12,7 +12,11 @@
  *   CLOCK_SET   the clock became known (first sync after boot)
  *   CLOCK_STEP  it was set again and moved by a second or more
  *   CLOCK_ZONE  the time zone rule changed (TimeZone, TimeStd, TimeDst)
- *   CLOCK_DST   daylight saving time started or ended (seen within 1 s)
+ *   CLOCK_DST   daylight saving time started or ended (on the second)
+ *   CLOCK_RESYNC  a sync from the network is asked for (`Time 0`): for the
+ *               SNTP client; local time has not moved
+ * A clock set by hand (`Time <epoch>`: clock_set_by() is not SOURCE_NTP)
+ * pauses network syncs until clock_resync(), as Tasmota does.
  * Main loop only.
  */
 #ifndef OPENPLUG_TIMEKEEPING_H
@@ -26,7 +30,7 @@
 #include "core/util/timefmt.h"
 #include "core/util/tz.h"
 
-enum clock_change { CLOCK_SET = 1, CLOCK_STEP, CLOCK_ZONE, CLOCK_DST };
+enum clock_change { CLOCK_SET = 1, CLOCK_STEP, CLOCK_ZONE, CLOCK_DST, CLOCK_RESYNC };
 
 struct local_time {
     int64_t utc_s;          /* the instant */
@@ -50,6 +54,9 @@ enum source clock_set_by(void);
 
 /* Set the wall clock (UTC ms); announces CLOCK_SET or CLOCK_STEP. */
 void clock_set(int64_t utc_ms, enum source by);
+
+/* Let the network set the clock again (after one set by hand). */
+void clock_resync(enum source by);
 
 /* Local time now: false (and *out untouched) while the clock is unknown. */
 bool clock_local_now(struct local_time *out);

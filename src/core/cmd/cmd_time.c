@@ -33,9 +33,11 @@ static enum cmd_result cmd_time(struct cmd_ctx *ctx)
 {
     long seconds;
     char text[24];
-    if (*ctx->arg) {
+    if (strcmp(ctx->arg, "0") == 0) {
+        clock_resync(ctx->source);
+    } else if (*ctx->arg) {
         if (!cmd_parse_long(ctx->arg, 1000000000L, 2147483647L, &seconds))
-            return cmd_error(ctx, "Time: expected Unix seconds (UTC), e.g. 1790000000");
+            return cmd_error(ctx, "Time: expected Unix seconds (UTC), e.g. 1790000000, or 0 (back to NTP)");
         clock_set((int64_t)seconds * 1000, ctx->source);
     }
     if (!clock_known())
@@ -225,7 +227,7 @@ void cmd_time_status(struct json_writer *w)
 }
 
 static const struct cmd_def time_commands[] = {
-    {"Time", cmd_time, 0, "Time [Unix seconds]: show the local time or set the clock (UTC seconds)"},
+    {"Time", cmd_time, 0, "Time [Unix seconds | 0]: show the local time, set the clock (pauses NTP) or 0: NTP again"},
     {"Timezone", cmd_timezone, 0,
      "Timezone [-13:00..+14:00 | 99 | POSIX rule]: show or set the time zone (99: TimeStd/TimeDst)"},
     {"TimeStd", cmd_time_std, 0, "TimeStd [hemisphere,week,month,day,hour,offset]: when standard time starts"},

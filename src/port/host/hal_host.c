@@ -39,6 +39,43 @@ void sim_console_inject(const char *text)
     injected_len += n;
 }
 
+/* --at: commands typed at a device time (counted across reboots, as
+ * --duration); each is typed once, in the boot running at that time. */
+#define TIMED_MAX 64
+static struct timed_exec {
+    uint64_t t_us;
+    const char *commands;
+} timed[TIMED_MAX];
+static unsigned timed_count;
+
+bool sim_console_at(double seconds, const char *commands)
+{
+    if (timed_count == TIMED_MAX)
+        return false;
+    timed[timed_count++] = (struct timed_exec){(uint64_t)(seconds * 1e6), commands};
+    return true;
+}
+
+static uint64_t elapsed_before_boot_us; /* device time of earlier boots */
+
+/* Type the commands that are due; returns the boot-relative time of the
+ * next ones (UINT64_MAX when none is left). */
+static uint64_t type_due_commands(void)
+{
+    uint64_t total = elapsed_before_boot_us + sim_now_us(), next = UINT64_MAX;
+    for (unsigned i = 0; i < timed_count; i++) {
+        if (timed[i].t_us < elapsed_before_boot_us || !timed[i].commands)
+            continue; /* typed in an earlier boot */
+        if (timed[i].t_us <= total) {
+            sim_console_type(timed[i].commands);
+            timed[i].commands = NULL;
+        } else if (timed[i].t_us - elapsed_before_boot_us < next) {
+            next = timed[i].t_us - elapsed_before_boot_us;
+        }
+    }
+    return next;
+}
+
 void hal_console_write(const char *text, size_t len)
 {
     while (len) {
@@ -89,7 +126,6 @@ int hal_wdt_start(uint32_t timeout_ms)
 
 void hal_wdt_feed(void) { wdt_fed_us = sim_now_us(); }
 
-static uint64_t elapsed_before_boot_us; /* device time of earlier boots */
 static unsigned boot_number;
 static uint32_t reset_cause = HAL_RESET_POWER_ON;
 extern char **sim_argv;
@@ -261,7 +297,9 @@ void hal_idle(uint32_t timeout_ms)
             return;
 
         sim_energy_log_write_due();
+        uint64_t typed_next = type_due_commands();
         uint64_t wake = min_u64(hung ? hang_until_us : deadline, sim_event_next_us());
+        wake = min_u64(wake, typed_next);
         wake = min_u64(wake, sim_energy_log_next_us());
         if (wdt_running)
             wake = min_u64(wake, wdt_fed_us + (uint64_t)wdt_timeout_ms * 1000u);

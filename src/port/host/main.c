@@ -32,6 +32,7 @@ static void usage(FILE *out)
           "  --duration S             stop cleanly after S seconds of device time\n"
           "  --seed N                 seed of every random choice of the model (default 1)\n"
           "  --exec \"cmd; cmd\"        commands typed on the console after the first boot\n"
+          "  --at \"S cmd; cmd\"        commands typed at S seconds of device time (repeatable)\n"
           "  --world PATH             UNIX socket for the physical world (press, powercut, hang, pins)\n"
           "  --energy-log FILE        a CSV row a second: t_s,volts,amps,watts,va,pf,kwh_total\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
@@ -104,7 +105,7 @@ static bool start_probes(const char *list)
 
 /* "a; b;c" -> "a\nb\nc\n" on the console, as if typed (a ; inside JSON
  * does not split: cmd_split()). */
-static void inject_exec(const char *commands)
+void sim_console_type(const char *commands)
 {
     char *lines = strdup(commands), *cursor = lines, *command;
     while (lines && (command = cmd_split(&cursor))) {
@@ -114,12 +115,24 @@ static void inject_exec(const char *commands)
     free(lines);
 }
 
+/* --at "S cmd; cmd": commands typed at S seconds of device time. */
+static bool parse_at(const char *text)
+{
+    char *end;
+    double seconds = strtod(text, &end);
+    if (end == text || *end != ' ' || !(seconds >= 0) || seconds > 1e12 || !end[1] || !sim_console_at(seconds, end + 1)) {
+        fprintf(stderr, "openplug-sim: --at takes \"SECONDS commands\", e.g. --at \"3600 Time 0\" (at most 64)\n");
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     enum {
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
-        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -128,6 +141,7 @@ int main(int argc, char **argv)
         {"duration", required_argument, NULL, OPT_DURATION},
         {"seed", required_argument, NULL, OPT_SEED},
         {"exec", required_argument, NULL, OPT_EXEC},
+        {"at", required_argument, NULL, OPT_AT},
         {"world", required_argument, NULL, OPT_WORLD},
         {"powercut-at-flash-op", required_argument, NULL, OPT_CUT},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -176,6 +190,10 @@ int main(int argc, char **argv)
             sim_opt.seed = (uint64_t)number;
             break;
         case OPT_EXEC: sim_opt.exec = optarg; break;
+        case OPT_AT:
+            if (!parse_at(optarg))
+                return 2;
+            break;
         case OPT_WORLD: sim_opt.world_path = optarg; break;
         case OPT_ENERGY_LOG: sim_opt.energy_log_path = optarg; break;
         case OPT_CUT:
@@ -267,7 +285,7 @@ int main(int argc, char **argv)
     if (sim_opt.energy_log_path && !sim_energy_log_open(sim_opt.energy_log_path))
         return 1;
     if (sim_opt.exec && sim_first_boot())
-        inject_exec(sim_opt.exec);
+        sim_console_type(sim_opt.exec);
     http_set_listen(0x7F000001, http_port_option); /* 127.0.0.1 only: the simulator is not a device on the LAN */
     firmware_main();
 }

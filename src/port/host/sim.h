@@ -206,5 +206,8 @@ void sim_hang(uint32_t seconds);
 void sim_powercut(const char *why) __attribute__((noreturn));
 void sim_stop(int status, const char *why) __attribute__((noreturn));
 void sim_console_inject(const char *text);
+/* Type "a; b" as lines on the console (main.c); --at: type them at a device time. */
+void sim_console_type(const char *commands);
+bool sim_console_at(double seconds, const char *commands);
 
 #endif

@@ -105,16 +105,27 @@ int hal_net_sockets_in_use(void)
 
 struct lookup {
     bool busy;
+    bool abandoned; /* cancelled while glibc's helper thread had it: freed when done */
     struct gaicb request;
     struct addrinfo hints;
     char host[256];
 };
 static struct lookup lookups[HAL_NET_LOOKUPS];
 
+static void free_result(struct lookup *l)
+{
+    if (gai_error(&l->request) == 0 && l->request.ar_result)
+        freeaddrinfo(l->request.ar_result);
+    l->request.ar_result = NULL;
+    l->busy = l->abandoned = false;
+}
+
 int hal_net_lookup_start(const char *host)
 {
     for (int i = 0; i < HAL_NET_LOOKUPS; i++) {
         struct lookup *l = &lookups[i];
+        if (l->abandoned && gai_error(&l->request) != EAI_INPROGRESS)
+            free_result(l);
         if (l->busy)
             continue;
         if (strlen(host) >= sizeof l->host)
@@ -135,31 +146,27 @@ int hal_net_lookup_start(const char *host)
 
 int hal_net_lookup_poll(int handle, uint32_t *ipv4)
 {
-    if (handle < 0 || handle >= HAL_NET_LOOKUPS || !lookups[handle].busy)
+    if (handle < 0 || handle >= HAL_NET_LOOKUPS || !lookups[handle].busy || lookups[handle].abandoned)
         return HAL_EINVAL;
     struct lookup *l = &lookups[handle];
     int status = gai_error(&l->request);
     if (status == EAI_INPROGRESS)
         return HAL_EBUSY;
-    l->busy = false;
-    if (status != 0 || !l->request.ar_result)
-        return HAL_EIO;
-    *ipv4 = ((struct sockaddr_in *)l->request.ar_result->ai_addr)->sin_addr.s_addr;
-    freeaddrinfo(l->request.ar_result);
-    return HAL_OK;
+    bool found = status == 0 && l->request.ar_result;
+    if (found)
+        *ipv4 = ((struct sockaddr_in *)l->request.ar_result->ai_addr)->sin_addr.s_addr;
+    free_result(l);
+    return found ? HAL_OK : HAL_EIO;
 }
 
 void hal_net_lookup_cancel(int handle)
 {
-    if (handle < 0 || handle >= HAL_NET_LOOKUPS || !lookups[handle].busy)
+    if (handle < 0 || handle >= HAL_NET_LOOKUPS || !lookups[handle].busy || lookups[handle].abandoned)
         return;
     struct lookup *l = &lookups[handle];
-    if (gai_cancel(&l->request) != EAI_CANCELED) {
-        /* Running in glibc's helper thread: wait for it, the request is ours. */
-        const struct gaicb *list[1] = {&l->request};
-        gai_suspend(list, 1, NULL);
-    }
-    if (gai_error(&l->request) == 0 && l->request.ar_result)
-        freeaddrinfo(l->request.ar_result);
-    l->busy = false;
+    gai_cancel(&l->request);
+    if (gai_error(&l->request) == EAI_INPROGRESS)
+        l->abandoned = true; /* glibc's helper thread still has it: never wait in the loop */
+    else
+        free_result(l);
 }
