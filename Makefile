@@ -14,7 +14,7 @@ DEPS    = scripts/ensure-deps.sh
 CMAKE   = cmake -Wno-dev
 
 PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev
-PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl \
+PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl chrony \
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl \
             mosquitto python3-paho-mqtt python3-jsonschema
 PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt

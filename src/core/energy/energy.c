@@ -61,18 +61,22 @@ static int32_t current_day(void)
     return clock_local_now(&now) ? now.day : -1;
 }
 
-/* A new local day moves Today to Yesterday, once: the day number only ever
- * rolls forward by the calendar.  A clock set back (a wrong time corrected,
- * a zone moved west) keeps counting into Today but takes the earlier day
- * number, so the next midnight still rolls over — nothing counted twice,
- * no day skipped.  A jump of several days forward leaves Yesterday at 0. */
+/* A new local day moves Today to Yesterday, once.  A clock that goes back
+ * one day (DST ending just after midnight, a zone moved west, a small
+ * correction) keeps counting into Today under the later day number: the
+ * midnight it repeats does not roll over a second time.  A clock that goes
+ * back further (a wrong date corrected) takes the earlier day number, so
+ * the next midnight rolls over instead of months later.  Either way nothing
+ * is counted twice; a jump of several days forward leaves Yesterday at 0. */
 static bool roll_over_day(void)
 {
     int32_t day = current_day();
     if (day < 0 || day == counters.day)
         return false;
     if (counters.day >= 0 && day < counters.day) {
-        counters.day = day; /* the clock went back: keep counting today */
+        if (counters.day - day == 1)
+            return false;
+        counters.day = day;
         return true;
     }
     if (counters.day >= 0) {

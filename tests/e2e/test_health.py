@@ -1,0 +1,154 @@
+"""Watchdog and health: a wedged activity or a hung loop restarts the plug
+within the watchdog's time, naming the culprit, with the relay per
+PowerOnState and the energy counters intact; a crash reads as a crash; the
+health figures in Status 11; five bad boots in a row give safe mode, which
+runs no drivers and is left with SafeMode 0 (or entered with SafeMode 1)."""
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from simlib import RELAY_GPIO, run_sim
+
+HW_WATCHDOG_S = 8
+METERING_STALL_S = 10
+
+
+def energy_total(plug):
+    return plug.cmd("EnergyTotal")["EnergyTotal"]["Total"]
+
+
+def test_wedged_metering_restarts_the_plug_naming_it(make_plug):
+    plug = make_plug(None, "--load", "3680W")
+    assert plug.cmd("Power on") == {"POWER": "ON"}
+    assert plug.cmd("EnergyTotal 12.345")["EnergyTotal"]["Total"] == 12.345
+    time.sleep(2.5)
+    before = energy_total(plug)
+    assert before > 12.345
+    mark = plug.mark()
+    started = time.monotonic()
+    assert plug.world("wedge metering") == "ok metering wedged"
+    plug.wait_log(r"WDG: metering made no progress for \d+ ms", since=mark, timeout=METERING_STALL_S + 3)
+    plug.wait_log(r"BOOT: .*reset reason: Watchdog \(metering\)", since=mark, timeout=HW_WATCHDOG_S + 3)
+    took = time.monotonic() - started
+    assert METERING_STALL_S <= took <= METERING_STALL_S + HW_WATCHDOG_S + 2, took
+    plug.wait_stderr(r"hardware watchdog expired")
+    plug.wait_log(plug.BOOTED_RE, since=mark)
+    # the relay kept its state (PowerOnState 3) without a glitch; the energy is all there
+    assert plug.pins()[RELAY_GPIO] == {"mode": "output", "level": 1, "changes": 0}
+    after = energy_total(plug)
+    assert after >= before - 0.010, (before, after)  # at most EnergySaveWh (10 Wh) lost
+    prm = plug.cmd("Status 1")["StatusPRM"]
+    assert prm["RestartReason"] == "Watchdog (metering)" and prm["BootCount"] == 2
+    sts = plug.cmd("Status 11")["StatusSTS"]
+    assert sts["WatchdogResets"] == 1 and sts["RestartReason"] == "Watchdog (metering)"
+    # metering runs again after the restart
+    time.sleep(2.5)
+    assert plug.cmd("Status 8")["StatusSNS"]["ENERGY"]["Power"] > 3600
+
+
+def test_a_hung_loop_is_a_loop_watchdog_reset(make_plug):
+    plug = make_plug()
+    assert plug.cmd("PowerOnState 0") == {"PowerOnState": 0}
+    assert plug.cmd("Power on") == {"POWER": "ON"}
+    mark = plug.mark()
+    assert plug.world("hang 30").startswith("ok ")
+    plug.wait_log(r"BOOT: .*reset reason: Watchdog \(loop\)", since=mark, timeout=HW_WATCHDOG_S + 3)
+    plug.wait_log(plug.BOOTED_RE, since=mark)
+    assert plug.pins()[RELAY_GPIO]["level"] == 1  # a reset is not a power-up: PowerOnState 0 does not apply
+    assert plug.cmd("Status 11")["StatusSTS"]["WatchdogResets"] == 1
+
+
+@pytest.mark.parametrize("how", ["world", "signal"])
+def test_a_crash_reboots_with_the_crash_reason(make_plug, how):
+    plug = make_plug()
+    assert plug.cmd("Power on") == {"POWER": "ON"}
+    mark = plug.mark()
+    pid = plug.proc.pid
+    if how == "world":
+        assert plug.world("crash") == "ok crashing"
+    else:
+        os.kill(pid, signal.SIGSEGV)  # a real fatal signal from outside
+    plug.wait_stderr(r"openplug-sim: fatal signal 11: crash reboot")
+    plug.wait_log(r"BOOT: .*reset reason: Crash", since=mark, timeout=5)
+    plug.wait_log(plug.BOOTED_RE, since=mark)
+    assert plug.proc.pid == pid and plug.running()
+    assert plug.pins()[RELAY_GPIO] == {"mode": "output", "level": 1, "changes": 0}
+    assert plug.cmd("Status 1")["StatusPRM"]["RestartReason"] == "Crash"
+    # the reason is told once: a restart after it is a restart
+    plug.restart()
+    assert plug.cmd("Status 1")["StatusPRM"]["RestartReason"] == "Restart command (console)"
+
+
+def test_wedge_requests_are_checked(plug):
+    assert plug.world("wedge") .startswith("error: wedge: expected")
+    assert plug.world("wedge toaster") == "error: wedge: no activity 'toaster' is registered"
+    assert plug.world("crash now").startswith("error: unknown request")
+    assert plug.cmd("Power") == {"POWER": "OFF"}
+
+
+def test_health_figures(plug):
+    sts = plug.cmd("Status 11")["StatusSTS"]
+    for key in ("Uptime", "UptimeSec", "Heap", "HeapFree", "HeapMin", "Sockets", "SocketsMax", "LoopLag",
+                "LoopLagP99", "WatchdogResets", "BootCount", "RestartReason", "SafeMode"):
+        assert key in sts, key
+    assert sts["SocketsMax"] == 21 and 0 <= sts["Sockets"] <= 21
+    assert 0 < sts["HeapMin"] <= sts["HeapFree"] <= 128 * 1024
+    assert sts["Heap"] == sts["HeapFree"] // 1024
+    assert sts["WatchdogResets"] == 0 and sts["BootCount"] == 1 and sts["SafeMode"] == 0
+    assert 0 <= sts["LoopLag"] < 1000
+
+
+def test_a_boot_counts_good_after_30_s(tmp_path):
+    result = run_sim(tmp_path / "flash.bin", duration=31)
+    assert result.logs(r"^00:00:30\.\d+ SYS: boot 1 is good")
+    early = run_sim(tmp_path / "flash2.bin", duration=29)
+    assert not early.logs(r"is good")
+
+
+def safe_mode_booted(plug, mark):
+    plug.wait_log(r"SYS: SAFE MODE", since=mark, timeout=5)
+
+
+def test_five_bad_boots_give_safe_mode_and_safemode_0_leaves_it(make_plug):
+    plug = make_plug(None, "--load", "100W")
+    assert plug.cmd("Power on") == {"POWER": "ON"}
+    for boot in range(2, 7):  # five boots cut short by power cuts: boots 1-5 bad
+        assert plug.powercut() == 3
+        mark = len(plug.lines)
+        plug.start()
+        if boot < 6:
+            assert plug.cmd("SafeMode") == {"SafeMode": 0, "BadBoots": boot - 1, "BootCount": boot}
+    safe_mode_booted(plug, mark)
+    assert plug.cmd("SafeMode") == {"SafeMode": 1, "BadBoots": 5, "BootCount": 6}
+    assert not plug.log_lines(r"DRV: BL0937 started|DRV: NTP started", since=mark)
+    assert plug.pins()[RELAY_GPIO]["level"] == 1  # relays and console still work
+    assert plug.cmd("Power off") == {"POWER": "OFF"}
+    assert "ENERGY" not in plug.cmd("Status 8")["StatusSNS"]  # no metering driver
+    reply = plug.cmd("startDriver BL0937")
+    assert reply["Command"] == "Error" and "safe mode" in reply["Error"]
+    assert plug.cmd("Status 1")["StatusPRM"]["SafeMode"] == 1
+    assert plug.cmd("Status 11")["StatusSTS"]["SafeMode"] == 1
+    # the way back
+    mark = plug.mark()
+    assert plug.cmd("SafeMode 0") == {"SafeMode": 1, "Restart": "Restarting"}
+    plug.wait_log(r"BOOT: .*reset reason: Safe mode exit \(console\)", since=mark, timeout=5)
+    plug.wait_log(r"DRV: BL0937 started", since=mark)
+    assert plug.cmd("SafeMode") == {"SafeMode": 0, "BadBoots": 0, "BootCount": 7}
+    assert not plug.log_lines(r"SAFE MODE", since=mark)
+
+
+def test_safemode_1_enters_it_and_a_restart_leaves_it(plug):
+    assert plug.cmd("SafeMode 2")["Command"] == "Error"
+    assert plug.cmd("SafeMode 0")["Error"] == "SafeMode: not in safe mode"
+    mark = plug.mark()
+    assert plug.cmd("SafeMode 1") == {"SafeMode": 0, "Restart": "Restarting"}
+    plug.wait_log(r"BOOT: .*reset reason: Safe mode entry \(console\)", since=mark, timeout=5)
+    plug.wait_log(r"SYS: SAFE MODE \(asked for\)", since=mark)
+    assert plug.cmd("SafeMode")["SafeMode"] == 1
+    mark = plug.mark()
+    plug.restart()
+    assert plug.cmd("SafeMode")["SafeMode"] == 0
+    assert not plug.log_lines(r"SAFE MODE", since=mark)
