@@ -221,9 +221,11 @@ def test_start_driver_knows_its_drivers(plug):
     fine; a driver this build lacks is named as such, with the list."""
     assert plug.cmd("startDriver BL0937") == {"startDriver": "BL0937"}
     assert plug.cmd("startdriver bl0937") == {"startDriver": "bl0937"}
-    reply = plug.cmd("startDriver SSDP")
+    assert plug.cmd("startDriver NTP") == {"startDriver": "NTP"}  # on by default: running already
+    reply = plug.cmd("startDriver Toaster")
     assert is_error(reply), reply
-    assert "no driver 'SSDP' in this build (available: BL0937)" in reply["Error"], reply
+    assert "no driver 'Toaster' in this build (available: " in reply["Error"], reply
+    assert "BL0937" in reply["Error"] and "NTP" in reply["Error"], reply
     assert is_error(plug.cmd("startDriver"))
 
 

@@ -240,8 +240,10 @@ static enum cmd_result cmd_ntp_server(struct cmd_ctx *ctx)
     enum cmd_result result = cmd_setting_text(ctx, offsetof(struct config, time.ntp_server[index - 1]),
                                               CONFIG_HOST_SIZE, SETTING_PLAIN);
     ctx->name = saved_name;
-    if (result == CMD_DONE && *ctx->arg && running && !paused_by_hand() && state == SNTP_IDLE)
-        sched_timer_start(&timer, 0, 0); /* try the new server now */
+    if (result == CMD_DONE && *ctx->arg && running && !paused_by_hand()) {
+        stop_request(); /* a round under way starts again with the new list */
+        sched_timer_start(&timer, 0, 0);
+    }
     return result;
 }
 
