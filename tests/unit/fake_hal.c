@@ -283,15 +283,6 @@ void hal_retained_write(const void *buf, size_t len) { memcpy(fake_retained, buf
 
 int hal_net_sockets_in_use(void) { return 0; }
 
-/* No network on the fake board: every name lookup fails. */
-int hal_net_lookup_start(const char *host) { return host && *host ? 0 : HAL_EINVAL; }
-int hal_net_lookup_poll(int handle, uint32_t *ipv4)
-{
-    (void)handle;
-    *ipv4 = 0;
-    return HAL_EIO;
-}
-void hal_net_lookup_cancel(int handle) { (void)handle; }
 
 enum hal_wifi_state fake_wifi = HAL_WIFI_CONNECTED;
 enum hal_wifi_state hal_wifi_state(void) { return fake_wifi; }
