@@ -21,6 +21,7 @@
 #include "core/net/http_auth.h"
 #include "core/net/sntp.h"
 #include "core/net/web_api.h"
+#include "core/net/ota_api.h"
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
 #endif
@@ -112,6 +113,7 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     web_api_start();
     files_api_start();
+    ota_api_start();
     http_start();
     if (!system_safe_mode())
         mqtt_start(); /* the whole MQTT feature: safe mode leaves it out */

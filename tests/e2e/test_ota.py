@@ -11,20 +11,26 @@ Covers: RAW and XZ updates running the new version; 253-byte and random
 chunks; a connection dropped at a random byte, then a retry; every refusal
 (bad magic, wrong hardware, oversize, truncated, flipped byte, unsigned
 with a key set, wrong key) leaving the partition table and the running
-firmware untouched; config and energy surviving; the trial (a second update
+firmware untouched; config and energy surviving; the same through POST /api/ota (curl, raw
+sockets in 253-byte and random pieces, a cut connection, refusals with
+the reason in the reply, the web password); the trial (a second update
 refused until confirmed, OtaConfirm, self-confirmation after 30 s online);
 a firmware that dies at start rolled back after three tries; a power cut
 at sampled flash operations of a whole update (writer, table switch, boot2,
 confirmation) always booting the old or the new firmware.
 """
+import json
 import random
 import re
 import shutil
+import socket
 import struct
+import time
 
 import pytest
 
 import otalib
+import weblib
 from simlib import EXIT_POWERCUT, Plug
 
 BOOT_NEW = r"BOOT: OpenPlug \S+" + re.escape(otalib.UPDATE_VERSION_SUFFIX)
@@ -319,3 +325,99 @@ def test_power_cut_at_sampled_flash_operations_boots_old_or_new(make_plug, serve
         outcomes[cut] = (rc, running == images["new_version"])
         after.stop()
     assert any(new for _, new in outcomes.values()) and any(not new for _, new in outcomes.values()), outcomes
+
+
+# ---- Upload through the web server: POST /api/ota ----
+
+def post_in_pieces(port, image, pieces, stop_at=None, pause=0.0005):
+    """POST /api/ota over a raw socket, `pieces(i)` bytes at a time; stop
+    (close the connection) after stop_at body bytes.  Returns the
+    response (status, headers, body) or None when it stopped early."""
+    head = ("POST /api/ota HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+            "Content-Length: %d\r\n\r\n" % len(image)).encode()
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        s.sendall(head)
+        sent, i = 0, 0
+        end = len(image) if stop_at is None else stop_at
+        while sent < end:
+            piece = image[sent:min(end, sent + pieces(i))]
+            s.sendall(piece)
+            sent += len(piece)
+            i += 1
+            if pause:
+                time.sleep(pause)
+        if stop_at is not None:
+            return None
+        return weblib.read_response(s, timeout=60)
+    finally:
+        s.close()
+
+
+def test_api_upload_with_curl_runs_the_new_version(make_plug, images, tmp_path):
+    plug = weblib.start_web_plug(make_plug)
+    status = weblib.curl(plug.base + "/api/ota")
+    assert status.status == 200 and status.json()["State"] == "idle", status
+    path = tmp_path / "fw.ota"
+    path.write_bytes(images["raw"])
+    mark = plug.mark()
+    reply = weblib.curl(plug.base + "/api/ota", "--data-binary", "@%s" % path,
+                        headers=["Content-Type: application/octet-stream"], timeout=60)
+    assert reply.status == 200, reply
+    body = reply.json()
+    assert body["State"] == "done" and body["Received"] == body["Total"] == len(images["raw"]), body
+    assert body["Version"] == "v2"
+    wait_boot(plug, BOOT_NEW, mark)
+    assert version(plug) == images["new_version"]
+    assert plug.log_lines(r"OTA: update started \(web\)", since=mark)
+
+
+@pytest.mark.parametrize("pieces", ["253", "random"])
+def test_api_upload_in_small_and_random_pieces(make_plug, images, pieces):
+    rng = random.Random(253)
+    sizes = [rng.choice([1, 13, 253, 1460, 4095, 4096, 4097, 20000]) for _ in range(100000)]
+    plug = weblib.start_web_plug(make_plug)
+    mark = plug.mark()
+    status, _, body = post_in_pieces(plug.port, images["raw"], (lambda i: 253) if pieces == "253" else sizes.__getitem__)
+    assert status == 200, body
+    wait_boot(plug, BOOT_NEW, mark)
+    assert version(plug) == images["new_version"]
+
+
+def test_api_upload_cut_at_a_random_byte_then_retried(make_plug, images, tmp_path):
+    plug = weblib.start_web_plug(make_plug)
+    before = otalib.ptable_bytes(plug.flash)
+    stop = random.Random(11).randrange(1, len(images["raw"]) - 1)
+    assert post_in_pieces(plug.port, images["raw"], lambda i: 1460, stop_at=stop) is None
+    status = wait_state(plug, ("failed",))
+    assert "upload connection closed" in status["Error"], status
+    assert otalib.ptable_bytes(plug.flash) == before and version(plug) == images["old_version"]
+    mark = plug.mark()
+    status, _, body = post_in_pieces(plug.port, images["raw"], lambda i: 65536, pause=0)
+    assert status == 200, body
+    wait_boot(plug, BOOT_NEW, mark)
+    assert version(plug) == images["new_version"]
+
+
+def test_api_upload_refusals_say_why(make_plug, images):
+    plug = weblib.start_web_plug(make_plug)
+    before = otalib.ptable_bytes(plug.flash)
+    for image, error in [(patched(images["raw"], 0, b"NOT_AN_OTA_IMAGE"), "not an OTA image"),
+                         (images["wrong_hw"], "image is for hardware"),
+                         (patched(images["raw"], 5000, bytes([images["raw"][5000] ^ 1])), "SHA-256 does not match")]:
+        status, _, body = post_in_pieces(plug.port, image, lambda i: 65536, pause=0)
+        assert status == 422, body
+        reply = json.loads(body)
+        assert reply["State"] == "failed" and error in reply["Error"], reply
+    huge = weblib.raw_request(plug.port, b"POST /api/ota HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n")
+    assert b" 413 " in huge.split(b"\r\n")[0], huge
+    assert otalib.ptable_bytes(plug.flash) == before and version(plug) == images["old_version"]
+
+
+def test_api_upload_needs_the_web_password(make_plug, images):
+    plug = weblib.start_web_plug(make_plug)
+    assert "Error" not in plug.cmd("WebPassword s3cret-pw")
+    status, headers, body = post_in_pieces(plug.port, images["raw"], lambda i: 65536, pause=0)
+    assert status == 401, body
+    assert ota_status(plug)["State"] == "idle"
