@@ -10,3 +10,6 @@ echo "## Metering accuracy (bench/metering.py; targets of shared/BL0937.md)"
 echo
 echo "## HTTP server (bench/http.py: wrk, keep-alive, pool of 4)"
 /usr/bin/python3 "$here/http.py" "$sim"
+echo
+echo "## Firmware update (bench/ota.py: 500 KB over 127.0.0.1, --flash-timing real)"
+/usr/bin/python3 "$here/ota.py" "$sim"

@@ -63,17 +63,29 @@ static int job_start(const struct ptable *next, void (*done)(int err))
     return 0;
 }
 
+/* Run one flash operation, timing it for the progress figures. */
+static struct ota_progress progress;
+static int timed(int err_or_start, uint32_t started_us)
+{
+    uint32_t took = hal_time_us() - started_us;
+    if (took > progress.longest_flash_op_us)
+        progress.longest_flash_op_us = took;
+    return err_or_start;
+}
+#define TIMED(op) timed((op), start_us)
+
 static void job_step(void)
 {
+    uint32_t start_us = hal_time_us();
     uint32_t offset = (uint32_t)(1 - table_copy) * HAL_FLASH_SECTOR; /* over the older copy */
     int err;
     if (!job.erased) {
-        err = hal_flash_erase_sector(HAL_PART_PTABLE, offset);
+        err = TIMED(hal_flash_erase_sector(HAL_PART_PTABLE, offset));
         job.erased = err == HAL_OK;
         if (err == HAL_OK)
             return;
     } else {
-        err = hal_flash_program(HAL_PART_PTABLE, offset, job.bytes, (uint32_t)job.len);
+        err = TIMED(hal_flash_program(HAL_PART_PTABLE, offset, job.bytes, (uint32_t)job.len));
         if (err == HAL_OK)
             table_load();
     }
@@ -91,7 +103,6 @@ static struct ptable next_table(void)
 
 /* ---- Progress ---- */
 
-static struct ota_progress progress;
 static const char *last_update = ""; /* "", "confirmed", "rolled back", "failed" */
 
 const struct ota_progress *ota_progress(void) { return &progress; }
@@ -128,6 +139,7 @@ void ota_progress_json(struct json_writer *w)
     jw_int(w, "Percent", progress.total ? (int64_t)progress.received * 100 / progress.total : 0);
     jw_string(w, "Version", progress.version);
     jw_string(w, "Error", progress.error);
+    jw_fixed(w, "LongestFlashOpMs", progress.longest_flash_op_us / 100, 1);
     jw_int(w, "Slot", ota_running_slot());
     jw_bool(w, "Trial", ota_on_trial());
     jw_string(w, "LastUpdate", ota_rolled_back() && !*last_update ? "rolled back" : last_update);
@@ -343,13 +355,14 @@ static bool writer_flash_step(void)
     uint32_t body_len = work->header.body_len;
     bool flush = work->fill == HAL_FLASH_SECTOR || (work->body_in == body_len && work->fill > 0);
     int err = HAL_OK;
+    uint32_t start_us = hal_time_us();
     if (work->header_in < OTA_HEADER_SIZE)
         return false;
     if ((flush || work->erased < body_len) && work->erased <= work->programmed) {
-        err = hal_flash_erase_sector(HAL_PART_OTA, work->erased); /* the sector being filled */
+        err = TIMED(hal_flash_erase_sector(HAL_PART_OTA, work->erased)); /* the sector being filled */
         work->erased += HAL_FLASH_SECTOR;
     } else if (flush) {
-        err = hal_flash_program(HAL_PART_OTA, work->programmed, work->sector, work->fill);
+        err = TIMED(hal_flash_program(HAL_PART_OTA, work->programmed, work->sector, work->fill));
         work->programmed += work->fill;
         work->fill = 0;
     } else {

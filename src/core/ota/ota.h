@@ -52,6 +52,7 @@ struct ota_progress {
     uint32_t received; /* image bytes taken, header included */
     uint32_t total;    /* header + body once the header is in, else 0 */
     char version[17];  /* of the image, once the header is in */
+    uint32_t longest_flash_op_us; /* the longest erase/program of this update (interrupts off) */
     char error[OTA_ERROR_SIZE];
 };
 
@@ -78,7 +79,7 @@ const struct ota_progress *ota_progress(void);
 const char *ota_state_name(enum ota_state state);
 
 /* {"State":…,"Received":…,"Total":…,"Percent":…,"Version":…,"Error":…,
- *  "Slot":…,"Trial":…,"LastUpdate":…} members for a reply. */
+ *  "LongestFlashOpMs":…,"Slot":…,"Trial":…,"LastUpdate":…} members. */
 void ota_progress_json(struct json_writer *w);
 
 /* Confirm the running firmware now (OtaConfirm).  Returns 0, 1 when there was
