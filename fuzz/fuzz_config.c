@@ -47,10 +47,31 @@ static const struct reclog boot_layout = {
 
 /* Size of each settings version's layout (an independent copy of the
  * rule: each version appends to the one before). */
-static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156};
-_Static_assert(CONFIG_VERSION == 5, "add the new layout's size above");
+static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572};
+_Static_assert(CONFIG_VERSION == 6, "add the new layout's size above");
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
+
+/* The version-6 groups: every text ends in its field, MQTT in range. */
+static bool valid_v6(const struct config *c)
+{
+    const char *texts[] = {c->wifi.ssid[0], c->wifi.ssid[1], c->wifi.password[0], c->wifi.password[1],
+                           c->mqtt.host, c->mqtt.user, c->mqtt.password, c->mqtt.client, c->mqtt.topic,
+                           c->mqtt.group_topic, c->mqtt.full_topic, c->time.ntp_server[0], c->time.ntp_server[1],
+                           c->time.ntp_server[2], c->time.tz, c->automation.startup_command, c->ota.url};
+    const size_t sizes[] = {sizeof c->wifi.ssid[0], sizeof c->wifi.ssid[1], sizeof c->wifi.password[0],
+                            sizeof c->wifi.password[1], sizeof c->mqtt.host, sizeof c->mqtt.user,
+                            sizeof c->mqtt.password, sizeof c->mqtt.client, sizeof c->mqtt.topic,
+                            sizeof c->mqtt.group_topic, sizeof c->mqtt.full_topic, sizeof c->time.ntp_server[0],
+                            sizeof c->time.ntp_server[1], sizeof c->time.ntp_server[2], sizeof c->time.tz,
+                            sizeof c->automation.startup_command, sizeof c->ota.url};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (!terminated(texts[i], sizes[i]))
+            return false;
+    return c->mqtt.port != 0 && c->mqtt.tele_period_s <= 3600 &&
+           (c->mqtt.tele_period_s == 0 || c->mqtt.tele_period_s >= 10) && c->mqtt.tls <= 1 &&
+           c->mqtt.ha_discovery <= 1;
+}
 
 /* The rules config.h promises for settings in use. */
 static bool valid(const struct config *c)
@@ -65,7 +86,7 @@ static bool valid(const struct config *c)
     return c->button_double_ms >= 100 && c->button_double_ms <= 2000 && c->button_long_ms >= 300 &&
            c->button_long_ms <= 10000 && c->power_cal_uw && c->voltage_cal_uv && c->current_cal_ua &&
            c->energy_save_wh >= 1 && c->energy_save_wh <= 1000 && c->max_power_w <= 4000 &&
-           c->max_power_hold_s >= 1 && c->max_power_hold_s <= 3600;
+           c->max_power_hold_s >= 1 && c->max_power_hold_s <= 3600 && valid_v6(c);
 }
 
 /* Plant a record with a valid CRC at a chosen slot and sequence number. */
@@ -186,6 +207,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (version < 5) {
             expected.max_power_w = defaults.max_power_w;
             expected.max_power_hold_s = defaults.max_power_hold_s;
+        }
+        if (version < 6) {
+            expected.wifi = defaults.wifi;
+            expected.web = defaults.web;
+            expected.mqtt = defaults.mqtt;
+            expected.time = defaults.time;
+            expected.automation = defaults.automation;
+            expected.ota = defaults.ota;
         }
         usable = true;
     }
