@@ -33,6 +33,8 @@ enum event_type {
     EVENT_CLOCK,   /* the wall clock or local time moved: value enum clock_change (timekeeping.h) */
     EVENT_MQTT,    /* value: 1 connected to the broker, 0 connection lost
                     * (published by the MQTT client; scripts' OnMQTTOn/Off) */
+    EVENT_RESTART, /* a planned restart follows in a moment: value enum restart_kind
+                    * (system.h); say goodbye on the network (SSDP byebye) */
 };
 
 struct event {

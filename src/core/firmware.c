@@ -24,6 +24,7 @@
 #include "core/net/ota_api.h"
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
+#include "core/net/ssdp.h"
 #endif
 #include "core/sched.h"
 #include "core/script/script.h"
@@ -86,6 +87,7 @@ void firmware_boot(void)
     wifi_register();
 #if OPENPLUG_NET
     http_auth_register();
+    ssdp_register();
 #endif
     safemode_register();
     bl0937_register();

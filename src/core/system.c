@@ -116,6 +116,7 @@ void system_restart(enum restart_kind kind, enum source source)
     if (!restart_timer.fn)
         sched_timer_init(&restart_timer, restart_step, NULL);
     sched_timer_start(&restart_timer, RESTART_DELAY_MS, 0); /* a second request restarts the delay */
+    event_publish(&(struct event){.type = EVENT_RESTART, .value = kind, .source = source});
 }
 
 void system_reset_reason(char *buf, size_t size)
