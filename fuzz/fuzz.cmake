@@ -13,6 +13,9 @@
 #   fuzz_mqtt      MQTT packets from a broker, publish round trips, topic filters
 #   fuzz_tz        POSIX TZ rules: parse / print round trip, offsets
 #   fuzz_sntp      SNTP reply checks and host[:port] server names
+#   fuzz_expr      script expressions and $variable expansion
+#   fuzz_script    script lines: event tables, if, delay_s, runs, the loop's budget
+#   fuzz_ssdp      the SSDP M-SEARCH parser
 #
 # Each target gets a ctest smoke test that runs it for OPENPLUG_FUZZ_SMOKE_SECONDS
 # over a copy of its seed corpus in the build tree (the source tree is never
@@ -27,7 +30,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config history ota_header http mqtt tz sntp)
+set(FUZZ_TARGETS json template cmd reclog config history ota_header http mqtt tz sntp expr script ssdp)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

@@ -32,6 +32,7 @@
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/sched.h"
+#include "core/script/script.h"
 #include "core/storage/config.h"
 #include "core/system.h"
 #include "fake_hal.h"
@@ -82,7 +83,13 @@ static bool is_command(const char *line, const char *name)
 }
 
 /* Backlog answers once per command it runs, Help once per command table. */
-static bool is_backlog(const char *line) { return is_command(line, "backlog") || is_command(line, "help"); }
+/* Commands that run others and pass their replies on: any number of them,
+ * and an error among them does not undo what the others did.  `if` runs
+ * one branch, which may be a Backlog. */
+static bool is_backlog(const char *line)
+{
+    return is_command(line, "backlog") || is_command(line, "help") || is_command(line, "if");
+}
 
 static void check_config(const struct config *c)
 {
@@ -131,6 +138,12 @@ static void run_line(const uint8_t *text, size_t len)
     }
 }
 
+static void ignore_reply(const char *json, void *arg)
+{
+    (void)json;
+    (void)arg;
+}
+
 /* The same starting point for every input: a blank chip, default settings
  * saved (in the first slot), pins applied, relays off. */
 static void reset_device(void)
@@ -148,6 +161,9 @@ static void reset_device(void)
     channels_settings_changed(SOURCE_BOOT);
     for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
         channel_set(channel, false, SOURCE_BOOT);
+    script_stop_all(); /* and no script event of an earlier input */
+    char clear[] = "clearEvents";
+    cmd_execute(clear, SOURCE_BOOT, ignore_reply, NULL);
 }
 
 static jmp_buf reboot_jump;

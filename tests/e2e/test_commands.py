@@ -225,7 +225,7 @@ def test_start_driver_knows_its_drivers(plug):
     reply = plug.cmd("startDriver Toaster")
     assert is_error(reply), reply
     assert "no driver 'Toaster' in this build (available: " in reply["Error"], reply
-    assert "BL0937" in reply["Error"] and "NTP" in reply["Error"], reply
+    assert "BL0937" in reply["Error"] and "NTP" in reply["Error"] and "SSDP" in reply["Error"], reply
     assert is_error(plug.cmd("startDriver"))
 
 

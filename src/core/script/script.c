@@ -227,7 +227,10 @@ static struct script_run *oldest_due(uint64_t now)
     return best;
 }
 
-static void runner_wake(void)
+/* Arm the runner for the earliest due run, at least min_delay_ms from now
+ * (1 after a turn's budget is spent: a timer due "now" would run again in
+ * the same turn). */
+static void runner_arm(uint32_t min_delay_ms)
 {
     uint64_t now = hal_time_ms(), wake = UINT64_MAX;
     for (unsigned i = 0; i < SCRIPT_RUNS_MAX; i++)
@@ -240,8 +243,10 @@ static void runner_wake(void)
     if (wake == UINT64_MAX)
         sched_timer_stop(&runner_timer);
     else
-        sched_timer_start(&runner_timer, wake > now ? (uint32_t)(wake - now) : 0, 0);
+        sched_timer_start(&runner_timer, wake > now + min_delay_ms ? (uint32_t)(wake - now) : min_delay_ms, 0);
 }
+
+static void runner_wake(void) { runner_arm(0); }
 
 static void run_some(void *arg)
 {
@@ -254,10 +259,27 @@ static void run_some(void *arg)
             budget--;
     }
     health_alive(&runner_health);
+    runner_arm(1);
+}
+
+unsigned script_stop_all(void)
+{
+    unsigned stopped = 0;
+    for (unsigned i = 0; i < SCRIPT_RUNS_MAX; i++) {
+        stopped += runs[i].used;
+        runs[i].used = false;
+    }
     runner_wake();
+    return stopped;
 }
 
 /* ---- Commands ---- */
+
+static enum cmd_result cmd_stop_all(struct cmd_ctx *ctx)
+{
+    jw_int(ctx->reply, "stopAllScripts", script_stop_all());
+    return CMD_DONE;
+}
 
 static enum cmd_result cmd_delay(struct cmd_ctx *ctx)
 {
@@ -301,10 +323,12 @@ static char *branch_text(char *text)
     return text;
 }
 
-static enum cmd_result run_branch(struct cmd_ctx *ctx, const char *command)
+static enum cmd_result run_branch(struct cmd_ctx *ctx, const char *command, bool condition)
 {
-    if (!*command)
-        return CMD_SILENT;
+    if (!*command) { /* false and no else: say so (every line gets a reply) */
+        jw_bool(ctx->reply, "if", condition);
+        return CMD_DONE;
+    }
     if (if_depth >= IF_DEPTH_MAX)
         return cmd_error(ctx, "if: nested more than %d deep", IF_DEPTH_MAX);
     char line[CMD_LINE_MAX + 1];
@@ -337,7 +361,7 @@ static enum cmd_result cmd_if(struct cmd_ctx *ctx)
     struct expr_result r = expr_eval(ctx->arg, script_var_lookup, NULL);
     if (!r.ok)
         return cmd_error(ctx, "if: %s", r.error);
-    return run_branch(ctx, r.value != 0 ? then_part : else_part);
+    return run_branch(ctx, r.value != 0 ? then_part : else_part, r.value != 0);
 }
 
 static enum cmd_result cmd_startup_command(struct cmd_ctx *ctx)
@@ -369,6 +393,7 @@ static const struct cmd_def script_commands[] = {
     {"if", cmd_if, 0, "if <expression> then <command> [else <command>]: e.g. if $power>100 then Power off"},
     {"StartupCommand", cmd_startup_command, 0,
      "StartupCommand \"a; b\": commands run at every boot (not in safe mode); \"\" clears"},
+    {"stopAllScripts", cmd_stop_all, 0, "stopAllScripts: stop every script run, queued or waiting in delay_s"},
     {"startScript", cmd_start_script, 0, "startScript <file>: run a file of the file store, one command a line"},
 };
 static struct cmd_table script_table;

@@ -45,6 +45,10 @@ int script_queue_text(const char *label, const char *text);
 /* Queue a file of the file store, one command a line. */
 int script_queue_file(const char *name);
 
+/* Stop every run, queued or parked in delay_s (OpenBeken's
+ * stopAllScripts); event tables stay (clearEvents).  Returns how many. */
+unsigned script_stop_all(void);
+
 struct script_stats {
     uint32_t commands;  /* executed by runs since boot */
     uint32_t errors;    /* of which replied Unknown / Error */
