@@ -189,6 +189,23 @@ def test_small_and_random_chunks(make_plug, server, images, chunks):
     assert version(plug) == images["new_version"]
 
 
+def test_pull_by_host_name_and_a_name_that_does_not_resolve(make_plug, server, images):
+    plug = make_plug()
+    server.serve(images["raw"])
+    bad = "http://no-such-host.invalid:%d/fw.ota" % server.port
+    assert plug.cmd("OtaUrl " + bad) == {"OtaUrl": bad}
+    assert plug.cmd("Upgrade 1") == {"Upgrade": "Started"}
+    status = wait_state(plug, ("failed",))
+    assert "cannot resolve" in status["Error"], status
+    assert version(plug) == images["old_version"]
+    named = server.url.replace("127.0.0.1", "localhost")
+    assert plug.cmd("OtaUrl " + named) == {"OtaUrl": named}
+    mark = plug.mark()
+    assert plug.cmd("Upgrade 1") == {"Upgrade": "Started"}
+    wait_boot(plug, BOOT_NEW, mark)
+    assert version(plug) == images["new_version"]
+
+
 def test_dropped_connection_keeps_the_old_firmware_and_a_retry_works(make_plug, server, images, tmp_path):
     plug = make_plug()
     drop = random.Random(7).randrange(600, len(images["raw"]) - 1)

@@ -16,11 +16,13 @@
 #define PATH_SIZE 128
 #define BUF_SIZE 1536 /* a TCP segment and the response head */
 
-enum phase { IDLE, CONNECTING, SENDING, HEAD, BODY };
+enum phase { IDLE, RESOLVING, CONNECTING, SENDING, HEAD, BODY };
 
 static struct {
     enum phase phase;
     int fd;
+    int lookup; /* hal_net_lookup handle while RESOLVING */
+    unsigned short port;
     struct http_get_sink sink;
     char request[PATH_SIZE + HOST_SIZE + 64];
     size_t request_len, sent;
@@ -29,8 +31,9 @@ static struct {
     long content_length; /* -1: until the connection closes */
     long body_seen;
     uint64_t last_ms;
-} get = {.fd = -1};
+} get = {.fd = -1, .lookup = -1};
 static struct sched_poller poller;
+static void resolve(void);
 static bool poller_added;
 
 int http_get_parse_url(const char *url, char *host, unsigned short *port, char *path)
@@ -60,6 +63,9 @@ int http_get_parse_url(const char *url, char *host, unsigned short *port, char *
 
 static void finish(int status, const char *error)
 {
+    if (get.lookup >= 0)
+        hal_net_lookup_cancel(get.lookup);
+    get.lookup = -1;
     if (get.fd >= 0)
         hal_net_close(get.fd);
     get.fd = -1;
@@ -180,10 +186,12 @@ static void http_get_poll(void *arg)
     if (get.phase == IDLE)
         return;
     if (hal_time_ms() - get.last_ms > HTTP_GET_TIMEOUT_MS) {
-        finish(-1, get.phase == CONNECTING ? "connect timed out" : "no data for 15 s");
+        finish(-1, get.phase == RESOLVING ? "host name lookup timed out"
+                   : get.phase == CONNECTING ? "connect timed out" : "no data for 15 s");
         return;
     }
     switch (get.phase) {
+    case RESOLVING: resolve(); break;
     case CONNECTING: check_connected(); break;
     case SENDING: send_request(); break;
     case HEAD:
@@ -192,28 +200,41 @@ static void http_get_poll(void *arg)
     }
 }
 
-static int open_socket(const char *host, unsigned short port, char *error, size_t error_size)
+static int open_socket(uint32_t ipv4, unsigned short port)
 {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
-    const char *address = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-    if (inet_pton(AF_INET, address, &to.sin_addr) != 1) {
-        snprintf(error, error_size, "'%s' is not an IPv4 address (host names are not supported yet)", host);
-        return -1;
-    }
+    to.sin_addr.s_addr = ipv4;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || hal_net_set_nonblocking(fd) != HAL_OK) {
-        if (fd >= 0)
-            hal_net_close(fd);
-        snprintf(error, error_size, "no socket available");
+    if (fd < 0)
         return -1;
-    }
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS) {
+    if (hal_net_set_nonblocking(fd) != HAL_OK ||
+        (connect(fd, (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS)) {
         hal_net_close(fd);
-        snprintf(error, error_size, "cannot connect to %s:%u", host, port);
         return -1;
     }
     hal_net_watch(fd, POLLOUT);
     return fd;
+}
+
+/* The name lookup: poll it; once answered, connect. */
+static void resolve(void)
+{
+    uint32_t ipv4;
+    int err = hal_net_lookup_poll(get.lookup, &ipv4);
+    if (err == HAL_EBUSY)
+        return;
+    get.lookup = -1;
+    if (err) {
+        finish(-1, "cannot resolve the host name");
+        return;
+    }
+    get.fd = open_socket(ipv4, get.port);
+    if (get.fd < 0) {
+        finish(-1, "cannot connect");
+        return;
+    }
+    get.last_ms = hal_time_ms();
+    get.phase = CONNECTING;
 }
 
 int http_get_start(const char *url, const struct http_get_sink *sink, char *error, size_t error_size)
@@ -228,20 +249,23 @@ int http_get_start(const char *url, const struct http_get_sink *sink, char *erro
         snprintf(error, error_size, "expected a URL http://host[:port]/path");
         return -1;
     }
-    int fd = open_socket(host, port, error, error_size);
-    if (fd < 0)
+    int lookup = hal_net_lookup_start(host);
+    if (lookup < 0) {
+        snprintf(error, error_size, "no name lookup free: try again");
         return -1;
+    }
     if (!poller_added) {
         sched_poller_add(&poller, http_get_poll, NULL);
         poller_added = true;
     }
-    get.fd = fd;
+    get.lookup = lookup;
+    get.port = port;
     get.sink = *sink;
     get.request_len = (size_t)snprintf(get.request, sizeof get.request,
                                        "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: OpenPlug\r\n\r\n", path, host);
     get.sent = get.len = get.pos = 0;
     get.body_seen = 0;
     get.last_ms = hal_time_ms();
-    get.phase = CONNECTING;
+    get.phase = RESOLVING;
     return 0;
 }

@@ -2,11 +2,9 @@
  * http_get.h — a small non-blocking HTTP/1.0 GET client for pulling a file
  * (OTA pull mode: OtaUrl + Upgrade 1), run from the main loop.
  *
- * One download at a time.  The URL is http://host[:port]/path; host is an
- * IPv4 address or "localhost" (a name would need a DNS look-up, which this
- * build does not have yet: such a URL is refused with a clear error rather
- * than resolved with a blocking call).  Connect, send and receive are
- * non-blocking; the body is offered to `body`, which may take fewer bytes
+ * One download at a time.  The URL is http://host[:port]/path; the host
+ * name is looked up without blocking (hal_net_lookup_*), then connect, send
+ * and receive are non-blocking; the body is offered to `body`, which may take fewer bytes
  * than offered (back-pressure: the rest is offered again next turn, and the
  * socket is not read meanwhile).  `done` runs once at the end: status 0 on
  * success (the whole Content-Length, or the connection closed when there was
