@@ -122,6 +122,46 @@ static int sign(mbedtls_ecp_keypair *key, const uint8_t digest[32], uint8_t sign
     return err;
 }
 
+static int pack(const char *in, const char *out_path, bool xz, const char *hardware, const char *version,
+                mbedtls_ecp_keypair *key)
+{
+    size_t size;
+    uint8_t *body = read_file(in, &size);
+    if (body && xz) {
+        size_t packed_size;
+        uint8_t *packed = compress(body, size, &packed_size);
+        free(body);
+        body = packed;
+        size = packed_size;
+    }
+    if (!body)
+        return 1;
+    uint8_t digest[32], header[OTA_HEADER_SIZE], signature[64];
+    sha256(body, size, digest);
+    ota_header_build(header, xz ? OTA_BODY_XZ : OTA_BODY_RAW, (uint32_t)size, hardware, version, digest);
+    if (key) {
+        uint8_t signed_digest[32];
+        sha256(header, OTA_SIGNED_BYTES, signed_digest);
+        if (sign(key, signed_digest, signature) != 0) {
+            free(body);
+            return 1;
+        }
+        ota_header_sign(header, signature);
+    }
+    FILE *out = fopen(out_path, "wb");
+    bool ok = out && fwrite(header, 1, sizeof header, out) == sizeof header && fwrite(body, 1, size, out) == size;
+    if (out && fclose(out) != 0)
+        ok = false;
+    free(body);
+    if (!ok) {
+        fprintf(stderr, "mkota: cannot write %s\n", out_path);
+        return 1;
+    }
+    printf("mkota: %s: %s body of %zu bytes, version %s, hardware %s%s\n", out_path, xz ? "XZ" : "RAW", size,
+           version, hardware, key ? ", signed" : "");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -146,46 +186,17 @@ int main(int argc, char **argv)
     }
     mbedtls_pk_context pk;
     mbedtls_ecp_keypair *key = key_path ? load_key(&pk, key_path) : NULL;
+    int rc;
     if (key_path && !key)
-        return 1;
-    if (public_key)
-        return key ? print_public_key(key) : (usage(stderr), 2);
-    if (argc - optind != 2 || !version || !*version || strlen(version) > OTA_STRING_SIZE || !*hardware ||
-        strlen(hardware) > OTA_STRING_SIZE) {
-        usage(stderr);
-        return 2;
-    }
-    size_t size;
-    uint8_t *body = read_file(argv[optind], &size);
-    if (body && xz) {
-        size_t packed_size;
-        uint8_t *packed = compress(body, size, &packed_size);
-        free(body);
-        body = packed;
-        size = packed_size;
-    }
-    if (!body)
-        return 1;
-    uint8_t digest[32], header[OTA_HEADER_SIZE], signature[64];
-    sha256(body, size, digest);
-    ota_header_build(header, xz ? OTA_BODY_XZ : OTA_BODY_RAW, (uint32_t)size, hardware, version, digest);
-    if (key) {
-        uint8_t signed_digest[32];
-        sha256(header, OTA_SIGNED_BYTES, signed_digest);
-        if (sign(key, signed_digest, signature) != 0)
-            return 1;
-        ota_header_sign(header, signature);
-    }
-    FILE *out = fopen(argv[optind + 1], "wb");
-    bool ok = out && fwrite(header, 1, sizeof header, out) == sizeof header && fwrite(body, 1, size, out) == size;
-    if (out && fclose(out) != 0)
-        ok = false;
-    if (!ok) {
-        fprintf(stderr, "mkota: cannot write %s\n", argv[optind + 1]);
-        return 1;
-    }
-    printf("mkota: %s: %s body of %zu bytes, version %s, hardware %s%s\n", argv[optind + 1], xz ? "XZ" : "RAW",
-           size, version, hardware, key ? ", signed" : "");
-    free(body);
-    return 0;
+        rc = 1;
+    else if (public_key)
+        rc = key ? print_public_key(key) : (usage(stderr), 2);
+    else if (argc - optind != 2 || !version || !*version || strlen(version) > OTA_STRING_SIZE || !*hardware ||
+             strlen(hardware) > OTA_STRING_SIZE)
+        rc = (usage(stderr), 2);
+    else
+        rc = pack(argv[optind], argv[optind + 1], xz, hardware, version, key);
+    if (key_path)
+        mbedtls_pk_free(&pk);
+    return rc;
 }

@@ -30,6 +30,21 @@ def tool(name):
     return path
 
 
+def firmware_image(name, out):
+    """A test build (openplug-sim-update / -fatal) stripped, as it goes into
+    an image: the one next to the simulator under test, or — when that is
+    too large for the 544 KB slot (the ASan build is megabytes) — the plain
+    host build's.  The writer and boot2 under test are the simulator's
+    either way.  None when neither fits."""
+    for directory in (build_dir(), os.path.join(build_dir(), "..", "host")):
+        path = os.path.join(directory, name)
+        if os.access(path, os.X_OK):
+            stripped(path, out)
+            if os.path.getsize(out) <= SLOT_SIZE[1]:
+                return str(out)
+    return None
+
+
 def sim_version(path):
     out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout
     return out.split()[-1]
