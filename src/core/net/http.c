@@ -404,6 +404,7 @@ void http_resume(struct http_request *req)
 {
     if (req->state == CONN_SEND && req->producer_waiting) {
         req->producer_waiting = false;
+        req->deadline_ms = hal_time_ms() + HTTP_SEND_MS; /* the client must take what comes */
         watch(req, POLLOUT);
     }
     if (req->state == CONN_READ_BODY && req->stream_paused) {
@@ -675,8 +676,10 @@ static void serve_head(struct http_request *c)
         c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
         c->stream_off = c->head_len;
         c->stream_len = c->in_len - c->head_len;
-        if (c->stream_len > c->head.content_length) /* pipelined bytes beyond the body */
+        if (c->stream_len > c->head.content_length) { /* a request pipelined after an upload: not kept */
             c->stream_len = c->head.content_length;
+            c->keep_alive = false;
+        }
         take_streamed_body(c);
     } else {
         run_handler(c);
@@ -986,7 +989,7 @@ static int open_listener(void)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(listen_port),
                                .sin_addr.s_addr = htonl(listen_addr)};
     socklen_t len = sizeof addr;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 4) != 0 ||
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, HTTP_POOL * 2) != 0 ||
         hal_net_set_nonblocking(fd) != HAL_OK || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
         hal_net_close(fd);
         return -1;
