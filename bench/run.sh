@@ -13,3 +13,5 @@ echo "## HTTP server (bench/http.py: wrk, keep-alive, pool of 4)"
 echo
 echo "## Firmware update (bench/ota.py: 500 KB over 127.0.0.1, --flash-timing real)"
 /usr/bin/python3 "$here/ota.py" "$sim"
+echo
+/usr/bin/python3 "$here/health.py" "$sim"
