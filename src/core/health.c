@@ -71,6 +71,9 @@ bool health_wedge(const char *name)
 static void monitor(void *arg)
 {
     (void)arg;
+    int64_t wall_ms = hal_wallclock_ms();
+    if (wall_ms >= 0)
+        system_retain_clock(wall_ms);
     const struct health_activity *stalled = health_stalled();
     if (!stalled) {
         if (!stall_recorded)

@@ -15,13 +15,17 @@
 #define RESTART_DELAY_MS 100 /* lets the reply leave first */
 #define RETAINED_MAGIC 0x4F505257u /* "OPRW" */
 
-/* What the watchdog monitor leaves in the HAL's retained area. */
+/* What the core keeps in the HAL's retained area across a reset. */
 struct retained_reason {
     uint32_t magic;
-    char activity[16]; /* the stalled activity, NUL-terminated */
+    char activity[16]; /* the stalled activity, NUL-terminated; "" = none */
+    int64_t wall_ms;   /* the wall clock a moment before the reset, -1 unknown */
     uint32_t check;    /* CRC-32 of the above */
 };
 _Static_assert(sizeof(struct retained_reason) <= HAL_RETAINED_SIZE, "fits the retained area");
+
+static struct retained_reason retained = {.magic = RETAINED_MAGIC, .wall_ms = -1};
+static int64_t wall_before_reset_ms = -1;
 
 static struct sched_timer restart_timer;
 static uint32_t restart_code;
@@ -45,11 +49,20 @@ static uint32_t retained_check(const struct retained_reason *r)
     return crc32_update(0, r, offsetof(struct retained_reason, check));
 }
 
+static void retained_save(void)
+{
+    retained.check = retained_check(&retained);
+    hal_retained_write(&retained, sizeof retained);
+}
+
 void system_boot(void)
 {
     struct retained_reason r;
     hal_retained_read(&r, sizeof r);
-    bool stall_recorded = r.magic == RETAINED_MAGIC && r.check == retained_check(&r);
+    bool valid = r.magic == RETAINED_MAGIC && r.check == retained_check(&r);
+    bool stall_recorded = valid && r.activity[0];
+    if (valid && r.wall_ms > 0)
+        wall_before_reset_ms = r.wall_ms;
     boot_code = hal_reset_cause();
     switch (boot_code) {
     case HAL_RESET_POWER_ON: boot_cause = BOOT_POWER_ON; break;
@@ -67,8 +80,15 @@ void system_boot(void)
         boot_cause = (boot_code & ~0xFFu) == HAL_RESET_USER ? BOOT_PLANNED : BOOT_OTHER;
         break;
     }
-    memset(&r, 0, sizeof r);
-    hal_retained_write(&r, sizeof r);
+    retained_save(); /* no stall, no clock: nothing of this run explains a later reset yet */
+}
+
+int64_t system_wall_before_reset_ms(void) { return boot_cause == BOOT_POWER_ON ? -1 : wall_before_reset_ms; }
+
+void system_retain_clock(int64_t wall_ms)
+{
+    retained.wall_ms = wall_ms;
+    retained_save();
 }
 
 enum boot_cause system_boot_cause(void) { return boot_cause; }
@@ -77,10 +97,9 @@ enum source system_boot_restart_source(void) { return (enum source)(boot_code & 
 
 void system_watchdog_pending(const char *activity)
 {
-    struct retained_reason r = {.magic = RETAINED_MAGIC};
-    strncpy(r.activity, activity, sizeof r.activity - 1);
-    r.check = retained_check(&r);
-    hal_retained_write(&r, sizeof r);
+    memset(retained.activity, 0, sizeof retained.activity);
+    strncpy(retained.activity, activity, sizeof retained.activity - 1);
+    retained_save();
 }
 
 static void restart_step(void *arg)

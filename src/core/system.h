@@ -59,6 +59,13 @@ void system_restart(enum restart_kind kind, enum source source);
  * reset the chip; keep the name for the next boot. */
 void system_watchdog_pending(const char *activity);
 
+/* The wall clock, kept in the retained area every second (by the
+ * monitor), so that a reset of any kind — restart, watchdog, crash — does
+ * not lose the time of day (a power cut does: the BL602 has no RTC).
+ * At boot: the clock as it was a moment before the reset, -1 if unknown. */
+void system_retain_clock(int64_t wall_ms);
+int64_t system_wall_before_reset_ms(void);
+
 /* Why this boot happened, in words ("Power on", "Restart command (web)",
  * "Watchdog (mqtt)", "Crash"). */
 void system_reset_reason(char *buf, size_t size);

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
+#include "core/system.h"
 #include "hal/hal.h"
 
 #define STEP_THRESHOLD_MS 1000
@@ -74,6 +75,9 @@ void clock_start(void)
         tz_utc(&zone);
     }
     sched_timer_init(&dst_timer, dst_due, NULL);
+    int64_t before_reset_ms = system_wall_before_reset_ms();
+    if (before_reset_ms > 0 && !clock_known())
+        clock_set(before_reset_ms, SOURCE_BOOT); /* a reset, not a power cut: about right; NTP refines it */
     watch_dst();
 }
 
@@ -97,7 +101,10 @@ void clock_set(int64_t utc_ms, enum source by)
     int64_t step = before < 0 ? 0 : utc_ms - before;
     watch_dst();
     if (before < 0) {
-        LOG_INF("TIM", "clock set (%s)", source_name(by));
+        if (by == SOURCE_BOOT)
+            LOG_INF("TIM", "clock kept across the reset");
+        else
+            LOG_INF("TIM", "clock set (%s)", source_name(by));
         announce(CLOCK_SET, by);
     } else if (step >= STEP_THRESHOLD_MS || step <= -STEP_THRESHOLD_MS) {
         LOG_INF("TIM", "clock stepped by %+ld s (%s)", (long)(step / 1000), source_name(by));

@@ -65,6 +65,9 @@ def test_a_hung_loop_is_a_loop_watchdog_reset(make_plug):
 def test_a_crash_reboots_with_the_crash_reason(make_plug, how):
     plug = make_plug()
     assert plug.cmd("Power on") == {"POWER": "ON"}
+    assert plug.cmd("Time 1790000000")["Epoch"] == 1790000000
+    set_at = time.monotonic()
+    time.sleep(1.2)  # the monitor keeps the clock in retained RAM every second
     mark = plug.mark()
     pid = plug.proc.pid
     if how == "world":
@@ -77,6 +80,9 @@ def test_a_crash_reboots_with_the_crash_reason(make_plug, how):
     assert plug.proc.pid == pid and plug.running()
     assert plug.pins()[RELAY_GPIO] == {"mode": "output", "level": 1, "changes": 0}
     assert plug.cmd("Status 1")["StatusPRM"]["RestartReason"] == "Crash"
+    # the time of day survived the reset (within the second the monitor keeps it)
+    plug.wait_log(r"TIM: clock kept across the reset", since=mark)
+    assert abs(plug.cmd("Time")["Epoch"] - (1790000000 + (time.monotonic() - set_at))) <= 2
     # the reason is told once: a restart after it is a restart
     plug.restart()
     assert plug.cmd("Status 1")["StatusPRM"]["RestartReason"] == "Restart command (console)"
@@ -123,6 +129,7 @@ def test_five_bad_boots_give_safe_mode_and_safemode_0_leaves_it(make_plug):
             assert plug.cmd("SafeMode") == {"SafeMode": 0, "BadBoots": boot - 1, "BootCount": boot}
     safe_mode_booted(plug, mark)
     assert plug.cmd("SafeMode") == {"SafeMode": 1, "BadBoots": 5, "BootCount": 6}
+    assert plug.cmd("Time")["Command"] == "Error"  # a power cut loses the time of day (no RTC)
     assert not plug.log_lines(r"DRV: BL0937 started|DRV: NTP started", since=mark)
     assert plug.pins()[RELAY_GPIO]["level"] == 1  # relays and console still work
     assert plug.cmd("Power off") == {"POWER": "OFF"}

@@ -8,6 +8,7 @@
 #include "core/cmd/cmd_setting.h"
 #include "core/drivers.h"
 #include "core/events.h"
+#include "core/health.h"
 #include "core/log.h"
 #include "core/net/sntp_packet.h"
 #include "core/sched.h"
@@ -31,6 +32,10 @@ static uint32_t retry_s = SNTP_RETRY_S;
 static struct sched_timer timer;
 static struct sched_poller poller;
 static struct event_listener listener;
+/* A round under way is a network activity of the watchdog: each step has a
+ * deadline, so one that makes no progress for this long is stuck. */
+#define ROUND_STALL_MS (SNTP_LOOKUP_TIMEOUT_MS + SNTP_REPLY_TIMEOUT_MS + 3000)
+static struct health_activity round_health;
 
 static bool paused_by_hand(void)
 {
@@ -59,6 +64,7 @@ static void stop_request(void)
 static void schedule_round(uint32_t seconds)
 {
     stop_request();
+    health_unregister(&round_health); /* idle until the next round */
     sched_timer_start(&timer, seconds * 1000u, 0);
 }
 
@@ -74,6 +80,9 @@ static void try_server(unsigned from)
 {
     const struct config *c = config_get();
     stop_request();
+    if (from == 0)
+        health_register(&round_health, "ntp", ROUND_STALL_MS);
+    health_alive(&round_health);
     for (server = from; server < CONFIG_NTP_SERVERS; server++) {
         const char *spec = c->time.ntp_server[server];
         if (!*spec)
@@ -144,6 +153,7 @@ static void on_timer(void *arg)
             return;
         }
         lookup = -1;
+        health_alive(&round_health);
         if (err != HAL_OK)
             next_server("no such host");
         else
