@@ -159,3 +159,18 @@ def test_safemode_1_enters_it_and_a_restart_leaves_it(plug):
     plug.restart()
     assert plug.cmd("SafeMode")["SafeMode"] == 0
     assert not plug.log_lines(r"SAFE MODE", since=mark)
+
+
+def test_web_api_state_carries_the_health_figures(make_plug):
+    from weblib import curl, start_web_plug
+    web = start_web_plug(make_plug)
+    state = curl(web.base + "/api/state").json()
+    assert state["safe_mode"] is False
+    assert state["health"]["RestartReason"] == "Power on" and state["health"]["SocketsMax"] == 21
+    assert state["health"]["Sockets"] >= 1  # the web server's own listening socket at least
+    mark = web.mark()
+    assert web.cmd("SafeMode 1")["Restart"] == "Restarting"
+    web.wait_log(r"SYS: SAFE MODE", since=mark, timeout=5)
+    port = int(web.wait_log(r"HTTP: web server on http://127\.0\.0\.1:(\d+)/", since=mark, timeout=5).group(1))
+    state = curl("http://127.0.0.1:%d/api/state" % port).json()  # the web server runs in safe mode
+    assert state["safe_mode"] is True and state["health"]["RestartReason"] == "Safe mode entry (console)"

@@ -15,6 +15,7 @@
 #include "core/cmd/cmd.h"
 #include "core/energy/energy.h"
 #include "core/energy/sensors.h"
+#include "core/health.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/log.h"
@@ -25,6 +26,7 @@
 #include "core/net/wifi.h"
 #include "core/storage/config.h"
 #include "core/system.h"
+#include "core/timekeeping.h"
 #include "core/util/timefmt.h"
 #include "hal/hal.h"
 
@@ -76,9 +78,8 @@ void web_write_state(struct json_writer *w)
     jw_int(w, "uptime_s", (int64_t)(hal_time_ms() / 1000));
     system_uptime(text, sizeof text);
     jw_string(w, "uptime", text);
-    int64_t wall = hal_wallclock_ms();
-    if (wall >= 0) {
-        timefmt_iso8601(wall / 1000, text, sizeof text);
+    if (clock_known()) {
+        clock_local_iso8601(text, sizeof text); /* local time (Timezone), as Status shows */
         jw_string(w, "time", text);
     } else {
         jw_string(w, "time", "");
@@ -89,6 +90,10 @@ void web_write_state(struct json_writer *w)
     web_write_relays(w);
     web_write_energy(w);
     wifi_write_status(w);
+    jw_object_begin(w, "health"); /* Status 11's figures: restart reason, safe mode, loop lag … (health.h) */
+    health_write_json(w);
+    jw_object_end(w);
+    jw_bool(w, "safe_mode", system_safe_mode());
 }
 
 /* ---- Commands: Tasmota's GET /cm?cmnd=…, and POST /api/command ---- */
