@@ -178,6 +178,24 @@ def test_xz_update_is_decompressed_by_boot2_and_runs(make_plug, server, images):
     assert status["Slot"] == 0 and status["Trial"] is False, status  # XZ: no trial, no way back
 
 
+def test_xz_image_too_large_for_the_slot_is_kept_out_by_boot2(make_plug, server, images, tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(open(images["update_elf"], "rb").read() + b"\0" * otalib.SLOT_SIZE[0])  # > 800 KB unpacked
+    image = otalib.mkota(big, tmp_path / "big.ota", "v2big", "--xz")
+    assert len(image) < otalib.SLOT_SIZE[1]  # packed, it fits the slot it is written to
+    plug = make_plug()
+    server.serve(image)
+    mark = plug.mark()
+    assert upgrade(plug, server) == {"Upgrade": "Started"}
+    plug.wait_log(r"boot2: the XZ update does not decompress into slot 0: keeping the firmware there", since=mark,
+                  timeout=30)
+    back = wait_boot(plug, r"BOOT: ", plug.lines.index(plug.log_lines(r"boot2: the XZ", since=mark)[0]))
+    plug.wait_log(r"OTA: the last \(XZ\) update did not decompress", since=back, timeout=5)
+    assert version(plug) == images["old_version"]
+    status = ota_status(plug)
+    assert status["LastUpdate"] == "failed" and "did not decompress" in status["Error"], status
+
+
 @pytest.mark.parametrize("chunks", ["253", "random"])
 def test_small_and_random_chunks(make_plug, server, images, chunks):
     rng = random.Random(6)

@@ -125,6 +125,12 @@ bool ota_on_trial(void)
     return fw && (fw->flags & PTABLE_FW_TRIAL);
 }
 
+static bool xz_failed(void)
+{
+    const struct ptable_entry *fw = table_fw();
+    return fw && (fw->flags & PTABLE_FW_XZ_FAILED);
+}
+
 bool ota_rolled_back(void)
 {
     const struct ptable_entry *fw = table_fw();
@@ -142,7 +148,8 @@ void ota_progress_json(struct json_writer *w)
     jw_fixed(w, "LongestFlashOpMs", progress.longest_flash_op_us / 100, 1);
     jw_int(w, "Slot", ota_running_slot());
     jw_bool(w, "Trial", ota_on_trial());
-    jw_string(w, "LastUpdate", ota_rolled_back() && !*last_update ? "rolled back" : last_update);
+    const char *boot2_said = ota_rolled_back() ? "rolled back" : xz_failed() ? "failed" : "";
+    jw_string(w, "LastUpdate", *last_update ? last_update : boot2_said);
 }
 
 /* ---- The writer ---- */
@@ -485,5 +492,10 @@ void ota_start(void)
                  "the last update did not confirm itself in %d boots: boot2 went back to this firmware",
                  PTABLE_MAX_TRIES);
         LOG_ERR("OTA", "%s (slot %d)", progress.error, ota_running_slot());
+    }
+    if (xz_failed()) {
+        snprintf(progress.error, sizeof progress.error,
+                 "the last (XZ) update did not decompress into the slot: nothing was written, this firmware stays");
+        LOG_ERR("OTA", "%s", progress.error);
     }
 }

@@ -18,6 +18,9 @@
  *                         again and marks PTABLE_FW_ROLLED_BACK.
  *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: boot2
  *                         decompresses it over the active slot (no rollback).
+ *   PTABLE_FW_XZ_FAILED   boot2 could not decompress it into the active slot
+ *                         (bad stream, or larger than the slot): nothing was
+ *                         written, the firmware there runs on and says so.
  */
 #ifndef OPENPLUG_PTABLE_H
 #define OPENPLUG_PTABLE_H
@@ -41,6 +44,7 @@ enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 2, PTABLE_PSM = 3, PTABLE_KEY = 4
 #define PTABLE_FW_TRIAL 0x01u
 #define PTABLE_FW_ROLLED_BACK 0x02u
 #define PTABLE_FW_XZ_PENDING 0x04u
+#define PTABLE_FW_XZ_FAILED 0x08u
 
 struct ptable_entry {
     uint8_t type, device, active_index, flags; /* flags: boot2's "reserved" byte */

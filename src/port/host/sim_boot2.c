@@ -100,6 +100,8 @@ static void finish_xz(int copy, struct ptable *table)
     struct ptable next = *table;
     struct ptable_entry *next_fw = ptable_fw(&next);
     next_fw->flags &= (uint8_t)~PTABLE_FW_XZ_PENDING;
+    if (!size)
+        next_fw->flags |= PTABLE_FW_XZ_FAILED;
     next_fw->len = size ? (uint32_t)size : 0;
     write_table(copy, &next);
 }
