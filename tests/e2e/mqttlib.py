@@ -9,6 +9,7 @@
 Every wait is bounded; everything started here is stopped by the caller's
 fixture.
 """
+import getpass
 import os
 import socket
 import subprocess
@@ -37,7 +38,9 @@ class Broker:
         self.conf_path = os.path.join(self.dir, "mosquitto-%d.conf" % self.port)
 
     def _write_conf(self):
-        lines = ["listener %d 127.0.0.1" % self.port, "allow_anonymous true", "persistence false",
+        # Started as root, mosquitto would drop to user "mosquitto", who cannot
+        # read the test's private directory: stay the user who runs the test.
+        lines = ["user %s" % getpass.getuser(), "listener %d 127.0.0.1" % self.port, "allow_anonymous true", "persistence false",
                  "log_dest file %s" % self.log_path, "log_type all", "max_keepalive 60"]
         if self.tls:
             ca, cert, key = self.tls

@@ -1,0 +1,253 @@
+"""Home Assistant discovery against a real mosquitto, paho-mqtt playing HA:
+both kinds (SetOption19 1: HA's MQTT discovery; 0: Tasmota discovery for
+HA's Tasmota integration), validated with JSON Schemas of the keys, units
+and id charset HA requires; re-publication on `homeassistant/status
+online`; switching kinds clears the other's retained configs; the runtime
+behaviour the Tasmota integration relies on (POWER1, STATUS 10, STATE)."""
+import json
+import re
+import time
+
+import jsonschema
+import pytest
+
+from mqttlib import HA, Broker
+from test_mqtt import TOPIC, connect_plug, online, relay_on
+from test_mqtt import plug  # noqa: F401  the fixture: a plug in a world with Wi-Fi
+
+ID = r"^[a-zA-Z0-9_-]+$"
+HA_TOPIC = re.compile(r"^homeassistant/(switch|sensor)/(?P<node>[a-zA-Z0-9_-]+)/(?P<object>[a-zA-Z0-9_-]+)/config$")
+
+DEVICE = {
+    "type": "object",
+    "required": ["identifiers", "connections", "name"],
+    "properties": {
+        "identifiers": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": ID}},
+        "connections": {"type": "array", "minItems": 1, "contains": {
+            "type": "array", "minItems": 2, "maxItems": 2,
+            "prefixItems": [{"const": "mac"}, {"type": "string", "pattern": "^([0-9a-f]{2}:){5}[0-9a-f]{2}$"}]}},
+    },
+}
+COMMON = {
+    "type": "object",
+    "required": ["name", "unique_id", "availability_topic", "payload_available", "payload_not_available",
+                 "device"],
+    "properties": {
+        "unique_id": {"type": "string", "pattern": ID},
+        "availability_topic": {"const": "tele/%s/LWT" % TOPIC},
+        "payload_available": {"const": "Online"},
+        "payload_not_available": {"const": "Offline"},
+        "device": DEVICE,
+    },
+}
+SWITCH = {"allOf": [COMMON, {
+    "required": ["command_topic", "state_topic", "device_class", "payload_on", "payload_off"],
+    "properties": {"device_class": {"const": "outlet"}, "command_topic": {"const": "cmnd/%s/POWER" % TOPIC},
+                   "state_topic": {"const": "stat/%s/POWER" % TOPIC},
+                   "payload_on": {"const": "ON"}, "payload_off": {"const": "OFF"}}}]}
+
+
+def sensor(unit, device_class, state_class, diagnostic=False):
+    props = {"state_topic": {"type": "string", "pattern": "^tele/%s/(SENSOR|STATE|INFO2|INFO3)$" % TOPIC},
+             "value_template": {"type": "string", "pattern": r"^\{\{ value_json\.[A-Za-z0-9_.]+ \}\}$"}}
+    required = ["state_topic", "value_template"]
+    for key, value in (("unit_of_measurement", unit), ("device_class", device_class), ("state_class", state_class)):
+        if value is None:
+            props[key] = False  # must be absent
+        else:
+            props[key] = {"const": value}
+            required.append(key)
+    if diagnostic:
+        props["entity_category"] = {"const": "diagnostic"}
+        required.append("entity_category")
+    return {"allOf": [COMMON, {"required": required, "properties": props}]}
+
+
+HA_SCHEMAS = {
+    ("switch", "relay"): SWITCH,
+    ("sensor", "power"): sensor("W", "power", "measurement"),
+    ("sensor", "voltage"): sensor("V", "voltage", "measurement"),
+    ("sensor", "current"): sensor("A", "current", "measurement"),
+    ("sensor", "power_factor"): sensor(None, "power_factor", "measurement"),
+    ("sensor", "energy_total"): sensor("kWh", "energy", "total_increasing"),
+    ("sensor", "energy_today"): sensor("kWh", "energy", "total_increasing"),
+    ("sensor", "energy_yesterday"): sensor("kWh", "energy", "total_increasing"),
+    ("sensor", "rssi"): sensor("dBm", "signal_strength", "measurement", diagnostic=True),
+    ("sensor", "ip"): sensor(None, None, None, diagnostic=True),
+    ("sensor", "uptime"): sensor("s", "duration", "total_increasing", diagnostic=True),
+    ("sensor", "restart_reason"): sensor(None, None, None, diagnostic=True),
+}
+
+# The keys HA's Tasmota integration (hatasmota) requires of tasmota/discovery/<MAC>/config.
+TASMOTA_CONFIG = {
+    "type": "object",
+    "required": ["ip", "dn", "fn", "hn", "mac", "md", "ty", "ofln", "onln", "state", "sw", "t", "ft", "tp", "rl",
+                 "swc", "btn", "so", "lk", "lt_st", "ver"],
+    "properties": {
+        "ip": {"type": "string", "pattern": r"^\d+\.\d+\.\d+\.\d+$"},
+        "mac": {"type": "string", "pattern": "^[0-9A-F]{12}$"},
+        "fn": {"type": "array", "items": {"type": ["string", "null"]}},
+        "ty": {"enum": [0, 1]}, "lk": {"enum": [0, 1]}, "lt_st": {"type": "integer", "minimum": 0},
+        "ofln": {"const": "Offline"}, "onln": {"const": "Online"},
+        "state": {"type": "array", "minItems": 4, "items": {"type": "string"}},
+        "t": {"const": TOPIC}, "ft": {"const": "%prefix%/%topic%/"},
+        "tp": {"const": ["cmnd", "stat", "tele"]},
+        "rl": {"type": "array", "items": {"type": "integer", "minimum": 0}, "contains": {"const": 1}},
+        "swc": {"type": "array", "items": {"type": "integer"}},
+        "btn": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "so": {"type": "object", "required": ["4", "11", "13", "17", "20", "30", "68", "73", "82"],
+               "additionalProperties": {"enum": [0, 1]}},
+        "ver": {"const": 1},
+    },
+}
+TASMOTA_SENSORS = {
+    "type": "object", "required": ["sn", "ver"],
+    "properties": {"ver": {"const": 1}, "sn": {"type": "object", "required": ["Time"]}},
+}
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path).start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def ha(broker):
+    client = HA(broker.port)
+    yield client
+    client.close()
+
+
+def ha_configs(ha, since=0):
+    """{(component, object): payload dict or None (cleared)} of the newest HA configs."""
+    found = {}
+    for m in ha.messages[since:]:
+        match = HA_TOPIC.match(m.topic)
+        if match:
+            found[(match.group(1), match.group("object"))] = (json.loads(m.text) if m.payload else None, m)
+    return found
+
+
+def wait_ha_configs(ha, since=0, count=len(HA_SCHEMAS), timeout=15):
+    """Wait until `count` HA configs with a payload came after `since`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        configs = ha_configs(ha, since)
+        if len([c for c in configs.values() if c[0] is not None]) >= count:
+            return configs
+        time.sleep(0.1)
+    raise AssertionError("only %s" % sorted(ha_configs(ha, since)))
+
+
+def retained(broker, prefix, timeout=3):
+    """{topic: payload} of the retained messages a new subscriber gets."""
+    late = HA(broker.port, subscribe=(prefix + "#",), client_id="late-%d" % time.monotonic_ns())
+    try:
+        time.sleep(timeout)
+        return {m.topic: m.payload for m in late.messages if m.retain}
+    finally:
+        late.close()
+
+
+def test_ha_mqtt_discovery_payloads_follow_has_rules(plug, broker, ha):
+    connect_plug(plug, broker, extra=["SetOption19 1", "DeviceName Kitchen plug"])
+    configs = wait_ha_configs(ha)
+    assert set(configs) == set(HA_SCHEMAS), sorted(configs)
+    nodes = set()
+    kept = retained(broker, "homeassistant/")
+    for key, (payload, msg) in configs.items():
+        assert json.loads(kept[msg.topic]) == payload, "not retained: %s" % msg.topic
+        jsonschema.validate(payload, HA_SCHEMAS[key])
+        nodes.add(HA_TOPIC.match(msg.topic).group("node"))
+        assert payload["device"]["name"] == "Kitchen plug"
+    assert len(nodes) == 1, nodes
+    uids = [payload["unique_id"] for payload, _ in configs.values()]
+    assert len(set(uids)) == len(uids)
+    # The topics they name carry what the templates read.
+    sensor = json.loads(ha.wait("tele/%s/SENSOR" % TOPIC, predicate=lambda m: "ENERGY" in m.text).text)
+    for key in ("Power", "Voltage", "Current", "Factor", "Total", "Today", "Yesterday"):
+        assert isinstance(sensor["ENERGY"][key], (int, float)), key
+    state = json.loads(ha.wait("tele/%s/STATE" % TOPIC).text)
+    assert isinstance(state["Wifi"]["Signal"], int) and isinstance(state["UptimeSec"], int)
+    assert json.loads(ha.wait("tele/%s/INFO2" % TOPIC).text)["Info2"]["IPAddress"] == "127.0.0.1"
+    assert json.loads(ha.wait("tele/%s/INFO3" % TOPIC).text)["Info3"]["RestartReason"]
+    # The switch works through the topics it announces.
+    switch = configs[("switch", "relay")][0]
+    mark = ha.mark()
+    ha.publish(switch["command_topic"], switch["payload_on"])
+    assert ha.wait(switch["state_topic"], since=mark).text == switch["state_on"]
+    assert relay_on(plug)
+
+
+def test_ha_status_online_publishes_again(plug, broker, ha):
+    connect_plug(plug, broker, extra=["SetOption19 1"])
+    wait_ha_configs(ha)
+    mark = ha.mark()
+    ha.publish("homeassistant/status", "offline")
+    ha.publish("homeassistant/status", "online")
+    configs = wait_ha_configs(ha, since=mark)
+    assert set(configs) == set(HA_SCHEMAS)
+    # ... and the states HA lost when it restarted.
+    ha.wait("stat/%s/POWER" % TOPIC, since=mark)
+    ha.wait("tele/%s/STATE" % TOPIC, since=mark)
+    ha.wait("tele/%s/INFO2" % TOPIC, since=mark)
+
+
+def test_switching_to_tasmota_discovery_clears_ha_configs(plug, broker, ha):
+    connect_plug(plug, broker, extra=["SetOption19 1"])
+    wait_ha_configs(ha)
+    mark = ha.mark()
+    assert plug.cmd("SetOption19 0") == {"SetOption19": "OFF"}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cleared = {k for k, (p, _) in ha_configs(ha, mark).items() if p is None}
+        if cleared >= set(HA_SCHEMAS):
+            break
+        time.sleep(0.1)
+    cleared = {k for k, (p, m) in ha_configs(ha, mark).items() if p is None}
+    assert cleared >= set(HA_SCHEMAS), sorted(cleared)
+    # A late subscriber (HA restarting) finds no HA config left, and the Tasmota one.
+    assert retained(broker, "homeassistant/") == {}
+    ha.wait("tasmota/discovery/%s/sensors" % tasmota_mac(ha), since=mark)
+    kept = retained(broker, "tasmota/discovery/")
+    assert json.loads(kept["tasmota/discovery/%s/config" % tasmota_mac(ha)])["t"] == TOPIC
+
+
+def tasmota_mac(ha):
+    for m in ha.messages:
+        match = re.match(r"^tasmota/discovery/([0-9A-F]{12})/config$", m.topic)
+        if match and m.payload:
+            return match.group(1)
+    raise AssertionError("no Tasmota discovery seen")
+
+
+def test_tasmota_discovery_for_has_tasmota_integration(plug, broker, ha):
+    connect_plug(plug, broker)  # SetOption19 0 is the default
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(m.topic.endswith("/sensors") for m in ha.messages):
+        time.sleep(0.1)
+    mac = tasmota_mac(ha)
+    config_msg = ha.wait("tasmota/discovery/%s/config" % mac)
+    sensors_msg = ha.wait("tasmota/discovery/%s/sensors" % mac)
+    kept = retained(broker, "tasmota/discovery/")
+    assert set(kept) == {config_msg.topic, sensors_msg.topic}
+    config = json.loads(config_msg.text)
+    jsonschema.validate(config, TASMOTA_CONFIG)
+    assert config["mac"] == mac  # the integration drops a config whose MAC differs from the topic's
+    jsonschema.validate(json.loads(sensors_msg.text), TASMOTA_SENSORS)
+    assert not [m for m in ha.messages if m.topic.startswith("homeassistant/")]
+    # What the integration then does, answered as Tasmota answers it.
+    online(ha)
+    mark = ha.mark()
+    ha.publish("cmnd/%s/POWER1" % TOPIC, config["state"][1])
+    assert json.loads(ha.wait("stat/%s/RESULT" % TOPIC, since=mark).text) == {"POWER": "ON"}
+    assert relay_on(plug)
+    ha.wait("tele/%s/SENSOR" % TOPIC, predicate=lambda m: "ENERGY" in m.text, timeout=10)
+    ha.publish("cmnd/%s/STATUS" % TOPIC, "10")
+    sns = json.loads(ha.wait("stat/%s/STATUS10" % TOPIC, since=mark).text)["StatusSNS"]
+    assert {"Power", "Total", "Voltage"} <= set(sns["ENERGY"])
+    ha.publish("cmnd/%s/STATE" % TOPIC, "")
+    state = json.loads(ha.wait("stat/%s/RESULT" % TOPIC, since=mark, predicate=lambda m: "Wifi" in m.text).text)
+    assert state["POWER"] == "ON" and "UptimeSec" in state

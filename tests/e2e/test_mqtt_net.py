@@ -1,0 +1,298 @@
+"""MQTT's network side: TLS against mosquitto with a CA the test makes
+(openssl), the certificate fingerprint, a wrong CA; broker names looked up
+without blocking; and bad input from the network — a fake broker (a Python
+socket server) that sends malformed and oversized packets, closes in the
+middle of a packet and never answers: the client drops the connection,
+backs off with growing delays, recovers when a real broker comes, and the
+relay, the console and the web server answer at once all along."""
+import json
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from mqttlib import HA, Broker, free_port, make_ca
+from test_mqtt import JOIN, TOPIC, WIFI, online, relay_on
+from weblib import curl
+
+# ---- TLS ----
+
+
+@pytest.fixture
+def pki(tmp_path):
+    return make_ca(tmp_path)
+
+
+@pytest.fixture
+def tls_broker(tmp_path, pki):
+    b = Broker(tmp_path, tls=(pki["ca"], pki["cert"], pki["key"])).start()
+    yield b
+    b.stop()
+
+
+def send_ca(plug, path):
+    lines = [line for line in open(path).read().splitlines() if line]
+    for line in lines[:-1]:
+        assert "receiving" in plug.cmd("MqttCA " + line)["MqttCA"]
+    return plug.cmd("MqttCA " + lines[-1])
+
+
+def tls_plug(make_plug, broker, trust_commands):
+    plug = make_plug(None, *WIFI)
+    plug.replies("Backlog " + "; ".join(JOIN + ["Topic %s" % TOPIC]), 3)
+    for command in trust_commands:
+        plug.cmd(command)
+    plug.replies("Backlog MqttTLS 1; MqttPort %d; MqttHost localhost" % broker.port, 3)
+    return plug
+
+
+def test_tls_with_the_ca(make_plug, tls_broker, pki):
+    plug = make_plug(None, *WIFI)
+    reply = send_ca(plug, pki["ca"])
+    assert reply["MqttCA"].startswith("set ("), reply
+    mark = plug.mark()
+    plug.replies("Backlog " + "; ".join(JOIN + ["Topic %s" % TOPIC, "MqttTLS 1", "MqttPort %d" % tls_broker.port,
+                                                "MqttHost localhost"]), 6)
+    plug.wait_log(r"MQT: TLS: server certificate accepted \(CA\)", since=mark, timeout=15)
+    plug.wait_log(r"MQT: connected to localhost", since=mark, timeout=5)
+    ha = HA(tls_broker.port, tls_ca=pki["ca"])
+    try:
+        ha.wait("tele/%s/LWT" % TOPIC, "Online")
+        mark = ha.mark()
+        ha.publish("cmnd/%s/POWER" % TOPIC, "on")
+        assert ha.wait("stat/%s/POWER" % TOPIC, since=mark).text == "ON"
+        assert relay_on(plug)
+    finally:
+        ha.close()
+    status = plug.cmd("MqttStatus")["MqttStatus"]
+    assert status["TLS"] == 1 and status["State"] == "connected"
+    assert status["Memory"]["HeapPeak"] > 0
+    # The CA is kept in the file store across a restart.
+    plug.restart()
+    assert plug.cmd("MqttCA")["MqttCA"].startswith("set (")
+    plug.wait_log(r"MQT: connected to localhost", since=plug.boot_mark, timeout=20)
+
+
+def test_tls_refuses_a_broker_signed_by_another_ca(make_plug, tls_broker, pki):
+    plug = make_plug(None, *WIFI)
+    assert send_ca(plug, pki["other_ca"])["MqttCA"].startswith("set (")
+    mark = plug.mark()
+    plug.replies("Backlog " + "; ".join(JOIN + ["MqttTLS 1", "MqttPort %d" % tls_broker.port,
+                                                "MqttHost localhost"]), 5)
+    plug.wait_log(r"MQT: TLS: broker certificate rejected", since=mark, timeout=15)
+    assert not plug.log_lines(r"MQT: connected to", since=mark)
+    assert plug.cmd("MqttStatus")["MqttStatus"]["State"] != "connected"
+
+
+def test_tls_with_the_fingerprint(make_plug, tls_broker, pki):
+    plug = make_plug(None, *WIFI)
+    wrong = "11" * 32
+    assert plug.cmd("MqttFingerprint " + wrong)["MqttFingerprint"] == wrong.upper()
+    mark = plug.mark()
+    plug.replies("Backlog " + "; ".join(JOIN + ["MqttTLS 1", "MqttPort %d" % tls_broker.port,
+                                                "MqttHost localhost"]), 5)
+    plug.wait_log(r"MQT: TLS: certificate fingerprint .* does not match", since=mark, timeout=15)
+    fp = ":".join(pki["fingerprint"][i:i + 2] for i in range(0, 64, 2))  # colons are accepted
+    assert plug.cmd("MqttFingerprint " + fp)["MqttFingerprint"] == pki["fingerprint"]
+    plug.wait_log(r"MQT: TLS: server certificate accepted \(fingerprint\)", since=mark, timeout=30)
+    plug.wait_log(r"MQT: connected to localhost", since=mark, timeout=5)
+
+
+def test_bad_ca_input_keeps_the_old_one(make_plug, pki):
+    plug = make_plug(None, *WIFI)
+    assert plug.cmd("MqttCA") == {"MqttCA": "none"}
+    assert plug.cmd("MqttCA MIIBxTCCAWugAwIBAgIU")["Command"] == "Error"  # no BEGIN first
+    assert send_ca(plug, pki["ca"])["MqttCA"].startswith("set (")
+    before = plug.cmd("MqttCA")
+    plug.cmd("MqttCA -----BEGIN CERTIFICATE-----")
+    plug.cmd("MqttCA bm90IGEgY2VydGlmaWNhdGU=")
+    reply = plug.cmd("MqttCA -----END CERTIFICATE-----")
+    assert reply["Command"] == "Error" and "previous CA is kept" in reply["Error"], reply
+    assert plug.cmd("MqttCA") == before
+    assert plug.cmd("MqttCA 0") == {"MqttCA": "none"}
+
+
+# ---- Names ----
+
+
+def test_broker_by_name_and_a_name_that_does_not_resolve(make_plug, tmp_path):
+    broker = Broker(tmp_path).start()
+    try:
+        plug = make_plug(None, *WIFI)
+        mark = plug.mark()
+        plug.replies("Backlog " + "; ".join(JOIN + ["MqttPort %d" % broker.port, "MqttHost localhost"]), 4)
+        plug.wait_log(r"MQT: connected to localhost:%d" % broker.port, since=mark, timeout=15)
+        # A name no server knows: the lookup runs beside the loop; the plug
+        # answers at once meanwhile, and says why MQTT is not up.
+        mark = plug.mark()
+        plug.cmd("MqttHost no-such-broker.invalid")
+        worst = 0
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            plug.cmd("Power toggle")
+            worst = max(worst, time.monotonic() - start)
+            time.sleep(0.1)
+        assert worst < 0.5, "a console command took %.2f s during the lookup" % worst
+        plug.wait_log(r"MQT: (broker name not found|no answer looking up)", since=mark, timeout=20)
+        assert plug.cmd("MqttStatus")["MqttStatus"]["State"] in ("waiting", "resolving")
+    finally:
+        broker.stop()
+
+
+# ---- A broker that misbehaves ----
+
+
+def remaining_length(n):
+    out = b""
+    while True:
+        digit, n = n % 128, n // 128
+        out += bytes([digit | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+CONNACK = b"\x20\x02\x00\x00"
+BEHAVIOURS = {
+    # CONNACK, then a PUBLISH whose length field runs on for five bytes
+    "malformed": CONNACK + b"\x30\xff\xff\xff\xff\x01",
+    # CONNACK, then a PUBLISH of 100 kB announced (beyond the 2 KiB buffer)
+    "oversized": CONNACK + b"\x30" + remaining_length(100000) + b"\x00\x03a/b" + b"x" * 200,
+    # CONNACK, then half a PUBLISH and the connection closes
+    "mid-packet": CONNACK + b"\x30" + remaining_length(40) + b"\x00\x03a/bhalf",
+    # takes the CONNECT and never answers
+    "silent": None,
+}
+
+
+class FakeBroker:
+    """Accepts connections on a port; the n-th one gets BEHAVIOURS[order[n]]."""
+
+    def __init__(self, port, order):
+        self.port = port
+        self.order = list(order)
+        self.attempts = []  # (monotonic time, behaviour, first bytes received)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.open = []
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_flag:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(2)
+            try:
+                first = conn.recv(256)
+            except OSError:
+                first = b""
+            behaviour = self.order[len(self.attempts)] if len(self.attempts) < len(self.order) else "silent"
+            self.attempts.append((time.monotonic(), behaviour, first))
+            data = BEHAVIOURS[behaviour]
+            if data is None:
+                self.open.append(conn)  # say nothing, keep it open
+                continue
+            try:
+                conn.sendall(data)
+                if behaviour == "mid-packet":
+                    conn.close()
+                else:
+                    self.open.append(conn)  # the client must hang up by itself
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stop_flag = True
+        self.thread.join(timeout=5)
+        for c in self.open:
+            c.close()
+        self.sock.close()
+
+
+def test_misbehaving_broker_drop_backoff_recover(make_plug, tmp_path):
+    port = free_port()
+    fake = FakeBroker(port, ["malformed", "oversized", "mid-packet", "silent"])
+    broker = None
+    try:
+        plug = make_plug(None, "--http", "0", *WIFI)
+        web_port = int(plug.wait_log(r"HTTP: web server on http://127\.0\.0\.1:(\d+)/", timeout=5).group(1))
+        mark = plug.mark()
+        plug.replies("Backlog " + "; ".join(JOIN + ["Topic %s" % TOPIC, "MqttPort %d" % port,
+                                                    "MqttHost 127.0.0.1"]), 5)
+        worst_console = worst_web = 0.0
+        deadline = time.monotonic() + 60
+        while len(fake.attempts) < 5 and time.monotonic() < deadline:
+            start = time.monotonic()
+            before = relay_on(plug)
+            plug.cmd("Power toggle")
+            assert relay_on(plug) != before
+            worst_console = max(worst_console, time.monotonic() - start)
+            start = time.monotonic()
+            reply = curl("http://127.0.0.1:%d/cm?cmnd=Power" % web_port)
+            worst_web = max(worst_web, time.monotonic() - start)
+            assert reply.status == 200 and "POWER" in json.loads(reply.body), reply
+            time.sleep(0.2)
+        assert len(fake.attempts) >= 5, fake.attempts
+        for _, behaviour, first in fake.attempts:
+            assert first[:1] == b"\x10", "every attempt starts with a CONNECT: %r" % first
+        for pattern in (r"bad packet from the broker: malformed length",
+                        r"too long for the receive buffer: 100004 bytes",
+                        r"(broker closed the connection|connection lost)",
+                        r"broker did not answer CONNECT in time"):
+            assert plug.log_lines(r"MQT: .*" + pattern, since=mark), "\n".join([pattern] + plug.log_lines(r"MQT:", since=mark))
+        # Backoff: attempt n+1 comes c/2..c after the failure, c = 1, 2, 4, 8 s
+        # (the silent broker adds its 10 s CONNACK limit to the 4th wait).
+        times = [t for t, _, _ in fake.attempts]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        bounds = [(0.5, 1), (1, 2), (2, 4), (10 + 4, 10 + 8)]
+        for gap, (low, high) in zip(gaps, bounds):
+            assert low - 0.3 <= gap <= high + 0.6, (gaps, bounds)
+        assert worst_console < 0.5 and worst_web < 0.5, (worst_console, worst_web)
+        # A real broker on the same port: the client recovers by itself.
+        fake.stop()
+        fake = None
+        broker = Broker(tmp_path, port=port).start()
+        ha = HA(port)
+        try:
+            # (the next attempt may be one backoff step, up to 16 s, away)
+            ha.wait("tele/%s/LWT" % TOPIC, "Online", timeout=40)
+            status = plug.cmd("MqttStatus")["MqttStatus"]
+            assert status["State"] == "connected" and status["Connects"] >= 1
+            was = relay_on(plug)
+            mark = ha.mark()
+            ha.publish("cmnd/%s/POWER" % TOPIC, "toggle")
+            ha.wait("stat/%s/POWER" % TOPIC, "OFF" if was else "ON", since=mark, timeout=10)
+            assert relay_on(plug) != was
+        finally:
+            ha.close()
+    finally:
+        if fake:
+            fake.stop()
+        if broker:
+            broker.stop()
+
+
+def test_broker_refusal_and_bad_packets_after_connect(make_plug, tmp_path):
+    """CONNACK refusals and a QoS 2 PUBLISH: dropped with a reason, no crash."""
+    port = free_port()
+    BEHAVIOURS["refused"] = b"\x20\x02\x00\x05"
+    BEHAVIOURS["qos2"] = CONNACK + b"\x34" + remaining_length(7) + b"\x00\x03a/b\x00\x01"
+    fake = FakeBroker(port, ["refused", "qos2"])
+    try:
+        plug = make_plug(None, *WIFI)
+        mark = plug.mark()
+        plug.replies("Backlog " + "; ".join(JOIN + ["MqttPort %d" % port, "MqttHost 127.0.0.1"]), 4)
+        plug.wait_log(r"MQT: broker refused the connection: not authorized", since=mark, timeout=15)
+        plug.wait_log(r"MQT: bad packet from the broker: PUBLISH with QoS 2", since=mark, timeout=15)
+        assert plug.cmd("Power on") == {"POWER": "ON"}
+    finally:
+        fake.stop()
