@@ -15,3 +15,6 @@ echo "## Firmware update (bench/ota.py: 500 KB over 127.0.0.1, --flash-timing re
 /usr/bin/python3 "$here/ota.py" "$sim"
 echo
 /usr/bin/python3 "$here/health.py" "$sim"
+echo
+echo "## Web UI: bytes per asset, as stored in the image and served (bench/ui_assets.py)"
+/usr/bin/python3 "$here/ui_assets.py"

@@ -54,7 +54,9 @@ static void check_json(void)
     char buf[1024];
     struct json_writer w;
     jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
     history_write_json(&w);
+    jw_object_end(&w);
     FUZZ_CHECK(!w.overflow);
     struct json_reader r;
     jr_init(&r, buf, strlen(buf));

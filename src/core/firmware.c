@@ -25,6 +25,7 @@
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
 #include "core/net/ssdp.h"
+#include "core/net/web_ui.h"
 #endif
 #include "core/sched.h"
 #include "core/script/script.h"
@@ -116,6 +117,7 @@ void firmware_boot(void)
     web_api_start();
     files_api_start();
     ota_api_start();
+    web_ui_start();
     http_start();
     if (!system_safe_mode())
         mqtt_start(); /* the whole MQTT feature: safe mode leaves it out */

@@ -50,7 +50,9 @@ static void test_no_clock_then_energy_waits(void)
     char buf[1024];
     struct json_writer w;
     jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
     history_write_json(&w);
+    jw_object_end(&w);
     CHECK(!w.overflow);
     CHECK_CONTAINS(jw_text(&w), "{\"clock\":false,\"hour\":null,\"day\":null,\"hours_wh\":[0.000,0.000,");
     hal_wallclock_set(EVENING_MS);
@@ -82,7 +84,9 @@ static void test_hours_and_days_follow_the_clock(void)
     char buf[1024];
     struct json_writer w;
     jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
     history_write_json(&w);
+    jw_object_end(&w);
     CHECK_CONTAINS(jw_text(&w), "100.000,50.000,25.001],\"days_wh\":[");
     CHECK_CONTAINS(jw_text(&w), "150.000,25.001]}");
 

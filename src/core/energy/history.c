@@ -216,7 +216,6 @@ void history_write_json(struct json_writer *w)
 {
     static struct history_view view; /* 250 bytes: off the task stack */
     history_view(&view);
-    jw_object_begin(w, NULL);
     jw_bool(w, "clock", clock_seconds() >= 0);
     if (view.known) {
         jw_int(w, "hour", view.newest_hour);
@@ -227,7 +226,6 @@ void history_write_json(struct json_writer *w)
     }
     write_buckets(w, "hours_wh", view.hour_mwh, HISTORY_HOURS);
     write_buckets(w, "days_wh", view.day_mwh, HISTORY_DAYS);
-    jw_object_end(w);
 }
 
 uint32_t history_saves(void) { return saves; }

@@ -47,8 +47,8 @@ struct history_view {
 };
 void history_view(struct history_view *out);
 
-/* {"clock":…,"hour":…,"day":…,"hours_wh":[48],"days_wh":[14]} — the body
- * of GET /api/history (see docs/API.md). */
+/* The members "clock", "hour", "day", "hours_wh":[48], "days_wh":[14] into
+ * an open object: the body of GET /api/history (see docs/API.md). */
 void history_write_json(struct json_writer *w);
 
 /* Saves since history_start() (wear figures for tests). */

@@ -173,6 +173,9 @@ void hal_reboot(uint32_t reason)
     snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_erases());
     setenv("OPENPLUG_SIM_FLASH_ERASES", value, 1);
     sim_bl0937_handover();
+    /* A reset drops every connection: no socket (the web server's listening
+     * one above all) may live on in the next boot, which binds its port again. */
+    close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
     execv(sim_launcher(), sim_argv); /* boot2 lives there: it picks the firmware */
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);

@@ -1,0 +1,338 @@
+"""The web UI in a real browser: headless Chromium (selenium, Debian's
+chromium + chromium-driver) against openplug-sim --http, with no network
+beyond 127.0.0.1 (browser.py).  The relay is checked on the simulated pin
+through the world socket, the charts through the data the page drew,
+settings through the plug's own commands (curl /cm).  Screenshots at 390
+and 1280 px go to build/artifacts/.
+"""
+import gzip
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from browser import Browser
+from weblib import curl, start_web_plug, wait_until
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+EVENING = 1763937000  # 2025-11-23 22:30:00 UTC
+RELAY_GPIO = 2
+BUTTON_GPIO = 17
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser(1280, 900)
+    yield b
+    b.close()
+
+
+def free_port():
+    """A TCP port free now on 127.0.0.1: a plug that restarts keeps it (with
+    --http 0 each boot would take another)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def relay_level(plug):
+    return plug.pins()[RELAY_GPIO]["level"]
+
+
+def cm(plug, line):
+    r = curl(plug.base + "/cm?cmnd=" + line.replace(" ", "%20"))
+    assert r.status == 200, r
+    return r.json()
+
+
+def open_ui(browser, plug, page="home"):
+    browser.open(plug.base + "/#" + page)
+    browser.wait(lambda: browser.js("return window.openplug && openplug.relay !== null"), what="the plug's state")
+
+
+def js_errors(browser):
+    return [m for m in browser.console_errors() if m.get("source") != "network"]
+
+
+def test_home_works_offline_and_the_toggle_switches_the_relay(make_plug, browser):
+    plug = start_web_plug(make_plug, "--exec", "Time %d" % EVENING)
+    open_ui(browser, plug)
+    switch = browser.find("#relay")
+    assert relay_level(plug) == 0
+    assert switch.get_attribute("aria-checked") == "false"
+    assert switch.get_attribute("role") == "switch"
+
+    switch.click()
+    wait_until(lambda: relay_level(plug) == 1, what="the relay pin to go high")
+    browser.wait(lambda: switch.get_attribute("aria-checked") == "true", what="the switch to show on")
+    assert browser.text("#relay-state") == "On"
+    assert cm(plug, "Power") == {"POWER": "ON"}
+
+    # Keyboard: the switch is a button, Space toggles it.
+    switch.send_keys(" ")
+    wait_until(lambda: relay_level(plug) == 0, what="the relay pin to go low")
+    browser.wait(lambda: switch.get_attribute("aria-checked") == "false", what="the switch to show off")
+
+    # A change made elsewhere (the plug's button) shows without a reload.
+    plug.press(BUTTON_GPIO)
+    wait_until(lambda: relay_level(plug) == 1, what="the button to switch the relay")
+    browser.wait(lambda: switch.get_attribute("aria-checked") == "true", timeout=5,
+                 what="the page to show the button's change")
+
+    browser.assert_only_local(plug.base)
+    assert not js_errors(browser)
+
+
+def test_live_chart_draws_a_point_every_second(make_plug, browser):
+    plug = start_web_plug(make_plug, "--exec", "Time %d; Power on" % EVENING)
+    open_ui(browser, plug)
+    points = lambda: int(browser.find("#chart-live").get_attribute("data-points") or 0)  # noqa: E731
+    browser.wait(lambda: points() >= 2, what="two measured points on the live chart")
+    first = points()
+    time.sleep(3.2)
+    later = points()
+    assert 2 <= later - first <= 5, (first, later)
+    samples = browser.js("return openplug.samples.filter(s => s.w !== null).map(s => s.w)")
+    assert len(samples) == later
+    assert abs(samples[-1] - 60) < 3, samples  # the simulated 60 W load
+    assert browser.text("#m-power") in {"%.1f" % w for w in (samples[-1], samples[-2])} or \
+        abs(float(browser.text("#m-power")) - 60) < 3
+    assert browser.text("#live-note").startswith("now ")
+
+
+def test_energy_bars_show_the_history(make_plug, browser):
+    plug = start_web_plug(make_plug, "--load", "3000W", "--exec", "Time %d; Power on" % EVENING)
+    time.sleep(4)
+    open_ui(browser, plug)
+    bars = lambda which: [float(v) for v in  # noqa: E731
+                          (browser.find("#chart-" + which).get_attribute("data-bars") or "").split(",") if v]
+    browser.wait(lambda: len(bars("hours")) == 48 and bars("hours")[-1] > 0, what="the hourly bars")
+    assert len(bars("days")) == 14 and bars("days")[-1] > 0
+    api = curl(plug.base + "/api/history").json()
+    assert api["hour"] == EVENING // 3600 and api["day"] == EVENING // 86400
+    assert 0 < bars("hours")[-1] <= api["hours_wh"][-1]  # the page read it a moment earlier
+    assert sum(bars("hours")[:-1]) == 0
+    # The newest bar, chosen with the keyboard, is named by its hour.
+    chart = browser.find("#chart-hours")
+    chart.send_keys("\ue012")  # ArrowLeft: the newest bar first
+    browser.wait(lambda: browser.text("#hours-note").startswith("23 Nov 22:00: "), what="the bar's name")
+
+
+def element_boxes(browser):
+    return browser.js("""return [...document.querySelectorAll('#relay, .tile, .tile b, figure, canvas')]
+        .map(e => { const r = e.getBoundingClientRect(); return [e.id || e.className, r.x, r.y, r.width, r.height]; });""")
+
+
+def test_layout_holds_still_and_fits_a_phone(make_plug, browser):
+    plug = start_web_plug(make_plug, "--exec", "Time %d; Power on" % EVENING)
+    for width in (1280, 390):
+        browser.driver.set_window_size(width, 900)
+        open_ui(browser, plug)
+        browser.wait(lambda: browser.text("#m-power") != "–", what="a measured power")
+        before = element_boxes(browser)
+        plug.world("load 2345W pf=0.8")  # every value changes, to more digits
+        browser.wait(lambda: browser.text("#m-power").startswith("23"), what="the new power")
+        time.sleep(1.2)
+        assert element_boxes(browser) == before, "the layout moved when values changed (%d px)" % width
+        plug.world("load 60W")
+        overflow = browser.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, "wider than the %d px window by %d px" % (width, overflow)
+    browser.driver.set_window_size(1280, 900)
+
+
+def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
+    plug = start_web_plug(make_plug, "--load", "1500W", "--exec", "Time %d; Power on" % EVENING)
+    open_ui(browser, plug)
+    time.sleep(4)  # a few seconds of the live chart
+    browser.js("loadHistory()")
+    shots = []
+    for page in ("home", "device", "template", "calibration", "console"):
+        browser.js("location.hash = arguments[0]", "#" + page)
+        browser.wait(lambda: browser.find("#page-" + page).is_displayed(), what="page " + page)
+        time.sleep(0.8)
+        for width in (390, 1280):
+            shots.append(browser.screenshot("ui-%s-%d" % (page, width), width))
+    for path in shots:
+        with open(path, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    print("screenshots:", *shots, sep="\n  ")
+
+
+def submit(browser, form_css, fields):
+    for name, value in fields.items():
+        field = browser.find("%s [name=%s]" % (form_css, name))
+        if field.tag_name == "select":
+            browser.js("arguments[0].value = arguments[1]", field, value)
+        else:
+            field.clear()
+            field.send_keys(value)
+    browser.find(form_css + " button[type=submit]").click()
+
+
+def form_message(browser, form_css):
+    return browser.wait(lambda: browser.text(form_css + " .msg"), what="the message of " + form_css)
+
+
+def test_device_settings_are_saved_through_the_page(make_plug, browser):
+    plug = start_web_plug(make_plug)
+    open_ui(browser, plug, "device")
+    browser.wait(lambda: browser.find("#name-form [name=DeviceName]").get_attribute("value") == "OpenPlug",
+                 what="the name loaded")
+    submit(browser, "#name-form", {"DeviceName": "Kitchen kettle"})
+    assert form_message(browser, "#name-form") == "Saved."
+    assert cm(plug, "DeviceName") == {"DeviceName": "Kitchen kettle"}
+    browser.wait(lambda: browser.text("#title") == "Kitchen kettle", what="the title")
+
+    submit(browser, "#pos-form", {"PowerOnState": "1"})
+    assert form_message(browser, "#pos-form") == "Saved."
+    assert cm(plug, "PowerOnState") == {"PowerOnState": 1}
+
+    # A name too long is refused by the plug, said on the page, nothing changes.
+    browser.js("document.querySelector('#name-form [name=DeviceName]').removeAttribute('maxlength')")
+    submit(browser, "#name-form", {"DeviceName": "x" * 40})
+    message = form_message(browser, "#name-form")
+    assert "DeviceName" in message and "Saved" not in message
+    assert "error" in browser.find("#name-form .msg").get_attribute("class")
+    assert cm(plug, "DeviceName") == {"DeviceName": "Kitchen kettle"}
+
+
+def test_template_import_and_pin_editor(make_plug, browser):
+    plug = start_web_plug(make_plug)
+    open_ui(browser, plug, "template")
+    browser.wait(lambda: browser.js("return document.querySelectorAll('#pins-body tr').length") == 7,
+                 what="six pins and a new-pin row")
+    template = {"name": "RMC021", "pins": {"2": "Rel;1", "3": "BL0937CF1;0", "14": "BL0937CF;0",
+                                           "22": "Btn;1", "20": "LED_n;1", "21": "BL0937SEL;0"}}
+    submit(browser, "#import-form", {"json": json.dumps(template)})
+    assert form_message(browser, "#import-form") == "Template applied."
+    assert cm(plug, "Template") == template
+    assert browser.find("#pins-form [name=name]").get_attribute("value") == "RMC021"
+
+    # Not JSON, or no pins: said, and nothing changes.
+    submit(browser, "#import-form", {"json": "{\"name\": \"broken\""})
+    assert form_message(browser, "#import-form").startswith("Not JSON")
+    submit(browser, "#import-form", {"json": "{\"name\": \"no pins\"}"})
+    assert "pins" in form_message(browser, "#import-form")
+    assert cm(plug, "Template") == template
+
+    # The editor: a wifi LED on GPIO 5 through the new-pin row, the button removed.
+    browser.js("""const row = document.querySelector('#pins-body tr:last-child');
+                  row.querySelector('.gpio').value = '5'; row.querySelector('.role').value = 'WifiLED_n';""")
+    browser.js("""const row = document.querySelector('#pins-body tr[data-gpio="22"]');
+                  row.querySelector('.role').value = 'none';""")
+    browser.find("#pins-form button[type=submit]").click()
+    assert form_message(browser, "#pins-form") == "Pins saved."
+    pins = cm(plug, "Template")["pins"]
+    assert pins.get("5") == "WifiLED_n;0" and "22" not in pins and pins["2"] == "Rel;1"
+
+
+def test_calibration_from_a_reference_reading(make_plug, browser):
+    plug = start_web_plug(make_plug, "--load", "1000W", "--exec", "Power on")
+    open_ui(browser, plug, "calibration")
+    browser.wait(lambda: abs(float(browser.text("#c-power").replace("–", "0")) - 1000) < 20, timeout=10,
+                 what="the load measured")
+    time.sleep(3)  # the calibration wants a steady reading of a few seconds
+    before = cm(plug, "VoltageCal")["VoltageCal"]
+    browser.find("#cal-form input[name=VoltageSet]").send_keys("240")
+    browser.find("#cal-form button[value=VoltageSet]").click()
+    assert form_message(browser, "#cal-form") == "VoltageSet 240: calibrated."
+    after = cm(plug, "VoltageCal")["VoltageCal"]
+    assert 240 / 236 < after / before < 240 / 224, (before, after)  # the mains is 230 V, measured ± 2.5 %
+    browser.wait(lambda: abs(float(browser.text("#c-voltage")) - 240) < 1.5, what="the new voltage")
+    # No reading typed: said, nothing sent.
+    browser.find("#cal-form button[value=PowerSet]").click()
+    assert "reference" in form_message(browser, "#cal-form")
+
+
+def test_console_runs_commands_and_shows_replies(make_plug, browser):
+    plug = start_web_plug(make_plug, "--exec", "Power on")
+    open_ui(browser, plug, "console")
+    field = browser.find("#console-form [name=cmd]")
+    field.send_keys("Status 11\n")
+    browser.wait(lambda: '"StatusSTS"' in browser.text("#log"), what="the reply of Status 11")
+    field.send_keys("NoSuchCommand\n")
+    browser.wait(lambda: '{"Command":"Unknown"}' in browser.text("#log"), what="the unknown-command reply")
+    field.send_keys("Power off\n")
+    wait_until(lambda: relay_level(plug) == 0, what="the relay off from the console")
+
+
+def test_restart_and_factory_reset_with_confirmation(make_plug, browser):
+    port = free_port()
+    plug = make_plug(None, "--http", str(port), "--exec", "DeviceName Hall")
+    plug.base = "http://127.0.0.1:%d" % port
+    plug.wait_log(r"HTTP: web server on", since=plug.boot_mark, timeout=5)
+    open_ui(browser, plug, "device")
+    mark = plug.mark()
+    browser.find("#restart").click()
+    plug.wait_log(r"reset reason: Restart command \(web\)", since=mark, timeout=10)
+    plug.wait_log(r"HTTP: web server on", since=mark, timeout=10)
+
+    open_ui(browser, plug, "device")
+    browser.find("#reset").click()
+    dialog = browser.find("#reset-dialog")
+    assert dialog.is_displayed()
+    browser.find("#reset-dialog button[value=cancel]").click()
+    assert not dialog.is_displayed()
+    time.sleep(1)
+    assert cm(plug, "DeviceName") == {"DeviceName": "Hall"}
+
+    mark = plug.mark()
+    browser.find("#reset").click()
+    browser.find("#reset-dialog button[value=reset]").click()
+    plug.wait_log(r"reset reason: .*\(web\)", since=mark, timeout=15)
+    plug.wait_log(r"HTTP: web server on", since=mark, timeout=10)
+    assert cm(plug, "DeviceName") == {"DeviceName": "OpenPlug"}
+
+
+def test_mqtt_page_only_when_the_firmware_has_mqtt(make_plug, browser):
+    plug = start_web_plug(make_plug)
+    has_mqtt = cm(plug, "MqttHost") != {"Command": "Unknown"}
+    open_ui(browser, plug)
+    link = browser.find('nav a[href="#mqtt"]')
+    browser.wait(lambda: browser.js("return document.readyState === 'complete'"))
+    time.sleep(1)
+    assert link.is_displayed() == has_mqtt
+    browser.js("location.hash = '#mqtt'")
+    time.sleep(0.5)
+    assert browser.find("#page-mqtt").is_displayed() == has_mqtt
+    if not has_mqtt:
+        assert browser.find("#page-home").is_displayed()
+        return
+    browser.wait(lambda: browser.find("#mqtt-form [name=MqttPort]").get_attribute("value"), what="the MQTT settings")
+    submit(browser, "#mqtt-form", {"MqttHost": "broker.lan", "MqttPort": "1884"})
+    assert form_message(browser, "#mqtt-form") == "Saved."
+    assert cm(plug, "MqttHost") == {"MqttHost": "broker.lan"}
+    assert cm(plug, "MqttPort") == {"MqttPort": 1884}
+
+
+def bench_assets():
+    out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "ui_assets.py"), "--json"],
+                         capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(out.stdout)
+
+
+def test_served_bytes_are_what_bench_reports(make_plug):
+    plug = start_web_plug(make_plug)
+    report = bench_assets()
+    served = 0
+    for path, (raw_bytes, gzip_bytes) in report["assets"].items():
+        r = curl(plug.base + path, "-H", "Accept-Encoding: gzip", "--output", "-")
+        assert r.status == 200, (path, r)
+        assert r.headers["content-encoding"] == "gzip"
+        assert int(r.headers["content-length"]) == gzip_bytes, path
+        served += gzip_bytes
+        etag = r.headers["etag"]
+        again = curl(plug.base + path, "-H", "If-None-Match: " + etag)
+        assert again.status == 304, (path, again)
+    assert served == report["total_gzip"]
+    # What is served unpacks to the sources, byte for byte.
+    raw = subprocess.run(["curl", "-sS", "--max-time", "10", plug.base + "/app.js"], capture_output=True,
+                         timeout=15, check=True).stdout
+    with open(os.path.join(ROOT, "web", "app.js"), "rb") as f:
+        assert gzip.decompress(raw) == f.read()
+    assert curl(plug.base + "/").headers["etag"] == curl(plug.base + "/index.html").headers["etag"]
+    missing = curl(plug.base + "/nothing-here.js")
+    assert missing.status == 404 and "error" in missing.json()

@@ -1,0 +1,769 @@
+/* OpenPlug web UI: pages, live values, charts.  No library, nothing loaded
+ * from anywhere but the plug.  Talks to the plug through its REST API and
+ * its live event stream (docs/API.md); settings go through the same
+ * commands as the console's (POST /api/command). */
+'use strict';
+
+const $ = (sel, root) => (root || document).querySelector(sel);
+const LIVE_SPAN_MS = 10 * 60 * 1000;
+
+/* Everything the page knows; window.openplug for tests and the curious. */
+const plug = {
+  relay: null,         /* true / false / null while unknown */
+  energy: null,        /* the "energy" object of /api/state */
+  wifi: null,          /* the "wifi" object of /api/state */
+  samples: [],         /* live chart: {t: ms, w: watts or null}, one a second */
+  history: null,       /* GET /api/history */
+  mqtt: false,         /* the firmware has MQTT commands */
+  stream: 'none',      /* 'events' (pushed) or 'polling' */
+};
+window.openplug = plug;
+
+/* ---- Talking to the plug ---- */
+
+class PlugError extends Error {}
+
+async function request(method, url, body) {
+  const options = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    options.headers['Content-Type'] = 'application/json';
+    options.body = JSON.stringify(body);
+  }
+  const reply = await fetch(url, options);
+  if (reply.status === 401) {
+    showLogin();
+    throw new PlugError('sign in first');
+  }
+  let data = null;
+  try { data = await reply.json(); } catch (e) { /* no JSON body */ }
+  if (!reply.ok) throw new PlugError((data && data.error) || reply.status + ' ' + reply.statusText);
+  return data;
+}
+
+/* Run a command as the console would: its Tasmota JSON reply; a command
+ * error throws. */
+async function command(line) {
+  const reply = await request('POST', '/api/command', { cmnd: line });
+  if (reply && reply.Command === 'Error') throw new PlugError(reply.Error);
+  if (reply && reply.Command === 'Unknown') throw new PlugError('unknown command: ' + line.split(' ')[0]);
+  return reply;
+}
+const query = command;
+
+/* ---- Small helpers ---- */
+
+function text(id, value) {
+  const el = document.getElementById(id);
+  if (el && el.textContent !== value) el.textContent = value;
+}
+function fixed(value, decimals) {
+  return typeof value === 'number' && isFinite(value) ? value.toFixed(decimals) : '–';
+}
+function say(form, message, isError) {
+  const el = $('.msg', form);
+  el.textContent = message;
+  el.classList.toggle('error', !!isError);
+}
+/* Run an action for a form's submit button: disable it meanwhile and say
+ * what happened in the form's message line. */
+async function busy(form, action) {
+  const buttons = form.querySelectorAll('button');
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const message = await action();
+    say(form, message || 'Saved.');
+  } catch (e) {
+    say(form, e.message, true);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
+
+/* ---- Pages ---- */
+
+const pages = {
+  home: { show: showHome },
+  wifi: { show: loadWifi },
+  mqtt: { show: loadMqtt },
+  device: { show: loadDevice },
+  template: { show: loadTemplate },
+  calibration: { show: () => {} },
+  console: { show: loadLog },
+  setup: { show: () => {} },
+  login: { show: () => {} },
+};
+let currentPage = null;
+
+function route() {
+  let name = location.hash.replace(/^#/, '') || 'home';
+  if (!pages[name] || (name === 'mqtt' && !plug.mqtt)) name = 'home';
+  if (name === 'home' && inAccessPoint()) name = 'setup';
+  showPage(name);
+}
+
+function showPage(name) {
+  currentPage = name;
+  for (const section of document.querySelectorAll('.page')) section.hidden = section.id !== 'page-' + name;
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.getAttribute('href') === '#' + name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  pages[name].show();
+}
+
+function inAccessPoint() { return !!plug.wifi && plug.wifi.state === 'access point'; }
+
+function showLogin() {
+  if (currentPage !== 'login') showPage('login');
+}
+
+/* ---- Home: relay, values, charts ---- */
+
+function showRelay() {
+  const button = $('#relay');
+  button.setAttribute('aria-checked', plug.relay ? 'true' : 'false');
+  text('relay-state', plug.relay === null ? '\u00a0' : plug.relay ? 'On' : 'Off');
+}
+
+function showEnergy() {
+  const e = plug.energy || {};
+  text('m-power', fixed(e.power_w, 1));
+  text('m-voltage', fixed(e.voltage_v, 1));
+  text('m-current', fixed(e.current_a, 3));
+  text('m-factor', fixed(e.factor, 2));
+  text('m-today', fixed(e.today_kwh, 3));
+  text('m-yesterday', fixed(e.yesterday_kwh, 3));
+  text('m-total', fixed(e.total_kwh, 3));
+  text('c-voltage', fixed(e.voltage_v, 1));
+  text('c-current', fixed(e.current_a, 3));
+  text('c-power', fixed(e.power_w, 1));
+}
+
+function relaysChanged(relays) {
+  const first = (relays || []).find((r) => r.channel === 1);
+  if (first) plug.relay = first.on;
+  showRelay();
+}
+
+async function toggleRelay() {
+  const button = $('#relay');
+  button.disabled = true;
+  try {
+    const reply = await request('POST', '/api/power', { channel: 1, state: plug.relay ? 'off' : 'on' });
+    relaysChanged(reply.relays);
+  } catch (e) {
+    text('relay-state', e.message);
+  } finally {
+    button.disabled = false;
+    button.focus();
+  }
+}
+
+function showHome() {
+  showRelay();
+  showEnergy();
+  drawLive();
+  loadHistory();
+}
+
+/* One sample a second for the live chart, whatever the source of values. */
+function sample() {
+  const now = Date.now();
+  const power = plug.energy && typeof plug.energy.power_w === 'number' ? plug.energy.power_w : null;
+  plug.samples.push({ t: now, w: power });
+  while (plug.samples.length && plug.samples[0].t < now - LIVE_SPAN_MS) plug.samples.shift();
+  if (currentPage === 'home') drawLive();
+}
+
+/* ---- Charts (canvas, drawn here) ---- */
+
+/* The canvas at the device's pixel density, sized as laid out. */
+function surface(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth, height = canvas.clientHeight;
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+  }
+  const g = canvas.getContext('2d');
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, width, height);
+  g.font = '11px system-ui, sans-serif';
+  return { g, width, height };
+}
+
+/* Four grid steps of 1, 2 or 5 times a power of ten that cover value. */
+function niceScale(value) {
+  const raw = value > 0 ? value / 4 : 0.25;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * 0.9999);
+  return { step, max: 4 * step, decimals: Math.max(0, -Math.floor(Math.log10(step))) };
+}
+
+const PAD = { left: 40, right: 8, top: 20, bottom: 20 };
+
+/* Grid lines and their labels; returns the plot area. */
+function grid(s, scale, unit) {
+  const { g, width, height } = s;
+  const area = { x: PAD.left, y: PAD.top, w: width - PAD.left - PAD.right, h: height - PAD.top - PAD.bottom };
+  g.strokeStyle = css('--line');
+  g.fillStyle = css('--muted');
+  g.lineWidth = 1;
+  g.textAlign = 'right';
+  g.textBaseline = 'middle';
+  for (let i = 0; i <= 4; i++) {
+    const y = Math.round(area.y + area.h - (area.h * i) / 4) + 0.5;
+    g.beginPath();
+    g.moveTo(area.x, y);
+    g.lineTo(area.x + area.w, y);
+    g.stroke();
+    g.fillText((scale.step * i).toFixed(scale.decimals), area.x - 4, y);
+  }
+  g.textAlign = 'left';
+  g.fillText(unit, 2, 6);
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  return area;
+}
+
+function drawLive() {
+  const canvas = $('#chart-live');
+  if (!canvas.clientWidth) return;
+  const s = surface(canvas);
+  const now = Date.now();
+  const values = plug.samples.filter((p) => p.w !== null).map((p) => p.w);
+  const scale = niceScale(Math.max(0, ...values));
+  const max = scale.max;
+  const area = grid(s, scale, 'W');
+  const { g } = s;
+  const x = (t) => area.x + area.w * (1 - (now - t) / LIVE_SPAN_MS);
+  const y = (w) => area.y + area.h * (1 - w / max);
+  for (const minutes of [10, 5, 0]) {
+    g.fillText(minutes ? '−' + minutes + ' min' : 'now', Math.min(Math.max(x(now - minutes * 60000), area.x + 20), area.x + area.w - 12), area.y + area.h + 4);
+  }
+  g.strokeStyle = css('--accent');
+  g.lineWidth = 2;
+  g.lineJoin = 'round';
+  g.beginPath();
+  let drawing = false;
+  for (const p of plug.samples) {
+    if (p.w === null) { drawing = false; continue; }
+    if (drawing) g.lineTo(x(p.t), y(p.w));
+    else g.moveTo(x(p.t), y(p.w));
+    drawing = true;
+  }
+  g.stroke();
+  const newest = plug.samples[plug.samples.length - 1];
+  if (newest && newest.w !== null) { /* a dot: one sample is no line yet */
+    g.fillStyle = css('--accent');
+    g.beginPath();
+    g.arc(x(newest.t), y(newest.w), 3, 0, 2 * Math.PI);
+    g.fill();
+  }
+  const last = plug.samples.length ? plug.samples[plug.samples.length - 1].w : null;
+  text('live-note', last === null ? '' : 'now ' + last.toFixed(1) + ' W');
+  canvas.dataset.points = String(values.length);
+}
+
+/* Bars of Wh values; labels(i) gives the axis text or '' to skip; the
+ * selected bar (pointer or arrow keys) is named in the note. */
+function drawBars(canvas, values, labels, selected) {
+  if (!canvas.clientWidth) return;
+  const s = surface(canvas);
+  const kwh = Math.max(...values) >= 1000;
+  const scaled = values.map((v) => (kwh ? v / 1000 : v));
+  const scale = niceScale(Math.max(0, ...scaled));
+  const max = scale.max;
+  const area = grid(s, scale, kwh ? 'kWh' : 'Wh');
+  const { g } = s;
+  const step = area.w / values.length;
+  const gap = Math.max(1, step * 0.18);
+  scaled.forEach((v, i) => {
+    const h = (area.h * v) / max;
+    g.fillStyle = i === selected ? css('--accent') : css('--bar');
+    g.fillRect(area.x + i * step + gap / 2, area.y + area.h - h, step - gap, h);
+    const label = labels(i);
+    if (label) {
+      g.fillStyle = css('--muted');
+      g.fillText(label, area.x + i * step + step / 2, area.y + area.h + 4);
+    }
+  });
+  canvas.dataset.bars = values.map((v) => v.toFixed(3)).join(',');
+}
+
+const two = (n) => String(n).padStart(2, '0');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/* Hours and days are counted in the plug's clock (see docs/API.md). */
+function hourName(hour) { return two(((hour % 24) + 24) % 24) + ':00'; }
+function dayName(day) {
+  const d = new Date(day * 86400000);
+  return d.getUTCDate() + ' ' + MONTHS[d.getUTCMonth()];
+}
+
+function energyText(wh) { return wh >= 1000 ? (wh / 1000).toFixed(3) + ' kWh' : wh.toFixed(1) + ' Wh'; }
+
+const bars = {
+  hours: { selected: -1 },
+  days: { selected: -1 },
+};
+
+function barChart(which) {
+  const h = plug.history;
+  if (!h) return;
+  const isHours = which === 'hours';
+  const values = isHours ? h.hours_wh : h.days_wh;
+  const newest = isHours ? h.hour : h.day;
+  const index = (i) => newest - values.length + 1 + i;
+  const canvas = $('#chart-' + which);
+  const narrow = canvas.clientWidth < 600;
+  const labels = (i) => {
+    if (newest === null) return '';
+    if (isHours) return index(i) % (narrow ? 12 : 6) === 0 ? hourName(index(i)) : '';
+    return (values.length - 1 - i) % (narrow ? 4 : 2) === 0 ? dayName(index(i)) : '';
+  };
+  const sel = bars[which].selected;
+  drawBars(canvas, values, labels, sel);
+  const total = values.reduce((a, b) => a + b, 0);
+  let note = newest === null ? 'waiting for the clock' : energyText(total) + ' in all';
+  if (sel >= 0 && newest !== null) {
+    const name = isHours ? dayName(Math.floor(index(sel) / 24)) + ' ' + hourName(index(sel)) : dayName(index(sel));
+    note = name + ': ' + energyText(values[sel]);
+  }
+  text(which + '-note', note);
+  canvas.setAttribute('aria-label', canvas.getAttribute('aria-label').split(':')[0] + ': ' + note);
+}
+
+function wireBars(which) {
+  const canvas = $('#chart-' + which);
+  canvas.tabIndex = 0;
+  const count = () => (plug.history ? plug.history[which === 'hours' ? 'hours_wh' : 'days_wh'].length : 0);
+  const select = (i) => { bars[which].selected = i; barChart(which); };
+  canvas.addEventListener('pointermove', (ev) => {
+    const rect = canvas.getBoundingClientRect();
+    const step = (rect.width - PAD.left - PAD.right) / count();
+    const i = Math.floor((ev.clientX - rect.left - PAD.left) / step);
+    select(i >= 0 && i < count() ? i : -1);
+  });
+  canvas.addEventListener('pointerleave', () => select(-1));
+  canvas.addEventListener('keydown', (ev) => {
+    const n = count();
+    let i = bars[which].selected;
+    if (ev.key === 'ArrowLeft') i = i < 0 ? n - 1 : Math.max(0, i - 1);
+    else if (ev.key === 'ArrowRight') i = i < 0 ? n - 1 : Math.min(n - 1, i + 1);
+    else if (ev.key === 'Escape') i = -1;
+    else return;
+    ev.preventDefault();
+    select(i);
+  });
+}
+
+async function loadHistory() {
+  try {
+    plug.history = await request('GET', '/api/history');
+    barChart('hours');
+    barChart('days');
+  } catch (e) {
+    text('hours-note', e.message);
+  }
+}
+
+/* ---- Live values ---- */
+
+function stateChanged(state) {
+  plug.energy = state.energy;
+  plug.wifi = state.wifi;
+  showName(state.device_name);
+  relaysChanged(state.relays);
+  showEnergy();
+  showLink();
+  if (currentPage === 'home' && inAccessPoint()) route();
+}
+
+function showLink() {
+  const w = plug.wifi;
+  text('link', !w ? '' : w.state === 'connected' ? 'Wi-Fi ' + w.rssi + ' dBm' : 'Wi-Fi ' + w.state);
+}
+
+/* Pushed changes (GET /api/events); if the plug has no event stream, or
+ * it fails for good, ask for the state every second instead. */
+function follow() {
+  if (!window.EventSource) return poll();
+  const events = new EventSource('/api/events');
+  const on = (name, fn) => events.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
+  on('state', (state) => { plug.stream = 'events'; stateChanged(state); });
+  on('relay', (r) => relaysChanged([r]));
+  on('sensors', (s) => { plug.energy = s.energy; showEnergy(); });
+  on('wifi', (w) => { plug.wifi = w; showLink(); wifiChanged(w); });
+  on('log', (l) => logLine(l.line));
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) poll();
+  };
+}
+
+let polling = null;
+function poll() {
+  plug.stream = 'polling';
+  if (polling) return;
+  const once = async () => {
+    try {
+      stateChanged(await request('GET', '/api/state'));
+    } catch (e) {
+      text('link', e instanceof PlugError ? e.message : 'plug unreachable');
+    }
+  };
+  polling = setInterval(once, 1000);
+  once();
+}
+
+/* ---- Wi-Fi ---- */
+
+function fact(list, name, value) {
+  const dt = document.createElement('dt');
+  dt.textContent = name;
+  const dd = document.createElement('dd');
+  dd.textContent = value;
+  list.append(dt, dd);
+}
+
+function showWifi(w) {
+  const facts = $('#wifi-status');
+  facts.textContent = '';
+  fact(facts, 'State', w.state);
+  fact(facts, 'Network', w.ssid || '—');
+  fact(facts, 'Signal', w.rssi ? w.rssi + ' dBm' : '—');
+  if (w.state === 'access point') fact(facts, 'Set-up network', w.ap_name);
+  if (w.last_error) fact(facts, 'Last error', w.last_error);
+}
+
+async function loadWifi() {
+  try {
+    const w = await request('GET', '/api/wifi');
+    showWifi(w);
+    const input = $('#wifi-form').elements.ssid;
+    if (!input.value) input.value = w.ssid || '';
+  } catch (e) {
+    say($('#wifi-form'), e.message, true);
+  }
+}
+
+/* The set-up attempt in progress (POST /api/wifi), its form. */
+let joining = null;
+
+function wifiChanged(w) {
+  if (currentPage === 'wifi') showWifi(w);
+  if (!joining || !w.setup) return;
+  const setup = w.setup;
+  if (setup.state === 'connected') {
+    say(joining, 'Connected to ' + setup.ssid + ' (' + w.rssi + ' dBm). The plug is now on that network: find it there at its address' +
+        (plug.deviceName ? ', or http://' + plug.deviceName.toLowerCase().replace(/[^a-z0-9-]/g, '') + '.local/ where mDNS works' : '') + '.');
+    joining = null;
+  } else if (setup.state === 'failed') {
+    say(joining, 'Could not join ' + setup.ssid + ': ' + (setup.error || 'failed') + '. Check the password and try again.', true);
+    joining = null;
+  }
+}
+
+async function saveWifi(form) {
+  const ssid = form.elements.ssid.value.trim();
+  const password = form.elements.password.value;
+  await busy(form, async () => {
+    await request('POST', '/api/wifi', { ssid, password });
+    form.elements.password.value = '';
+    joining = form;
+    watchJoin(form);
+    return 'Connecting to ' + ssid + '…';
+  });
+}
+
+/* Follow the attempt until it ends (events may be missing: ask too). */
+async function watchJoin(form) {
+  for (let i = 0; i < 60 && joining === form; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (joining !== form) return;
+    try {
+      wifiChanged(await request('GET', '/api/wifi'));
+    } catch (e) { /* the plug may be switching networks: keep asking */ }
+  }
+}
+
+/* ---- MQTT ---- */
+
+const MQTT_FIELDS = ['MqttHost', 'MqttPort', 'MqttUser', 'MqttClient', 'Topic', 'GroupTopic', 'FullTopic',
+                     'TelePeriod', 'MqttTLS', 'SetOption19'];
+
+async function loadMqtt() {
+  const form = $('#mqtt-form');
+  try {
+    const values = await query('Backlog ' + MQTT_FIELDS.join('; '));
+    for (const name of MQTT_FIELDS) {
+      const input = form.elements[name];
+      const value = values[name];
+      if (input.type === 'checkbox') input.checked = value === 1 || value === 'ON';
+      else input.value = value === undefined ? '' : value;
+    }
+    form.elements.MqttPassword.value = '';
+  } catch (e) {
+    say(form, e.message, true);
+  }
+}
+
+async function saveMqtt(form) {
+  await busy(form, async () => {
+    for (const name of MQTT_FIELDS) {
+      const input = form.elements[name];
+      const value = input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value.trim();
+      await command(name + ' ' + (value === '' ? '""' : value));
+    }
+    if (form.elements.MqttPassword.value) await command('MqttPassword ' + form.elements.MqttPassword.value);
+    form.elements.MqttPassword.value = '';
+  });
+}
+
+/* ---- Device ---- */
+
+async function loadDevice() {
+  try {
+    $('#name-form').elements.DeviceName.value = (await query('DeviceName')).DeviceName;
+    $('#pos-form').elements.PowerOnState.value = String((await query('PowerOnState')).PowerOnState);
+  } catch (e) {
+    say($('#name-form'), e.message, true);
+  }
+}
+
+function setting(form, name) {
+  return busy(form, async () => {
+    const reply = await command(name + ' ' + form.elements[name].value.trim());
+    if (name === 'DeviceName') showName(reply.DeviceName);
+  });
+}
+
+function showName(name) {
+  if (!name || name === plug.deviceName) return;
+  plug.deviceName = name;
+  text('title', name);
+  document.title = name;
+}
+
+async function savePassword(form) {
+  const { password, again } = form.elements;
+  if (password.value !== again.value) {
+    say(form, 'The two passwords differ.', true);
+    return;
+  }
+  await busy(form, async () => {
+    await command('WebPassword ' + (password.value || '0'));
+    password.value = again.value = '';
+    return 'Password changed.';
+  });
+}
+
+async function restart(kind) {
+  const msg = $('#system-msg');
+  try {
+    await command(kind === 'reset' ? 'Reset 1' : 'Restart 1');
+    msg.textContent = kind === 'reset' ? 'Erasing the settings and restarting…' : 'Restarting…';
+  } catch (e) {
+    msg.textContent = e.message;
+  }
+}
+
+/* ---- Template ---- */
+
+const ROLES = ['none', 'Rel', 'Rel_n', 'LED', 'LED_n', 'WifiLED', 'WifiLED_n', 'Btn', 'Btn_n',
+               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n'];
+const GPIO_COUNT = 23; /* BL602 */
+
+function cell(child) {
+  const td = document.createElement('td');
+  td.append(child);
+  return td;
+}
+
+/* One row of the pin editor: GPIO (fixed, or a choice for the new row),
+ * role and channel. */
+function pinRow(gpio, role, channel, freeGpios) {
+  const row = document.createElement('tr');
+  let first;
+  if (freeGpios) {
+    first = document.createElement('select');
+    first.className = 'gpio';
+    first.setAttribute('aria-label', 'GPIO of a new pin');
+    for (const g of freeGpios) first.add(new Option(String(g), String(g)));
+  } else {
+    first = document.createTextNode(String(gpio));
+    row.dataset.gpio = String(gpio);
+  }
+  const select = document.createElement('select');
+  select.className = 'role';
+  select.setAttribute('aria-label', freeGpios ? 'Role of the new pin' : 'Role of GPIO ' + gpio);
+  for (const r of ROLES) select.add(new Option(r, r, false, r === role));
+  const number = document.createElement('input');
+  number.className = 'channel';
+  number.type = 'number';
+  number.min = '0';
+  number.max = '8';
+  number.value = channel || '0';
+  number.setAttribute('aria-label', freeGpios ? 'Channel of the new pin' : 'Channel of GPIO ' + gpio);
+  row.append(cell(first), cell(select), cell(number));
+  return row;
+}
+
+async function loadTemplate() {
+  const form = $('#pins-form');
+  try {
+    const template = await query('Template');
+    form.elements.name.value = template.name || '';
+    const body = $('#pins-body');
+    body.textContent = '';
+    const used = Object.keys(template.pins).map(Number).sort((a, b) => a - b);
+    for (const gpio of used) {
+      const [role, channel] = template.pins[gpio].split(';');
+      body.append(pinRow(gpio, role, channel));
+    }
+    const free = [...Array(GPIO_COUNT).keys()].filter((g) => !used.includes(g));
+    body.append(pinRow(null, 'none', '0', free));
+  } catch (e) {
+    say(form, e.message, true);
+  }
+}
+
+/* The template the editor shows; a pin set to "none" is left out. */
+function templateFromForm(form) {
+  const pins = {};
+  for (const row of form.querySelectorAll('#pins-body tr')) {
+    const gpio = row.dataset.gpio || $('.gpio', row).value;
+    const role = $('.role', row).value;
+    if (role !== 'none') pins[gpio] = role + ';' + ($('.channel', row).value || '0');
+  }
+  return { name: form.elements.name.value.trim(), pins };
+}
+
+async function savePins(form) {
+  await busy(form, async () => {
+    await command('Template ' + JSON.stringify(templateFromForm(form)));
+    await loadTemplate();
+    return 'Pins saved.';
+  });
+}
+
+async function importTemplate(form, json) {
+  await busy(form, async () => {
+    let template;
+    try { template = JSON.parse(json); } catch (e) { throw new PlugError('Not JSON: ' + e.message); }
+    if (!template || typeof template.pins !== 'object') throw new PlugError('A template needs a "pins" map.');
+    await command('Template ' + JSON.stringify(template));
+    await loadTemplate();
+    return 'Template applied.';
+  });
+}
+
+/* ---- Calibration ---- */
+
+async function calibrate(form, name) {
+  await busy(form, async () => {
+    const value = form.elements[name].value;
+    if (!value) throw new PlugError('Type the reference reading first.');
+    await command(name + ' ' + value);
+    return name + ' ' + value + ': calibrated.';
+  });
+}
+
+/* ---- Console ---- */
+
+const consoleLines = [];
+function logLine(line) {
+  consoleLines.push(line);
+  while (consoleLines.length > 300) consoleLines.shift();
+  const log = $('#log');
+  const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+  log.textContent = consoleLines.join('\n');
+  if (atEnd) log.scrollTop = log.scrollHeight;
+}
+
+let logLoaded = false;
+async function loadLog() {
+  if (logLoaded) return;
+  try {
+    const logs = await request('GET', '/api/logs');
+    consoleLines.length = 0;
+    for (const line of logs.lines || []) logLine(line);
+    logLoaded = true;
+  } catch (e) {
+    logLine('(log: ' + e.message + ')');
+  }
+}
+
+async function runConsole(form) {
+  const input = form.elements.cmd;
+  const line = input.value.trim();
+  if (!line) return;
+  logLine('> ' + line);
+  input.value = '';
+  try {
+    const reply = await request('POST', '/api/command', { cmnd: line });
+    logLine(JSON.stringify(reply));
+  } catch (e) {
+    logLine('error: ' + e.message);
+  }
+}
+
+/* ---- Sign in ---- */
+
+async function login(form) {
+  await busy(form, async () => {
+    await request('POST', '/api/login', { password: form.elements.password.value });
+    form.elements.password.value = '';
+    location.hash = '#home';
+    route();
+  });
+}
+
+/* ---- Start ---- */
+
+function onSubmit(id, fn) {
+  const form = document.getElementById(id);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    fn(form, ev.submitter);
+  });
+}
+
+/* Whether this firmware has MQTT: its command answers, or is unknown. */
+async function discover() {
+  try {
+    const reply = await request('POST', '/api/command', { cmnd: 'MqttHost' });
+    plug.mqtt = reply.Command !== 'Unknown';
+    $('nav a[data-needs="mqtt"]').hidden = !plug.mqtt;
+  } catch (e) { /* the state request says what is wrong */ }
+}
+
+function start() {
+  $('#relay').addEventListener('click', toggleRelay);
+  onSubmit('wifi-form', saveWifi);
+  onSubmit('setup-form', saveWifi);
+  onSubmit('mqtt-form', saveMqtt);
+  onSubmit('name-form', (f) => setting(f, 'DeviceName'));
+  onSubmit('pos-form', (f) => setting(f, 'PowerOnState'));
+  onSubmit('password-form', savePassword);
+  onSubmit('pins-form', savePins);
+  onSubmit('import-form', (f) => importTemplate(f, f.elements.json.value));
+  onSubmit('cal-form', (f, submitter) => calibrate(f, submitter.value));
+  onSubmit('console-form', runConsole);
+  onSubmit('login-form', login);
+  $('#restart').addEventListener('click', () => restart('restart'));
+  const dialog = $('#reset-dialog');
+  $('#reset').addEventListener('click', () => dialog.showModal());
+  dialog.addEventListener('close', () => { if (dialog.returnValue === 'reset') restart('reset'); });
+  wireBars('hours');
+  wireBars('days');
+  window.addEventListener('hashchange', route);
+  window.addEventListener('resize', () => { if (currentPage === 'home') showHome(); });
+  setInterval(sample, 1000);
+  setInterval(() => { if (currentPage === 'home') loadHistory(); }, 60000);
+  route();
+  discover().then(() => { if (location.hash === '#mqtt') route(); });
+  follow();
+}
+
+start();
