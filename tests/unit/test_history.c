@@ -6,6 +6,7 @@
 #include "core/energy/history.h"
 #include "core/energy/sensors.h"
 #include "core/storage/config.h"
+#include "core/timekeeping.h"
 #include "fake_hal.h"
 #include "harness.h"
 
@@ -206,6 +207,25 @@ static void test_torn_save_keeps_old_or_new(void)
     }
 }
 
+/* Hours and days are local: in Paris 22:30 UTC is 23:30, and the day
+ * changes an hour before UTC's midnight. */
+static void test_local_time_sets_the_boundaries(void)
+{
+    boot_blank();
+    char error[96];
+    CHECK_EQ(clock_zone_set("CET-1CEST,M3.5.0,M10.5.0/3", SOURCE_CONSOLE, error, sizeof error), 0);
+    hal_wallclock_set(EVENING_MS); /* 23:30 local, 23 November */
+    history_add(10 * WH_UJ);
+    fake_time_advance_us(HOUR_US); /* 00:30 local, 24 November; still the 23rd in UTC */
+    history_add(20 * WH_UJ);
+    look();
+    CHECK_EQ(view.newest_hour, EVENING_MS / 3600000 + 2);
+    CHECK_EQ(view.newest_day, EVENING_MS / 86400000 + 1);
+    CHECK_EQ(view.day_mwh[HISTORY_DAYS - 1], 20000);
+    CHECK_EQ(view.day_mwh[HISTORY_DAYS - 2], 10000);
+    CHECK_EQ(clock_zone_set("", SOURCE_CONSOLE, error, sizeof error), 0);
+}
+
 int main(void)
 {
     RUN(test_no_clock_then_energy_waits);
@@ -214,5 +234,6 @@ int main(void)
     RUN(test_saves_are_few_and_survive_a_restart);
     RUN(test_power_cut_loses_no_more_than_the_counters);
     RUN(test_torn_save_keeps_old_or_new);
+    RUN(test_local_time_sets_the_boundaries);
     return harness_report();
 }

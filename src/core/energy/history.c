@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
+#include "core/timekeeping.h"
 #include "hal/hal.h"
 
 #define RECORD_VERSION 1
@@ -46,13 +47,16 @@ static uint32_t saves;
 
 static int32_t modulo(int32_t value, int32_t n) { return (value % n + n) % n; }
 
-/* Seconds of the wall clock in which hours and days are counted (UTC until
- * the firmware knows a time zone), -1 while it is unknown (or absurd: hour
- * numbers must fit 31 bits). */
+/* Local seconds since the epoch, in which hours and days are counted (as
+ * the energy counters' Today), -1 while the clock is unknown (or absurd:
+ * hour numbers must fit 31 bits). */
 static int64_t clock_seconds(void)
 {
-    int64_t ms = hal_wallclock_ms();
-    return ms < 0 || ms / 3600000 > INT32_MAX / 2 ? -1 : ms / 1000;
+    struct local_time now;
+    if (!clock_local_now(&now))
+        return -1;
+    int64_t local_s = now.utc_s + now.offset_s;
+    return local_s < 0 || local_s / 3600 > INT32_MAX / 2 ? -1 : local_s;
 }
 
 /* Whole milliwatt-hours of what is pending go to the newest buckets. */

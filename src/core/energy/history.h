@@ -3,11 +3,12 @@
  * days), for the web UI's bar charts.
  *
  * Fed by the energy counters (energy.h): whatever they measure is added to
- * the bucket of the hour and of the day it was measured in, by the wall
- * clock (UTC for now: the day and hour boundaries follow the same clock as
- * Today / Yesterday).  Energy measured while the clock is unknown waits and
- * goes to the hour in which the clock becomes known.  A clock set back keeps
- * counting in the newest bucket (never rewrites the past).
+ * the bucket of the hour and of the day it was measured in, in local time
+ * (timekeeping.h: the same midnight as Today / Yesterday).  Energy measured
+ * while the clock is unknown waits and goes to the hour in which the clock
+ * becomes known.  A clock set back (or the hour repeated when daylight
+ * saving time ends) keeps counting in the newest bucket: the past is never
+ * rewritten.
  *
  * Persisted in its own ring in the media partition (layout.h, reclog.h):
  * saved when the hour changes and at most every 10 minutes while energy is
@@ -40,8 +41,8 @@ void history_counters_set(void);
 /* The buckets, oldest first; the last one is the current hour / day. */
 struct history_view {
     bool known;          /* false until the wall clock has ever been known */
-    int32_t newest_hour; /* hours since the epoch of the last bucket */
-    int32_t newest_day;  /* days since the epoch of the last bucket */
+    int32_t newest_hour; /* local hours since the epoch of the last bucket */
+    int32_t newest_day;  /* local days since the epoch of the last bucket */
     uint32_t hour_mwh[HISTORY_HOURS];
     uint32_t day_mwh[HISTORY_DAYS];
 };
