@@ -23,13 +23,22 @@ window.openplug = plug;
 
 class PlugError extends Error {}
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function request(method, url, body) {
-  const options = { method, credentials: 'same-origin', headers: {} };
+  /* X-Requested-With: a 401 then comes without a Basic challenge, so the
+   * browser does not ask for the password itself: the sign-in page does. */
+  const options = { method, credentials: 'same-origin', headers: { 'X-Requested-With': 'OpenPlug' } };
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
   }
-  const reply = await fetch(url, options);
+  let reply = await fetch(url, options);
+  /* The plug serves 4 connections at once: when all are busy, wait as told. */
+  for (let retry = 0; reply.status === 503 && retry < 3; retry++) {
+    await sleep(1000 * (Number(reply.headers.get('Retry-After')) || 1));
+    reply = await fetch(url, options);
+  }
   if (reply.status === 401) {
     showLogin();
     throw new PlugError('sign in first');
@@ -378,6 +387,8 @@ function stateChanged(state) {
   showEnergy();
   showLink();
   if (currentPage === 'home' && inAccessPoint()) route();
+  /* Set up elsewhere (console, another browser): the set-up form has gone. */
+  if (currentPage === 'setup' && !inAccessPoint() && !setupTried) route();
 }
 
 function showLink() {
@@ -412,7 +423,7 @@ function poll() {
       text('link', e instanceof PlugError ? e.message : 'plug unreachable');
     }
   };
-  polling = setInterval(once, 1000);
+  polling = setInterval(() => { if (currentPage !== 'login') once(); }, 1000);
   once();
 }
 
@@ -447,8 +458,10 @@ async function loadWifi() {
   }
 }
 
-/* The set-up attempt in progress (POST /api/wifi), its form. */
+/* The set-up attempt in progress (POST /api/wifi), its form; whether the
+ * set-up form was used (its page then stays to say where the plug went). */
 let joining = null;
+let setupTried = false;
 
 function wifiChanged(w) {
   if (currentPage === 'wifi') showWifi(w);
@@ -471,6 +484,7 @@ async function saveWifi(form) {
     await request('POST', '/api/wifi', { ssid, password });
     form.elements.password.value = '';
     joining = form;
+    setupTried = setupTried || form.id === 'setup-form';
     watchJoin(form);
     return 'Connecting to ' + ssid + '…';
   });
@@ -479,7 +493,7 @@ async function saveWifi(form) {
 /* Follow the attempt until it ends (events may be missing: ask too). */
 async function watchJoin(form) {
   for (let i = 0; i < 60 && joining === form; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     if (joining !== form) return;
     try {
       wifiChanged(await request('GET', '/api/wifi'));
@@ -716,6 +730,7 @@ async function login(form) {
     form.elements.password.value = '';
     location.hash = '#home';
     route();
+    connect();
   });
 }
 
@@ -727,6 +742,21 @@ function onSubmit(id, fn) {
     ev.preventDefault();
     fn(form, ev.submitter);
   });
+}
+
+/* The state first: if a password is wanted, that shows the sign-in page
+ * (and no event stream is opened that the browser would ask a password
+ * for); then the pushed changes. */
+async function connect() {
+  try {
+    stateChanged(await request('GET', '/api/state'));
+  } catch (e) {
+    if (!(e instanceof PlugError)) text('link', 'plug unreachable');
+    if (currentPage === 'login') return;
+  }
+  follow();
+  await discover();
+  if (location.hash === '#mqtt') route();
 }
 
 /* Whether this firmware has MQTT: its command answers, or is unknown. */
@@ -762,8 +792,7 @@ function start() {
   setInterval(sample, 1000);
   setInterval(() => { if (currentPage === 'home') loadHistory(); }, 60000);
   route();
-  discover().then(() => { if (location.hash === '#mqtt') route(); });
-  follow();
+  connect();
 }
 
 start();

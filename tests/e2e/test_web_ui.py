@@ -19,6 +19,8 @@ from weblib import curl, start_web_plug, wait_until
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 EVENING = 1763937000  # 2025-11-23 22:30:00 UTC
+HOME = ("--wifi", "Home:correct-horse", "--rssi", "-61")  # the world's one network
+JOIN = "SSId1 Home; Password1 correct-horse"  # a plug already set up: it joins Home
 RELAY_GPIO = 2
 BUTTON_GPIO = 17
 
@@ -48,6 +50,15 @@ def cm(plug, line):
     return r.json()
 
 
+def ui_plug(make_plug, *args, exec_=None):
+    """A plug set up on the world's Wi-Fi network (so its page opens on
+    Home, not on the set-up form), with --http on a free port."""
+    line = JOIN + ("; " + exec_ if exec_ else "")
+    plug = start_web_plug(make_plug, *HOME, *args, "--exec", line)
+    plug.wait_log(r"WIF: Wi-Fi connected .* to Home", since=plug.boot_mark, timeout=10)
+    return plug
+
+
 def open_ui(browser, plug, page="home"):
     browser.open(plug.base + "/#" + page)
     browser.wait(lambda: browser.js("return window.openplug && openplug.relay !== null"), what="the plug's state")
@@ -58,7 +69,7 @@ def js_errors(browser):
 
 
 def test_home_works_offline_and_the_toggle_switches_the_relay(make_plug, browser):
-    plug = start_web_plug(make_plug, "--exec", "Time %d" % EVENING)
+    plug = ui_plug(make_plug, exec_="Time %d" % EVENING)
     open_ui(browser, plug)
     switch = browser.find("#relay")
     assert relay_level(plug) == 0
@@ -82,12 +93,14 @@ def test_home_works_offline_and_the_toggle_switches_the_relay(make_plug, browser
     browser.wait(lambda: switch.get_attribute("aria-checked") == "true", timeout=5,
                  what="the page to show the button's change")
 
+    assert browser.js("return openplug.stream") == "events"  # pushed, not polled
+
     browser.assert_only_local(plug.base)
     assert not js_errors(browser)
 
 
 def test_live_chart_draws_a_point_every_second(make_plug, browser):
-    plug = start_web_plug(make_plug, "--exec", "Time %d; Power on" % EVENING)
+    plug = ui_plug(make_plug, exec_="Time %d; Power on" % EVENING)
     open_ui(browser, plug)
     points = lambda: int(browser.find("#chart-live").get_attribute("data-points") or 0)  # noqa: E731
     browser.wait(lambda: points() >= 2, what="two measured points on the live chart")
@@ -104,7 +117,7 @@ def test_live_chart_draws_a_point_every_second(make_plug, browser):
 
 
 def test_energy_bars_show_the_history(make_plug, browser):
-    plug = start_web_plug(make_plug, "--load", "3000W", "--exec", "Time %d; Power on" % EVENING)
+    plug = ui_plug(make_plug, "--load", "3000W", exec_="Time %d; Power on" % EVENING)
     time.sleep(4)
     open_ui(browser, plug)
     bars = lambda which: [float(v) for v in  # noqa: E731
@@ -127,7 +140,7 @@ def element_boxes(browser):
 
 
 def test_layout_holds_still_and_fits_a_phone(make_plug, browser):
-    plug = start_web_plug(make_plug, "--exec", "Time %d; Power on" % EVENING)
+    plug = ui_plug(make_plug, exec_="Time %d; Power on" % EVENING)
     for width in (1280, 390):
         browser.driver.set_window_size(width, 900)
         open_ui(browser, plug)
@@ -144,7 +157,7 @@ def test_layout_holds_still_and_fits_a_phone(make_plug, browser):
 
 
 def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
-    plug = start_web_plug(make_plug, "--load", "1500W", "--exec", "Time %d; Power on" % EVENING)
+    plug = ui_plug(make_plug, "--load", "1500W", exec_="Time %d; Power on" % EVENING)
     open_ui(browser, plug)
     time.sleep(4)  # a few seconds of the live chart
     browser.js("loadHistory()")
@@ -177,7 +190,7 @@ def form_message(browser, form_css):
 
 
 def test_device_settings_are_saved_through_the_page(make_plug, browser):
-    plug = start_web_plug(make_plug)
+    plug = ui_plug(make_plug)
     open_ui(browser, plug, "device")
     browser.wait(lambda: browser.find("#name-form [name=DeviceName]").get_attribute("value") == "OpenPlug",
                  what="the name loaded")
@@ -200,7 +213,7 @@ def test_device_settings_are_saved_through_the_page(make_plug, browser):
 
 
 def test_template_import_and_pin_editor(make_plug, browser):
-    plug = start_web_plug(make_plug)
+    plug = ui_plug(make_plug)
     open_ui(browser, plug, "template")
     browser.wait(lambda: browser.js("return document.querySelectorAll('#pins-body tr').length") == 7,
                  what="six pins and a new-pin row")
@@ -230,7 +243,7 @@ def test_template_import_and_pin_editor(make_plug, browser):
 
 
 def test_calibration_from_a_reference_reading(make_plug, browser):
-    plug = start_web_plug(make_plug, "--load", "1000W", "--exec", "Power on")
+    plug = ui_plug(make_plug, "--load", "1000W", exec_="Power on")
     open_ui(browser, plug, "calibration")
     browser.wait(lambda: abs(float(browser.text("#c-power").replace("–", "0")) - 1000) < 20, timeout=10,
                  what="the load measured")
@@ -248,20 +261,25 @@ def test_calibration_from_a_reference_reading(make_plug, browser):
 
 
 def test_console_runs_commands_and_shows_replies(make_plug, browser):
-    plug = start_web_plug(make_plug, "--exec", "Power on")
+    plug = ui_plug(make_plug, exec_="Power on")
     open_ui(browser, plug, "console")
+    # The recent log, then new lines as they come.
+    browser.wait(lambda: "BOOT: OpenPlug" in browser.text("#log"), what="the boot lines in the log")
+    browser.wait(lambda: "WIF: Wi-Fi connected" in browser.text("#log"), what="the Wi-Fi line")
+    plug.press(BUTTON_GPIO)
+    browser.wait(lambda: "PWR: channel 1 OFF (button)" in browser.text("#log"), what="a new log line")
     field = browser.find("#console-form [name=cmd]")
     field.send_keys("Status 11\n")
     browser.wait(lambda: '"StatusSTS"' in browser.text("#log"), what="the reply of Status 11")
     field.send_keys("NoSuchCommand\n")
     browser.wait(lambda: '{"Command":"Unknown"}' in browser.text("#log"), what="the unknown-command reply")
-    field.send_keys("Power off\n")
-    wait_until(lambda: relay_level(plug) == 0, what="the relay off from the console")
+    field.send_keys("Power on\n")
+    wait_until(lambda: relay_level(plug) == 1, what="the relay on from the console")
 
 
 def test_restart_and_factory_reset_with_confirmation(make_plug, browser):
     port = free_port()
-    plug = make_plug(None, "--http", str(port), "--exec", "DeviceName Hall")
+    plug = make_plug(None, "--http", str(port), *HOME, "--exec", JOIN + "; DeviceName Hall")
     plug.base = "http://127.0.0.1:%d" % port
     plug.wait_log(r"HTTP: web server on", since=plug.boot_mark, timeout=5)
     open_ui(browser, plug, "device")
@@ -288,7 +306,7 @@ def test_restart_and_factory_reset_with_confirmation(make_plug, browser):
 
 
 def test_mqtt_page_only_when_the_firmware_has_mqtt(make_plug, browser):
-    plug = start_web_plug(make_plug)
+    plug = ui_plug(make_plug)
     has_mqtt = cm(plug, "MqttHost") != {"Command": "Unknown"}
     open_ui(browser, plug)
     link = browser.find('nav a[href="#mqtt"]')
@@ -336,3 +354,45 @@ def test_served_bytes_are_what_bench_reports(make_plug):
     assert curl(plug.base + "/").headers["etag"] == curl(plug.base + "/index.html").headers["etag"]
     missing = curl(plug.base + "/nothing-here.js")
     assert missing.status == 404 and "error" in missing.json()
+
+
+def test_wifi_setup_from_a_blank_plug(make_plug, browser):
+    plug = start_web_plug(make_plug, "--wifi", "Home:correct-horse", "--rssi", "-67")
+    plug.wait_log(r"WIF: Wi-Fi access point (OpenPlug-[0-9A-F]{6}) \(open\)")
+    browser.open(plug.base + "/")
+    browser.wait(lambda: browser.find("#page-setup").is_displayed(), what="the set-up form")
+    assert not browser.find("#page-home").is_displayed()
+    browser.wait(lambda: browser.text("#link") == "Wi-Fi access point", what="the link state")
+
+    submit(browser, "#setup-form", {"ssid": "Home", "password": "correct-horsE"})
+    browser.wait(lambda: "Could not join Home: wrong password" in browser.text("#setup-form .msg"), timeout=10,
+                 what="the wrong password said")
+    assert "error" in browser.find("#setup-form .msg").get_attribute("class")
+    assert cm(plug, "SSId1") == {"SSId1": ""}  # nothing saved, still its own access point
+    assert curl(plug.base + "/api/wifi").json()["state"] == "access point"
+
+    submit(browser, "#setup-form", {"ssid": "Home", "password": "correct-horse"})
+    browser.wait(lambda: browser.text("#setup-form .msg").startswith("Connected to Home (-67 dBm)"), timeout=10,
+                 what="the join said")
+    assert "http://openplug.local/" in browser.text("#setup-form .msg")  # where to find it
+    plug.wait_log(r"WIF: Wi-Fi connected \(RSSI -67 dBm\) to Home")
+    assert cm(plug, "SSId1") == {"SSId1": "Home"}
+    browser.wait(lambda: browser.text("#link") == "Wi-Fi -67 dBm", what="the link state")
+    browser.screenshot("ui-setup-390", 390)
+    browser.assert_only_local(plug.base)
+
+
+def test_password_protected_plug_asks_to_sign_in(make_plug, browser):
+    plug = ui_plug(make_plug, exec_="WebPassword s3cret-pw")
+    browser.open(plug.base + "/")
+    browser.wait(lambda: browser.find("#page-login").is_displayed(), what="the sign-in form")
+    submit(browser, "#login-form", {"password": "wrong"})
+    browser.wait(lambda: "error" in browser.find("#login-form .msg").get_attribute("class"), what="a refusal")
+    assert browser.find("#page-login").is_displayed()
+    submit(browser, "#login-form", {"password": "s3cret-pw"})
+    browser.wait(lambda: browser.find("#page-home").is_displayed(), what="home after signing in")
+    browser.wait(lambda: browser.js("return openplug.relay !== null && openplug.stream === 'events'"),
+                 what="the state and the event stream with the session")
+    browser.find("#relay").click()
+    wait_until(lambda: relay_level(plug) == 1, what="the relay switched when signed in")
+    assert "s3cret-pw" not in browser.driver.page_source

@@ -297,7 +297,10 @@ bool http_require_admin(struct http_request *req)
     }
     if (verdict < 0)
         http_auth_failed(ip);
-    http_add_header(req, "WWW-Authenticate", "Basic realm=\"OpenPlug\", charset=\"UTF-8\"");
+    /* A script of the web UI says so (X-Requested-With): it shows its own
+     * sign-in form, so no challenge that would make the browser ask too. */
+    if (!http_header(req, "X-Requested-With"))
+        http_add_header(req, "WWW-Authenticate", "Basic realm=\"OpenPlug\", charset=\"UTF-8\"");
     http_reply_error(req, 401, verdict < 0 ? "wrong user or password" : "password required (user admin)");
     return false;
 }
