@@ -390,7 +390,12 @@ def post_in_pieces(port, image, pieces, stop_at=None, pause=0.0005):
 
 
 def test_api_upload_with_curl_runs_the_new_version(make_plug, images, tmp_path):
-    plug = weblib.start_web_plug(make_plug)
+    port = free_port()  # the same port after the restart
+    plug = weblib.start_web_plug(make_plug, "--http", str(port))
+    stored = weblib.curl(plug.base + "/api/files/notes.txt", data="kept across updates\n", method="PUT",
+                         headers=["Content-Type: text/plain"])
+    assert stored.status == 200, stored
+    plug.cmd("DeviceName updated-by-curl")
     status = weblib.curl(plug.base + "/api/ota")
     assert status.status == 200 and status.json()["State"] == "idle", status
     path = tmp_path / "fw.ota"
@@ -405,6 +410,16 @@ def test_api_upload_with_curl_runs_the_new_version(make_plug, images, tmp_path):
     wait_boot(plug, BOOT_NEW, mark)
     assert version(plug) == images["new_version"]
     assert plug.log_lines(r"OTA: update started \(web\)", since=mark)
+    # Settings and the file store live outside both slots.
+    assert plug.cmd("DeviceName") == {"DeviceName": "updated-by-curl"}
+    weblib.wait_until(lambda: weblib.curl(plug.base + "/api/files/notes.txt").status == 200, what="the web server")
+    assert weblib.curl(plug.base + "/api/files/notes.txt").body == "kept across updates\n"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("pieces", ["253", "random"])
