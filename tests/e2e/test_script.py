@@ -257,3 +257,35 @@ def test_clock_event_across_dst_change(tmp_path, season):
                          ("03-29 06:00:00", '{"DeviceName":"eight"}'),  # 02:30 did not exist that night
                          ("03-30 00:30:00", '{"DeviceName":"half-past-two"}'),
                          ("03-30 06:00:00", '{"DeviceName":"eight"}')], fired
+
+
+def test_mqtt_on_and_off_events_with_a_real_broker(make_plug, tmp_path):
+    """OnMQTTOn when the plug connects to mosquitto, OnMQTTOff when the
+    broker goes away, OnMQTTOn again when it is back."""
+    from mqttlib import Broker
+    broker = Broker(tmp_path).start()
+    try:
+        plug = make_plug(None, "--wifi", "Home:correct-horse")
+        plug.cmd("addEventHandler OnMQTTOn DeviceName mqtt-on")
+        plug.cmd("addEventHandler OnMQTTOff 0 DeviceName mqtt-off")
+        mark = plug.mark()
+        commands = ["SSId1 Home", "Password1 correct-horse", "MqttPort %d" % broker.port, "MqttHost 127.0.0.1"]
+        plug.replies("Backlog " + "; ".join(commands), len(commands))
+        plug.wait_log(r'SCR: -> \{"DeviceName":"mqtt-on"\}', since=mark, timeout=15)
+        mark = plug.mark()
+        broker.stop()
+        plug.wait_log(r'SCR: -> \{"DeviceName":"mqtt-off"\}', since=mark, timeout=15)
+        mark = plug.mark()
+        broker.start()
+        plug.wait_log(r'SCR: -> \{"DeviceName":"mqtt-on"\}', since=mark, timeout=30)
+    finally:
+        broker.stop()
+
+
+def test_safe_mode_runs_no_startup_command_or_autoexec(tmp_path):
+    flash = make_flash(tmp_path, autoexec="DeviceName from-autoexec\n")
+    result = run_sim(flash, duration=3, exec_='StartupCommand "DeviceName from-startup"; SafeMode 1')
+    assert result.boot == 2, result
+    boot2 = [i for i, l in enumerate(result.lines) if "BOOT: " in l][-1]
+    later = [l.split(" ", 1)[1] for l in result.lines[boot2:] if "SCR: " in l]
+    assert later == ["SCR: safe mode: startup command and autoexec.bat not run"], later
