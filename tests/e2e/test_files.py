@@ -143,3 +143,16 @@ def test_power_cut_during_an_upload_keeps_the_old_or_the_new_file(make_plug, tmp
     # Every cut fell inside the upload (its last operation is the header):
     # each left the old version whole; without a cut the new one is there.
     assert seen == {False} and total - boot_ops >= 4, (seen, boot_ops, total)
+
+
+def test_startup_command_through_api_config(make_plug):
+    """The UI's way to the startup command: POST /api/config, read back by
+    GET, run at the next boot."""
+    plug = start_web_plug(make_plug)
+    line = "DeviceName via-api; startDriver SSDP"
+    r = curl(plug.base + "/api/config", method="POST", data={"StartupCommand": line})
+    assert r.status == 200 and r.json()["results"]["StartupCommand"] == {"StartupCommand": line}, r
+    assert curl(plug.base + "/api/config").json()["StartupCommand"] == line
+    plug.restart()
+    plug.wait_log(r'SCR: -> \{"DeviceName":"via-api"\}', since=plug.boot_mark)
+    plug.wait_log(r'SCR: -> \{"startDriver":"SSDP"\}', since=plug.boot_mark)

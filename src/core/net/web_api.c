@@ -477,6 +477,7 @@ static void write_config(struct json_writer *w)
         snprintf(key, sizeof key, "NtpServer%d", i + 1);
         jw_string(w, key, c->time.ntp_server[i]);
     }
+    jw_string(w, "StartupCommand", c->automation.startup_command);
 }
 
 struct config_results {
