@@ -43,6 +43,8 @@ def start_plug():
 
 def to_ms(text):
     m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        raise SystemExit("unexpected wrk latency %r" % text)
     value, unit = float(m.group(1)), m.group(2)
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
@@ -51,12 +53,14 @@ def wrk(url, connections):
     threads = 1 if connections == 1 else 2
     out = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % DURATION, "--latency",
                           "--timeout", "5s", url], capture_output=True, text=True, timeout=DURATION + 30).stdout
+    if not re.search(r"^\s+99%\s+\S+", out, re.M):
+        raise SystemExit("wrk gave no latency distribution for %s with %d connections:\n%s" % (url, connections, out))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     non2xx = int(non2xx.group(1)) if non2xx else 0
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     return {"served_per_s": (total - non2xx) / DURATION, "total_per_s": total / DURATION, "p50": p50,
             "p99": p99, "non2xx": non2xx, "errors": errors.group(0) if errors else "", "raw": out}
 

@@ -27,6 +27,13 @@ int hal_net_close(int fd);
  * watch table (as large as the socket budget) is full. */
 int hal_net_watch(int fd, short events);
 
+/* What the idle wait saw ready on a watched fd (POLLIN, POLLOUT, POLLERR,
+ * POLLHUP) since the last call for it; 0 when nothing.  A poller that
+ * serves many sockets asks this first, so a loop turn woken by something
+ * else (a metering pulse) costs it no system call.  Readiness is
+ * level-triggered: what is not consumed is reported again. */
+short hal_net_ready(int fd);
+
 /* Sockets of the IP stack in use now (TCP, UDP, listening), against the
  * budget HAL_NET_SOCKETS_MAX (lwIP's netconn pool on the BL602). */
 #define HAL_NET_SOCKETS_MAX 21

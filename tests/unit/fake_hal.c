@@ -345,6 +345,13 @@ int hal_net_watch(int fd, short events)
     (void)events;
     return HAL_OK;
 }
+
+/* No idle wait here to see readiness: every socket may have something. */
+short hal_net_ready(int fd)
+{
+    (void)fd;
+    return POLLIN | POLLOUT;
+}
 #endif
 
 bool hal_wifi_link(struct hal_wifi_link *out)

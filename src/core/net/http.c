@@ -406,6 +406,7 @@ void http_resume(struct http_request *req)
         req->producer_waiting = false;
         req->deadline_ms = hal_time_ms() + HTTP_SEND_MS; /* the client must take what comes */
         watch(req, POLLOUT);
+        kick();
     }
     if (req->state == CONN_READ_BODY && req->stream_paused) {
         req->stream_resumed = true;
@@ -870,12 +871,12 @@ static void reject_full(int fd)
     linger_close(fd);
 }
 
-static void serve_rejects(uint64_t now)
+static void serve_rejects(uint64_t now, bool all)
 {
     char sink[64];
     for (int i = 0; i < HTTP_REJECT_POOL; i++) {
         struct reject *r = &rejects[i];
-        if (r->fd < 0)
+        if (r->fd < 0 || (!all && !hal_net_ready(r->fd) && now < r->until_ms))
             continue;
         long n;
         while ((n = (long)recv(r->fd, sink, sizeof sink, 0)) > 0)
@@ -942,27 +943,42 @@ static void service(struct http_request *c)
     }
 }
 
-static void poll_http(void *arg)
+/* One pass over the server.  `all`: serve every connection whether or
+ * not the idle wait saw its socket ready (work waits in our own buffers:
+ * a pipelined request, a resumed upload or producer). */
+static void serve(bool all)
 {
-    (void)arg;
     if (listen_fd < 0)
         return;
-    accept_clients();
+    if (all || hal_net_ready(listen_fd))
+        accept_clients();
     uint64_t now = hal_time_ms();
-    serve_rejects(now);
+    serve_rejects(now, all);
     for (int i = 0; i < HTTP_POOL; i++) {
         struct http_request *c = &pool[i];
         if (c->state == CONN_FREE)
             continue;
-        service(c);
+        if (all || hal_net_ready(c->fd))
+            service(c);
         if (c->state != CONN_FREE)
             check_deadline(c, now);
     }
 }
 
+/* Every loop turn: only sockets seen ready cost a system call. */
+static void poll_http(void *arg)
+{
+    (void)arg;
+    serve(false);
+}
+
 static struct sched_timer kick_timer;
 
-static void kick_fn(void *arg) { poll_http(arg); }
+static void kick_fn(void *arg)
+{
+    (void)arg;
+    serve(true);
+}
 
 /* Serve again at once (work is waiting in our buffers, not in a socket). */
 static void kick(void)

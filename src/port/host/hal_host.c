@@ -215,7 +215,7 @@ void sim_install_signals(void)
 
 /* ---- Sockets watched by hal_idle() ---- */
 
-static struct pollfd watched[WATCH_MAX];
+static struct pollfd watched[WATCH_MAX]; /* revents: seen ready, not yet asked for */
 
 int hal_net_watch(int fd, short events)
 {
@@ -230,8 +230,21 @@ int hal_net_watch(int fd, short events)
     }
     if (!slot)
         return events ? HAL_EBUSY : HAL_OK;
-    *slot = (struct pollfd){.fd = fd, .events = events};
+    short seen = slot->fd == fd ? slot->revents : 0;
+    *slot = (struct pollfd){.fd = fd, .events = events, .revents = events ? seen : 0};
     return HAL_OK;
+}
+
+short hal_net_ready(int fd)
+{
+    for (int i = 0; i < WATCH_MAX; i++) {
+        if (watched[i].events && watched[i].fd == fd) {
+            short seen = watched[i].revents;
+            watched[i].revents = 0;
+            return seen;
+        }
+    }
+    return 0;
 }
 
 int hal_net_set_nonblocking(int fd)
@@ -319,9 +332,13 @@ void hal_idle(uint32_t timeout_ms)
         int world_first = n;
         n += sim_world_pollfds(fds + n, 8);
         int watched_first = n;
+        int slot_of[WATCH_MAX];
         for (int i = 0; i < WATCH_MAX && !hung; i++)
-            if (watched[i].events)
-                fds[n++] = watched[i];
+            if (watched[i].events) {
+                slot_of[n - watched_first] = i;
+                fds[n] = (struct pollfd){.fd = watched[i].fd, .events = watched[i].events};
+                n++;
+            }
 
         /* Virtual time never waits for the outside world: it looks, then
          * jumps.  Between close events (metering pulses, thousands a second)
@@ -334,8 +351,10 @@ void hal_idle(uint32_t timeout_ms)
         if (ready > 0) {
             sim_world_service(fds + world_first, watched_first - world_first);
             bool for_firmware = world_first > 0 && fds[0].revents; /* stdin */
-            for (int i = watched_first; i < n; i++)
+            for (int i = watched_first; i < n; i++) {
                 for_firmware |= fds[i].revents != 0;
+                watched[slot_of[i - watched_first]].revents |= fds[i].revents;
+            }
             if (for_firmware && !hung)
                 return;
             continue;
