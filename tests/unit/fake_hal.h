@@ -51,6 +51,10 @@ extern uint32_t fake_reboot_reason;
 extern uint32_t fake_reset_cause;
 extern uint8_t fake_retained[HAL_RETAINED_SIZE];
 
+/* Name lookups answer this IPv4 address (network order) for any name; 0:
+ * every lookup fails (the default). */
+extern uint32_t fake_lookup_ipv4;
+
 /* Wi-Fi state the firmware sees; the last join asked and AP opened ("" none). */
 extern enum hal_wifi_state fake_wifi;
 extern enum hal_wifi_error fake_wifi_error;
