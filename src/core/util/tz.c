@@ -27,6 +27,15 @@ static bool fail(struct cursor *c, const char *what)
     return false;
 }
 
+/* Take one expected character (never steps past the end of the text). */
+static bool take(struct cursor *c, char expected)
+{
+    if (*c->p != expected)
+        return false;
+    c->p++;
+    return true;
+}
+
 static bool is_alpha(char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'); }
 static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
@@ -110,8 +119,8 @@ static bool parse_when(struct cursor *c, struct tz_when *when)
     *when = (struct tz_when){.time_s = 2 * HOUR};
     if (*c->p == 'M') {
         c->p++;
-        if (!parse_number(c, 2, 12, &a) || a < 1 || *c->p++ != '.' || !parse_number(c, 1, 5, &b) || b < 1 ||
-            *c->p++ != '.' || !parse_number(c, 1, 6, &d))
+        if (!parse_number(c, 2, 12, &a) || a < 1 || !take(c, '.') || !parse_number(c, 1, 5, &b) || b < 1 ||
+            !take(c, '.') || !parse_number(c, 1, 6, &d))
             return fail(c, "expected Mm.w.d (month 1-12, week 1-5, weekday 0-6)");
         when->kind = TZ_WHEN_MONTH_WEEK_DAY;
         when->month = (uint8_t)a;
@@ -161,7 +170,7 @@ bool tz_parse(const char *text, struct tz_rule *rule, char *error, size_t error_
             c.p++;
             if (!parse_when(&c, &r.dst_start))
                 return false;
-            if (*c.p++ != ',')
+            if (!take(&c, ','))
                 return fail(&c, "expected ',' and the end of daylight saving time");
             if (!parse_when(&c, &r.dst_end))
                 return false;
