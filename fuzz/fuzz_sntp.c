@@ -14,8 +14,10 @@
 #include "core/net/sntp_packet.h"
 #include "fuzz_input.h"
 
-#define YEAR_1968_MS (-63158400000LL)
-#define YEAR_2104_MS (4228675200000LL)
+/* The window NTP timestamps are read in: 2^31 s after 1900 (1968-01-20)
+ * to 2^32 + 2^31 s after 1900 (2104-02-26). */
+#define YEAR_1968_MS (((1LL << 31) - 2208988800LL) * 1000)
+#define YEAR_2104_MS (((1LL << 32) + (1LL << 31) - 2208988800LL) * 1000)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
