@@ -18,3 +18,6 @@ echo
 echo
 echo "## Web UI: bytes per asset, as stored in the image and served (bench/ui_assets.py)"
 /usr/bin/python3 "$here/ui_assets.py"
+echo
+echo "## MQTT (bench/mqtt.py: round trips through mosquitto, client memory)"
+/usr/bin/python3 "$here/mqtt.py" "$sim"

@@ -41,7 +41,8 @@ class Broker:
         # Started as root, mosquitto would drop to user "mosquitto", who cannot
         # read the test's private directory: stay the user who runs the test.
         lines = ["user %s" % getpass.getuser(), "listener %d 127.0.0.1" % self.port, "allow_anonymous true", "persistence false",
-                 "log_dest file %s" % self.log_path, "log_type all", "max_keepalive 60"]
+                 "log_dest file %s" % self.log_path, "log_type all", "max_keepalive 60",
+                 "set_tcp_nodelay true"]  # no Nagle delay on the broker's side of round trips
         if self.tls:
             ca, cert, key = self.tls
             lines += ["cafile %s" % ca, "certfile %s" % cert, "keyfile %s" % key]
@@ -116,6 +117,9 @@ class HA:
         self.client.connect("localhost" if tls_ca else "127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         self.wait_connected()
+        sock = self.client.socket()  # and none on this side either
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def wait_connected(self, timeout=5):
         deadline = time.monotonic() + timeout
