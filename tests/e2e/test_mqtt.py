@@ -252,3 +252,25 @@ def test_tele_period_and_power_delta(plug, broker, ha):
                 predicate=lambda m: json.loads(m.text)["ENERGY"]["Power"] > 1000)
     assert m.at - start < 4, "not at once"
     assert json.loads(m.text)["ENERGY"]["Power"] > 1900
+
+
+def test_restart_says_offline_and_totals_never_go_back(make_plug, broker, ha):
+    """A planned restart: LWT Offline at once (a clean disconnect sends no
+    Will), Online again after; the energy counted since the last save is
+    saved first, so the first SENSOR after boot never shows a lower Total
+    (HA's total_increasing would read a drop as a meter reset)."""
+    plug = make_plug(None, *WIFI, "--load", "2000W")
+    connect_plug(plug, broker, extra=["TelePeriod 10", "Power on"])
+    online(ha)
+    last = ha.wait("tele/%s/SENSOR" % TOPIC, timeout=30,
+                   predicate=lambda m: json.loads(m.text).get("ENERGY", {}).get("Total", 0) >= 0.004)
+    mark = ha.mark()
+    plug.restart()
+    ha.wait("tele/%s/LWT" % TOPIC, "Offline", since=mark, timeout=5)
+    online_again = ha.wait("tele/%s/LWT" % TOPIC, "Online", since=mark, timeout=20)
+    before = max(json.loads(m.text)["ENERGY"]["Total"] for m in ha.messages[:mark]
+                 if m.topic == "tele/%s/SENSOR" % TOPIC and "ENERGY" in m.text)
+    assert before >= json.loads(last.text)["ENERGY"]["Total"]
+    after = ha.wait("tele/%s/SENSOR" % TOPIC, since=ha.messages.index(online_again), timeout=15,
+                    predicate=lambda m: "ENERGY" in m.text)
+    assert json.loads(after.text)["ENERGY"]["Total"] >= before, (before, after)

@@ -113,6 +113,12 @@ static void protect(float power_w)
 static void on_sensors(const struct event *event, void *arg)
 {
     (void)arg;
+    if (event->type == EVENT_RESTART && counters.total_uj != saved_total_uj) {
+        /* A planned restart loses nothing: what MQTT / HA last saw as the
+         * total is never more than what the next boot restores. */
+        save();
+        return;
+    }
     if (event->type != EVENT_SENSORS)
         return;
     const struct energy_values *v = sensors_energy();

@@ -313,6 +313,13 @@ static void on_event(const struct event *e, void *arg)
     (void)arg;
     if (!mqtt_connected())
         return;
+    if (e->type == EVENT_RESTART) {
+        /* A clean DISCONNECT keeps the broker from sending the Will: say
+         * Offline ourselves, as the plug goes away for a moment. */
+        publish(PREFIX_TELE, "LWT", TASMOTA_OFFLINE, 1, true);
+        mqtt_client_stop();
+        return;
+    }
     if (e->type == EVENT_CHANNEL) {
         /* A command from MQTT already replied with RESULT. */
         if (!publish_power(e->channel, e->source != SOURCE_MQTT))
