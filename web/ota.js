@@ -1,0 +1,153 @@
+/* OpenPlug web UI: the firmware update page (#ota).  Its own file, loaded
+ * after app.js and using its helpers ($, text, say, request, command,
+ * showLogin, pages, route): it builds its section, registers the page, and
+ * uploads the image with POST /api/ota (docs/API.md), showing the plug's own
+ * progress (GET /api/ota: the bytes written to flash) in a progress bar,
+ * then waits for the plug to come back with the new version. */
+'use strict';
+
+const ota = { uploading: false, done: null, seen: [] }; /* seen: progress values shown */
+window.openplugOta = ota;
+
+const OTA_PAGE = `
+<h2>Firmware update</h2>
+<div class="card">
+  <p>Running <b id="ota-version">–</b> from slot <b id="ota-slot">–</b><span id="ota-trial"></span></p>
+  <p id="ota-last" class="msg"></p>
+  <button id="ota-confirm" type="button" hidden>Keep this firmware</button>
+</div>
+<form id="ota-form" class="card form">
+  <p>An OTA image made by <code>mkota</code> (RAW: the plug can go back if the new firmware does not start;
+     XZ: smaller, no way back). It is checked before anything is switched.</p>
+  <label>Image (.ota) <input type="file" name="image" accept=".ota,.bin" required></label>
+  <progress id="ota-progress" max="100" value="0" hidden></progress>
+  <button type="submit">Upload and install</button>
+  <p class="msg" role="status" aria-live="polite"></p>
+</form>`;
+
+function otaShowStatus(s) {
+  text('ota-slot', String(s.Slot));
+  text('ota-trial', s.Trial ? ' (on trial: it keeps itself after 30 s online)' : '');
+  $('#ota-confirm').hidden = !s.Trial;
+  const last = s.LastUpdate === 'rolled back' ? 'The last update did not start: the plug went back to this firmware.'
+    : s.State === 'failed' && s.Error ? 'Last update failed: ' + s.Error : '';
+  text('ota-last', last);
+  $('#ota-last').classList.toggle('error', !!last);
+}
+
+async function otaLoad() {
+  try {
+    const fw = await command('Status 2');
+    text('ota-version', fw.StatusFWR.Version);
+    otaShowStatus(await request('GET', '/api/ota'));
+  } catch (e) {
+    text('ota-last', e.message);
+  }
+}
+
+/* The plug's own count of bytes written, while the upload runs. */
+async function otaFollow(bar) {
+  while (ota.uploading) {
+    try {
+      const s = await request('GET', '/api/ota');
+      if ((s.State === 'receiving' || s.State === 'finishing') && s.Percent !== bar.value) {
+        bar.value = s.Percent;
+        ota.seen.push(s.Percent);
+      }
+    } catch (e) { /* the upload's reply says what went wrong */ }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function otaPost(file) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/ota');
+    xhr.setRequestHeader('X-Requested-With', 'OpenPlug');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 401) { showLogin(); reject(new PlugError('sign in first')); return; }
+      if (xhr.status === 200) resolve(body);
+      else reject(new PlugError((body && (body.Error || body.error)) || xhr.status + ' ' + xhr.statusText));
+    };
+    xhr.onerror = () => reject(new PlugError('the connection to the plug broke off: the running firmware stays'));
+    xhr.send(file);
+  });
+}
+
+/* After the switch the plug restarts: wait until the new boot answers (the
+ * old one still says "done"). */
+async function otaWaitBack(form) {
+  for (let i = 0; i < 60; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    try {
+      const s = await request('GET', '/api/ota');
+      if (s.State === 'done') continue;
+      const fw = await command('Status 2');
+      text('ota-version', fw.StatusFWR.Version);
+      otaShowStatus(s);
+      return fw.StatusFWR.Version;
+    } catch (e) { say(form, 'Restarting… (' + (i + 1) + ' s)'); }
+  }
+  throw new PlugError('the plug did not come back within a minute');
+}
+
+async function otaUpload(form) {
+  const file = form.elements.image.files[0];
+  if (!file || ota.uploading) return;
+  const bar = $('#ota-progress');
+  const button = $('button[type=submit]', form);
+  bar.hidden = false;
+  bar.value = 0;
+  button.disabled = true;
+  ota.uploading = true;
+  ota.done = null;
+  ota.seen = [];
+  say(form, 'Uploading ' + file.name + '…');
+  otaFollow(bar);
+  try {
+    const result = await otaPost(file);
+    bar.value = 100;
+    say(form, 'Version ' + result.Version + ' written and verified. The plug restarts into it…');
+    ota.uploading = false;
+    const running = await otaWaitBack(form);
+    ota.done = running;
+    say(form, 'Updated: now running ' + running + '.');
+  } catch (e) {
+    ota.done = 'failed';
+    say(form, e.message, true);
+  } finally {
+    ota.uploading = false;
+    button.disabled = false;
+  }
+}
+
+/* Keep the new firmware: the table is written in the next loop turns. */
+async function otaConfirm() {
+  try {
+    await command('OtaConfirm');
+    for (let i = 0; i < 20; i++) {
+      const s = await request('GET', '/api/ota');
+      otaShowStatus(s);
+      if (!s.Trial) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (e) {
+    text('ota-last', e.message);
+  }
+}
+
+(function otaStart() {
+  const section = document.createElement('section');
+  section.id = 'page-ota';
+  section.className = 'page';
+  section.hidden = true;
+  section.innerHTML = OTA_PAGE;
+  $('main').appendChild(section);
+  $('#ota-form').addEventListener('submit', (ev) => { ev.preventDefault(); otaUpload(ev.target); });
+  $('#ota-confirm').addEventListener('click', otaConfirm);
+  pages.ota = { show: otaLoad };
+  if (location.hash === '#ota') route();
+})();
