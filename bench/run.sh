@@ -21,3 +21,4 @@ echo "## Web UI: bytes per asset, as stored in the image and served (bench/ui_as
 echo
 echo "## MQTT (bench/mqtt.py: round trips through mosquitto, client memory)"
 /usr/bin/python3 "$here/mqtt.py" "$sim"
+/usr/bin/python3 "$here/script.py" "$sim"
