@@ -21,4 +21,5 @@ echo "## Web UI: bytes per asset, as stored in the image and served (bench/ui_as
 echo
 echo "## MQTT (bench/mqtt.py: round trips through mosquitto, client memory)"
 /usr/bin/python3 "$here/mqtt.py" "$sim"
+echo
 /usr/bin/python3 "$here/script.py" "$sim"
