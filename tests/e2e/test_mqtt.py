@@ -274,3 +274,15 @@ def test_restart_says_offline_and_totals_never_go_back(make_plug, broker, ha):
     after = ha.wait("tele/%s/SENSOR" % TOPIC, since=ha.messages.index(online_again), timeout=15,
                     predicate=lambda m: "ENERGY" in m.text)
     assert json.loads(after.text)["ENERGY"]["Total"] >= before, (before, after)
+
+
+def test_a_wedged_client_restarts_the_plug_naming_it(plug, broker, ha):
+    """The client reports each turn to the health monitor: stuck, it is
+    named as the reason of the watchdog restart, and connects again after."""
+    connect_plug(plug, broker)
+    online(ha)
+    mark = plug.mark()
+    assert plug.world("wedge mqtt") == "ok mqtt wedged"
+    plug.wait_log(r"WDG: mqtt made no progress for \d+ ms", since=mark, timeout=35)
+    plug.wait_log(r"BOOT: .*reset reason: Watchdog \(mqtt\)", since=mark, timeout=12)
+    plug.wait_log(r"MQT: connected to", since=mark, timeout=20)

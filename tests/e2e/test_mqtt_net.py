@@ -296,3 +296,81 @@ def test_broker_refusal_and_bad_packets_after_connect(make_plug, tmp_path):
         assert plug.cmd("Power on") == {"POWER": "ON"}
     finally:
         fake.stop()
+
+
+def read_packets(conn, into, stop):
+    """Parse MQTT packets off a socket into [(first byte, body)] until closed."""
+    buf = b""
+    conn.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            chunk = conn.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        if not chunk:
+            return
+        buf += chunk
+        while len(buf) >= 2:
+            length, shift, i = 0, 0, 1
+            while i < len(buf) and buf[i] & 0x80:
+                length |= (buf[i] & 0x7F) << shift
+                shift, i = shift + 7, i + 1
+            if i >= len(buf):
+                break
+            length |= (buf[i] & 0x7F) << shift
+            if len(buf) < i + 1 + length:
+                break
+            into.append((buf[0], buf[i + 1:i + 1 + length], time.monotonic()))
+            buf = buf[i + 1 + length:]
+
+
+def test_qos1_is_sent_again_until_acknowledged(make_plug):
+    """A broker that acknowledges nothing: stat/…/POWER (QoS 1) comes again
+    with DUP set and the same packet id after the retransmission time."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(20)
+    packets, stop = [], threading.Event()
+    try:
+        plug = make_plug(None, *WIFI)
+        plug.replies("Backlog " + "; ".join(JOIN + ["Topic %s" % TOPIC, "MqttPort %d" % server.getsockname()[1],
+                                                    "MqttHost 127.0.0.1"]), 5)
+        conn, _ = server.accept()
+        reader = threading.Thread(target=read_packets, args=(conn, packets, stop), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 5
+        while not packets and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert packets and packets[0][0] == 0x10, packets  # CONNECT
+        conn.sendall(CONNACK)
+        time.sleep(1)
+        plug.cmd("Power toggle")
+        topic = ("stat/%s/POWER" % TOPIC).encode()
+
+        def power_publishes():
+            found = []
+            for first, body, at in list(packets):
+                if first >> 4 == 3 and body[2:2 + len(topic)] == topic:
+                    found.append((first, struct.unpack(">H", body[2 + len(topic):4 + len(topic)])[0], at))
+            return found
+        deadline = time.monotonic() + 20
+        while len([p for p in power_publishes() if p[0] & 0x08]) < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        sent = power_publishes()
+        first, again = sent[0], [p for p in sent if p[0] & 0x08]
+        assert (first[0] >> 1) & 3 == 1 and not first[0] & 0x08, sent  # QoS 1, no DUP the first time
+        assert again and again[0][1] == first[1], sent                  # the same id, DUP set
+        assert 9 <= again[0][2] - first[2] <= 13, sent                  # after MQTT_RETRANSMIT_MS (10 s)
+        conn.sendall(b"\x40\x02" + struct.pack(">H", first[1]))  # PUBACK: no more copies
+        count = len(power_publishes())
+        time.sleep(11)
+        assert len(power_publishes()) == count
+        status = plug.cmd("MqttStatus")["MqttStatus"]
+        assert status["Retransmits"] >= 1
+    finally:
+        stop.set()
+        server.close()

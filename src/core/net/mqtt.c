@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/health.h"
 #include "core/log.h"
 #include "core/net/mqtt_packet.h"
 #include "core/sched.h"
@@ -60,15 +61,18 @@ static struct client {
 
 static struct sched_poller poller;
 static bool poller_added;
+/* The client's state machine reports each turn it completes: a client
+ * stuck inside a step (a wedged stack) restarts the plug, named "mqtt". */
+static struct health_activity health;
 
-static void poll_client(void *arg);
+static void poll_and_report(void *arg);
 
 /* Zero-initialised state: -1 marks "no lookup" (set once). */
 static void init_once(void)
 {
     if (!poller_added) {
         c.orphan_lookup = -1;
-        sched_poller_add(&poller, poll_client, NULL);
+        sched_poller_add(&poller, poll_and_report, NULL);
         poller_added = true;
     }
 }
@@ -303,8 +307,10 @@ static void resend_inflight(void)
 {
     for (unsigned i = 0; i < MQTT_INFLIGHT; i++) {
         struct inflight *f = &c.inflight[i];
-        if (f->packet_id && queue(f->packet, f->len)) {
-            mqtt_set_dup(f->packet);
+        if (!f->packet_id)
+            continue;
+        mqtt_set_dup(f->packet); /* a re-delivery says so */
+        if (queue(f->packet, f->len)) {
             f->sent_ms = hal_time_ms();
             c.retransmits++;
         }
@@ -455,8 +461,10 @@ static void keepalive_and_retransmit(uint64_t now)
     }
     for (unsigned i = 0; i < MQTT_INFLIGHT; i++) {
         struct inflight *f = &c.inflight[i];
-        if (f->packet_id && now - f->sent_ms >= MQTT_RETRANSMIT_MS && queue(f->packet, f->len)) {
-            mqtt_set_dup(f->packet);
+        if (!f->packet_id || now - f->sent_ms < MQTT_RETRANSMIT_MS)
+            continue;
+        mqtt_set_dup(f->packet);
+        if (queue(f->packet, f->len)) {
             f->sent_ms = now;
             c.retransmits++;
         }
@@ -550,6 +558,13 @@ static void poll_client(void *arg)
         flush(); /* acknowledgements and replies of what was just read */
 }
 
+static void poll_and_report(void *arg)
+{
+    poll_client(arg);
+    if (c.state != ST_OFF)
+        health_alive(&health);
+}
+
 /* ---- Public ---- */
 
 void mqtt_client_stop(void)
@@ -564,6 +579,7 @@ void mqtt_client_stop(void)
     close_socket();
     memset(c.inflight, 0, sizeof c.inflight);
     set_state(ST_OFF);
+    health_unregister(&health);
     if (was_up && c.handlers.disconnected)
         c.handlers.disconnected();
 }
@@ -578,6 +594,7 @@ void mqtt_client_start(const struct mqtt_endpoint *endpoint, const struct mqtt_h
     init_once();
     c.retry_at_ms = hal_time_ms();
     set_state(ST_WAIT);
+    health_register(&health, "mqtt", MQTT_STALL_MS);
 }
 
 bool mqtt_connected(void) { return c.state == ST_UP; }
