@@ -156,3 +156,19 @@ def test_startup_command_through_api_config(make_plug):
     plug.restart()
     plug.wait_log(r'SCR: -> \{"DeviceName":"via-api"\}', since=plug.boot_mark)
     plug.wait_log(r'SCR: -> \{"startDriver":"SSDP"\}', since=plug.boot_mark)
+
+
+def test_one_upload_at_a_time_and_an_abandoned_upload_changes_nothing(make_plug):
+    import socket
+    import time
+    plug = start_web_plug(make_plug)
+    assert put(plug, "a.txt", "old").status == 200
+    slow = socket.create_connection(("127.0.0.1", plug.port), timeout=5)
+    slow.sendall(b"PUT /api/files/a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n" + b"n" * 100)
+    time.sleep(0.3)
+    r = put(plug, "b.txt", "other")
+    assert r.status == 409 and "another file is being written" in r.json()["error"], r
+    slow.close()  # the client goes away mid-body
+    plug.wait_log(r"FILE: upload aborted: the previous version stays", timeout=15)
+    assert get_bytes(plug, "a.txt") == (200, b"old")
+    assert put(plug, "b.txt", "other").status == 200

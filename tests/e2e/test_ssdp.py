@@ -176,3 +176,26 @@ def test_a_search_flood_is_answered_within_budget_and_the_plug_keeps_working(net
     # And the plug is still discoverable once the flood is over.
     time.sleep(1.5)
     assert len(discover(netns)) == 3
+
+
+def test_the_responder_follows_the_link(netns, make_plug):
+    """Wi-Fi lost: the socket closes; back: it announces again, with the
+    next BOOTID.UPNP.ORG, and answers searches."""
+    plug = ssdp_plug(make_plug)
+    listener = subprocess.Popen(["ip", "netns", "exec", netns, sys.executable, "-c", LISTENER, "12"],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert listener.stdout.readline().strip() == "ready"
+        mark = plug.mark()
+        assert plug.world("wifi down") == "ok wifi down"
+        plug.wait_log(r"WIF: (link lost|Wi-Fi connecting)", since=mark, timeout=10)
+        assert plug.cmd("SSDP")["SSDP"]["Listening"] is False
+        assert plug.world("wifi up") == "ok wifi up"
+        plug.wait_log(r"SSDP: UPnP responder on port 1900", since=mark, timeout=30)
+        time.sleep(0.5)
+    finally:
+        listener.kill()
+        lines = listener.stdout.read().splitlines()
+    alive = [json.loads(l) for l in lines if l.startswith('"') and "NTS: ssdp:alive" in l]
+    assert len(alive) == 3 and all("BOOTID.UPNP.ORG: 2" in m for m in alive), alive
+    assert len(discover(netns)) == 3
