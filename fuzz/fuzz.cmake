@@ -8,6 +8,7 @@
 #   fuzz_reclog    the record log over arbitrary flash, with torn operations
 #   fuzz_config    config_load over arbitrary settings areas
 #   fuzz_http      the HTTP request-head parser and its decoders
+#   fuzz_http_server the web server on a booted firmware, fed through a loopback socket
 #   fuzz_history   the energy history over any saved record, measurements and clock moves
 #   fuzz_ota_header  the OTA image header and the partition table parsers
 #   fuzz_mqtt      MQTT packets from a broker, publish round trips, topic filters
@@ -30,7 +31,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config history ota_header http mqtt tz sntp expr script ssdp)
+set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

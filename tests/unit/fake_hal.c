@@ -346,6 +346,11 @@ int hal_net_watch(int fd, short events)
     return HAL_OK;
 }
 
+/* A firmware booted by a test or a fuzzer serves HTTP on the loopback only,
+ * on a free port (never the plug's port 80 on every interface). */
+#include "core/net/http.h"
+__attribute__((constructor)) static void loopback_only(void) { http_set_listen(0x7F000001, 0); }
+
 /* No idle wait here to see readiness: every socket may have something. */
 short hal_net_ready(int fd)
 {
