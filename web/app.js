@@ -185,6 +185,20 @@ function sample() {
   if (currentPage === 'home') drawLive();
 }
 
+/* The plug's own last 10 minutes (GET /api/power_trail), so the live
+ * chart is full as soon as the page opens; what the page sampled since
+ * the trail's newest second stays. */
+async function loadTrail() {
+  try {
+    const trail = await request('GET', '/api/power_trail');
+    const newest = Date.now() - trail.age_ms;
+    const n = trail.watts.length;
+    const past = trail.watts.map((w, i) => ({ t: newest - (n - 1 - i) * trail.period_ms, w }));
+    plug.samples = past.concat(plug.samples.filter((p) => p.t > newest));
+    if (currentPage === 'home') drawLive();
+  } catch (e) { /* the chart fills from now on */ }
+}
+
 /* ---- Charts (canvas, drawn here) ---- */
 
 /* The canvas at the device's pixel density, sized as laid out. */
@@ -506,6 +520,13 @@ async function watchJoin(form) {
 const MQTT_FIELDS = ['MqttHost', 'MqttPort', 'MqttUser', 'MqttClient', 'Topic', 'GroupTopic', 'FullTopic',
                      'TelePeriod', 'MqttTLS', 'SetOption19'];
 
+/* The form's value of a field as the command takes it. */
+function mqttValue(input) {
+  return input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value.trim();
+}
+
+let mqttLoaded = {};
+
 async function loadMqtt() {
   const form = $('#mqtt-form');
   try {
@@ -515,6 +536,7 @@ async function loadMqtt() {
       const value = values[name];
       if (input.type === 'checkbox') input.checked = value === 1 || value === 'ON';
       else input.value = value === undefined ? '' : value;
+      mqttLoaded[name] = mqttValue(input);
     }
     form.elements.MqttPassword.value = '';
   } catch (e) {
@@ -522,15 +544,24 @@ async function loadMqtt() {
   }
 }
 
+/* Only what was changed is sent: a field left alone keeps its default
+ * (an empty Topic stays "derived from the MAC"). */
 async function saveMqtt(form) {
   await busy(form, async () => {
+    let changed = 0;
     for (const name of MQTT_FIELDS) {
-      const input = form.elements[name];
-      const value = input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value.trim();
+      const value = mqttValue(form.elements[name]);
+      if (value === mqttLoaded[name]) continue;
       await command(name + ' ' + (value === '' ? '""' : value));
+      mqttLoaded[name] = value;
+      changed++;
     }
-    if (form.elements.MqttPassword.value) await command('MqttPassword ' + form.elements.MqttPassword.value);
+    if (form.elements.MqttPassword.value) {
+      await command('MqttPassword ' + form.elements.MqttPassword.value);
+      changed++;
+    }
     form.elements.MqttPassword.value = '';
+    return changed ? 'Saved.' : 'Nothing changed.';
   });
 }
 
@@ -755,6 +786,7 @@ async function connect() {
     if (currentPage === 'login') return;
   }
   follow();
+  await loadTrail();
   await discover();
   if (location.hash === '#mqtt') route();
 }

@@ -9,6 +9,7 @@
 #include "core/energy/bl0937.h"
 #include "core/energy/energy.h"
 #include "core/energy/history.h"
+#include "core/energy/power_trail.h"
 #include "core/energy/energy_stats.h"
 #include "core/io/pins.h"
 #include "core/events.h"
@@ -105,6 +106,7 @@ void firmware_boot(void)
     energy_start();
     ota_start();
     history_start();
+    power_trail_start();
     /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
     if (!system_safe_mode() && pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");

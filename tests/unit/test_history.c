@@ -1,9 +1,11 @@
 /* test_history.c — the hourly / daily energy history: energy goes to the
  * hour and day it was measured in, waits for the clock, survives restarts
  * and power cuts (taking back from the counters what was not saved), and
- * wears the flash as little as history.h says. */
+ * wears the flash as little as history.h says.  And the power trail of the
+ * last 10 minutes (power_trail.h): a value a second, gaps, the wrap. */
 #include "core/energy/energy.h"
 #include "core/energy/history.h"
+#include "core/energy/power_trail.h"
 #include "core/energy/sensors.h"
 #include "core/storage/config.h"
 #include "core/timekeeping.h"
@@ -226,6 +228,48 @@ static void test_local_time_sets_the_boundaries(void)
     CHECK_EQ(clock_zone_set("", SOURCE_CONSOLE, error, sizeof error), 0);
 }
 
+static void report_power(float watts, uint64_t uptime_ms)
+{
+    sensors_publish_energy(&(struct energy_values){.valid = true, .power_w = watts, .pulses = pulses,
+                                                   .updated_ms = uptime_ms});
+}
+
+static void test_power_trail_keeps_ten_minutes_a_second_apart(void)
+{
+    uint32_t dw = 0;
+    power_trail_start();
+    CHECK(!power_trail_at(POWER_TRAIL_SECONDS - 1, &dw)); /* empty */
+    report_power(60.04f, 5200);
+    report_power(61.0f, 6100);
+    report_power(62.5f, 6900); /* the same second: the newest reading wins */
+    CHECK_EQ(power_trail_newest_ms(), 6900);
+    CHECK(power_trail_at(POWER_TRAIL_SECONDS - 1, &dw));
+    CHECK_EQ(dw, 625);
+    CHECK(power_trail_at(POWER_TRAIL_SECONDS - 2, &dw));
+    CHECK_EQ(dw, 600);
+    CHECK(!power_trail_at(POWER_TRAIL_SECONDS - 3, &dw)); /* before the first report */
+    report_power(3680.0f, 10000); /* seconds 7, 8 and 9 had no report: gaps */
+    CHECK(!power_trail_at(POWER_TRAIL_SECONDS - 2, &dw));
+    CHECK(!power_trail_at(POWER_TRAIL_SECONDS - 4, &dw));
+    CHECK(power_trail_at(POWER_TRAIL_SECONDS - 5, &dw));
+    CHECK_EQ(dw, 625);
+    /* Round the ring twice: only the last 600 seconds are left. */
+    for (uint64_t s = 11; s <= 11 + 2 * POWER_TRAIL_SECONDS; s++)
+        report_power((float)(s % 1000), s * 1000);
+    uint64_t newest = 11 + 2 * POWER_TRAIL_SECONDS;
+    for (unsigned i = 0; i < POWER_TRAIL_SECONDS; i += 37) {
+        CHECK(power_trail_at(i, &dw));
+        CHECK_EQ(dw, (newest - (POWER_TRAIL_SECONDS - 1 - i)) % 1000 * 10);
+    }
+    report_power(8000.0f, (newest + 1) * 1000); /* beyond 16 A: held at the top */
+    CHECK(power_trail_at(POWER_TRAIL_SECONDS - 1, &dw));
+    CHECK_EQ(dw, 65534);
+    report_power(5.0f, (newest + POWER_TRAIL_SECONDS + 5) * 1000); /* a silence longer than the trail */
+    CHECK(power_trail_at(POWER_TRAIL_SECONDS - 1, &dw));
+    CHECK(!power_trail_at(POWER_TRAIL_SECONDS - 2, &dw));
+    CHECK(!power_trail_at(0, &dw));
+}
+
 int main(void)
 {
     RUN(test_no_clock_then_energy_waits);
@@ -235,5 +279,6 @@ int main(void)
     RUN(test_power_cut_loses_no_more_than_the_counters);
     RUN(test_torn_save_keeps_old_or_new);
     RUN(test_local_time_sets_the_boundaries);
+    RUN(test_power_trail_keeps_ten_minutes_a_second_apart);
     return harness_report();
 }
