@@ -286,3 +286,19 @@ def test_a_wedged_client_restarts_the_plug_naming_it(plug, broker, ha):
     plug.wait_log(r"WDG: mqtt made no progress for \d+ ms", since=mark, timeout=35)
     plug.wait_log(r"BOOT: .*reset reason: Watchdog \(mqtt\)", since=mark, timeout=12)
     plug.wait_log(r"MQT: connected to", since=mark, timeout=20)
+
+
+def test_wifi_loss_drops_and_rejoining_reconnects(plug, broker, ha):
+    connect_plug(plug, broker)
+    online(ha)
+    plug.wait_log(r"WIF: Wi-Fi connected", timeout=5)  # wifi.c has seen the join too
+    mark = plug.mark()
+    hamark = ha.mark()
+    assert plug.world("wifi down").startswith("ok")
+    plug.wait_log(r"MQT: Wi-Fi link lost", since=mark, timeout=5)
+    # The connection went without a DISCONNECT: the broker sends the Will.
+    ha.wait("tele/%s/LWT" % TOPIC, "Offline", since=hamark, timeout=10)
+    assert plug.cmd("MqttStatus")["MqttStatus"]["State"] == "waiting"
+    assert plug.world("wifi up").startswith("ok")
+    plug.wait_log(r"MQT: connected to", since=mark, timeout=40)
+    ha.wait("tele/%s/LWT" % TOPIC, "Online", since=hamark, timeout=10)
