@@ -289,3 +289,18 @@ def test_safe_mode_runs_no_startup_command_or_autoexec(tmp_path):
     boot2 = [i for i, l in enumerate(result.lines) if "BOOT: " in l][-1]
     later = [l.split(" ", 1)[1] for l in result.lines[boot2:] if "SCR: " in l]
     assert later == ["SCR: safe mode: startup command and autoexec.bat not run"], later
+
+
+def test_a_startup_command_that_restarts_cannot_brick_the_plug(tmp_path):
+    """StartupCommand "Restart 1": every boot restarts at once; after five
+    bad boots the plug comes up in safe mode, where the startup command
+    does not run, and stays up."""
+    flash = make_flash(tmp_path)
+    result = run_sim(flash, duration=60, timeout=60, exec_='StartupCommand "Restart 1"; Restart 1')
+    assert result.why == "stopped", result
+    boots = result.logs(r"BOOT: ")
+    assert 6 <= len(boots) <= 8, boots
+    assert "reset reason: Restart command (script)" in boots[2]
+    assert result.logs(r"SCR: safe mode: startup command and autoexec.bat not run"), result.lines[-20:]
+    last_boot = [i for i, l in enumerate(result.lines) if "BOOT: " in l][-1]
+    assert not [l for l in result.lines[last_boot:] if "SCR: startup command: Restart 1" in l]
