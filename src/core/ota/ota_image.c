@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/util/le.h"
 #include "core/util/sha256.h"
-
-static uint32_t get32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 static bool all_bytes(const uint8_t *p, size_t len, uint8_t value)
 {
@@ -45,7 +44,7 @@ bool ota_header_parse(const uint8_t raw[OTA_HEADER_SIZE], struct ota_header *out
         snprintf(error, error_size, "unknown body type (neither RAW nor XZ)");
         return false;
     }
-    out->body_len = get32(raw + 20);
+    out->body_len = le32_get(raw + 20);
     if (out->body_len == 0) {
         snprintf(error, error_size, "the header gives an empty body");
         return false;
@@ -94,8 +93,7 @@ void ota_header_build(uint8_t raw[OTA_HEADER_SIZE], enum ota_body_type type, uin
     memset(raw, 0xFF, OTA_HEADER_SIZE);
     memcpy(raw, OTA_MAGIC, 16);
     memcpy(raw + 16, type == OTA_BODY_XZ ? "XZ  " : "RAW ", 4);
-    for (int i = 0; i < 4; i++)
-        raw[20 + i] = (uint8_t)(body_len >> (8 * i));
+    le32_put(raw + 20, body_len);
     memset(raw + 24, 0, 8);
     put_string(raw + 32, hardware);
     put_string(raw + 48, version);

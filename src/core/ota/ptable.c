@@ -4,19 +4,7 @@
 #include <string.h>
 
 #include "core/util/crc32.h"
-
-static uint32_t get32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
+#include "core/util/le.h"
 
 static void entry_parse(const uint8_t *p, struct ptable_entry *e)
 {
@@ -26,11 +14,11 @@ static void entry_parse(const uint8_t *p, struct ptable_entry *e)
     e->flags = p[3];
     memcpy(e->name, p + 4, 8);
     for (int i = 0; i < 2; i++) {
-        e->address[i] = get32(p + 12 + 4 * i);
-        e->max_len[i] = get32(p + 20 + 4 * i);
+        e->address[i] = le32_get(p + 12 + 4 * i);
+        e->max_len[i] = le32_get(p + 20 + 4 * i);
     }
-    e->len = get32(p + 28);
-    e->age = get32(p + 32);
+    e->len = le32_get(p + 28);
+    e->age = le32_get(p + 32);
 }
 
 static void entry_serialize(const struct ptable_entry *e, uint8_t *p)
@@ -41,30 +29,30 @@ static void entry_serialize(const struct ptable_entry *e, uint8_t *p)
     p[3] = e->flags;
     memcpy(p + 4, e->name, 8);
     for (int i = 0; i < 2; i++) {
-        put32(p + 12 + 4 * i, e->address[i]);
-        put32(p + 20 + 4 * i, e->max_len[i]);
+        le32_put(p + 12 + 4 * i, e->address[i]);
+        le32_put(p + 20 + 4 * i, e->max_len[i]);
     }
-    put32(p + 28, e->len);
-    put32(p + 32, e->age);
+    le32_put(p + 28, e->len);
+    le32_put(p + 32, e->age);
 }
 
 bool ptable_parse(const uint8_t *copy, size_t size, struct ptable *out)
 {
-    if (size < PTABLE_HEADER_SIZE || get32(copy) != PTABLE_MAGIC)
+    if (size < PTABLE_HEADER_SIZE || le32_get(copy) != PTABLE_MAGIC)
         return false;
-    uint16_t count = get16(copy + 6);
-    if (count == 0 || count > PTABLE_MAX_ENTRIES || get32(copy + 12) != crc32_update(0, copy, 12))
+    uint16_t count = le16_get(copy + 6);
+    if (count == 0 || count > PTABLE_MAX_ENTRIES || le32_get(copy + 12) != crc32_update(0, copy, 12))
         return false;
     size_t entries_size = (size_t)count * PTABLE_ENTRY_SIZE;
     if (size < PTABLE_HEADER_SIZE + entries_size + 4)
         return false;
     const uint8_t *entries = copy + PTABLE_HEADER_SIZE;
-    if (get32(entries + entries_size) != crc32_update(0, entries, entries_size))
+    if (le32_get(entries + entries_size) != crc32_update(0, entries, entries_size))
         return false;
     memset(out, 0, sizeof *out);
-    out->version = get16(copy + 4);
+    out->version = le16_get(copy + 4);
     out->count = count;
-    out->age = get32(copy + 8);
+    out->age = le32_get(copy + 8);
     for (uint16_t i = 0; i < count; i++)
         entry_parse(entries + i * PTABLE_ENTRY_SIZE, &out->entries[i]);
     return true;
@@ -84,16 +72,16 @@ int ptable_pick(const uint8_t *copy0, const uint8_t *copy1, size_t size, struct 
 size_t ptable_serialize(const struct ptable *table, uint8_t *out)
 {
     memset(out, 0xFF, PTABLE_MAX_BYTES);
-    put32(out, PTABLE_MAGIC);
-    put16(out + 4, table->version);
-    put16(out + 6, table->count);
-    put32(out + 8, table->age);
-    put32(out + 12, crc32_update(0, out, 12));
+    le32_put(out, PTABLE_MAGIC);
+    le16_put(out + 4, table->version);
+    le16_put(out + 6, table->count);
+    le32_put(out + 8, table->age);
+    le32_put(out + 12, crc32_update(0, out, 12));
     uint8_t *entries = out + PTABLE_HEADER_SIZE;
     for (uint16_t i = 0; i < table->count; i++)
         entry_serialize(&table->entries[i], entries + i * PTABLE_ENTRY_SIZE);
     size_t entries_size = (size_t)table->count * PTABLE_ENTRY_SIZE;
-    put32(entries + entries_size, crc32_update(0, entries, entries_size));
+    le32_put(entries + entries_size, crc32_update(0, entries, entries_size));
     return PTABLE_HEADER_SIZE + entries_size + 4;
 }
 
