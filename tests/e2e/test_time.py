@@ -251,3 +251,22 @@ def test_energy_day_when_dst_ends_across_midnight(tmp_path):
     assert close(e[3]["Today"], kwh(3601 * 1000 / 3600))
     assert close(e[4]["Total"], kwh(6000 * 1000 / 3600))
     assert close(e[4]["Total"], e[4]["Today"] + e[4]["Yesterday"])  # every second counted once
+
+
+def test_ntp_syncs_again_when_wifi_comes_back(make_plug, chrony):
+    plug = make_plug(None, "--wifi", "Home:correct-horse")
+    mark = plug.mark()
+    plug.replies("Backlog SSId1 Home; Password1 correct-horse; NtpServer1 127.0.0.1:%d" % chrony, 3)
+    plug.wait_log(r"WIF: Wi-Fi connected", since=mark, timeout=10)
+    joined = [i for i, line in enumerate(plug.lines) if "WIF: Wi-Fi connected" in line][-1]
+    plug.wait_log(r"NTP: time from 127\.0\.0\.1:%d" % chrony, since=joined, timeout=10)  # network up: a sync
+    time.sleep(0.3)
+    mark = plug.mark()
+    assert plug.world("wifi down") == "ok wifi down"
+    plug.wait_log(r"WIF: Wi-Fi (connecting|off|lost)", since=mark, timeout=10)
+    time.sleep(0.5)
+    assert not plug.log_lines(r"NTP: time from", since=mark)  # nothing new until the link is back
+    assert plug.world("wifi up") == "ok wifi up"
+    up = plug.wait_log(r"WIF: Wi-Fi connected", since=mark, timeout=20)
+    assert up
+    plug.wait_log(r"NTP: time from 127\.0\.0\.1:%d \(stratum 8\), off by -?\d+ ms" % chrony, since=mark, timeout=10)
