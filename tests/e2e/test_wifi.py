@@ -107,3 +107,18 @@ def test_bad_wifi_options_are_refused(tmp_path):
     for args in (["--wifi", ":pw"], ["--wifi", "Home:short"], ["--rssi", "5"], ["--rssi", "x"]):
         result = run_sim(tmp_path / "f.bin", *args, duration=1)
         assert result.returncode == 2, (args, result)
+
+
+def test_lost_link_is_joined_again(make_plug):
+    plug = start_web_plug(make_plug, *WORLD)
+    plug.replies("Backlog SSId1 Home; Password1 correct-horse", 2)
+    plug.wait_log(r"WIF: Wi-Fi connected \(RSSI -67 dBm\) to Home", timeout=6)
+    mark = plug.mark()
+    assert plug.world("wifi down") == "ok wifi down"
+    plug.wait_log(r"WIF: link lost: joining again", since=mark, timeout=4)
+    plug.wait_log(r"WIF: joining Home failed: network not found", since=mark, timeout=6)
+    assert wifi(plug)["state"] != "connected" and wifi(plug)["last_error"] == "network not found"
+    assert plug.world("wifi up") == "ok wifi up"
+    plug.wait_log(r"WIF: Wi-Fi connected \(RSSI -67 dBm\) to Home", since=mark, timeout=12)
+    w = wifi(plug)
+    assert w["state"] == "connected" and w["last_error"] == "" and not w["ap_open"]
