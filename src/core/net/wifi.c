@@ -184,7 +184,8 @@ static void announce(enum hal_wifi_state state)
     if (state == HAL_WIFI_CONNECTED)
         LOG_INF("WIF", "Wi-Fi connected (RSSI %d dBm) to %s", hal_wifi_rssi(), current_ssid);
     else if (state == HAL_WIFI_AP)
-        LOG_INF("WIF", "Wi-Fi access point %s (open): set-up page at http://192.168.4.1/", wifi_ap_name());
+        LOG_INF("WIF", "Wi-Fi access point %s (open): join it and open the plug's page to set up Wi-Fi",
+                wifi_ap_name());
     else
         LOG_INF("WIF", "Wi-Fi %s", state_names[state & 3]);
     event_publish(&(struct event){.type = EVENT_WIFI, .value = state, .source = SOURCE_BOOT});
