@@ -393,9 +393,12 @@ static bool handle_packet(const uint8_t *packet, size_t len)
     return c.state == ST_UP || c.state == ST_CONNACK;
 }
 
+/* At most MQTT_READS_PER_TURN reads a turn: a broker that floods the plug
+ * gets served over several turns, and the relay, the button and the web
+ * their turns in between. */
 static void read_packets(void)
 {
-    for (;;) {
+    for (unsigned reads = 0; reads < MQTT_READS_PER_TURN; reads++) {
         bool closed = false;
         long n = transport_recv(c.rx + c.rx_len, MQTT_RX_MAX - c.rx_len, &closed);
         if (n < 0) {

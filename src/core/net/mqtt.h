@@ -41,6 +41,7 @@
 #define MQTT_BACKOFF_MAX_MS 60000
 #define MQTT_STABLE_MS 30000    /* connected this long: the backoff starts over */
 #define MQTT_TOPIC_MAX 128
+#define MQTT_READS_PER_TURN 4   /* receive-buffer fills handled in one loop turn */
 #define MQTT_STALL_MS 30000     /* the health monitor's limit for a turn of the client */
 
 enum mqtt_result { MQTT_OK = 0, MQTT_EBUSY = -1, MQTT_EDOWN = -2, MQTT_EINVAL = -3 };
