@@ -304,3 +304,30 @@ def test_a_startup_command_that_restarts_cannot_brick_the_plug(tmp_path):
     assert result.logs(r"SCR: safe mode: startup command and autoexec.bat not run"), result.lines[-20:]
     last_boot = [i for i, l in enumerate(result.lines) if "BOOT: " in l][-1]
     assert not [l for l in result.lines[last_boot:] if "SCR: startup command: Restart 1" in l]
+
+
+def test_sunrise_and_sunset_clock_events_in_berlin(tmp_path):
+    """Latitude/Longitude of Berlin, CET/CEST: sunset-00:30 and sunrise fire
+    at the published times (to the minute) of 20-22 June 2026, and an
+    unset location or a bad offset is refused."""
+    import calendar
+    t0 = calendar.timegm((2026, 6, 20, 12, 0, 0, 0, 0, 0))
+    result = run_sim(tmp_path / "f.bin", duration=2 * 86400, timeout=60, exec_=(
+        "Template {\"pins\":{\"2\":\"Rel;1\"}}; addClockEvent sunset 0x7F Power on; "
+        "Latitude 52.52; Longitude 13.405; Timezone CET-1CEST,M3.5.0,M10.5.0/3; Time %d; "
+        "addClockEvent sunset-00:30 0x7F DeviceName before-sunset; addClockEvent sunrise 0x7F DeviceName sunrise; "
+        "addClockEvent sunrise+25:00 0x7F Power on; Latitude 91" % t0))
+    errors = [r["Error"] for r in result.replies if r.get("Command") == "Error"]
+    assert errors[0].startswith("addClockEvent: set Latitude and Longitude first"), errors
+    assert errors[1].startswith("addClockEvent: expected <HH:MM[:SS] | sunrise"), errors
+    assert errors[2].startswith("Latitude: expected degrees"), errors
+    assert {"Latitude": 52.52} in result.replies and {"Longitude": 13.405} in result.replies
+    fired = fired_utc(result, t0)
+    # Published: sunset 21:33 CEST (19:33 UTC) on 20-21 June, sunrise 04:43 CEST (02:43 UTC) on 21-22 June.
+    expected = [("06-20 19:03", '{"DeviceName":"before-sunset"}'), ("06-21 02:43", '{"DeviceName":"sunrise"}'),
+                ("06-21 19:03", '{"DeviceName":"before-sunset"}'), ("06-22 02:43", '{"DeviceName":"sunrise"}')]
+    assert [reply for _, reply in fired] == [reply for _, reply in expected], fired
+    for (when, _), (published, _) in zip(fired, expected):
+        h, m, s = (int(x) for x in when[6:].split(":"))
+        ph, pm = (int(x) for x in published[6:].split(":"))
+        assert when[:5] == published[:5] and abs((h * 3600 + m * 60 + s) - (ph * 3600 + pm * 60 + 30)) <= 90, fired

@@ -9,6 +9,8 @@
 #include "core/script/expr.h"
 #include "core/script/script.h"
 #include "core/script/script_internal.h"
+#include "core/script/sun.h"
+#include "core/util/timefmt.h"
 #include "core/storage/config.h"
 #include "core/storage/files.h"
 #include "fake_hal.h"
@@ -254,6 +256,31 @@ static void test_file_script_with_delay(void)
     CHECK_CONTAINS(run("startScript nofile"), "no file 'nofile'");
 }
 
+/* Sunrise and sunset against published times (to the minute, so within
+ * 90 s plus the formulas' minute). */
+static void check_sun(int month, int day, double lat, double lon, bool rise, int64_t published_utc_minute)
+{
+    int64_t date = timefmt_days_from_civil(2026, (unsigned)month, (unsigned)day), utc = 0;
+    CHECK(sun_event_utc(date, lat, lon, rise, &utc));
+    int64_t expected = date * 86400 + published_utc_minute * 60 + 30;
+    CHECK(utc - expected <= 90 && expected - utc <= 90);
+    if (utc - expected > 90 || expected - utc > 90)
+        printf("  %02d-%02d %s: %lld s off\n", month, day, rise ? "rise" : "set", (long long)(utc - expected));
+}
+
+static void test_sunrise_sunset(void)
+{
+    check_sun(6, 21, 52.52, 13.405, true, 2 * 60 + 43);     /* Berlin 04:43 CEST */
+    check_sun(6, 21, 52.52, 13.405, false, 19 * 60 + 33);   /* Berlin 21:33 CEST */
+    check_sun(12, 21, 51.5074, -0.1278, true, 8 * 60 + 4);  /* London 08:04 GMT */
+    check_sun(12, 21, 51.5074, -0.1278, false, 15 * 60 + 53);
+    check_sun(6, 21, 40.7128, -74.006, true, 9 * 60 + 25);  /* New York 05:25 EDT */
+    check_sun(6, 21, 40.7128, -74.006, false, 24 * 60 + 31); /* 20:31 EDT: the next UTC day */
+    int64_t utc;
+    CHECK(!sun_event_utc(timefmt_days_from_civil(2026, 6, 21), 78.22, 15.65, true, &utc));  /* Svalbard: midnight sun */
+    CHECK(!sun_event_utc(timefmt_days_from_civil(2026, 12, 21), 78.22, 15.65, false, &utc)); /* polar night */
+}
+
 int main(void)
 {
     fake_flash_blank();
@@ -266,5 +293,6 @@ int main(void)
     RUN(test_runner_and_handlers);
     RUN(test_runaway_is_stopped);
     RUN(test_file_script_with_delay);
+    RUN(test_sunrise_sunset);
     return harness_report();
 }

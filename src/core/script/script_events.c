@@ -12,6 +12,7 @@
  * thousands of addEventHandler cannot eat memory.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@
 #include "core/sched.h"
 #include "core/script/script.h"
 #include "core/script/script_internal.h"
+#include "core/script/sun.h"
+#include "core/cmd/cmd_setting.h"
+#include "core/storage/config.h"
+#include "core/timekeeping.h"
 #include "core/io/button.h"
 #include "hal/hal.h"
 
@@ -70,10 +75,13 @@ struct repeat {
     char command[SCRIPT_CMD_MAX];
 };
 
+enum sun_kind { SUN_NONE, SUN_RISE, SUN_SET };
+
 struct clock_event {
     bool used;
     uint16_t id;
     uint8_t days;
+    uint8_t sun;          /* enum sun_kind: second_of_day is then the offset from it */
     int32_t second_of_day;
     int64_t fired_day; /* local day it last fired, -1 never */
     char command[SCRIPT_CMD_MAX];
@@ -182,10 +190,32 @@ static void repeat_due(void *arg)
     }
 }
 
-/* Seconds from `now` to the event's next second of the day, 0..86399. */
-static int32_t seconds_until(const struct clock_event *c, int32_t now_sod)
+/* The local second of `day` a sun event falls on, -1 when there is none
+ * (no location set, polar day or night, or the offset leaves the day). */
+static int32_t sun_second(const struct clock_event *c, int64_t day)
 {
-    return ((c->second_of_day - now_sod) % 86400 + 86400) % 86400;
+    const struct config_automation *a = &config_get()->automation;
+    int64_t utc;
+    if ((!a->latitude_e6 && !a->longitude_e6) ||
+        !sun_event_utc(day, a->latitude_e6 / 1e6, a->longitude_e6 / 1e6, c->sun == SUN_RISE, &utc))
+        return -1;
+    struct local_time local;
+    clock_local_at(utc, &local);
+    int64_t second = (int64_t)(local.day - day) * 86400 + local.civil.hour * 3600 + local.civil.minute * 60 +
+                     local.civil.second + c->second_of_day;
+    return second >= 0 && second < 86400 ? (int32_t)second : -1;
+}
+
+/* The event's local second on `day`, -1 if it has none that day. */
+static int32_t event_second(const struct clock_event *c, int64_t day)
+{
+    return c->sun ? sun_second(c, day) : c->second_of_day;
+}
+
+/* Seconds from `now` to the event's next second of the day, 0..86399. */
+static int32_t seconds_until(int32_t event_sod, int32_t now_sod)
+{
+    return ((event_sod - now_sod) % 86400 + 86400) % 86400;
 }
 
 static void clock_check(void *arg)
@@ -200,14 +230,17 @@ static void clock_check(void *arg)
             if (!c->used)
                 continue;
             any = true;
-            int32_t late = now.second_of_day - c->second_of_day;
+            int32_t event_sod = event_second(c, now.day);
+            if (event_sod < 0)
+                continue; /* none today: look again within CLOCK_LOOK_S */
+            int32_t late = now.second_of_day - event_sod;
             if (late >= 0 && late < CLOCK_WINDOW_S && c->fired_day != now.day && (c->days >> now.weekday & 1)) {
                 c->fired_day = now.day;
                 char label[40];
                 snprintf(label, sizeof label, "#%u clock event", c->id);
                 queue(label, c->command);
             }
-            int32_t until = seconds_until(c, now.second_of_day);
+            int32_t until = seconds_until(event_sod, now.second_of_day);
             if (until == 0)
                 until = 86400;
             if ((uint32_t)until * 1000u < wait_ms)
@@ -320,6 +353,26 @@ static enum cmd_result cmd_add_repeating_event(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
+/* sunrise / sunset, alone or with +HH:MM / -HH:MM: the kind and the
+ * offset in seconds; SUN_NONE if the text is neither. */
+static enum sun_kind parse_sun(const char *text, int32_t *offset_s, bool *ok)
+{
+    enum sun_kind kind = strncasecmp(text, "sunrise", 7) == 0 ? SUN_RISE
+                         : strncasecmp(text, "sunset", 6) == 0 ? SUN_SET : SUN_NONE;
+    *ok = kind != SUN_NONE;
+    *offset_s = 0;
+    if (kind == SUN_NONE)
+        return kind;
+    const char *rest = text + (kind == SUN_RISE ? 7 : 6);
+    if (!*rest)
+        return kind;
+    int h = 0, m = 0, used = 0;
+    *ok = (*rest == '+' || *rest == '-') && sscanf(rest + 1, "%2d:%2d%n", &h, &m, &used) == 2 && !rest[1 + used] &&
+          used == 5 && h >= 0 && h <= 12 && m >= 0 && m <= 59;
+    *offset_s = (*rest == '-' ? -1 : 1) * (h * 3600 + m * 60);
+    return kind;
+}
+
 /* HH:MM or HH:MM:SS to a second of the day, -1 if malformed. */
 static int32_t parse_time_of_day(const char *text)
 {
@@ -340,13 +393,24 @@ static int32_t parse_time_of_day(const char *text)
 static enum cmd_result cmd_add_clock_event(struct cmd_ctx *ctx)
 {
     char *cursor = ctx->arg;
-    int32_t sod = parse_time_of_day(cmd_next_word(&cursor));
+    const char *when = cmd_next_word(&cursor);
+    bool sun_ok;
+    int32_t sod;
+    enum sun_kind sun = parse_sun(when, &sod, &sun_ok);
+    if (sun == SUN_NONE)
+        sod = parse_time_of_day(when);
+    else if (!sun_ok)
+        sod = -1;
     const char *mask_text = cmd_next_word(&cursor);
     char *end;
     unsigned long mask = strtoul(mask_text, &end, 0);
-    if (sod < 0 || end == mask_text || *end || mask > 0xFF || !(mask & 0x7F))
-        return cmd_error(ctx, "addClockEvent: expected <HH:MM[:SS]> <days mask, bit 0 Sunday .. bit 6 Saturday, "
-                              "0x7F every day> <command>");
+    if ((sun == SUN_NONE && sod < 0) || (sun != SUN_NONE && !sun_ok) || end == mask_text || *end || mask > 0xFF ||
+        !(mask & 0x7F))
+        return cmd_error(ctx, "addClockEvent: expected <HH:MM[:SS] | sunrise[+-HH:MM] | sunset[+-HH:MM]> <days mask, "
+                              "bit 0 Sunday .. bit 6 Saturday, 0x7F every day> <command>");
+    const struct config_automation *a = &config_get()->automation;
+    if (sun != SUN_NONE && !a->latitude_e6 && !a->longitude_e6)
+        return cmd_error(ctx, "addClockEvent: set Latitude and Longitude first (sunrise and sunset depend on them)");
     struct clock_event *slot = NULL;
     for (unsigned i = 0; i < CLOCKS_MAX && !slot; i++)
         if (!clocks[i].used)
@@ -356,11 +420,11 @@ static enum cmd_result cmd_add_clock_event(struct cmd_ctx *ctx)
     char command[SCRIPT_CMD_MAX];
     if (take_command(ctx, cursor, command) != CMD_DONE)
         return CMD_FAILED;
-    *slot = (struct clock_event){.used = true, .id = next_id++, .days = (uint8_t)(mask & 0x7F),
+    *slot = (struct clock_event){.used = true, .id = next_id++, .days = (uint8_t)(mask & 0x7F), .sun = (uint8_t)sun,
                                  .second_of_day = sod, .fired_day = -1};
     memcpy(slot->command, command, sizeof command);
     struct script_clock now;
-    if (script_local_now(&now) && seconds_until(slot, now.second_of_day) == 0)
+    if (script_local_now(&now) && event_second(slot, now.day) == now.second_of_day)
         slot->fired_day = now.day; /* added at its own second: from tomorrow */
     sched_timer_start(&clock_timer, 0, 0);
     jw_int(ctx->reply, "addClockEvent", slot->id);
@@ -428,9 +492,13 @@ static void list_clocks(struct json_writer *w, unsigned *left_out)
             (*left_out)++;
             continue;
         }
-        char time[16];
-        snprintf(time, sizeof time, "%02d:%02d:%02d", (int)(c->second_of_day / 3600),
-                 (int)(c->second_of_day / 60 % 60), (int)(c->second_of_day % 60));
+        char time[24];
+        int32_t t = c->second_of_day < 0 ? -c->second_of_day : c->second_of_day;
+        if (c->sun)
+            snprintf(time, sizeof time, "%s%c%02d:%02d", c->sun == SUN_RISE ? "sunrise" : "sunset",
+                     c->second_of_day < 0 ? '-' : '+', (int)(t / 3600), (int)(t / 60 % 60));
+        else
+            snprintf(time, sizeof time, "%02d:%02d:%02d", (int)(t / 3600), (int)(t / 60 % 60), (int)(t % 60));
         jw_object_begin(w, NULL);
         jw_int(w, "Id", c->id);
         jw_string(w, "Time", time);
@@ -483,7 +551,41 @@ static enum cmd_result cmd_clear_events(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
+/* Latitude / Longitude: degrees with up to 6 decimals, kept in
+ * microdegrees at `offset` in struct config. */
+static enum cmd_result location_setting(struct cmd_ctx *ctx, size_t offset, double limit)
+{
+    int32_t value;
+    if (*ctx->arg) {
+        char *end;
+        double degrees = strtod(ctx->arg, &end);
+        if (end == ctx->arg || *end || !(degrees >= -limit && degrees <= limit))
+            return cmd_error(ctx, "%s: expected degrees, -%.0f .. %.0f (north / east positive)", ctx->name, limit,
+                             limit);
+        struct config *next = config_edit();
+        value = (int32_t)(degrees * 1e6 + (degrees < 0 ? -0.5 : 0.5));
+        memcpy((uint8_t *)next + offset, &value, sizeof value);
+        if (cmd_setting_save(ctx, next) != CMD_DONE)
+            return CMD_FAILED;
+    }
+    memcpy(&value, (const uint8_t *)config_get() + offset, sizeof value);
+    jw_fixed(ctx->reply, ctx->name, value, 6);
+    return CMD_DONE;
+}
+
+static enum cmd_result cmd_latitude(struct cmd_ctx *ctx)
+{
+    return location_setting(ctx, offsetof(struct config, automation.latitude_e6), 90);
+}
+
+static enum cmd_result cmd_longitude(struct cmd_ctx *ctx)
+{
+    return location_setting(ctx, offsetof(struct config, automation.longitude_e6), 180);
+}
+
 static const struct cmd_def event_commands[] = {
+    {"Latitude", cmd_latitude, 0, "Latitude [degrees north]: where the plug is, for sunrise / sunset clock events"},
+    {"Longitude", cmd_longitude, 0, "Longitude [degrees east]: where the plug is, for sunrise / sunset clock events"},
     {"addEventHandler", cmd_add_event_handler, 0,
      "addEventHandler <event> <arg> <command>: OnClick|OnDblClick|OnHold <gpio>, OnChannelChange <ch>, "
      "OnPowerAbove|OnPowerBelow <W>, OnMQTTOn|OnMQTTOff|OnWiFiUp|OnWiFiDown"},

@@ -68,7 +68,9 @@ struct config_time {
 
 struct config_automation {
     char startup_command[CONFIG_STARTUP_SIZE]; /* run at boot, outside safe mode */
-    uint8_t spare[16];
+    int32_t latitude_e6;  /* Latitude, microdegrees north (sunrise/sunset); 0 with 0 = unset */
+    int32_t longitude_e6; /* Longitude, microdegrees east */
+    uint8_t spare[8];
 };
 
 struct config_ota {
