@@ -11,6 +11,7 @@
 #   fuzz_http_server the web server on a booted firmware, fed through a loopback socket
 #   fuzz_history   the energy history over any saved record, measurements and clock moves
 #   fuzz_ota_header  the OTA image header and the partition table parsers
+#   fuzz_http_get  the OTA pull client's URL and response head parsers
 #   fuzz_mqtt      MQTT packets from a broker, publish round trips, topic filters
 #   fuzz_tz        POSIX TZ rules: parse / print round trip, offsets
 #   fuzz_sntp      SNTP reply checks and host[:port] server names
@@ -31,7 +32,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp)
+set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "core/net/http_get.h"
 #include "core/ota/ota_image.h"
 #include "core/ota/ptable.h"
 #include "harness.h"
@@ -131,10 +132,45 @@ static void test_ptable(void)
     CHECK_EQ(ptable_tries(tries), 3);
 }
 
+static void test_pull_client_parsers(void)
+{
+    char host[64], path[128];
+    unsigned short port;
+    CHECK_EQ(http_get_parse_url("http://10.0.0.5:8000/fw/v2.ota", host, &port, path), 0);
+    CHECK_STR(host, "10.0.0.5");
+    CHECK_EQ(port, 8000);
+    CHECK_STR(path, "/fw/v2.ota");
+    CHECK_EQ(http_get_parse_url("http://plug.local", host, &port, path), 0);
+    CHECK_STR(path, "/");
+    CHECK_EQ(port, 80);
+    CHECK_EQ(http_get_parse_url("https://x/", host, &port, path), -1);
+    CHECK_EQ(http_get_parse_url("http://x:0/", host, &port, path), -1);
+    CHECK_EQ(http_get_parse_url("http://x:65536/", host, &port, path), -1);
+    CHECK_EQ(http_get_parse_url("http://:80/", host, &port, path), -1);
+    CHECK_EQ(http_get_parse_url("http://x/a b", host, &port, path), -1);
+
+    int status;
+    long length;
+    const char *ok = "HTTP/1.0 200 OK\r\ncontent-length: 142168\r\n\r\n";
+    CHECK_EQ(http_get_parse_head(ok, strlen(ok), &status, &length), 0);
+    CHECK_EQ(status, 200);
+    CHECK_EQ(length, 142168);
+    const char *none = "HTTP/1.1 404 Not Found\r\nServer: x\r\n\r\n";
+    CHECK_EQ(http_get_parse_head(none, strlen(none), &status, &length), 0);
+    CHECK_EQ(status, 404);
+    CHECK_EQ(length, -1);
+    const char *bad[] = {"HTTP/2 200 OK\r\n\r\n", "HTTP/1.0 20x OK\r\n\r\n",
+                         "HTTP/1.0 200 OK\r\nContent-Length: -5\r\n\r\n",
+                         "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"};
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ(http_get_parse_head(bad[i], strlen(bad[i]), &status, &length), -1);
+}
+
 int main(void)
 {
     RUN(test_header_round_trip);
     RUN(test_header_refusals);
     RUN(test_ptable);
+    RUN(test_pull_client_parsers);
     return harness_report();
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/sched.h"
 #include "hal/hal.h"
@@ -36,31 +35,6 @@ static struct sched_poller poller;
 static void resolve(void);
 static bool poller_added;
 
-int http_get_parse_url(const char *url, char *host, unsigned short *port, char *path)
-{
-    if (strncmp(url, "http://", 7) != 0)
-        return -1;
-    const char *h = url + 7, *end = h + strcspn(h, ":/");
-    if (end == h || (size_t)(end - h) >= HOST_SIZE)
-        return -1;
-    memcpy(host, h, (size_t)(end - h));
-    host[end - h] = '\0';
-    *port = 80;
-    if (*end == ':') {
-        char *after;
-        long n = strtol(end + 1, &after, 10);
-        if (after == end + 1 || n < 1 || n > 65535 || (*after && *after != '/'))
-            return -1;
-        *port = (unsigned short)n;
-        end = after;
-    }
-    const char *p = *end ? end : "/";
-    if (strlen(p) >= PATH_SIZE || strpbrk(p, " \r\n"))
-        return -1;
-    strcpy(path, p);
-    return 0;
-}
-
 static void finish(int status, const char *error)
 {
     if (get.lookup >= 0)
@@ -77,16 +51,15 @@ static void finish(int status, const char *error)
 static void take_head(size_t head_len)
 {
     int status = 0;
-    if (sscanf(get.buf, "HTTP/1.%*d %d", &status) != 1 || status != 200) {
+    if (http_get_parse_head(get.buf, head_len, &status, &get.content_length) != 0) {
+        finish(-1, "malformed response from the server");
+        return;
+    }
+    if (status != 200) {
         char why[48];
         snprintf(why, sizeof why, "the server answered HTTP %d", status);
         finish(-1, why);
         return;
-    }
-    get.content_length = -1;
-    for (const char *line = strstr(get.buf, "\r\n"); line && line < get.buf + head_len; line = strstr(line + 2, "\r\n")) {
-        if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
-            get.content_length = strtol(line + 17, NULL, 10);
     }
     get.pos = head_len;
     get.phase = BODY;

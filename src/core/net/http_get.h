@@ -28,7 +28,14 @@ struct http_get_sink {
 /* Start a download.  Returns 0, or -1 with a message in error. */
 int http_get_start(const char *url, const struct http_get_sink *sink, char *error, size_t error_size);
 
-/* Parse an http:// URL into host (size 64), port and path (size 128). */
+/* Parse an http:// URL into host (size 64), port and path (size 128):
+ * 0, or -1 when it is not one (http_get_parse.c, pure). */
 int http_get_parse_url(const char *url, char *host, unsigned short *port, char *path);
+
+/* Parse a response head (status line and header lines, len bytes, need not
+ * be NUL-terminated): the status code and Content-Length (-1 when absent).
+ * 0, or -1 when malformed (a bad status line, a Content-Length that is not
+ * a number, or two that differ). */
+int http_get_parse_head(const char *head, size_t len, int *status, long *content_length);
 
 #endif

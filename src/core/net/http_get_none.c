@@ -7,15 +7,6 @@
 
 #include <stdio.h>
 
-int http_get_parse_url(const char *url, char *host, unsigned short *port, char *path)
-{
-    (void)url;
-    (void)host;
-    (void)port;
-    (void)path;
-    return -1;
-}
-
 int http_get_start(const char *url, const struct http_get_sink *sink, char *error, size_t error_size)
 {
     (void)url;
