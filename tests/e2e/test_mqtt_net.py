@@ -374,3 +374,39 @@ def test_qos1_is_sent_again_until_acknowledged(make_plug):
     finally:
         stop.set()
         server.close()
+
+
+def test_a_connect_that_hangs_is_given_up_without_blocking(make_plug):
+    """A listener whose queue is full drops the SYN: the TCP connect hangs.
+    The plug's connect is non-blocking: the console answers meanwhile, and
+    after 10 s the attempt is given up and retried later."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):  # fill the accept queue; later SYNs go unanswered
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(("127.0.0.1", port))
+            fillers.append(f)
+        time.sleep(0.2)
+        plug = make_plug(None, *WIFI)
+        mark = plug.mark()
+        plug.replies("Backlog " + "; ".join(JOIN + ["MqttPort %d" % port, "MqttHost 127.0.0.1"]), 4)
+        plug.wait_log(r"MQT: connecting to 127\.0\.0\.1", since=mark, timeout=10)
+        worst = 0.0
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            plug.cmd("Power toggle")
+            worst = max(worst, time.monotonic() - start)
+            time.sleep(0.1)
+        assert worst < 0.5, worst
+        assert plug.cmd("MqttStatus")["MqttStatus"]["State"] == "connecting"
+        plug.wait_log(r"MQT: broker did not accept the TCP connection in time", since=mark, timeout=10)
+    finally:
+        for f in fillers:
+            f.close()
+        server.close()

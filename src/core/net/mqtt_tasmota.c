@@ -246,6 +246,11 @@ static bool subscribe(void)
     return mqtt_subscribe(filters, 3) != MQTT_EBUSY;
 }
 
+static bool publish_online(void) { return publish(PREFIX_TELE, "LWT", TASMOTA_ONLINE, 1, true); }
+static bool publish_info1(void) { return publish_info(1); }
+static bool publish_info2(void) { return publish_info(2); }
+static bool publish_info3(void) { return publish_info(3); }
+
 /* Send what is pending, in order, while there is room. */
 static void publish_pending(void *arg)
 {
@@ -256,20 +261,14 @@ static void publish_pending(void *arg)
         unsigned bit;
         bool (*send)(void);
     } steps[] = {
-        {P_SUBSCRIBE, subscribe}, {P_ONLINE, NULL}, {P_INFO1, NULL}, {P_INFO2, NULL}, {P_INFO3, NULL},
-        {P_POWER, publish_all_power}, {P_STATE, publish_state}, {P_SENSOR, publish_sensor},
+        {P_SUBSCRIBE, subscribe},    {P_ONLINE, publish_online},   {P_INFO1, publish_info1},
+        {P_INFO2, publish_info2},    {P_INFO3, publish_info3},     {P_POWER, publish_all_power},
+        {P_STATE, publish_state},    {P_SENSOR, publish_sensor},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && pending; i++) {
         if (!(pending & steps[i].bit))
             continue;
-        bool sent;
-        if (steps[i].bit == P_ONLINE)
-            sent = publish(PREFIX_TELE, "LWT", TASMOTA_ONLINE, 1, true);
-        else if (steps[i].bit == P_INFO1 || steps[i].bit == P_INFO2 || steps[i].bit == P_INFO3)
-            sent = publish_info(steps[i].bit == P_INFO1 ? 1 : steps[i].bit == P_INFO2 ? 2 : 3);
-        else
-            sent = steps[i].send();
-        if (!sent)
+        if (!steps[i].send())
             return; /* no room: the rest waits for the next turn */
         pending &= ~steps[i].bit;
     }
