@@ -201,3 +201,25 @@ def read_all_until_close(s, timeout):
         if not chunk:
             return data
         data += chunk
+
+
+def test_event_streams_leave_room_for_requests(web):
+    def open_stream():
+        s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        return s, head
+    first, head = open_stream()
+    second, head2 = open_stream()
+    assert b" 200 OK" in head and b" 200 OK" in head2
+    third, head3 = open_stream()
+    assert head3.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 15" in head3
+    third.close()
+    assert curl(web.base + "/cm?cmnd=Power%20On").json() == {"POWER": "ON"}  # requests still served
+    first.close()
+    fourth = wait_until(lambda: (lambda s_h: s_h if b" 200 OK" in s_h[1] else s_h[0].close())(open_stream()),
+                        timeout=20, what="a stream slot to come free")
+    fourth[0].close()
+    second.close()

@@ -195,6 +195,11 @@ static void serve_events(struct http_request *req, void *arg)
     (void)arg;
     if (!http_require_admin(req))
         return;
+    if (http_stream_count(produce) >= WEB_EVENTS_MAX_CLIENTS) {
+        http_add_header(req, "Retry-After", "15");
+        http_reply_error(req, 503, "too many event streams open: poll /api/state");
+        return;
+    }
     struct client *c = http_user(req);
     c->log_seq = log_next_seq(); /* from now on; /api/logs has the past */
     c->last_sent_ms = hal_time_ms();
