@@ -160,12 +160,13 @@ def lag_case(name, busy):
     return sts, power, sum(web_counts), mqtt_counts
 
 
-def instructions(name, commands):
-    counts = {}
+def instructions(name, commands, *extra):
+    """Instructions per simulated second, and the console output of the longer run."""
+    counts, stdout = {}, ""
     for seconds in (60, 360):
         out = os.path.join(TMP, "callgrind.%s.%d" % (name, seconds))
         flash = os.path.join(TMP, "%s%d.bin" % (name, seconds))
-        args = [SIM, "--flash", flash, "--virtual-time", "--duration", str(seconds), "--http", "0"]
+        args = [SIM, "--flash", flash, "--virtual-time", "--duration", str(seconds), "--http", "0", *extra]
         if commands:
             args += ["--exec", commands]
         done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, *args],
@@ -174,7 +175,8 @@ def instructions(name, commands):
         if not m:
             sys.exit("callgrind gave no count:\n" + done.stderr[-2000:])
         counts[seconds] = int(m.group(1))
-    return (counts[360] - counts[60]) / 300
+        stdout = done.stdout
+    return (counts[360] - counts[60]) / 300, stdout
 
 
 def main():
@@ -194,10 +196,19 @@ def main():
     print("| plug | instructions per simulated second |")
     print("|---|---|")
     dead = free_port(socket.SOCK_DGRAM)
-    all_drivers = ("Power on; NtpServer1 127.0.0.1:%d; NtpServer2 0; NtpServer3 0; SetupEnergyStats 1 60 60; "
-                   "addRepeatingEvent 10 -1 Power on" % dead)
-    print("| every driver: BL0937 at 3.68 kW (relay on), NTP, SetupEnergyStats 1 60 60, a script event every 10 s "
-          "| %.0f |" % instructions("all", all_drivers))
+    broker, port = mosquitto()
+    all_drivers = ("SSId1 Home; Password1 correct-horse; Power on; NtpServer1 127.0.0.1:%d; NtpServer2 0; "
+                   "NtpServer3 0; startDriver SSDP; SetupEnergyStats 1 60 60; addRepeatingEvent 10 -1 Power on; "
+                   "TelePeriod 10; MqttPort %d; MqttHost 127.0.0.1" % (dead, port))
+    per_second, out = instructions("all", all_drivers, "--load", "3680W", "--wifi", "Home:correct-horse")
+    broker.terminate()
+    broker.wait(timeout=5)
+    running = [name for name, pattern in (("MQTT connected", r"MQT: connected"), ("SSDP", r"SSDP: UPnP responder"),
+                                          ("NTP", r"DRV: NTP started"), ("BL0937", r"DRV: BL0937 started"))
+               if re.search(pattern, out)]
+    print("| every driver: BL0937 at 3.68 kW (relay on), NTP (a silent server), SSDP, MQTT to mosquitto "
+          "(TelePeriod 10), SetupEnergyStats 1 60 60, a script event every 10 s — seen running: %s | %.0f |"
+          % (", ".join(running), per_second))
 
 
 if __name__ == "__main__":

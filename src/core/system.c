@@ -15,16 +15,19 @@
 #define RESTART_DELAY_MS 100 /* lets the reply leave first */
 #define RETAINED_MAGIC 0x4F505257u /* "OPRW" */
 
-/* What the core keeps in the HAL's retained area across a reset. */
+/* What the core keeps in the HAL's retained area across a reset.  The
+ * clock is rewritten every second: it is checked by its complement, not
+ * the CRC, to keep that cheap. */
 struct retained_reason {
     uint32_t magic;
     char activity[16]; /* the stalled activity, NUL-terminated; "" = none */
-    int64_t wall_ms;   /* the wall clock a moment before the reset, -1 unknown */
     uint32_t check;    /* CRC-32 of the above */
+    int64_t wall_ms;   /* the wall clock a moment before the reset, -1 unknown */
+    int64_t wall_ms_complement; /* ~wall_ms */
 };
 _Static_assert(sizeof(struct retained_reason) <= HAL_RETAINED_SIZE, "fits the retained area");
 
-static struct retained_reason retained = {.magic = RETAINED_MAGIC, .wall_ms = -1};
+static struct retained_reason retained = {.magic = RETAINED_MAGIC, .wall_ms = -1, .wall_ms_complement = 0};
 static int64_t wall_before_reset_ms = -1;
 
 static struct sched_timer restart_timer;
@@ -61,7 +64,7 @@ void system_boot(void)
     hal_retained_read(&r, sizeof r);
     bool valid = r.magic == RETAINED_MAGIC && r.check == retained_check(&r);
     bool stall_recorded = valid && r.activity[0];
-    if (valid && r.wall_ms > 0)
+    if (r.wall_ms > 0 && r.wall_ms_complement == ~r.wall_ms)
         wall_before_reset_ms = r.wall_ms;
     boot_code = hal_reset_cause();
     switch (boot_code) {
@@ -88,7 +91,8 @@ int64_t system_wall_before_reset_ms(void) { return boot_cause == BOOT_POWER_ON ?
 void system_retain_clock(int64_t wall_ms)
 {
     retained.wall_ms = wall_ms;
-    retained_save();
+    retained.wall_ms_complement = ~wall_ms;
+    hal_retained_write(&retained, sizeof retained);
 }
 
 enum boot_cause system_boot_cause(void) { return boot_cause; }

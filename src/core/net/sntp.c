@@ -75,6 +75,14 @@ static void round_failed(void)
     retry_s = retry_s * 2 > SNTP_RESYNC_S ? SNTP_RESYNC_S : retry_s * 2;
 }
 
+static bool any_server(const struct config *c)
+{
+    for (unsigned i = 0; i < CONFIG_NTP_SERVERS; i++)
+        if (c->time.ntp_server[i][0])
+            return true;
+    return false;
+}
+
 /* Start on server index `from` (or the next one that is set). */
 static void try_server(unsigned from)
 {
@@ -100,6 +108,11 @@ static void try_server(unsigned from)
         deadline_ms = hal_time_ms() + SNTP_LOOKUP_TIMEOUT_MS;
         sched_timer_start(&timer, 0, 0);
         return;
+    }
+    if (from == 0 && !any_server(c)) {
+        LOG_INF("NTP", "no NtpServer set: waiting for one");
+        health_unregister(&round_health);
+        return; /* NtpServer, Wi-Fi up or Time 0 starts a round again */
     }
     round_failed();
 }
