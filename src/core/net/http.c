@@ -242,6 +242,10 @@ static void count_status(int status)
         stats.errors_4xx++;
 }
 
+/* A reply is due: not given yet, and the connection is still there (a
+ * late reply to a request whose client went away is dropped). */
+static bool may_reply(const struct http_request *c) { return !c->replied && c->state != CONN_FREE && c->fd >= 0; }
+
 /* Before a reply's head is written: a request body not read to its end
  * leaves the connection unusable for another request. */
 static void prepare_reply(struct http_request *c)
@@ -265,7 +269,7 @@ static void reply_internal_error(struct http_request *c);
 
 void http_reply(struct http_request *req, int status, const char *content_type, const void *body, size_t len)
 {
-    if (req->replied || req->state == CONN_FREE)
+    if (!may_reply(req))
         return;
     count_status(status);
     prepare_reply(req);
@@ -353,7 +357,7 @@ static bool etag_matches(const char *list, const char *etag)
 
 void http_reply_static(struct http_request *req, const struct http_static *blob)
 {
-    if (req->replied)
+    if (!may_reply(req))
         return;
     prepare_reply(req);
     char more[160];
@@ -381,7 +385,7 @@ void http_reply_static(struct http_request *req, const struct http_static *blob)
 void http_reply_stream(struct http_request *req, int status, const char *content_type, http_produce_fn produce,
                        void *arg)
 {
-    if (req->replied)
+    if (!may_reply(req))
         return;
     prepare_reply(req);
     count_status(status);
