@@ -13,11 +13,12 @@ chunks; a connection dropped at a random byte, then a retry; every refusal
 with a key set, wrong key) leaving the partition table and the running
 firmware untouched; config and energy surviving; the same through POST /api/ota (curl, raw
 sockets in 253-byte and random pieces, a cut connection, refusals with
-the reason in the reply, the web password); the trial (a second update
+the reason in the reply, a second upload at once, the web password); the trial (a second update
 refused until confirmed, OtaConfirm, self-confirmation after 30 s online);
 the button and metering working during an update with real flash timing;
 six failures in a row leaking nothing, then a good update;
-a firmware that dies at start rolled back after three tries; a power cut
+a firmware that dies at start rolled back after three tries, and one cut off
+three times before confirming; a power cut
 at sampled flash operations of a whole update (writer, table switch, boot2,
 confirmation) always booting the old or the new firmware.
 """
@@ -334,6 +335,21 @@ def test_firmware_dying_at_start_is_rolled_back_after_three_tries(make_plug, ser
     assert version(plug) == images["new_version"]
 
 
+def test_three_power_cuts_before_confirming_roll_back(make_plug, server, images):
+    plug = make_plug()
+    update_and_boot(plug, server, images["raw"])
+    for attempt in (2, 3):
+        assert plug.powercut() == EXIT_POWERCUT
+        plug.start()
+        assert plug.log_lines(r"boot2: trial boot %d of 3" % attempt, since=plug.boot_mark)
+        assert version(plug) == images["new_version"]
+    assert plug.powercut() == EXIT_POWERCUT
+    plug.start()
+    assert plug.log_lines(r"boot2: .* rolled back to slot 0", since=plug.boot_mark)
+    assert version(plug) == images["old_version"]
+    assert ota_status(plug)["LastUpdate"] == "rolled back"
+
+
 # ---- Power cuts ----
 
 def run_update_with_cut(make_plug, flash, server, image, cut):
@@ -506,6 +522,21 @@ def test_api_upload_refusals_say_why(make_plug, images):
     huge = weblib.raw_request(plug.port, b"POST /api/ota HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n")
     assert b" 413 " in huge.split(b"\r\n")[0], huge
     assert otalib.ptable_bytes(plug.flash) == before and version(plug) == images["old_version"]
+
+
+def test_api_second_upload_at_once_is_refused(make_plug, images):
+    plug = weblib.start_web_plug(make_plug)
+    first = socket.create_connection(("127.0.0.1", plug.port), timeout=10)
+    try:
+        first.sendall(b"POST /api/ota HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(images["raw"]))
+        first.sendall(images["raw"][:2000])
+        wait_state(plug, ("receiving",))
+        status, _, body = post_in_pieces(plug.port, images["raw"], lambda i: 65536, pause=0)
+        assert status == 409 and b"already running" in body, body
+    finally:
+        first.close()
+    assert "closed" in wait_state(plug, ("failed",))["Error"]
+    assert version(plug) == images["old_version"]
 
 
 def test_api_upload_needs_the_web_password(make_plug, images):

@@ -46,8 +46,9 @@ static void serve_upload(struct http_request *req)
         http_reply_error(req, 413, "image larger than the update slot");
         return;
     }
-    if (ota_begin(SOURCE_HTTP) != 0) {
-        http_reply_error(req, 409, ota_progress()->error);
+    const char *why;
+    if (ota_begin(SOURCE_HTTP, &why) != 0) {
+        http_reply_error(req, 409, why);
         return;
     }
     uploading = req; /* returning without a reply: the body streams to upload_data() */

@@ -40,8 +40,9 @@ static enum cmd_result cmd_upgrade(struct cmd_ctx *ctx)
     const char *url = config_get()->ota.url;
     if (!*url)
         return cmd_error(ctx, "Upgrade: set OtaUrl first");
-    if (ota_begin(ctx->source) != 0)
-        return cmd_error(ctx, "Upgrade: %s", ota_progress()->error);
+    const char *why;
+    if (ota_begin(ctx->source, &why) != 0)
+        return cmd_error(ctx, "Upgrade: %s", why);
     static const struct http_get_sink sink = {pull_body, pull_done, NULL};
     if (http_get_start(url, &sink, error, sizeof error) != 0) {
         ota_abort(error);

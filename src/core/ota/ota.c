@@ -187,19 +187,17 @@ static void fail(const char *fmt, ...)
     LOG_ERR("OTA", "update failed: %s (the running firmware stays)", progress.error);
 }
 
-int ota_begin(enum source source)
+int ota_begin(enum source source, const char **why)
 {
-    const char *busy = progress.state == OTA_RECEIVING || progress.state == OTA_FINISHING ? "an update is already running"
+    bool running = progress.state == OTA_RECEIVING || progress.state == OTA_FINISHING;
+    const char *busy = running ? "an update is already running"
                        : progress.state == OTA_DONE ? "an update is done: the plug is restarting"
                        : table_copy < 0 ? "no partition table: cannot update"
                        : ota_on_trial() ? "the running firmware is on trial: confirm it first (OtaConfirm)"
                        : job.active ? "the partition table is being written: try again"
                        : NULL;
+    *why = busy;
     if (busy) {
-        if (progress.state != OTA_RECEIVING && progress.state != OTA_FINISHING && progress.state != OTA_DONE) {
-            progress.state = OTA_FAILED;
-            snprintf(progress.error, sizeof progress.error, "%s", busy);
-        }
         LOG_ERR("OTA", "update not started: %s", busy);
         return -1;
     }
@@ -207,6 +205,7 @@ int ota_begin(enum source source)
     progress = (struct ota_progress){.state = OTA_RECEIVING, .source = source};
     if (!work) {
         fail("not enough memory for the update buffers");
+        *why = progress.error;
         return -1;
     }
     sha256_init(&work->hash);

@@ -60,9 +60,10 @@ struct ota_progress {
  * trial, report a rollback. */
 void ota_start(void);
 
-/* Start an update.  Returns 0, or -1 with the reason in ota_progress()->error
- * (busy, running firmware not confirmed yet, restart pending, no memory). */
-int ota_begin(enum source source);
+/* Start an update.  Returns 0, or -1 with the reason in *why (busy, running
+ * firmware not confirmed yet, restart pending, no memory); an update that is
+ * running goes on untouched. */
+int ota_begin(enum source source, const char **why);
 
 /* Offer bytes; returns how many were taken (possibly 0: offer the rest again
  * next turn).  After a refusal the state is OTA_FAILED and nothing more is
