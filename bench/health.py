@@ -12,9 +12,11 @@
         /api/state back to back over keep-alive connections.
 2. Instructions per device-second (callgrind, the difference between a
    360 s and a 60 s virtual-time run over 300): every driver of this build
-   running — BL0937 at 3.68 kW, NTP (rounds against an unreachable
-   server), SetupEnergyStats 1 60 60, a repeating script event — beside
-   the idle plug of bench/foundation.py's table for comparison.
+   running — BL0937 at 3.68 kW, NTP (rounds against a silent server), SSDP,
+   MQTT connected to a local mosquitto (TelePeriod 10), SetupEnergyStats
+   1 60 60, a repeating script event.  Two figures: the whole simulator
+   (as bench/foundation.py counts), and the firmware's share — the loop's
+   turns without the idle wait, where the simulated chip's pulses are made.
 
     bench/health.py build/host/openplug-sim [DURATION]
 """
@@ -160,9 +162,23 @@ def lag_case(name, busy):
     return sts, power, sum(web_counts), mqtt_counts
 
 
+def firmware_share(callgrind_out):
+    """Instructions of the firmware itself: the loop's turns without the
+    idle wait (where the simulator's model — the BL0937's pulses, pins,
+    sockets — runs and the interrupt handlers are called)."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", callgrind_out],
+                          capture_output=True, text=True, timeout=300).stdout
+
+    def inclusive(function):
+        m = re.search(r"^\s*([\d,]+) \([^)]*\)\s+\S*:%s \[" % function, text, re.M)
+        return int(m.group(1).replace(",", "")) if m else 0
+    return inclusive("sched_run_once") - inclusive("hal_idle")
+
+
 def instructions(name, commands, *extra):
-    """Instructions per simulated second, and the console output of the longer run."""
-    counts, stdout = {}, ""
+    """Instructions per simulated second (the whole simulator, and the
+    firmware's share), and the console output of the longer run."""
+    counts, firmware, stdout = {}, {}, ""
     for seconds in (60, 360):
         out = os.path.join(TMP, "callgrind.%s.%d" % (name, seconds))
         flash = os.path.join(TMP, "%s%d.bin" % (name, seconds))
@@ -175,8 +191,9 @@ def instructions(name, commands, *extra):
         if not m:
             sys.exit("callgrind gave no count:\n" + done.stderr[-2000:])
         counts[seconds] = int(m.group(1))
+        firmware[seconds] = firmware_share(out)
         stdout = done.stdout
-    return (counts[360] - counts[60]) / 300, stdout
+    return (counts[360] - counts[60]) / 300, (firmware[360] - firmware[60]) / 300, stdout
 
 
 def main():
@@ -193,22 +210,22 @@ def main():
     print()
     print("## Instructions per device-second (bench/health.py, callgrind, virtual time)")
     print()
-    print("| plug | instructions per simulated second |")
+    print("| plug | instructions per simulated second: the simulator / the firmware's share |")
     print("|---|---|")
     dead = free_port(socket.SOCK_DGRAM)
     broker, port = mosquitto()
     all_drivers = ("SSId1 Home; Password1 correct-horse; Power on; NtpServer1 127.0.0.1:%d; NtpServer2 0; "
                    "NtpServer3 0; startDriver SSDP; SetupEnergyStats 1 60 60; addRepeatingEvent 10 -1 Power on; "
                    "TelePeriod 10; MqttPort %d; MqttHost 127.0.0.1" % (dead, port))
-    per_second, out = instructions("all", all_drivers, "--load", "3680W", "--wifi", "Home:correct-horse")
+    per_second, firmware, out = instructions("all", all_drivers, "--load", "3680W", "--wifi", "Home:correct-horse")
     broker.terminate()
     broker.wait(timeout=5)
     running = [name for name, pattern in (("MQTT connected", r"MQT: connected"), ("SSDP", r"SSDP: UPnP responder"),
                                           ("NTP", r"DRV: NTP started"), ("BL0937", r"DRV: BL0937 started"))
                if re.search(pattern, out)]
     print("| every driver: BL0937 at 3.68 kW (relay on), NTP (a silent server), SSDP, MQTT to mosquitto "
-          "(TelePeriod 10), SetupEnergyStats 1 60 60, a script event every 10 s — seen running: %s | %.0f |"
-          % (", ".join(running), per_second))
+          "(TelePeriod 10), SetupEnergyStats 1 60 60, a script event every 10 s — seen running: %s | %.0f / %.0f |"
+          % (", ".join(running), per_second, firmware))
 
 
 if __name__ == "__main__":

@@ -174,3 +174,17 @@ def test_web_api_state_carries_the_health_figures(make_plug):
     port = int(web.wait_log(r"HTTP: web server on http://127\.0\.0\.1:(\d+)/", since=mark, timeout=5).group(1))
     state = curl("http://127.0.0.1:%d/api/state" % port).json()  # the web server runs in safe mode
     assert state["safe_mode"] is True and state["health"]["RestartReason"] == "Safe mode entry (console)"
+
+
+def test_a_restart_loop_from_the_startup_command_ends_in_safe_mode(tmp_path):
+    """A startup command that restarts the plug: every boot ends before it
+    is good, restarts by scripts count as bad, so the sixth boot after the
+    loop began is in safe mode — where the startup command does not run."""
+    result = run_sim(tmp_path / "flash.bin", duration=40, exec_='StartupCommand "Restart 1"; Restart 1')
+    assert result.returncode == 0, result
+    reasons = result.logs(r"BOOT: .*reset reason: ")
+    assert len(reasons) == 7 and all(r.endswith("Restart command (script)") for r in reasons[2:]), reasons
+    assert len(result.logs(r"SYS: SAFE MODE \(5 bad boots in a row\)")) == 1
+    last_boot = result.stdout.split("reset reason:")[-1]
+    assert "SAFE MODE" in last_boot and "SCR: running the startup command" not in last_boot
+    assert "boot 7 is good" in last_boot
