@@ -244,6 +244,7 @@ def test_energy_day_when_dst_ends_across_midnight(tmp_path):
     tim = [r["StatusTIM"] for r in result.replies if "StatusTIM" in r]
     assert [t["Local"] for t in tim] == ["2026-10-25T00:29:59", "2026-10-24T23:30:01"]
     assert [t["DST"] for t in tim] == [1, 0]
+    assert (tim[0]["StartDST"], tim[0]["EndDST"]) == ("2026-03-29T02:00:00", "2026-10-25T00:30:00")
     assert result.logs(r"TIM: daylight saving time ends")
     ten_minutes = kwh(600 * 1000 / 3600)
     assert e[0]["Yesterday"] == 0 and close(e[1]["Yesterday"], ten_minutes)  # the first midnight rolled over

@@ -207,13 +207,12 @@ void cmd_time_status(struct json_writer *w)
         timefmt_iso8601(now.utc_s + now.offset_s, text, sizeof text);
         jw_string(w, "Local", text);
         int64_t start, end;
-        if (tz_dst_changes(clock_zone(), now.civil.year, &start, &end)) {
-            struct local_time at;
-            clock_local_at(start, &at);
-            timefmt_iso8601(at.utc_s + at.offset_s, text, sizeof text);
+        const struct tz_rule *zone = clock_zone();
+        if (tz_dst_changes(zone, now.civil.year, &start, &end)) {
+            /* each in the local time in force before it, as the rule says it */
+            timefmt_iso8601(start + zone->std_offset_s, text, sizeof text);
             jw_string(w, "StartDST", text);
-            clock_local_at(end, &at);
-            timefmt_iso8601(at.utc_s + at.offset_s, text, sizeof text);
+            timefmt_iso8601(end + zone->dst_offset_s, text, sizeof text);
             jw_string(w, "EndDST", text);
         }
         jw_int(w, "DST", now.dst);
