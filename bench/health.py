@@ -57,6 +57,7 @@ class Plug:
         while self.base is None and time.monotonic() < deadline:
             time.sleep(0.05)
         if self.base is None:
+            self.stop()
             sys.exit("the plug did not start its web server")
 
     def _read(self):
@@ -75,11 +76,15 @@ class Plug:
                 if line.startswith("{") and key in line:
                     return json.loads(line)
             time.sleep(0.02)
-        sys.exit("no reply to %r" % text)
+        raise RuntimeError("no reply to %r" % text)
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=5)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
 
 
 def mosquitto():
@@ -131,35 +136,38 @@ def mqtt_commander(port, topic, stop, counts):
 
 
 def lag_case(name, busy):
-    plug = Plug(name, "--load", "3680W", "--wifi", "Home:correct-horse")
-    plug.cmd("Power on", "POWER")
-    plug.cmd("Backlog SSId1 Home; Password1 correct-horse", "Password1")
-    stop = threading.Event()
-    threads, web_counts, mqtt_counts, broker = [], [0] * 4, {"sent": 0, "stat": 0}, None
-    if busy:
-        broker, port = mosquitto()
-        topic = "benchplug"
-        plug.cmd("Backlog Topic %s; TelePeriod 10; MqttPort %d; MqttHost 127.0.0.1" % (topic, port), "MqttHost")
-        deadline = time.monotonic() + 20
-        while plug.cmd("MqttStatus", "MqttStatus")["MqttStatus"].get("State") not in ("connected", "Connected"):
-            if time.monotonic() > deadline:
-                sys.exit("MQTT did not connect: %r" % plug.cmd("MqttStatus", "MqttStatus"))
-            time.sleep(0.2)
-        threads = [threading.Thread(target=web_client, args=(plug.base, stop, web_counts, i)) for i in range(4)]
-        threads.append(threading.Thread(target=mqtt_commander, args=(port, topic, stop, mqtt_counts)))
+    plug, broker, stop, threads = None, None, threading.Event(), []
+    web_counts, mqtt_counts = [0] * 4, {"sent": 0, "stat": 0}
+    try:  # everything started here is stopped, whatever fails
+        plug = Plug(name, "--load", "3680W", "--wifi", "Home:correct-horse")
+        plug.cmd("Power on", "POWER")
+        plug.cmd("Backlog SSId1 Home; Password1 correct-horse", "Password1")
+        if busy:
+            broker, port = mosquitto()
+            topic = "benchplug"
+            plug.cmd("Backlog Topic %s; TelePeriod 10; MqttPort %d; MqttHost 127.0.0.1" % (topic, port), "MqttHost")
+            deadline = time.monotonic() + 20
+            while plug.cmd("MqttStatus", "MqttStatus")["MqttStatus"].get("State") not in ("connected", "Connected"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("MQTT did not connect: %r" % plug.cmd("MqttStatus", "MqttStatus"))
+                time.sleep(0.2)
+            threads = [threading.Thread(target=web_client, args=(plug.base, stop, web_counts, i)) for i in range(4)]
+            threads.append(threading.Thread(target=mqtt_commander, args=(port, topic, stop, mqtt_counts)))
+            for t in threads:
+                t.start()
+        time.sleep(DURATION)
+        sts = plug.cmd("Status 11", "StatusSTS")["StatusSTS"]
+    finally:
+        stop.set()
         for t in threads:
-            t.start()
-    time.sleep(DURATION)
-    sts = plug.cmd("Status 11", "StatusSTS")["StatusSTS"]
-    power = 3680  # the load plugged in (what the driver reads in real time is another matter: see the README)
-    stop.set()
-    for t in threads:
-        t.join(timeout=10)
-    plug.stop()
-    if broker:
-        broker.terminate()
-        broker.wait(timeout=5)
-    return sts, power, sum(web_counts), mqtt_counts
+            t.join(timeout=10)
+        if plug:
+            plug.stop()
+        if broker:
+            broker.terminate()
+            broker.wait(timeout=5)
+    # the load plugged in (what the driver reads in real time is another matter: see the README)
+    return sts, 3680, sum(web_counts), mqtt_counts
 
 
 def firmware_share(callgrind_out):
@@ -217,9 +225,12 @@ def main():
     all_drivers = ("SSId1 Home; Password1 correct-horse; Power on; NtpServer1 127.0.0.1:%d; NtpServer2 0; "
                    "NtpServer3 0; startDriver SSDP; SetupEnergyStats 1 60 60; addRepeatingEvent 10 -1 Power on; "
                    "TelePeriod 10; MqttPort %d; MqttHost 127.0.0.1" % (dead, port))
-    per_second, firmware, out = instructions("all", all_drivers, "--load", "3680W", "--wifi", "Home:correct-horse")
-    broker.terminate()
-    broker.wait(timeout=5)
+    try:
+        per_second, firmware, out = instructions("all", all_drivers, "--load", "3680W", "--wifi",
+                                                 "Home:correct-horse")
+    finally:
+        broker.terminate()
+        broker.wait(timeout=5)
     running = [name for name, pattern in (("MQTT connected", r"MQT: connected"), ("SSDP", r"SSDP: UPnP responder"),
                                           ("NTP", r"DRV: NTP started"), ("BL0937", r"DRV: BL0937 started"))
                if re.search(pattern, out)]
