@@ -250,4 +250,5 @@ def test_tasmota_discovery_for_has_tasmota_integration(plug, broker, ha):
     assert {"Power", "Total", "Voltage"} <= set(sns["ENERGY"])
     ha.publish("cmnd/%s/STATE" % TOPIC, "")
     state = json.loads(ha.wait("stat/%s/RESULT" % TOPIC, since=mark, predicate=lambda m: "Wifi" in m.text).text)
-    assert state["POWER"] == "ON" and "UptimeSec" in state
+    assert state["POWER"] == "ON" and "UptimeSec" in state and state["MqttCount"] == 1
+    assert state["Wifi"]["SSId"] == "Home" and state["Wifi"]["LinkCount"] == 1

@@ -14,6 +14,9 @@
 #include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
+#if OPENPLUG_NET
+#include "core/net/mqtt.h"
+#endif
 #include "core/storage/config.h"
 #include "core/health.h"
 #include "core/safemode.h"
@@ -118,6 +121,9 @@ void status_state_members(struct json_writer *w)
         jw_string(w, key, channel_get(channel) ? "ON" : "OFF");
     }
     wifi_members(w);
+#if OPENPLUG_NET
+    jw_int(w, "MqttCount", mqtt_connect_count()); /* HA's Tasmota integration shows it */
+#endif
 }
 
 static void status_state(struct json_writer *w)

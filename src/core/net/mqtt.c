@@ -602,6 +602,8 @@ void mqtt_client_start(const struct mqtt_endpoint *endpoint, const struct mqtt_h
 
 bool mqtt_connected(void) { return c.state == ST_UP; }
 
+uint32_t mqtt_connect_count(void) { return c.connects; }
+
 size_t mqtt_tx_room(void) { return c.state == ST_UP ? MQTT_TX_MAX - c.tx_len : 0; }
 
 static struct inflight *free_inflight(void)

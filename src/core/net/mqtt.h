@@ -81,6 +81,8 @@ void mqtt_client_start(const struct mqtt_endpoint *endpoint, const struct mqtt_h
 void mqtt_client_stop(void);
 
 bool mqtt_connected(void);
+/* Connections made since boot (Tasmota's MqttCount in STATE / Status 11). */
+uint32_t mqtt_connect_count(void);
 
 /* Queue a PUBLISH.  QoS 1 packets longer than MQTT_INFLIGHT_MAX go at QoS
  * 0.  MQTT_EDOWN when not connected, MQTT_EBUSY when the buffers are full
