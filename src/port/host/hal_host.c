@@ -156,27 +156,42 @@ void sim_stop(int status, const char *why)
     exit(status);
 }
 
+/* The environment of the next boot: this one without the previous hand-over
+ * (OPENPLUG_SIM_*, except the launcher boot2 keeps), plus `handover`.  Built
+ * aside for execve(): setenv() here would race glibc's name-lookup threads
+ * (getaddrinfo_a), which read the environment while the loop reboots. */
+static char **next_boot_environment(char handover[][192], int count)
+{
+    static char *env[512];
+    int n = 0;
+    for (char **e = environ; *e && n < (int)(sizeof env / sizeof env[0]) - count - 1; e++)
+        if (strncmp(*e, "OPENPLUG_SIM_", 13) != 0 || strncmp(*e, "OPENPLUG_SIM_LAUNCHER=", 22) == 0)
+            env[n++] = *e;
+    for (int i = 0; i < count; i++)
+        if (handover[i][0])
+            env[n++] = handover[i];
+    env[n] = NULL;
+    return env;
+}
+
 void hal_reboot(uint32_t reason)
 {
-    char value[32];
+    static char handover[6][192];
     summary("reboot");
     sim_world_close();
     sim_energy_log_close();
-    snprintf(value, sizeof value, "%lu", (unsigned long)reason);
-    setenv("OPENPLUG_SIM_RESET_CAUSE", value, 1);
-    snprintf(value, sizeof value, "%u", boot_number + 1);
-    setenv("OPENPLUG_SIM_BOOT", value, 1);
-    snprintf(value, sizeof value, "%llu", (unsigned long long)(elapsed_before_boot_us + sim_now_us()));
-    setenv("OPENPLUG_SIM_ELAPSED_US", value, 1);
-    snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_ops());
-    setenv("OPENPLUG_SIM_FLASH_OPS", value, 1);
-    snprintf(value, sizeof value, "%llu", (unsigned long long)sim_flash_erases());
-    setenv("OPENPLUG_SIM_FLASH_ERASES", value, 1);
-    sim_bl0937_handover();
+    snprintf(handover[0], sizeof handover[0], "OPENPLUG_SIM_RESET_CAUSE=%lu", (unsigned long)reason);
+    snprintf(handover[1], sizeof handover[1], "OPENPLUG_SIM_BOOT=%u", boot_number + 1);
+    snprintf(handover[2], sizeof handover[2], "OPENPLUG_SIM_ELAPSED_US=%llu",
+             (unsigned long long)(elapsed_before_boot_us + sim_now_us()));
+    snprintf(handover[3], sizeof handover[3], "OPENPLUG_SIM_FLASH_OPS=%llu", (unsigned long long)sim_flash_ops());
+    snprintf(handover[4], sizeof handover[4], "OPENPLUG_SIM_FLASH_ERASES=%llu",
+             (unsigned long long)sim_flash_erases());
+    sim_bl0937_handover(handover[5], sizeof handover[5]);
     /* A reset drops every connection: no socket (the web server's listening
      * one above all) may live on in the next boot, which binds its port again. */
     close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-    execv(sim_launcher(), sim_argv); /* boot2 lives there: it picks the firmware */
+    execve(sim_launcher(), sim_argv, next_boot_environment(handover, 6)); /* boot2 lives there */
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);
 }

@@ -143,7 +143,7 @@ void sim_bl0937_load_request(char *args, char *out, unsigned size);
 void sim_bl0937_counts_json(char *buf, unsigned size);
 /* Hand the chip's state (load, phases) to the next boot through the
  * environment, before the simulator re-executes for a reboot. */
-void sim_bl0937_handover(void);
+void sim_bl0937_handover(char *entry, size_t size);
 
 /* ---- Flash (sim_flash.c) ---- */
 /* Open or create the image; returns false with a message on stderr. */

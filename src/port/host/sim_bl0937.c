@@ -669,17 +669,16 @@ void sim_bl0937_counts_json(char *buf, unsigned size)
              (unsigned long long)chip.dropped);
 }
 
-void sim_bl0937_handover(void)
+void sim_bl0937_handover(char *entry, size_t size)
 {
+    *entry = '\0';
     if (!enter())
         return;
     catch_up(&chip.cf, sim_now_us());
     catch_up(&chip.cf1, sim_now_us());
     leave();
-    char value[160];
-    snprintf(value, sizeof value, "%.17g %.17g %.17g %.17g %.17g", chip.load.volts, chip.load.amps, chip.load.pf,
-             chip.cf.phase, chip.cf1.phase);
-    setenv(HANDOVER_ENV, value, 1);
+    snprintf(entry, size, "%s=%.17g %.17g %.17g %.17g %.17g", HANDOVER_ENV, chip.load.volts, chip.load.amps,
+             chip.load.pf, chip.cf.phase, chip.cf1.phase);
 }
 
 /* ---- Files: the load profile and the edge trace ---- */
