@@ -194,6 +194,34 @@ def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
     print("screenshots:", *shots, sep="\n  ")
 
 
+def test_every_control_is_labelled_and_reachable_by_keyboard(make_plug, browser):
+    plug = ui_plug(make_plug)
+    open_ui(browser, plug)
+    pages = ["home", "wifi", "device", "template", "calibration", "console", "setup", "login"]
+    if cm(plug, "MqttHost") != {"Command": "Unknown"}:
+        pages.append("mqtt")
+    for page in pages:
+        browser.js("showPage(arguments[0])", page)
+        time.sleep(0.3)
+        unlabelled = browser.js("""return [...document.querySelectorAll('#page-' + arguments[0] +
+                ' :is(input, select, textarea, button, canvas[tabindex])')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') &&
+                         !e.getAttribute('aria-labelledby') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+            .map(e => e.outerHTML.slice(0, 80));""", page)
+        assert not unlabelled, (page, unlabelled)
+    # Tab from the top of Home reaches the switch after the page links, and Enter switches.
+    browser.js("location.hash = '#home'; showPage('home'); document.activeElement.blur()")
+    body = browser.find("body")
+    for _ in range(25):
+        body.send_keys("\ue004")  # Tab
+        if browser.js("return document.activeElement.id") == "relay":
+            break
+    assert browser.js("return document.activeElement.id") == "relay"
+    level = relay_level(plug)
+    browser.driver.switch_to.active_element.send_keys("\ue007")  # Enter
+    wait_until(lambda: relay_level(plug) != level, what="Enter on the switch")
+
+
 def submit(browser, form_css, fields):
     for name, value in fields.items():
         field = browser.find("%s [name=%s]" % (form_css, name))
