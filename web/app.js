@@ -416,7 +416,7 @@ function follow() {
   if (!window.EventSource) return poll();
   const events = new EventSource('/api/events');
   const on = (name, fn) => events.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
-  on('state', (state) => { plug.stream = 'events'; stateChanged(state); });
+  on('state', (state) => { plug.stream = 'events'; stopPolling(); stateChanged(state); });
   on('relay', (r) => relaysChanged([r]));
   on('sensors', (s) => { plug.energy = s.energy; showEnergy(); });
   on('wifi', (w) => { plug.wifi = w; showLink(); wifiChanged(w); });
@@ -427,6 +427,10 @@ function follow() {
 }
 
 let polling = null;
+function stopPolling() {
+  clearInterval(polling);
+  polling = null;
+}
 function poll() {
   plug.stream = 'polling';
   if (polling) return;
