@@ -222,6 +222,7 @@ static bool queue(const uint8_t *packet, size_t len)
         return false;
     memcpy(c.tx + c.tx_len, packet, len);
     c.tx_len += len;
+    watch(POLLIN | POLLOUT); /* the loop wakes to send it, however idle */
     return true;
 }
 
@@ -244,6 +245,7 @@ static void send_connect(void)
         return;
     }
     c.tx_len += len;
+    watch(POLLIN | POLLOUT);
     c.last_rx_ms = hal_time_ms();
     set_state(ST_CONNACK);
 }
@@ -268,11 +270,36 @@ static void start_tcp(void)
     watch(POLLOUT);
 }
 
+/* "192.168.1.2" -> network byte order; false for anything else. */
+static bool parse_ipv4(const char *text, uint32_t *addr)
+{
+    uint32_t value = 0;
+    for (int part = 0; part < 4; part++) {
+        unsigned octet = 0, digits = 0;
+        for (; *text >= '0' && *text <= '9'; text++) {
+            octet = octet * 10 + (unsigned)(*text - '0');
+            if (++digits > 3 || octet > 255)
+                return false;
+        }
+        if (!digits || *text != (part < 3 ? '.' : '\0'))
+            return false;
+        text += part < 3;
+        value = value << 8 | octet;
+    }
+    *addr = htonl(value);
+    return true;
+}
+
 static void begin_attempt(void)
 {
     c.rx_len = c.tx_len = 0;
     c.ping_outstanding = false;
     LOG_INF("MQT", "connecting to %s:%u%s", c.ep.host, c.ep.port, c.ep.tls ? " (TLS)" : "");
+    if (parse_ipv4(c.ep.host, &c.addr)) { /* a dotted address needs no lookup */
+        set_state(ST_CONNECTING);
+        start_tcp();
+        return;
+    }
     c.lookup = hal_net_lookup_start(c.ep.host);
     if (c.lookup < 0) {
         fail("%s", c.lookup == HAL_EBUSY ? "every name lookup is busy" : "cannot look up the broker's name");
