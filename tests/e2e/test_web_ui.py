@@ -440,8 +440,17 @@ def test_wifi_setup_from_a_blank_plug(make_plug, browser):
     browser.assert_only_local(plug.base)
 
 
-def test_password_protected_plug_asks_to_sign_in(make_plug, browser):
-    plug = ui_plug(make_plug, exec_="WebPassword s3cret-pw")
+def test_password_set_on_the_page_then_asked_for(make_plug, browser):
+    plug = ui_plug(make_plug)
+    open_ui(browser, plug, "device")
+    submit(browser, "#password-form", {"password": "s3cret-pw", "again": "s3cret-pX"})
+    assert form_message(browser, "#password-form") == "The two passwords differ."
+    assert curl(plug.base + "/api/auth").json()["password_set"] is False
+    submit(browser, "#password-form", {"password": "s3cret-pw", "again": "s3cret-pw"})
+    assert form_message(browser, "#password-form") == "Password changed."
+    assert curl(plug.base + "/api/auth").json()["password_set"] is True
+    assert curl(plug.base + "/api/state").status == 401
+
     browser.open(plug.base + "/")
     browser.wait(lambda: browser.find("#page-login").is_displayed(), what="the sign-in form")
     submit(browser, "#login-form", {"password": "wrong"})
@@ -454,3 +463,4 @@ def test_password_protected_plug_asks_to_sign_in(make_plug, browser):
     browser.find("#relay").click()
     wait_until(lambda: relay_level(plug) == 1, what="the relay switched when signed in")
     assert "s3cret-pw" not in browser.driver.page_source
+    assert not [line for line in plug.lines if "s3cret-pw" in line]
