@@ -89,7 +89,7 @@ class ImageServer:
     chunk: bytes per send (an int, or a function of the send index);
     drop_at: close the connection after this many body bytes;
     gap: seconds between sends; length: the Content-Length to announce
-    (default: the body's length).
+    (default: the body's length; -1: none, the end is the connection's).
     """
 
     def __init__(self):
@@ -140,7 +140,8 @@ class ImageServer:
         self.requests += 1
         body = self.body
         length = len(body) if self.length is None else self.length
-        head = "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % length
+        head = "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        head += ("Content-Length: %d\r\n\r\n" % length) if length >= 0 else "\r\n"
         sent = 0
         try:
             conn.sendall(head.encode())

@@ -287,18 +287,20 @@ REFUSALS = {
     "wrong hardware": (lambda i: i["wrong_hw"], r"image is for hardware 'OpenPlug-BL602'"),
     "oversize": (lambda i: patched(i["raw"], 20, struct.pack("<I", otalib.SLOT_SIZE[1] + 4096)),
                  r"does not fit the \d+-byte slot"),
-    "truncated": (lambda i: i["raw"][:-1000], r"truncated image"),
+    "truncated": (lambda i: i["raw"][:-1000], r"the upload is \d+ bytes but the image header says \d+"),
+    "truncated, no length": (lambda i: i["raw"][:-1000], r"truncated image: \d+ of \d+ bytes", -1),
     "flipped byte": (lambda i: patched(i["raw"], 5000, bytes([i["raw"][5000] ^ 0x10])),
                      r"SHA-256 does not match"),
-    "longer than said": (lambda i: i["raw"] + b"\0" * 10, r"longer than its header says"),
+    "longer than said": (lambda i: i["raw"] + b"\0" * 10, r"the upload is \d+ bytes but the image header says"),
+    "longer, no length": (lambda i: i["raw"] + b"\0" * 10, r"longer than its header says", -1),
 }
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_bad_images_are_refused_and_nothing_switches(make_plug, server, images, case):
-    make_image, error = REFUSALS[case]
+    make_image, error, *length = REFUSALS[case]
     plug = make_plug()
-    refused(plug, server, make_image(images), error, plug.flash)
+    refused(plug, server, make_image(images), error, plug.flash, length=length[0] if length else None)
 
 
 def test_signatures(make_plug, server, images):

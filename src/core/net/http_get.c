@@ -63,6 +63,8 @@ static void take_head(size_t head_len)
     }
     get.pos = head_len;
     get.phase = BODY;
+    if (get.content_length >= 0 && get.sink.length)
+        get.sink.length(get.content_length, get.sink.arg);
 }
 
 static void read_head(void)

@@ -20,6 +20,7 @@
 #define HTTP_GET_STOP ((size_t)-1) /* from body(): end the download now (done gets -1) */
 
 struct http_get_sink {
+    void (*length)(long content_length, void *arg); /* the response's Content-Length, when it has one; may be NULL */
     size_t (*body)(const void *data, size_t len, void *arg); /* bytes taken, or HTTP_GET_STOP */
     void (*done)(int status, const char *error, void *arg);
     void *arg;

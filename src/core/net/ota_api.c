@@ -51,6 +51,7 @@ static void serve_upload(struct http_request *req)
         http_reply_error(req, 409, why);
         return;
     }
+    ota_expect_size((uint32_t)size);
     uploading = req; /* returning without a reply: the body streams to upload_data() */
 }
 

@@ -16,6 +16,13 @@
 
 /* ---- Pull mode: the HTTP client feeds the writer ---- */
 
+static void pull_length(long content_length, void *arg)
+{
+    (void)arg;
+    if (content_length > 0 && content_length <= 0x7FFFFFFFL)
+        ota_expect_size((uint32_t)content_length);
+}
+
 static size_t pull_body(const void *data, size_t len, void *arg)
 {
     (void)arg;
@@ -43,7 +50,7 @@ static enum cmd_result cmd_upgrade(struct cmd_ctx *ctx)
     const char *why;
     if (ota_begin(ctx->source, &why) != 0)
         return cmd_error(ctx, "Upgrade: %s", why);
-    static const struct http_get_sink sink = {pull_body, pull_done, NULL};
+    static const struct http_get_sink sink = {pull_length, pull_body, pull_done, NULL};
     if (http_get_start(url, &sink, error, sizeof error) != 0) {
         ota_abort(error);
         return cmd_error(ctx, "Upgrade: %s", error);

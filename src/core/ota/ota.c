@@ -164,6 +164,7 @@ struct ota_work {
     uint32_t fill;      /* of them, waiting in sector[] */
     uint32_t programmed, erased, read_back; /* slot offsets reached */
     uint64_t last_byte_ms;
+    uint32_t expected_size; /* announced by the transport, 0 unknown */
 };
 static struct ota_work *work;
 static struct sched_timer restart_timer;
@@ -183,6 +184,7 @@ static void fail(const char *fmt, ...)
     va_end(args);
     progress.state = OTA_FAILED;
     last_update = "failed";
+    job.active = false; /* a table write not finished is dropped: the current copy stays */
     release();
     LOG_ERR("OTA", "update failed: %s (the running firmware stays)", progress.error);
 }
@@ -244,6 +246,11 @@ static bool header_ok(void)
     }
     memcpy(progress.version, h->version, sizeof progress.version);
     progress.total = OTA_HEADER_SIZE + h->body_len;
+    if (work->expected_size && work->expected_size != progress.total) {
+        fail("the upload is %lu bytes but the image header says %lu", (unsigned long)work->expected_size,
+             (unsigned long)progress.total);
+        return false;
+    }
     LOG_INF("OTA", "image %s (%s, %lu bytes%s)", h->version, h->type == OTA_BODY_XZ ? "XZ" : "RAW",
             (unsigned long)h->body_len, h->is_signed ? ", signed" : "");
     return true;
@@ -302,6 +309,12 @@ size_t ota_feed(const void *data, size_t len)
     return taken;
 }
 
+void ota_expect_size(uint32_t bytes)
+{
+    if (progress.state == OTA_RECEIVING)
+        work->expected_size = bytes;
+}
+
 void ota_end(void)
 {
     if (progress.state != OTA_RECEIVING)
@@ -315,7 +328,10 @@ void ota_end(void)
 
 void ota_abort(const char *why)
 {
-    if (progress.state == OTA_RECEIVING || progress.state == OTA_FINISHING)
+    /* Once every byte is in, the transport no longer matters: the checks
+     * and the table switch go on (and a table write is never left half
+     * way by the writer). */
+    if (progress.state == OTA_RECEIVING)
         fail("%s after %lu bytes", why, (unsigned long)progress.received);
 }
 

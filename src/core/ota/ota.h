@@ -70,10 +70,16 @@ int ota_begin(enum source source, const char **why);
  * taken: check ota_progress(). */
 size_t ota_feed(const void *data, size_t len);
 
+/* The transport knows the image's size in advance (Content-Length): an
+ * image whose header says otherwise is refused as soon as the header is in,
+ * before anything is written. */
+void ota_expect_size(uint32_t bytes);
+
 /* The transport has delivered everything: fails if the image is short. */
 void ota_end(void);
 
-/* The transport failed (connection lost, bad response): fail with why. */
+/* The transport failed (connection lost, bad response): fail with why —
+ * while bytes are still due; after the last one it changes nothing. */
 void ota_abort(const char *why);
 
 const struct ota_progress *ota_progress(void);
