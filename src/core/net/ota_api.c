@@ -4,7 +4,7 @@
  *
  * The body streams into the OTA writer (core/ota/ota.h) with back-pressure:
  * when the writer takes fewer bytes (its sector buffer waits for the
- * flash), the server stops reading this socket and a 0 ms timer resumes it
+ * flash), the server stops reading this socket and a 1 ms timer resumes it
  * next turn.  A refused image is swallowed to its end and answered with the
  * reason; the reply to a good one waits (deferred) until the last checks
  * and the table switch are done, then the plug restarts into it.  Admin
@@ -82,7 +82,7 @@ static size_t upload_data(struct http_request *req, const uint8_t *data, size_t 
     if (ota_progress()->state != OTA_RECEIVING)
         return len;
     if (taken < len)
-        sched_timer_start(&resume_timer, 0, 0);
+        sched_timer_start(&resume_timer, 1, 0); /* next turn, through the idle wait */
     return taken;
 }
 

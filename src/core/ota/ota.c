@@ -6,7 +6,7 @@
  * per loop turn: the writer's erase-ahead / program of its sector buffer,
  * the read-back check of the written slot, and the two-step table write
  * (erase the older table copy, program the new one).  While it has work
- * the poller keeps the loop from idling with a 0 ms timer.
+ * the poller keeps the loop from idling longer than 1 ms with a timer.
  */
 #include "ota.h"
 
@@ -417,7 +417,11 @@ static void read_back_step(void)
 }
 
 static struct sched_poller poller;
-static struct sched_timer wake_timer; /* armed at 0 ms: no idling while there is work */
+/* Armed while there is flash work: the loop comes back within
+ * OTA_TURN_GAP_MS instead of idling — but it does pass through its idle
+ * wait, where pending interrupts and other sockets are served. */
+#define OTA_TURN_GAP_MS 1
+static struct sched_timer wake_timer;
 
 static void wake(void *arg) { (void)arg; }
 
@@ -442,7 +446,7 @@ static void ota_poll(void *arg)
              work->programmed == work->header.body_len)
         read_back_step();
     if (flash_work_pending())
-        sched_timer_start(&wake_timer, 0, 0);
+        sched_timer_start(&wake_timer, OTA_TURN_GAP_MS, 0);
 }
 
 /* ---- Trial and confirmation ---- */

@@ -274,6 +274,17 @@ int hal_net_close(int fd)
     return close(fd) == 0 ? HAL_OK : HAL_EIO;
 }
 
+/* ---- After a flash operation ---- */
+
+void sim_interrupts_back(void)
+{
+    sim_events_deliver_due(); /* what latched meanwhile fires now, as on the chip */
+    struct pollfd fds[8];
+    int n = sim_world_pollfds(fds, 8);
+    if (n > 0 && poll(fds, (nfds_t)n, 0) > 0)
+        sim_world_service(fds, n);
+}
+
 /* ---- Idle ---- */
 
 static uint64_t hang_until_us;

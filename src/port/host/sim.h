@@ -202,6 +202,12 @@ bool sim_wifi_option(const char *text);
 void sim_wifi_link(bool up);
 
 /* ---- Rest of the HAL (hal_host.c) ---- */
+/* Interrupts are on again after a flash operation: deliver the interrupts
+ * that latched meanwhile and serve the world socket (a button pressed while
+ * the CPU was busy is pressed all the same).  Without it, a loop that never
+ * idles — the OTA writer doing one flash operation per turn, turn after
+ * turn — would see neither until it stopped. */
+void sim_interrupts_back(void);
 void sim_hang(uint32_t seconds);
 void sim_powercut(const char *why) __attribute__((noreturn));
 void sim_stop(int status, const char *why) __attribute__((noreturn));

@@ -170,6 +170,7 @@ void sim_flash_erase_at(uint32_t at)
     if (sim_opt.flash_timing_real)
         sim_busy_wait_us(40000 + sim_random_model() % 10000); /* typical 45 ms */
     memset(flash + at, 0xFF, HAL_FLASH_SECTOR);
+    sim_interrupts_back();
 }
 
 void sim_flash_program_at(uint32_t at, const void *buf, uint32_t len)
@@ -182,6 +183,7 @@ void sim_flash_program_at(uint32_t at, const void *buf, uint32_t len)
         sim_powercut("flash program torn by --powercut-at-flash-op");
     if (sim_opt.flash_timing_real)
         sim_busy_wait_us(30 + len * 3 / 2);
+    sim_interrupts_back();
 }
 
 int hal_flash_erase_sector(enum hal_partition part, uint32_t offset)
