@@ -168,10 +168,22 @@ static void reset_device(void)
 
 static jmp_buf reboot_jump;
 
+/* A Wi-Fi state the firmware has not announced: neither the one the loop
+ * last saw (set here last time) nor one the commands just caused (a join,
+ * the set-up access point). */
+static enum hal_wifi_state wifi_change(enum hal_wifi_state now)
+{
+    static enum hal_wifi_state last_set = HAL_WIFI_CONNECTED; /* the fake board's state at boot */
+    static const enum hal_wifi_state choices[] = {HAL_WIFI_OFF, HAL_WIFI_CONNECTED, HAL_WIFI_CONNECTING};
+    for (unsigned i = 0; i < 3; i++)
+        if (choices[i] != now && choices[i] != last_set)
+            return last_set = choices[i];
+    return last_set;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool booted;
-    static bool wifi_flip;
     if (!booted) {
         fake_flash_blank();
         firmware_boot();
@@ -193,8 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* Let the loop run: planned restarts happen, the tick sees Wi-Fi change. */
-    wifi_flip = !wifi_flip; /* the firmware starts seeing "off": connect first */
-    fake_wifi = wifi_flip ? HAL_WIFI_CONNECTED : HAL_WIFI_OFF;
+    fake_wifi = wifi_change(fake_wifi); /* the tick must report it */
     if (getenv("FUZZ_CMD_LOG")) /* debugging a finding: the log of the commands */
         fprintf(stderr, "---- log of the commands:\n%s---- end\n", fake_console_output());
     fake_console_clear();
