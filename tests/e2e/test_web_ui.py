@@ -223,6 +223,9 @@ def test_every_control_is_labelled_and_reachable_by_keyboard(make_plug, browser)
 
 
 def submit(browser, form_css, fields):
+    """Fill a form and submit it; its message line is cleared first, so that
+    form_message() waits for the answer to this submission."""
+    browser.js("document.querySelector(arguments[0] + ' .msg').textContent = ''", form_css)
     for name, value in fields.items():
         field = browser.find("%s [name=%s]" % (form_css, name))
         if field.tag_name == "select":
@@ -284,7 +287,7 @@ def test_template_import_and_pin_editor(make_plug, browser):
                   row.querySelector('.gpio').value = '5'; row.querySelector('.role').value = 'WifiLED_n';""")
     browser.js("""const row = document.querySelector('#pins-body tr[data-gpio="22"]');
                   row.querySelector('.role').value = 'none';""")
-    browser.find("#pins-form button[type=submit]").click()
+    submit(browser, "#pins-form", {})
     assert form_message(browser, "#pins-form") == "Pins saved."
     pins = cm(plug, "Template")["pins"]
     assert pins.get("5") == "WifiLED_n;0" and "22" not in pins and pins["2"] == "Rel;1"
@@ -305,6 +308,7 @@ def test_calibration_from_a_reference_reading(make_plug, browser):
     browser.wait(lambda: abs(float(browser.text("#c-voltage").replace("–", "0")) - 240) < 4, timeout=15,
                  what="the new voltage")
     # No reading typed: said, nothing sent.
+    browser.js("document.querySelector('#cal-form .msg').textContent = ''")
     browser.find("#cal-form button[value=PowerSet]").click()
     assert "reference" in form_message(browser, "#cal-form")
 
@@ -372,7 +376,7 @@ def test_mqtt_page_only_when_the_firmware_has_mqtt(make_plug, browser):
     submit(browser, "#mqtt-form", {"MqttHost": "broker.lan", "MqttPort": "1884", "MqttPassword": "mq-secret"})
     assert form_message(browser, "#mqtt-form") == "Saved."
     browser.find("#mqtt-form [name=SetOption19]").click()
-    browser.find("#mqtt-form button[type=submit]").click()
+    submit(browser, "#mqtt-form", {})
     browser.wait(lambda: cm(plug, "SetOption19") == {"SetOption19": "ON"}, what="HA discovery on")
     assert form_message(browser, "#mqtt-form") == "Saved."
     assert cm(plug, "MqttHost") == {"MqttHost": "broker.lan"}
