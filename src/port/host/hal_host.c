@@ -370,10 +370,13 @@ void hal_idle(uint32_t timeout_ms)
          * jumps.  Between close events (metering pulses, thousands a second)
          * it looks at most every millisecond of real time: a look costs a
          * system call, and outside, virtual instants mean nothing anyway. */
-        uint64_t wait_ms = console_waiting || sim_opt.virtual_time ? 0 : ((wake > now ? wake - now : 0) + 999) / 1000;
+        /* Real time sleeps to the microsecond (ppoll): a wake-up rounded up to
+         * the next millisecond would make every metering edge late. */
+        uint64_t wait_us = console_waiting || sim_opt.virtual_time ? 0 : min_u64(wake > now ? wake - now : 0, 60000000u);
+        struct timespec wait = {.tv_sec = (time_t)(wait_us / 1000000u), .tv_nsec = (long)(wait_us % 1000000u) * 1000};
         int ready = 0;
         if (!sim_opt.virtual_time || console_waiting || (wake > now ? wake - now : 0) > 1000 || time_to_look())
-            ready = poll(fds, (nfds_t)n, (int)min_u64(wait_ms, 60000));
+            ready = ppoll(fds, (nfds_t)n, &wait, NULL);
         if (ready > 0) {
             sim_world_service(fds + world_first, watched_first - world_first);
             bool for_firmware = world_first > 0 && fds[0].revents; /* stdin */

@@ -92,9 +92,18 @@ uint64_t sim_event_next_us(void) { return event_count ? events[0].t_us : UINT64_
 
 bool sim_events_delivering(void) { return delivering; }
 
+/* In real time the host may not run the simulator for a while (a loaded
+ * machine).  To the modelled CPU that is time with interrupts off: edges
+ * meanwhile latch and collapse, as in a blackout, rather than each reaching
+ * the driver late, all stamped "now" (a burst of impossibly short periods). */
+#define SIM_HOST_LATE_US 500
+
 int sim_events_deliver_due(void)
 {
     uint64_t handled_before = sim_gpio_firmware_irqs();
+    uint64_t now = sim_now_us();
+    if (!sim_opt.virtual_time && event_count && now - events[0].t_us > SIM_HOST_LATE_US && events[0].t_us < now)
+        sim_gpio_hold_off(events[0].t_us, now);
     delivering = true;
     while (event_count && events[0].t_us <= sim_now_us()) {
         struct sim_event event = events[0];
