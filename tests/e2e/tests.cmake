@@ -15,8 +15,8 @@ endforeach()
 
 add_test(NAME e2e
          COMMAND /usr/bin/python3 -m pytest -q -rfEP -p no:cacheprovider ${E2E_IGNORE} ${E2E_DIR})
-set_tests_properties(e2e PROPERTIES ENVIRONMENT "${E2E_ENV}" TIMEOUT 900)
+set_tests_properties(e2e PROPERTIES ENVIRONMENT "${E2E_ENV}" TIMEOUT 2400)
 
 add_test(NAME e2e_mqtt
          COMMAND /usr/bin/python3 -m pytest -q -rfEP -p no:cacheprovider ${E2E_MQTT_FILES})
-set_tests_properties(e2e_mqtt PROPERTIES ENVIRONMENT "${E2E_ENV}" TIMEOUT 900)
+set_tests_properties(e2e_mqtt PROPERTIES ENVIRONMENT "${E2E_ENV}" TIMEOUT 1200)
