@@ -135,13 +135,12 @@ static void status_state(struct json_writer *w)
 
 /* Status 8 / 10 and MQTT's SENSOR: the sensor registry, in Tasmota's
  * names and units. */
-void status_sensor_members(struct json_writer *w, int64_t period_wh)
+void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c)
 {
     time_member(w);
     const struct energy_values *e = sensors_energy();
     if (e->valid) {
         jw_object_begin(w, "ENERGY");
-        const struct energy_counters *c = energy_counters();
         char start[24] = "";
         if (c->total_start_s)
             timefmt_iso8601(c->total_start_s, start, sizeof start);
@@ -164,7 +163,7 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh)
 static void status_sensors(struct json_writer *w)
 {
     jw_object_begin(w, "StatusSNS");
-    status_sensor_members(w, -1);
+    status_sensor_members(w, -1, energy_counters());
     jw_object_end(w);
 }
 

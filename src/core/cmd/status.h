@@ -18,6 +18,9 @@ void status_state_members(struct json_writer *w);
 
 /* Time and ENERGY{TotalStartTime,Total,Yesterday,Today,[Period],Power,…};
  * Period (Wh) only when period_wh >= 0. */
-void status_sensor_members(struct json_writer *w, int64_t period_wh);
+struct energy_counters;
+/* `counters`: energy_counters() for a reading now, energy_saved_counters()
+ * for telemetry that must never go down across a power cut. */
+void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *counters);
 
 #endif

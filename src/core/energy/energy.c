@@ -35,11 +35,12 @@ static struct reclog ring = {
     .magic = LAYOUT_ENERGY_MAGIC,
 };
 static struct energy_counters counters = {.day = -1};
-static uint64_t saved_total_uj; /* the total in the newest record */
+static struct energy_counters saved = {.day = -1}; /* as in the newest record */
 static uint64_t seen_pulses;    /* of the registry, this boot */
 static struct event_listener listener;
 
 const struct energy_counters *energy_counters(void) { return &counters; }
+const struct energy_counters *energy_saved_counters(void) { return &saved; }
 
 static int save(void)
 {
@@ -50,8 +51,15 @@ static int save(void)
         LOG_ERR("NRG", "cannot save the energy counters (flash error %d)", err);
         return err;
     }
-    saved_total_uj = counters.total_uj;
+    saved = counters;
     return 0;
+}
+
+void energy_checkpoint(void)
+{
+    if (saved.total_uj != counters.total_uj || saved.today_uj != counters.today_uj || saved.day != counters.day ||
+        saved.yesterday_uj != counters.yesterday_uj || saved.total_start_s != counters.total_start_s)
+        save();
 }
 
 /* Today by the local calendar (timekeeping.h), -1 while the clock is unknown. */
@@ -113,7 +121,7 @@ static void protect(float power_w)
 static void on_sensors(const struct event *event, void *arg)
 {
     (void)arg;
-    if (event->type == EVENT_RESTART && counters.total_uj != saved_total_uj) {
+    if (event->type == EVENT_RESTART && counters.total_uj != saved.total_uj) {
         /* A planned restart loses nothing: what MQTT / HA last saw as the
          * total is never more than what the next boot restores. */
         save();
@@ -129,7 +137,7 @@ static void on_sensors(const struct event *event, void *arg)
     counters.total_uj += uj;
     counters.today_uj += uj;
     history_add(uj); /* after the day rollover: the same hour and day */
-    if (new_day || counters.total_uj - saved_total_uj >= config_get()->energy_save_wh * UJ_PER_WH)
+    if (new_day || counters.total_uj - saved.total_uj >= config_get()->energy_save_wh * UJ_PER_WH)
         save();
 }
 
@@ -140,7 +148,7 @@ void energy_start(void)
     int found = reclog_mount(&ring);
     if (found > 0 && reclog_read(&ring, &r, sizeof r, &version) == (int)sizeof r && version == RECORD_VERSION) {
         counters = (struct energy_counters){r.total_uj, r.today_uj, r.yesterday_uj, r.total_start_s, r.day};
-        saved_total_uj = r.total_uj;
+        saved = counters;
         LOG_INF("NRG", "energy restored: total %lu Wh", (unsigned long)(r.total_uj / UJ_PER_WH));
     } else if (found < 0 || ring.damaged) {
         LOG_ERR("NRG", "energy counters unreadable: starting from 0");

@@ -31,6 +31,15 @@ struct energy_counters {
 void energy_start(void);
 const struct energy_counters *energy_counters(void);
 
+/* The counters as in the newest record on flash: what a power cut would
+ * bring back.  Telemetry for Home Assistant ("total_increasing") publishes
+ * these, so no value published before a cut is ever above what the plug
+ * restores after it. */
+const struct energy_counters *energy_saved_counters(void);
+/* Save now if the counters moved since the last save (at most as often as
+ * telemetry is sent, TelePeriod >= 10 s: 8.4 erases per sector a day). */
+void energy_checkpoint(void);
+
 /* Commands' changes: set the total / today (in uJ), or reset everything. */
 int energy_set_total(uint64_t total_uj);
 int energy_set_today(uint64_t today_uj);

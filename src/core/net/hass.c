@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cmd/status.h"
+#include "core/energy/energy.h"
 #include "core/energy/sensors.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -258,7 +259,7 @@ static void tasmota_config(struct json_writer *w)
 static void tasmota_sensors(struct json_writer *w)
 {
     jw_object_begin(w, "sn");
-    status_sensor_members(w, -1);
+    status_sensor_members(w, -1, energy_saved_counters());
     jw_object_end(w);
     jw_int(w, "ver", 1);
 }

@@ -164,12 +164,14 @@ static bool publish_state(void)
     return publish(PREFIX_TELE, "STATE", end_json(&w), 0, false);
 }
 
+/* Energy as saved on flash (see energy_saved_counters()): a telemetry
+ * period saves first, so the figures lag only between two periods. */
 static bool publish_sensor(void)
 {
     struct json_writer w;
-    uint64_t total = energy_counters()->total_uj;
+    uint64_t total = energy_saved_counters()->total_uj;
     begin_json(&w);
-    status_sensor_members(&w, energy_wh(total - sensor_base_uj));
+    status_sensor_members(&w, energy_wh(total - sensor_base_uj), energy_saved_counters());
     if (!publish(PREFIX_TELE, "SENSOR", end_json(&w), 0, false))
         return false;
     sensor_base_uj = total;
@@ -283,6 +285,7 @@ void tasmota_republish(void) { pending |= P_INFO1 | P_INFO2 | P_INFO3 | P_POWER 
 static void tele_due(void *arg)
 {
     (void)arg;
+    energy_checkpoint(); /* the SENSOR below publishes what is saved */
     pending |= P_STATE | P_SENSOR;
 }
 
@@ -415,7 +418,7 @@ static void on_message(const struct mqtt_message *m)
 static void on_connected(void)
 {
     pending = P_SUBSCRIBE | P_ONLINE | P_INFO1 | P_INFO2 | P_INFO3 | P_POWER;
-    sensor_base_uj = energy_counters()->total_uj;
+    sensor_base_uj = energy_saved_counters()->total_uj;
     start_tele_timer(TELE_FIRST_MS);
     hass_connected();
     publish_pending(NULL);
