@@ -12,6 +12,15 @@ import pytest
 import simlib
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium at 1280 x 900 (tests/e2e/browser.py), one per module."""
+    from browser import Browser
+    b = Browser(1280, 900)
+    yield b
+    b.close()
+
+
 @pytest.fixture(scope="session")
 def sim():
     return simlib.sim_path()

@@ -4,7 +4,7 @@
   log in a temporary directory; stop/restart keep the port.  Plain or TLS.
 - HA: a paho-mqtt client playing Home Assistant: it records every message
   (topic, payload, retained) and waits for them with a timeout.
-- free_port(), make_ca(): helpers (the CA and certificates by openssl).
+- make_ca(): the CA and certificates, by openssl.
 
 Every wait is bounded; everything started here is stopped by the caller's
 fixture.
@@ -18,20 +18,17 @@ import time
 
 import paho.mqtt.client as paho
 
+import simlib
+
 MOSQUITTO = "/usr/sbin/mosquitto"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Broker:
     def __init__(self, workdir, port=None, tls=None):
         """tls: None, or (ca_path, cert_path, key_path) for a TLS listener."""
         self.dir = str(workdir)
-        self.port = port or free_port()
+        self.port = port or simlib.free_port()
         self.tls = tls
         self.proc = None
         self.log_path = os.path.join(self.dir, "mosquitto-%d.log" % self.port)

@@ -54,6 +54,14 @@ CF1_GPIO = 3
 SEL_GPIO = 21
 
 
+def free_port():
+    """A TCP port free now on 127.0.0.1 (a plug that restarts keeps it, where
+    --http 0 would take another at each boot)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def steady(pins):
     """A pins() snapshot without the levels of the BL0937's pulsing outputs,
     to compare two snapshots taken at different instants."""

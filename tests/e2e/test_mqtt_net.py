@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from mqttlib import HA, Broker, free_port, make_ca
+from mqttlib import HA, Broker, make_ca
+from simlib import free_port
 from test_mqtt import JOIN, TOPIC, WIFI, online, relay_on
 from weblib import curl
 

@@ -34,7 +34,7 @@ import pytest
 
 import otalib
 import weblib
-from simlib import EXIT_POWERCUT, Plug, run_sim
+from simlib import EXIT_POWERCUT, Plug, free_port, run_sim
 
 BOOT_NEW = r"BOOT: OpenPlug \S+" + re.escape(otalib.UPDATE_VERSION_SUFFIX)
 
@@ -481,11 +481,6 @@ def test_api_upload_with_curl_runs_the_new_version(make_plug, images, tmp_path):
     weblib.wait_until(lambda: weblib.curl(plug.base + "/api/files/notes.txt").status == 200, what="the web server")
     assert weblib.curl(plug.base + "/api/files/notes.txt").body == "kept across updates\n"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("pieces", ["253", "random"])

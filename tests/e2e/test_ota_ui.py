@@ -6,32 +6,16 @@ upload takes seconds), the page waits for the restart and shows the new
 version; a bad image is refused with the plug's reason on the page and
 nothing changes.
 """
-import pytest
 
 import otalib
 from test_ota import BOOT_NEW, images, version, wait_boot  # noqa: F401  (the images fixture)
 from weblib import start_web_plug
 
 
-import os
 
-if not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web", "ota.js")):
-    pytest.skip("the web UI's update page (web/ota.js) is not in this tree", allow_module_level=True)
-Browser = pytest.importorskip("browser", reason="the web UI's browser helpers (tests/e2e/browser.py)").Browser
+from simlib import free_port
 
 
-@pytest.fixture(scope="module")
-def browser():
-    b = Browser(1280, 900)
-    yield b
-    b.close()
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def open_ota_page(browser, make_plug, *args):

@@ -3,26 +3,13 @@
 autoexec.bat edited and saved on the page reach the plug and run at its
 next boot; a file uploaded through the file input is listed, downloadable
 and deleted; the event tables are shown and cleared."""
-import pytest
 
 from test_files import get_bytes
 from weblib import start_web_plug
 
-Browser = pytest.importorskip("browser", reason="the web UI's browser helpers (tests/e2e/browser.py)").Browser
+from simlib import free_port
 
 
-@pytest.fixture(scope="module")
-def browser():
-    b = Browser(1280, 900)
-    yield b
-    b.close()
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def set_text(browser, css, value):

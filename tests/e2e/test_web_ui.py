@@ -8,13 +8,11 @@ and 1280 px go to build/artifacts/.
 import gzip
 import json
 import os
-import socket
 import subprocess
 import time
 
-import pytest
 
-from browser import Browser
+from simlib import free_port
 from weblib import curl, start_web_plug, wait_until
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -25,19 +23,6 @@ RELAY_GPIO = 2
 BUTTON_GPIO = 17
 
 
-@pytest.fixture(scope="module")
-def browser():
-    b = Browser(1280, 900)
-    yield b
-    b.close()
-
-
-def free_port():
-    """A TCP port free now on 127.0.0.1: a plug that restarts keeps it (with
-    --http 0 each boot would take another)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def relay_level(plug):
