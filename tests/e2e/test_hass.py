@@ -11,9 +11,9 @@ import time
 import jsonschema
 import pytest
 
-from mqttlib import HA, Broker
+from mqttlib import HA
 from test_mqtt import TOPIC, connect_plug, online, relay_on
-from test_mqtt import plug  # noqa: F401  the fixture: a plug in a world with Wi-Fi
+from test_mqtt import broker, ha, plug  # noqa: F401  the fixtures: a broker, HA, a plug in a world with Wi-Fi
 
 ID = r"^[a-zA-Z0-9_-]+$"
 HA_TOPIC = re.compile(r"^homeassistant/(switch|sensor)/(?P<node>[a-zA-Z0-9_-]+)/(?P<object>[a-zA-Z0-9_-]+)/config$")
@@ -104,20 +104,6 @@ TASMOTA_SENSORS = {
     "type": "object", "required": ["sn", "ver"],
     "properties": {"ver": {"const": 1}, "sn": {"type": "object", "required": ["Time"]}},
 }
-
-
-@pytest.fixture
-def broker(tmp_path):
-    b = Broker(tmp_path).start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def ha(broker):
-    client = HA(broker.port)
-    yield client
-    client.close()
 
 
 def ha_configs(ha, since=0):
