@@ -18,6 +18,12 @@
  * to the history's newest hour; more than this (4 kW for 15 minutes) means
  * the counters were set by a command, not measured. */
 #define RECONCILE_MAX_UJ (1000ull * UJ_PER_WH)
+/* No plug fills an hour with more than 16 A at 265 V (4.24 kWh): twice that
+ * is the most a bucket we wrote can hold per hour, whatever was reconciled
+ * into it.  A record above it was not written by us (a flipped bit, an old
+ * firmware) and would draw a bar of gigawatt-hours. */
+#define HOUR_MAX_MWH 8480000u
+#define DAY_MAX_MWH (24u * HOUR_MAX_MWH)
 
 /* Persisted: fixed-width fields only.  Buckets are rings indexed by hour
  * (day) number modulo their count. */
@@ -59,6 +65,13 @@ static int64_t clock_seconds(void)
     return local_s < 0 || local_s / 3600 > INT32_MAX / 2 ? -1 : local_s;
 }
 
+/* A bucket never wraps: a wrapped sum would show less than was measured,
+ * and the next restart more (the saved, unwrapped value). */
+static void add_saturating(uint32_t *bucket, uint32_t mwh)
+{
+    *bucket = mwh > UINT32_MAX - *bucket ? UINT32_MAX : *bucket + mwh;
+}
+
 /* Whole milliwatt-hours of what is pending go to the newest buckets. */
 static void add_pending(void)
 {
@@ -66,8 +79,8 @@ static void add_pending(void)
     pending_uj %= UJ_PER_MWH;
     if (!mwh)
         return;
-    state.hour_mwh[modulo(state.hour, HISTORY_HOURS)] += mwh;
-    state.day_mwh[modulo(state.day, HISTORY_DAYS)] += mwh;
+    add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
+    add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
     dirty = true;
 }
 
@@ -161,10 +174,22 @@ static void reconcile(void)
     pending_uj = 0;
 }
 
+static bool buckets_within(const uint32_t *mwh, int count, uint32_t max)
+{
+    for (int i = 0; i < count; i++)
+        if (mwh[i] > max)
+            return false;
+    return true;
+}
+
 /* A record we could have written: both indexes unknown, or the newest
- * day the one of the newest hour (they move together). */
+ * day the one of the newest hour (they move together); no bucket fuller
+ * than a plug can fill it. */
 static bool plausible(const struct history_record *r)
 {
+    if (!buckets_within(r->hour_mwh, HISTORY_HOURS, HOUR_MAX_MWH) ||
+        !buckets_within(r->day_mwh, HISTORY_DAYS, DAY_MAX_MWH))
+        return false;
     if (r->hour < 0 || r->day < 0)
         return r->hour == -1 && r->day == -1;
     return r->day == r->hour / 24;
@@ -180,7 +205,7 @@ static void restore(void)
         reconcile();
     } else {
         state = (struct history_record){.hour = -1, .day = -1};
-        if (found < 0 || ring.damaged)
+        if (found != 0 || ring.damaged)
             LOG_ERR("HIST", "energy history unreadable: starting empty");
     }
 }
