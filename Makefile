@@ -54,7 +54,7 @@ test:
 	cd $(BUILD)/host && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD)/rv32 && ctest --output-on-failure -j $(JOBS)
-	cd $(BUILD)/fuzz && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)/fuzz && ctest --output-on-failure  # one at a time: see fuzz/smoke.cmake
 
 bench:
 	@$(DEPS) $(PKG_BENCH)
