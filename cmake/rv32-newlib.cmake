@@ -8,7 +8,9 @@
 #    (Debian's liblwip-dev with the project's BL602-like lwipopts.h,
 #    src/port/ci-bl602) and mbedTLS 2.28's headers (Debian's libmbedtls-dev,
 #    the SDK ships 2.28 too).  Not linked: lwIP, mbedTLS and the BL602 HAL
-#    come from the SDK.  `make size` measures its objects.
+#    come from the SDK.  `make size` measures its objects; the ctest
+#    chip_symbols (tools/chip-symbols.sh) checks that every symbol it needs
+#    has a provider: newlib, the HAL, lwIP 2.1 or mbedTLS 2.28.
 #  * openplug-qemu-virt: the firmware on QEMU's virt machine
 #    (src/port/qemu-virt), without network (OPENPLUG_NET 0, as firmware.c
 #    builds then), linked against the newlib of this tree; the ctest
@@ -35,6 +37,11 @@ target_include_directories(openplug_chip PRIVATE src src/port/bl602 src/port/ci-
 target_include_directories(openplug_chip SYSTEM PRIVATE ${LWIP_CI_INCLUDE} ${MBEDTLS_CI_INCLUDE})
 target_compile_definitions(openplug_chip PRIVATE OPENPLUG_NET=1 OPENPLUG_TLS MBEDTLS_USER_CONFIG_FILE="mbedtls_user_config.h" OPENPLUG_VERSION="${OPENPLUG_VERSION_STRING}"
                            OPENPLUG_OTA_HARDWARE="OpenPlug-BL602")
+
+# Each symbol it needs from outside has a provider in the chip's image.
+enable_testing()
+add_test(NAME chip_symbols COMMAND ${CMAKE_SOURCE_DIR}/tools/chip-symbols.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(chip_symbols PROPERTIES TIMEOUT 60)
 
 # ---- The qemu-virt board ----
 enable_language(ASM)
