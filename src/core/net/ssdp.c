@@ -59,7 +59,7 @@ static const char *target_text(enum target t)
 
 static int location(char *buf, size_t size)
 {
-    uint32_t ip = ntohl(local_ip);
+    unsigned ip = (unsigned)ntohl(local_ip); /* %u: uint32_t is long on RV32 newlib */
     return snprintf(buf, size, "http://%u.%u.%u.%u:%u/description.xml", ip >> 24, ip >> 16 & 255, ip >> 8 & 255,
                     ip & 255, http_port());
 }
@@ -314,7 +314,7 @@ static void serve_description(struct http_request *req, void *arg)
     xml_escaped(model, sizeof model, *c->template_name ? c->template_name : hal_board_name());
     uint8_t mac[6];
     hal_mac(mac);
-    uint32_t ip = ntohl(local_ip);
+    unsigned ip = (unsigned)ntohl(local_ip); /* %u: uint32_t is long on RV32 newlib */
     int len = snprintf(body, sizeof body,
                        "<?xml version=\"1.0\"?>\n<root xmlns=\"urn:schemas-upnp-org:device-1-0\" configId=\"1\">\n"
                        "<specVersion><major>1</major><minor>1</minor></specVersion>\n<device>\n"

@@ -31,6 +31,7 @@
 #include <lwip/tcpip.h>
 
 #include "bl602_port.h"
+#include "hal/hal.h"
 #include "hal/hal_net.h"
 
 #define WATCH_MAX HAL_NET_SOCKETS_MAX
