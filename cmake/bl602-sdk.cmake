@@ -24,6 +24,7 @@
 #        } > ram_tcm
 #    Without it the linker places the record as an orphan section and it may
 #    be cleared at boot: the firmware then sees every restart as unplanned.
+#  * the SDK's mbedtls_lts built with the same MBEDTLS_CONFIG_FILE (above);
 #  * the SDK's CLI and VFS console must be off (CONFIG_SYS_AOS_CLI_ENABLE,
 #    CONFIG_SYS_VFS_UART_ENABLE): UART0's input is the firmware's console.
 
@@ -32,9 +33,13 @@ if(NOT IS_DIRECTORY "${BL602_SDK}/platform/hosal/bl602_hal")
                       "(platform/hosal/bl602_hal is missing)")
 endif()
 
-# The SDK's mbedTLS is built with this configuration header; ours must see
-# the same one, or the structures we share with it differ.
-set(BL602_MBEDTLS_CONFIG_FILE "mbedtls_sample_config.h" CACHE STRING
+# The SDK's mbedTLS and our TLS code must be built with one configuration
+# header.  Ours (src/port/bl602/mbedtls_openplug_config.h) is the SDK's
+# sample configuration with 4 KiB / 2 KiB record buffers instead of 16 KiB
+# each; build the SDK with CONFIG_EXTMBEDTLS_CONFIG_FILE naming it (and
+# src/port/bl602 on its include path).  With a stock SDK build (16 KiB
+# buffers) our client still works: it only asks the broker for 4 KiB records.
+set(BL602_MBEDTLS_CONFIG_FILE "mbedtls_openplug_config.h" CACHE STRING
     "MBEDTLS_CONFIG_FILE the SDK's mbedtls_lts was built with")
 
 set(BL602_SDK_INCLUDE_DIRS
