@@ -89,22 +89,27 @@ static struct watch_slot *free_slot(void)
 int hal_net_watch(int fd, short events)
 {
     int result = HAL_OK;
+    bool changed = true;
     taskENTER_CRITICAL();
     struct watch_slot *slot = slot_of(fd);
     if (!events) {
+        changed = slot != NULL;
         if (slot)
             slot->events = 0;
     } else if (slot) {
-        slot->armed |= slot->events != events;
+        changed = slot->events != events;
+        slot->armed |= changed;
         slot->events = events;
     } else if ((slot = free_slot())) {
         *slot = (struct watch_slot){.fd = fd, .events = events, .armed = true,
                                     .generation = slot->generation + 1};
     } else {
         result = HAL_EBUSY;
+        changed = false;
     }
     taskEXIT_CRITICAL();
-    watch_set_changed = true;
+    if (changed)
+        watch_set_changed = true; /* a watch renewed every turn costs no wake-up datagram */
     return result;
 }
 
