@@ -43,8 +43,8 @@ static wifi_conf_t wifi_config = {.country_code = WIFI_COUNTRY};
 
 static void start_join(void)
 {
+    /* The manager keeps its interfaces itself: the handle is not used. */
     wifi_interface_t station_interface = wifi_mgmr_sta_enable();
-    wifi_mgmr_sta_autoconnect_disable();
     wifi_mgmr_sta_connect(&station_interface, wanted_ssid, wanted_password, NULL, NULL, 0, 0);
 }
 
@@ -52,7 +52,7 @@ static void start_ap(void)
 {
     wifi_interface_t ap_interface = wifi_mgmr_ap_enable();
     /* Open network (no password), channel 1, with the SDK's DHCP server. */
-    wifi_mgmr_ap_start_adv(ap_interface, wanted_ap_name, 0, NULL, 1, 1);
+    wifi_mgmr_ap_start_adv(&ap_interface, wanted_ap_name, 0, NULL, 1, 1);
 }
 
 static void start_pending_requests(void)
@@ -100,6 +100,9 @@ static void on_wifi_event(input_event_t *event, void *unused)
         wifi_mgmr_start_background(&wifi_config);
         return;
     case CODE_WIFI_ON_MGMR_DONE:
+        /* One switch for the whole manager (not per network): the core
+         * joins again itself, and a failed join must end with its error. */
+        wifi_mgmr_sta_autoconnect_disable();
         manager_ready = true;
         start_pending_requests();
         break;
