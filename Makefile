@@ -14,6 +14,8 @@
 #                newlib-source), core + network compiled for the chip, and
 #                the qemu-virt board firmware
 #   make fuzz    run every fuzz target for FUZZ_SECONDS (default 300) each
+#   make bl602 BL602_SDK=<SDK components/> BL602_NEWLIB=<newlib prefix>
+#                libopenplug_bl602.a for the vendor SDK's link (cmake/bl602-sdk.cmake)
 
 JOBS   ?= 2
 BUILD  ?= build
@@ -31,7 +33,7 @@ PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf newlib-source liblwip-dev
 SIM  = $(BUILD)/host/openplug-sim
 WORLD ?= $(BUILD)/world.sock
 
-.PHONY: run test bench size fuzz host asan rv32 rv32-newlib fuzz-build clean
+.PHONY: run test bench size fuzz host asan rv32 rv32-newlib fuzz-build bl602 clean
 
 run:
 	@$(DEPS) $(PKG_BUILD)
@@ -57,6 +59,12 @@ rv32-newlib:
 	@scripts/build-newlib.sh $(BUILD)/rv32n/newlib-rv32imfc
 	@$(CMAKE) -S . -B $(BUILD)/rv32n -DCMAKE_TOOLCHAIN_FILE=cmake/riscv-bl602-newlib.cmake -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	@cmake --build $(BUILD)/rv32n -j $(JOBS)
+
+bl602:
+	@test -n "$(BL602_SDK)" || { echo "make bl602: give BL602_SDK=<the SDK's components/> and BL602_NEWLIB=<newlib prefix>"; exit 1; }
+	@$(CMAKE) -S . -B $(BUILD)/bl602 -DCMAKE_TOOLCHAIN_FILE=cmake/bl602-sdk-toolchain.cmake -DCMAKE_BUILD_TYPE=MinSizeRel \
+	  -DBL602_SDK=$(BL602_SDK) -DBL602_NEWLIB=$(BL602_NEWLIB) >/dev/null
+	@cmake --build $(BUILD)/bl602 -j $(JOBS)
 
 fuzz-build:
 	@CC=clang $(CMAKE) -S . -B $(BUILD)/fuzz -DOPENPLUG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -4,8 +4,8 @@
  *
  * Implemented with mbedTLS in tls_mbedtls.c, the only file that knows
  * mbedTLS.  That file is built for the simulator (Debian's libmbedtls-dev)
- * and left out of the RV32 core build: the BL602 SDK ships its own
- * mbedTLS, which the chip port will link.  Without it OPENPLUG_TLS is
+ * and for the BL602 on the SDK's own mbedTLS (cmake/bl602-sdk.cmake), and
+ * left out of the RV32 picolibc core build.  Without it OPENPLUG_TLS is
  * undefined and `MqttTLS 1` says TLS is not in this build.
  *
  * The server is checked either against a CA (PEM, with the host name) or

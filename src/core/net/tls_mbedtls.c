@@ -1,8 +1,8 @@
 /*
  * tls_mbedtls.c — tls.h with mbedTLS (2.28, Debian's libmbedtls-dev): the
  * only file of the firmware that knows mbedTLS.  Built for the simulator
- * only; the RV32 core build leaves it out, because the BL602 SDK ships its
- * own mbedTLS, which the chip port will link instead (same API).
+ * and, on the SDK's own mbedTLS 2.28 (security/mbedtls_lts), for the BL602
+ * (cmake/bl602-sdk.cmake); the RV32 picolibc core build leaves it out.
  *
  * The socket is the caller's non-blocking one: the BIO callbacks turn
  * EAGAIN into MBEDTLS_ERR_SSL_WANT_READ/WRITE, so a handshake advances a
@@ -131,6 +131,13 @@ int tls_open(int fd, const struct tls_trust *trust, char *err, size_t err_size)
     }
     mbedtls_ssl_conf_rng(&t.conf, mbedtls_ctr_drbg_random, &t.drbg);
     mbedtls_ssl_conf_min_version(&t.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3); /* TLS 1.2 */
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && MBEDTLS_SSL_IN_CONTENT_LEN < 16384
+    /* A receive buffer smaller than TLS's 16 KiB records (the BL602 build,
+     * for RAM): ask the broker to send records no larger than it. */
+    mbedtls_ssl_conf_max_frag_len(&t.conf, MBEDTLS_SSL_IN_CONTENT_LEN >= 4096   ? MBEDTLS_SSL_MAX_FRAG_LEN_4096
+                                           : MBEDTLS_SSL_IN_CONTENT_LEN >= 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048
+                                                                                : MBEDTLS_SSL_MAX_FRAG_LEN_1024);
+#endif
     if (trust->fingerprint) {
         t.use_fingerprint = true;
         memcpy(t.fingerprint, trust->fingerprint, 32);
