@@ -123,7 +123,7 @@ static void print_layout(void)
     printf("# name type address0 size0 address1 size1\n");
     for (uint16_t i = 0; i < table.count; i++) {
         const struct ptable_entry *e = &table.entries[i];
-        printf("%s %u 0x%06lX 0x%06lX 0x%06lX 0x%06lX\n", e->name, e->type, (unsigned long)e->address[0],
+        printf("%.8s %u 0x%06lX 0x%06lX 0x%06lX 0x%06lX\n", e->name, e->type, (unsigned long)e->address[0],
                (unsigned long)e->max_len[0], (unsigned long)e->address[1], (unsigned long)e->max_len[1]);
     }
 }

@@ -19,8 +19,7 @@ static void entry_parse(const uint8_t *p, struct ptable_entry *e)
     e->type = p[0];
     e->device = p[1];
     e->active_index = p[2];
-    memcpy(e->name, p + 3, 8);
-    e->name[7] = '\0';
+    memcpy(e->name, p + 3, 8); /* as read: a table round-trips byte for byte */
     e->flags = p[11];
     for (int i = 0; i < 2; i++) {
         e->address[i] = le32_get(p + 12 + 4 * i);
@@ -35,9 +34,7 @@ static void entry_serialize(const struct ptable_entry *e, uint8_t *p)
     p[0] = e->type;
     p[1] = e->device;
     p[2] = e->active_index;
-    memset(p + 3, 0, 8);
-    for (size_t i = 0; i < 7 && e->name[i]; i++)
-        p[3 + i] = (uint8_t)e->name[i];
+    memcpy(p + 3, e->name, 8);
     p[11] = e->flags;
     for (int i = 0; i < 2; i++) {
         le32_put(p + 12 + 4 * i, e->address[i]);

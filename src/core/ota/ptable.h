@@ -56,7 +56,8 @@ enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 1, PTABLE_MEDIA = 2, PTABLE_PSM =
 
 struct ptable_entry {
     uint8_t type, device, active_index;
-    char name[8];  /* NUL-terminated: at most 7 characters */
+    char name[8];  /* the first 8 name bytes as stored: NUL-padded in a table
+                      built here (at most 7 characters); use %.8s */
     uint8_t flags; /* the ninth name byte, after the NUL */
     uint32_t address[2];
     uint32_t max_len[2];
