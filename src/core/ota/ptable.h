@@ -105,8 +105,12 @@ unsigned ptable_tries(const uint8_t tries[PTABLE_MAX_TRIES]);
  *   XZ staging: slot 0 runs (e.g. 0x100000, 1 MiB), slot 1 only holds the
  *     XZ body (e.g. 0xA0000): RAW updates larger than slot 1 are refused.
  */
+#ifndef PTABLE_FW_SLOT0_SIZE
 #define PTABLE_FW_SLOT0_SIZE 0xD0000u
+#endif
+#ifndef PTABLE_FW_SLOT1_SIZE
 #define PTABLE_FW_SLOT1_SIZE 0xD0000u
+#endif
 
 #define PTABLE_FW_ADDR 0x10000u
 #define PTABLE_PSM_ADDR 0x1E9000u
