@@ -33,7 +33,11 @@ import zlib
 SIM = sys.argv[1]
 DURATION = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 TMP = tempfile.mkdtemp(prefix="openplug-bench-script-")
-FILES = 0x192000 + 24 * 4096  # the file store in the flash image (files.h)
+# the file store in the flash image (files.h): media sector 24; the media
+# partition's address from the one layout (tools/mkflash, beside the simulator)
+_LAYOUT = subprocess.run([os.path.join(os.path.dirname(SIM), "mkflash"), "layout"], capture_output=True, text=True,
+                         check=True, timeout=10).stdout
+FILES = int(next(line.split()[2] for line in _LAYOUT.splitlines() if line.startswith("media ")), 16) + 24 * 4096
 
 
 class Plug:

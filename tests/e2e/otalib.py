@@ -15,8 +15,12 @@ import simlib
 HEADER_SIZE = 512
 UPDATE_VERSION_SUFFIX = "-update-test"   # openplug-sim-update's version
 PTABLE_ADDR = 0xE000                     # the two partition table copies
-SLOT_ADDR = (0x10000, 0xD8000)
-SLOT_SIZE = (0xC8000, 0x88000)
+_FW = simlib.flash_layout()["FW"]
+SLOT_ADDR = (_FW[0], _FW[2])
+SLOT_SIZE = (_FW[1], _FW[3])
+# A firmware of the size the real plug's is expected to have (the SDK's
+# Wi-Fi stack alone is 720-739 KB): the test builds are padded to it.
+REALISTIC_IMAGE_SIZE = 800 * 1024
 
 
 def build_dir():
@@ -31,18 +35,32 @@ def tool(name):
 
 
 def firmware_image(name, out):
-    """A test build (openplug-sim-update / -fatal) stripped, as it goes into
-    an image: the one next to the simulator under test, or — when that is
-    too large for the 544 KB slot (the ASan build is megabytes) — the plain
-    host build's.  The writer and boot2 under test are the simulator's
-    either way.  None when neither fits."""
+    """A test build (openplug-sim-update / -fatal) stripped and padded to
+    REALISTIC_IMAGE_SIZE, as a real image would fill the slot: the one next
+    to the simulator under test, or — when that is too large for the slot
+    (the ASan build is megabytes) — the plain host build's.  The writer and
+    boot2 under test are the simulator's either way.  None when neither
+    fits."""
     for directory in (build_dir(), os.path.join(build_dir(), "..", "host")):
         path = os.path.join(directory, name)
         if os.access(path, os.X_OK):
             stripped(path, out)
-            if os.path.getsize(out) <= SLOT_SIZE[1]:
-                return str(out)
+            if os.path.getsize(out) <= REALISTIC_IMAGE_SIZE:
+                return pad_to_realistic_size(out)
     return None
+
+
+def pad_to_realistic_size(path):
+    """Append copies of the program's own bytes (the loader ignores what
+    follows the ELF's segments) up to REALISTIC_IMAGE_SIZE: code-like data,
+    so an XZ body packs about as well as a real firmware's would."""
+    with open(path, "rb") as f:
+        program = f.read()
+    padding = (program * (REALISTIC_IMAGE_SIZE // len(program) + 1))[:REALISTIC_IMAGE_SIZE - len(program)]
+    with open(path, "ab") as f:
+        f.write(padding)
+    assert os.path.getsize(path) == REALISTIC_IMAGE_SIZE <= min(SLOT_SIZE)
+    return str(path)
 
 
 def sim_version(path):

@@ -104,6 +104,16 @@ def patch_flash(path, offset, data):
         f.write(data)
 
 
+def flash_layout(sim=None):
+    """The partition table the simulator writes on a fresh flash, as
+    tools/mkflash prints it (core/ota/ptable.c: one table for the packer,
+    the simulator and the docs): {name: (address0, size0, address1, size1)}."""
+    mkflash = os.path.join(os.path.dirname(sim or sim_path()), "mkflash")
+    out = subprocess.run([mkflash, "layout"], capture_output=True, text=True, check=True, timeout=10).stdout
+    return {f[0]: tuple(int(x, 16) for x in f[2:6])
+            for f in (line.split() for line in out.splitlines() if line and not line.startswith("#"))}
+
+
 def read_flash(path, offset, length):
     with open(path, "rb") as f:
         f.seek(offset)

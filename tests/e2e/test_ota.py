@@ -45,7 +45,7 @@ def images(tmp_path_factory):
     update = otalib.firmware_image("openplug-sim-update", tmp / "update.elf")
     fatal = otalib.firmware_image("openplug-sim-fatal", tmp / "fatal.elf")
     if not update or not fatal:
-        pytest.skip("no build of openplug-sim-update small enough for the 544 KB slot (make host)")
+        pytest.skip("no build of openplug-sim-update small enough for the firmware slot (make host)")
     key = tmp / "key.pem"
     other_key = tmp / "other.pem"
     imgs = {
@@ -62,6 +62,10 @@ def images(tmp_path_factory):
     imgs["signed"] = otalib.mkota(update, tmp / "signed.ota", "v2signed", "--key", key)
     imgs["signed_other"] = otalib.mkota(update, tmp / "other.ota", "v2other", "--key", other_key)
     assert imgs["new_version"].endswith(otalib.UPDATE_VERSION_SUFFIX)
+    # images of a real firmware's size: the RAW body is the padded program,
+    # the XZ body packs it about as a firmware would (neither near zero)
+    assert len(imgs["raw"]) == otalib.HEADER_SIZE + otalib.REALISTIC_IMAGE_SIZE
+    assert otalib.REALISTIC_IMAGE_SIZE // 4 < len(imgs["xz"]) < otalib.REALISTIC_IMAGE_SIZE * 3 // 4
     assert imgs["old_version"] != imgs["new_version"]
     return imgs
 

@@ -11,9 +11,11 @@ import zlib
 
 import pytest
 
+import simlib
+
 from simlib import BUTTON_GPIO, run_sim, patch_flash
 
-MEDIA = 0x192000                      # media partition in the flash image
+MEDIA = simlib.flash_layout()["media"][0]  # media partition in the flash image
 FILES = MEDIA + 24 * 4096             # file store: media sectors 24-55
 FILE_HEADER = struct.Struct("<IIIII40s")  # magic, seq, size, data crc, flags, name; then the header CRC
 

@@ -9,6 +9,7 @@
 #include "core/net/http_get.h"
 #include "core/ota/ota_image.h"
 #include "core/ota/ptable.h"
+#include "core/util/le.h"
 #include "harness.h"
 
 static const uint8_t digest[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -103,11 +104,19 @@ static void test_ptable(void)
     uint8_t a[PTABLE_MAX_BYTES], b[PTABLE_MAX_BYTES];
     ptable_default(&table);
     size_t len = ptable_serialize(&table, a);
-    CHECK_EQ(len, 16 + 7 * 36 + 4);
+    CHECK_EQ(len, 16 + 6 * 36 + 4);
     CHECK(ptable_parse(a, len, &picked));
-    CHECK_EQ(picked.count, 7);
+    CHECK_EQ(picked.count, 6);
     struct ptable_entry *fw = ptable_fw(&picked);
-    CHECK(fw && fw->address[0] == 0x10000 && fw->address[1] == 0xD8000 && fw->max_len[1] == 0x88000);
+    CHECK(fw && fw->address[0] == 0x10000 && fw->address[1] == 0x10000 + PTABLE_FW_SLOT0_SIZE &&
+          fw->max_len[1] == PTABLE_FW_SLOT1_SIZE);
+    /* boot2's entry: type, device, active index, then the name at byte 3
+     * (the SDK looks partitions up by name); entry 1 is "media", type 2. */
+    CHECK_EQ(a[16 + 0], PTABLE_FW);
+    CHECK(memcmp(a + 16 + 3, "FW\0", 3) == 0);
+    CHECK(memcmp(a + 16 + 36 + 3, "media\0", 6) == 0);
+    CHECK_EQ(a[16 + 36], 2);
+    CHECK_EQ(le32_get(a + 16 + 36 + 12), PTABLE_MEDIA_ADDR);
 
     /* The newer copy wins; a broken newer copy leaves the older one. */
     table.age = 5;
@@ -117,6 +126,8 @@ static void test_ptable(void)
     CHECK_EQ(ptable_pick(a, b, sizeof a, &picked), 1);
     CHECK_EQ(ptable_fw(&picked)->active_index, 1);
     CHECK_EQ(ptable_fw(&picked)->flags, PTABLE_FW_TRIAL);
+    CHECK_EQ(b[16 + 11], PTABLE_FW_TRIAL); /* the ninth name byte, after "FW\0" */
+    CHECK(strcmp(ptable_fw(&picked)->name, "FW") == 0);
     CHECK_EQ(ptable_pick(b, a, sizeof a, &picked), 0);
     b[40] ^= 1; /* an entry byte: the entries' CRC fails */
     CHECK_EQ(ptable_pick(a, b, sizeof a, &picked), 0);

@@ -3,16 +3,24 @@
 
 #include <string.h>
 
+#include "core/storage/layout.h"
 #include "core/util/crc32.h"
 #include "core/util/le.h"
+
+/* The media partition holds every ring of layout.h; sector-aligned slots. */
+_Static_assert(PTABLE_MEDIA_SIZE >= (LAYOUT_FILES_OFFSET + LAYOUT_FILES_SECTORS * HAL_FLASH_SECTOR),
+               "the firmware slots leave too little media for layout.h");
+_Static_assert(PTABLE_PSM_ADDR > PTABLE_MEDIA_ADDR, "the firmware slots run into PSM");
+_Static_assert(PTABLE_FW_SLOT0_SIZE % HAL_FLASH_SECTOR == 0 && PTABLE_FW_SLOT1_SIZE % HAL_FLASH_SECTOR == 0,
+               "firmware slots are whole sectors");
 
 static void entry_parse(const uint8_t *p, struct ptable_entry *e)
 {
     e->type = p[0];
     e->device = p[1];
     e->active_index = p[2];
-    e->flags = p[3];
-    memcpy(e->name, p + 4, 8);
+    memcpy(e->name, p + 3, 8); /* as read: a table round-trips byte for byte */
+    e->flags = p[11];
     for (int i = 0; i < 2; i++) {
         e->address[i] = le32_get(p + 12 + 4 * i);
         e->max_len[i] = le32_get(p + 20 + 4 * i);
@@ -26,8 +34,8 @@ static void entry_serialize(const struct ptable_entry *e, uint8_t *p)
     p[0] = e->type;
     p[1] = e->device;
     p[2] = e->active_index;
-    p[3] = e->flags;
-    memcpy(p + 4, e->name, 8);
+    memcpy(p + 3, e->name, 8);
+    p[11] = e->flags;
     for (int i = 0; i < 2; i++) {
         le32_put(p + 12 + 4 * i, e->address[i]);
         le32_put(p + 20 + 4 * i, e->max_len[i]);
@@ -104,13 +112,13 @@ unsigned ptable_tries(const uint8_t tries[PTABLE_MAX_TRIES])
 void ptable_default(struct ptable *table)
 {
     static const struct ptable_entry defaults[] = {
-        {PTABLE_FW, 0, 0, 0, "FW", {0x10000, 0xD8000}, {0xC8000, 0x88000}, 0, 0},
-        {PTABLE_MFG, 0, 0, 0, "mfg", {0x160000, 0}, {0x32000, 0}, 0, 0},
-        {PTABLE_MEDIA, 0, 0, 0, "media", {0x192000, 0}, {0x57000, 0}, 0, 0},
-        {PTABLE_PSM, 0, 0, 0, "PSM", {0x1E9000, 0}, {0x8000, 0}, 0, 0},
-        {PTABLE_KEY, 0, 0, 0, "KEY", {0x1F1000, 0}, {0x2000, 0}, 0, 0},
-        {PTABLE_DATA, 0, 0, 0, "DATA", {0x1F3000, 0}, {0x5000, 0}, 0, 0},
-        {PTABLE_FACTORY, 0, 0, 0, "factory", {0x1F8000, 0}, {0x7000, 0}, 0, 0},
+        {PTABLE_FW, 0, 0, "FW", 0, {PTABLE_FW_ADDR, PTABLE_FW_ADDR + PTABLE_FW_SLOT0_SIZE},
+         {PTABLE_FW_SLOT0_SIZE, PTABLE_FW_SLOT1_SIZE}, 0, 0},
+        {PTABLE_MEDIA, 0, 0, "media", 0, {PTABLE_MEDIA_ADDR, 0}, {PTABLE_MEDIA_SIZE, 0}, 0, 0},
+        {PTABLE_PSM, 0, 0, "PSM", 0, {PTABLE_PSM_ADDR, 0}, {0x8000, 0}, 0, 0},
+        {PTABLE_KEY, 0, 0, "KEY", 0, {0x1F1000, 0}, {0x2000, 0}, 0, 0},
+        {PTABLE_DATA, 0, 0, "DATA", 0, {0x1F3000, 0}, {0x5000, 0}, 0, 0},
+        {PTABLE_FACTORY, 0, 0, "factory", 0, {0x1F8000, 0}, {0x8000, 0}, 0, 0},
     };
     memset(table, 0, sizeof *table);
     table->count = sizeof defaults / sizeof defaults[0];

@@ -9,9 +9,16 @@
  * the higher age, so a new table is written over the OLDER copy (erase,
  * program) and a power cut at any instant leaves the previous table valid.
  *
- * OpenPlug's A/B rules ride in the FW entry's `reserved` byte (inside the
- * CRC) and in a tries area after the table (outside the CRC, programmed a
- * byte at a time without an erase: NOR can clear bits in place):
+ * An entry is boot2's PtTable_Entry_Config (partition.h of the SDK): type,
+ * device, active index, name[9] (at byte 3: the SDK finds "media", "PSM",
+ * "factory" by name), two addresses, two max lengths, length, age.  Names
+ * have at most 7 characters, so the ninth name byte (byte 11) is always
+ * after the terminating NUL and no name lookup reads it.
+ *
+ * OpenPlug's A/B rules ride in that ninth name byte of the FW entry
+ * (`flags`, inside the CRC) and in a tries area after the table (outside
+ * the CRC, programmed a byte at a time without an erase: NOR can clear bits
+ * in place):
  *   PTABLE_FW_TRIAL       the active slot holds a new RAW firmware on trial:
  *                         boot2 counts a try per boot; after PTABLE_MAX_TRIES
  *                         boots without a confirmation it boots the other slot
@@ -38,8 +45,9 @@
 #define PTABLE_TRIES_OFFSET 0x800u /* in the copy's sector: one byte per try */
 #define PTABLE_MAX_TRIES 3
 
-enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 2, PTABLE_PSM = 3, PTABLE_KEY = 4, PTABLE_MEDIA = 5,
-                   PTABLE_DATA = 6, PTABLE_FACTORY = 7 };
+/* The entry types of the SDK's partition_cfg_2M.toml. */
+enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 1, PTABLE_MEDIA = 2, PTABLE_PSM = 3, PTABLE_KEY = 4,
+                   PTABLE_DATA = 5, PTABLE_FACTORY = 6 };
 
 #define PTABLE_FW_TRIAL 0x01u
 #define PTABLE_FW_ROLLED_BACK 0x02u
@@ -47,8 +55,10 @@ enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 2, PTABLE_PSM = 3, PTABLE_KEY = 4
 #define PTABLE_FW_XZ_FAILED 0x08u
 
 struct ptable_entry {
-    uint8_t type, device, active_index, flags; /* flags: boot2's "reserved" byte */
-    char name[8];
+    uint8_t type, device, active_index;
+    char name[8];  /* the first 8 name bytes as stored: NUL-padded in a table
+                      built here (at most 7 characters); use %.8s */
+    uint8_t flags; /* the ninth name byte, after the NUL */
     uint32_t address[2];
     uint32_t max_len[2];
     uint32_t len; /* bytes of the image in the active slot (0: unknown) */
@@ -79,7 +89,35 @@ struct ptable_entry *ptable_fw(struct ptable *table);
 /* Tries counted in a copy's tries area (bytes cleared from 0xFF). */
 unsigned ptable_tries(const uint8_t tries[PTABLE_MAX_TRIES]);
 
-/* The table of a fresh 2 MB BL602 flash (firmware in slot 0). */
+/*
+ * OpenPlug's 2 MB flash layout: the one table that the simulator writes on
+ * a fresh flash, tools/mkflash puts in the whole-flash image and
+ * docs/flashing.md shows (`mkflash layout` prints it; a test holds the doc
+ * to it).  boot2 (0x0, 0x2000) and the two table copies (0xE000, 0xF000)
+ * sit below 0x10000; PSM, KEY, DATA and the plug's factory parameters keep
+ * the SDK's addresses at the top.  The two firmware slots follow each other
+ * from 0x10000 and the media partition takes what is left up to PSM.
+ *
+ * The slot sizes are the one thing to set once the real image is measured
+ * (docs/flashing.md, "Flash layout", has the options with numbers):
+ *   A/B, two equal slots: RAW and XZ updates, rollback;  832 KiB each
+ *     holds an image up to 756 KiB with 10 % headroom.
+ *   XZ staging: slot 0 runs (e.g. 0x100000, 1 MiB), slot 1 only holds the
+ *     XZ body (e.g. 0xA0000): RAW updates larger than slot 1 are refused.
+ */
+#ifndef PTABLE_FW_SLOT0_SIZE
+#define PTABLE_FW_SLOT0_SIZE 0xD0000u
+#endif
+#ifndef PTABLE_FW_SLOT1_SIZE
+#define PTABLE_FW_SLOT1_SIZE 0xD0000u
+#endif
+
+#define PTABLE_FW_ADDR 0x10000u
+#define PTABLE_PSM_ADDR 0x1E9000u
+#define PTABLE_MEDIA_ADDR (PTABLE_FW_ADDR + PTABLE_FW_SLOT0_SIZE + PTABLE_FW_SLOT1_SIZE)
+#define PTABLE_MEDIA_SIZE (PTABLE_PSM_ADDR - PTABLE_MEDIA_ADDR)
+
+/* OpenPlug's table (firmware in slot 0). */
 void ptable_default(struct ptable *table);
 
 #endif
