@@ -178,8 +178,15 @@ def test_reconnects_after_broker_restart(plug, broker, ha):
     plug.wait_log(r"MQT: connected to", since=mark, timeout=40)
     ha2 = HA(broker.port, client_id="ha-after")
     try:
-        m = ha2.wait("tele/%s/LWT" % TOPIC, "Online", timeout=10)
-        assert m.retain
+        ha2.wait("tele/%s/LWT" % TOPIC, "Online", timeout=10)
+        # Retained: a subscriber that comes after it sees it as such (ha2
+        # may have subscribed before the plug published, then it is live).
+        late = HA(broker.port, subscribe=("tele/%s/LWT" % TOPIC,), client_id="late")
+        try:
+            m = late.wait("tele/%s/LWT" % TOPIC)
+            assert m.text == "Online" and m.retain
+        finally:
+            late.close()
         mark2 = ha2.mark()
         ha2.publish("cmnd/%s/POWER" % TOPIC, "off")
         assert ha2.wait("stat/%s/POWER" % TOPIC, since=mark2).text == "OFF"
