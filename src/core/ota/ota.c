@@ -1,6 +1,7 @@
 /*
- * ota.c — the streaming update writer, the partition-table switch and the
- * confirmation of a firmware on trial; see ota.h.
+ * ota.c — the streaming update writer, the partition-table switch, the boot
+ * guard of a firmware on trial (tries and rollback) and its confirmation;
+ * see ota.h.
  *
  * Everything that touches flash runs from one poller, one flash operation
  * per loop turn: the writer's erase-ahead / program of its sector buffer,
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "core/firmware.h"
 #include "core/log.h"
 #include "core/ota/ota_image.h"
 #include "core/ota/ota_verify.h"
@@ -251,6 +253,11 @@ static bool header_ok(void)
              (unsigned long)progress.total);
         return false;
     }
+    if (h->type == OTA_BODY_XZ && !OTA_ACCEPT_XZ) {
+        fail("XZ update files are not taken on this plug (its boot loader cannot undo them): use a RAW image "
+             "(mkota without --xz)");
+        return false;
+    }
     LOG_INF("OTA", "image %s (%s, %lu bytes%s)", h->version, h->type == OTA_BODY_XZ ? "XZ" : "RAW",
             (unsigned long)h->body_len, h->is_signed ? ", signed" : "");
     return true;
@@ -449,6 +456,70 @@ static void ota_poll(void *arg)
         sched_timer_start(&wake_timer, OTA_TURN_GAP_MS, 0);
 }
 
+/* ---- The boot guard: tries and rollback ---- */
+
+/* The guard runs before the loop, so the two flash operations of a table
+ * write run back to back here instead of one per turn. */
+static int guard_write_err;
+static void guard_written(int err) { guard_write_err = err; }
+
+static int write_table_now(const struct ptable *next)
+{
+    if (job_start(next, guard_written) != 0)
+        return HAL_EIO;
+    while (job.active)
+        job_step();
+    return guard_write_err;
+}
+
+static void roll_back(void)
+{
+    unsigned from = (unsigned)ota_running_slot();
+    struct ptable next = next_table();
+    struct ptable_entry *fw = ptable_fw(&next);
+    fw->active_index = (uint8_t)(1 - from);
+    fw->flags = PTABLE_FW_ROLLED_BACK;
+    fw->len = 0; /* unknown: the image length of the old slot went with its table */
+    int err = write_table_now(&next);
+    if (err) { /* the trial table stays: the next boot tries again */
+        LOG_ERR("OTA", "cannot roll back: flash error %d while writing the partition table", err);
+        return;
+    }
+    LOG_ERR("OTA", "the firmware in slot %u restarted %d times without confirming itself: rolled back to slot %u",
+            from, PTABLE_MAX_TRIES, 1 - from);
+    system_restart_now(RESTART_OTA_ROLLBACK, SOURCE_BOOT);
+}
+
+void ota_boot_guard(void)
+{
+    table_load();
+    if (!ota_on_trial())
+        return;
+    /* From here a hang resets the chip, and the reset is the next try;
+     * health_start() takes the watchdog over once the loop runs. */
+    hal_wdt_start(FIRMWARE_WATCHDOG_MS);
+    uint32_t tries_at = (uint32_t)table_copy * HAL_FLASH_SECTOR + PTABLE_TRIES_OFFSET;
+    uint8_t tries[PTABLE_MAX_TRIES];
+    if (hal_flash_read(HAL_PART_PTABLE, tries_at, tries, sizeof tries) != HAL_OK) {
+        LOG_ERR("OTA", "cannot read the trial boots: this boot is not counted");
+        return;
+    }
+    unsigned used = ptable_tries(tries);
+    if (used >= PTABLE_MAX_TRIES) {
+        roll_back();
+        return;
+    }
+    /* One program of one byte: torn by a power cut, the byte reads as
+     * used or still 0xFF — a try counted or not, never a broken table. */
+    static const uint8_t used_mark = 0;
+    int err = hal_flash_program(HAL_PART_PTABLE, tries_at + used, &used_mark, 1);
+    if (err)
+        LOG_ERR("OTA", "cannot count this trial boot: flash error %d", err);
+    else
+        LOG_INF("OTA", "trial boot %u of %d of the new firmware in slot %d", used + 1, PTABLE_MAX_TRIES,
+                ota_running_slot());
+}
+
 /* ---- Trial and confirmation ---- */
 
 static struct sched_timer confirm_timer;
@@ -508,7 +579,7 @@ void ota_start(void)
     }
     if (ota_rolled_back()) {
         snprintf(progress.error, sizeof progress.error,
-                 "the last update did not confirm itself in %d boots: boot2 went back to this firmware",
+                 "the last update did not confirm itself in %d boots: the plug went back to this firmware",
                  PTABLE_MAX_TRIES);
         LOG_ERR("OTA", "%s (slot %d)", progress.error, ota_running_slot());
     }

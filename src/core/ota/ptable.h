@@ -1,9 +1,10 @@
 /*
  * ptable.h — the BL602 boot loader's partition table, as bytes: parse a
  * copy, pick the copy boot2 boots from, build the next one.  Pure functions
- * on buffers, shared by the firmware (which switches slots after an update
- * and confirms a new firmware) and the simulator's boot2 (which boots the
- * slot the table names and rolls back).  Nothing here touches flash.
+ * on buffers, shared by the firmware (which switches slots after an update,
+ * counts the trial boots of a new firmware, rolls it back or confirms it)
+ * and the simulator's boot2 (which boots the slot the table names).
+ * Nothing here touches flash.
  *
  * Flash holds two copies, one sector each; boot2 uses the valid copy with
  * the higher age, so a new table is written over the OLDER copy (erase,
@@ -20,11 +21,16 @@
  * the CRC, programmed a byte at a time without an erase: NOR can clear bits
  * in place):
  *   PTABLE_FW_TRIAL       the active slot holds a new RAW firmware on trial:
- *                         boot2 counts a try per boot; after PTABLE_MAX_TRIES
- *                         boots without a confirmation it boots the other slot
- *                         again and marks PTABLE_FW_ROLLED_BACK.
- *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: boot2
- *                         decompresses it over the active slot (no rollback).
+ *                         the firmware's boot guard (ota_boot_guard(), ota.h)
+ *                         counts a try per boot; after PTABLE_MAX_TRIES boots
+ *                         without a confirmation it makes the other slot
+ *                         active again, marks PTABLE_FW_ROLLED_BACK and
+ *                         restarts.  The BL602 SDK's boot2 reads neither flag
+ *                         nor tries: it just boots the active slot.
+ *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: the simulator's
+ *                         boot2 decompresses it over the active slot (no
+ *                         rollback).  Only builds with OTA_ACCEPT_XZ write it:
+ *                         the SDK's boot2 does not know this flag.
  *   PTABLE_FW_XZ_FAILED   boot2 could not decompress it into the active slot
  *                         (bad stream, or larger than the slot): nothing was
  *                         written, the firmware there runs on and says so.
