@@ -241,7 +241,7 @@ static void check_rolled_back_to_slot0(void)
 
 static void test_guard_counts_tries_then_rolls_back(void)
 {
-    flash_with_table(PTABLE_FW_TRIAL);
+    flash_with_table(PTABLE_FW_TRIAL | PTABLE_FW_TRIAL_SLOT1); /* as the writer leaves it */
     for (unsigned n = 1; n <= PTABLE_MAX_TRIES; n++) {
         CHECK(!boot());
         CHECK_EQ(flash_tries(0), n);
@@ -294,6 +294,29 @@ static void test_guard_leaves_a_confirmed_firmware_alone(void)
     fake_flash_blank();
     CHECK(!boot());
     CHECK_EQ(fake_flash_programs, 0);
+}
+
+static void test_guard_sees_boot2_went_back_by_itself(void)
+{
+    /* The SDK's boot2 found slot 1's boot header broken, made slot 0 active
+     * and kept the entry's flags: slot 0 is no trial, nothing restarts. */
+    struct ptable table;
+    flash_with_table(PTABLE_FW_TRIAL | PTABLE_FW_TRIAL_SLOT1);
+    CHECK_EQ(flash_table(&table), 0);
+    ptable_fw(&table)->active_index = 0;
+    ptable_serialize(&table, fake_ptable);
+    CHECK(!boot());
+    CHECK_CONTAINS(fake_console_output(), "boot2 did not start the new firmware in slot 1");
+    CHECK(!ota_on_trial() && ota_rolled_back());
+    CHECK_EQ(ota_running_slot(), 0);
+    CHECK_EQ(flash_table(&table), 1);
+    CHECK_EQ(ptable_fw(&table)->flags, PTABLE_FW_ROLLED_BACK | PTABLE_FW_BOOT2_REFUSED);
+    CHECK_EQ(ptable_fw(&table)->active_index, 0);
+    CHECK_EQ(flash_tries(0), 0);
+    CHECK_EQ(fake_wdt_timeout_ms, 0);
+    uint32_t programs = fake_flash_programs;
+    CHECK(!boot());
+    CHECK_EQ(fake_flash_programs, programs);
 }
 
 static void test_guard_power_cut_while_counting(void)
@@ -350,6 +373,7 @@ int main(void)
     RUN(test_pull_client_parsers);
     RUN(test_guard_counts_tries_then_rolls_back);
     RUN(test_guard_leaves_a_confirmed_firmware_alone);
+    RUN(test_guard_sees_boot2_went_back_by_itself);
     RUN(test_guard_power_cut_while_counting);
     RUN(test_guard_power_cut_while_rolling_back);
     return harness_report();

@@ -370,7 +370,7 @@ static void switch_table(void)
         fw->flags = PTABLE_FW_XZ_PENDING; /* boot2 decompresses over the running slot */
     } else {
         fw->active_index = (uint8_t)(1 - ota_running_slot());
-        fw->flags = PTABLE_FW_TRIAL;
+        fw->flags = PTABLE_FW_TRIAL | (fw->active_index ? PTABLE_FW_TRIAL_SLOT1 : PTABLE_FW_TRIAL_SLOT0);
     }
     fw->len = work->header.body_len;
     fw->age++;
@@ -472,22 +472,40 @@ static int write_table_now(const struct ptable *next)
     return guard_write_err;
 }
 
+/* A table that runs `slot`, no longer on trial, marked rolled back; 0 or a
+ * HAL error (then the trial table stays and the next boot tries again). */
+static int write_rolled_back(unsigned slot, uint8_t why)
+{
+    struct ptable next = next_table();
+    struct ptable_entry *fw = ptable_fw(&next);
+    if (fw->active_index != slot)
+        fw->len = 0; /* unknown: the old slot's image length went with its table */
+    fw->active_index = (uint8_t)slot;
+    fw->flags = PTABLE_FW_ROLLED_BACK | why;
+    int err = write_table_now(&next);
+    if (err)
+        LOG_ERR("OTA", "cannot roll back: flash error %d while writing the partition table", err);
+    return err;
+}
+
 static void roll_back(void)
 {
     unsigned from = (unsigned)ota_running_slot();
-    struct ptable next = next_table();
-    struct ptable_entry *fw = ptable_fw(&next);
-    fw->active_index = (uint8_t)(1 - from);
-    fw->flags = PTABLE_FW_ROLLED_BACK;
-    fw->len = 0; /* unknown: the image length of the old slot went with its table */
-    int err = write_table_now(&next);
-    if (err) { /* the trial table stays: the next boot tries again */
-        LOG_ERR("OTA", "cannot roll back: flash error %d while writing the partition table", err);
+    if (write_rolled_back(1 - from, 0) != 0)
         return;
-    }
     LOG_ERR("OTA", "the firmware in slot %u restarted %d times without confirming itself: rolled back to slot %u",
             from, PTABLE_MAX_TRIES, 1 - from);
     system_restart_now(RESTART_OTA_ROLLBACK, SOURCE_BOOT);
+}
+
+/* The SDK's boot2 found the new slot's boot header broken and booted this
+ * (the old) slot, keeping the entry's flags: this firmware is no trial. */
+static bool boot2_went_back(void)
+{
+    const struct ptable_entry *fw = table_fw();
+    uint8_t trial_slot = fw->flags & (PTABLE_FW_TRIAL_SLOT0 | PTABLE_FW_TRIAL_SLOT1);
+    uint8_t running = ota_running_slot() ? PTABLE_FW_TRIAL_SLOT1 : PTABLE_FW_TRIAL_SLOT0;
+    return trial_slot && !(trial_slot & running);
 }
 
 void ota_boot_guard(void)
@@ -495,6 +513,12 @@ void ota_boot_guard(void)
     table_load();
     if (!ota_on_trial())
         return;
+    if (boot2_went_back()) {
+        if (write_rolled_back((unsigned)ota_running_slot(), PTABLE_FW_BOOT2_REFUSED) == 0)
+            LOG_ERR("OTA", "boot2 did not start the new firmware in slot %d (its boot header check failed): "
+                    "slot %d runs on", 1 - ota_running_slot(), ota_running_slot());
+        return;
+    }
     /* From here a hang resets the chip, and the reset is the next try;
      * health_start() takes the watchdog over once the loop runs. */
     hal_wdt_start(FIRMWARE_WATCHDOG_MS);
@@ -541,7 +565,7 @@ int ota_confirm(void)
     if (!ota_on_trial())
         return 1;
     struct ptable next = next_table();
-    ptable_fw(&next)->flags &= (uint8_t)~PTABLE_FW_TRIAL;
+    ptable_fw(&next)->flags &= (uint8_t)~(PTABLE_FW_TRIAL | PTABLE_FW_TRIAL_SLOT0 | PTABLE_FW_TRIAL_SLOT1);
     return job_start(&next, confirmed) == 0 ? 0 : -1;
 }
 
@@ -577,7 +601,11 @@ void ota_start(void)
         sched_timer_init(&confirm_timer, confirm_tick, NULL);
         sched_timer_start(&confirm_timer, 1000, 1000);
     }
-    if (ota_rolled_back()) {
+    if (ota_rolled_back() && (table_fw()->flags & PTABLE_FW_BOOT2_REFUSED)) {
+        snprintf(progress.error, sizeof progress.error,
+                 "the last update failed boot2's check of its boot header: boot2 went back to this firmware");
+        LOG_ERR("OTA", "%s (slot %d)", progress.error, ota_running_slot());
+    } else if (ota_rolled_back()) {
         snprintf(progress.error, sizeof progress.error,
                  "the last update did not confirm itself in %d boots: the plug went back to this firmware",
                  PTABLE_MAX_TRIES);

@@ -95,6 +95,9 @@ struct ota_progress {
  *     older copy: a power cut leaves the current one, and the next boot
  *     rolls back again), and restarts at once with RESTART_OTA_ROLLBACK;
  *     boot2 then boots the old firmware, whose ota_start() reports it.
+ * When the running slot is not the one on trial, the SDK's boot2 has
+ * already gone back (the new slot's boot header failed its check): the
+ * guard marks the table rolled back (PTABLE_FW_BOOT2_REFUSED) and goes on.
  * A confirmed firmware costs a table read and nothing else.  Call it once
  * per boot.
  */

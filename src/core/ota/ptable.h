@@ -27,6 +27,15 @@
  *                         active again, marks PTABLE_FW_ROLLED_BACK and
  *                         restarts.  The BL602 SDK's boot2 reads neither flag
  *                         nor tries: it just boots the active slot.
+ *   PTABLE_FW_TRIAL_SLOT0/1  set with PTABLE_FW_TRIAL: the slot on trial.
+ *                         When the active slot's boot header check fails,
+ *                         the SDK's boot2 makes the other slot active and
+ *                         rewrites the entry with the name bytes (these
+ *                         flags) as they were: a trial flag on a slot that
+ *                         is not the one on trial means boot2 went back by
+ *                         itself; the guard then marks PTABLE_FW_ROLLED_BACK
+ *                         with PTABLE_FW_BOOT2_REFUSED.  (Neither bit: a
+ *                         table from before these bits, not checked.)
  *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: the simulator's
  *                         boot2 decompresses it over the active slot (no
  *                         rollback).  Only builds with OTA_ACCEPT_XZ write it:
@@ -59,6 +68,9 @@ enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 1, PTABLE_MEDIA = 2, PTABLE_PSM =
 #define PTABLE_FW_ROLLED_BACK 0x02u
 #define PTABLE_FW_XZ_PENDING 0x04u
 #define PTABLE_FW_XZ_FAILED 0x08u
+#define PTABLE_FW_TRIAL_SLOT0 0x10u
+#define PTABLE_FW_TRIAL_SLOT1 0x20u
+#define PTABLE_FW_BOOT2_REFUSED 0x40u /* with ROLLED_BACK: boot2's header check, not the tries */
 
 struct ptable_entry {
     uint8_t type, device, active_index;
