@@ -254,8 +254,8 @@ static bool header_ok(void)
         return false;
     }
     if (h->type == OTA_BODY_XZ && !OTA_ACCEPT_XZ) {
-        fail("XZ update files are not taken on this plug (its boot loader cannot undo them): use a RAW image "
-             "(mkota without --xz)");
+        fail("XZ images are not taken by this build (the BL602 boot loader does not install OpenPlug's XZ): "
+             "use a RAW image");
         return false;
     }
     LOG_INF("OTA", "image %s (%s, %lu bytes%s)", h->version, h->type == OTA_BODY_XZ ? "XZ" : "RAW",
