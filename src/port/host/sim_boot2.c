@@ -2,11 +2,12 @@
  * sim_boot2.c — the emulated BL602 boot loader (boot2), run at every power
  * on and reset before the firmware.
  *
- * It does what the BL602 SDK's boot2 does, and no more: it reads the
- * partition table from the flash image (the valid copy with the higher age)
- * and then
- *   - XZ pending (OpenPlug's flag, see core/ota/ptable.h; only builds with
- *     OTA_ACCEPT_XZ write it, the BL602 build does not): decompresses the
+ * It boots what the BL602 SDK's boot2 boots: it reads the partition table
+ * from the flash image (the valid copy with the higher age) and then
+ *   - XZ pending (OpenPlug's flag, see core/ota/ptable.h — the one thing the
+ *     SDK's boot2 does otherwise: it spots an XZ stream in the active slot
+ *     by its magic; only builds with OTA_ACCEPT_XZ write the flag, the
+ *     BL602 build refuses XZ update files): decompresses the
  *     XZ body kept in the inactive slot over the active slot, clears the
  *     flag (a new table) — no way back; a power cut meanwhile redoes it at
  *     the next boot;
