@@ -95,6 +95,9 @@ target_compile_definitions(openplug_bl602 PRIVATE
   OPENPLUG_NET=1 OPENPLUG_TLS
   OPENPLUG_VERSION="${OPENPLUG_VERSION_STRING}" OPENPLUG_OTA_HARDWARE="OpenPlug-BL602"
   MBEDTLS_CONFIG_FILE="${BL602_MBEDTLS_CONFIG_FILE}"
+  # RAW A/B updates only: the SDK's boot2 does not read OpenPlug's XZ-pending
+  # flag (core/ota/ota.h, OTA_ACCEPT_XZ), and the equal slots fit RAW images.
+  OTA_ACCEPT_XZ=0
   # The SDK's headers choose the chip and its FreeRTOS port by these.
   ARCH_RISCV BL602 CFG_CHIP_BL602
   # The SDK's hosal defines hal_reboot() (hal_sys.c) for its own CLI and OTA

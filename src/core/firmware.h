@@ -3,8 +3,13 @@
  *
  * Order matters: the relays are driven from the boot record before anything
  * else (so a reset costs the load no more than a blink), then settings, pins,
- * console and housekeeping start.  Ports call firmware_main(); tests call
- * firmware_boot() and then run the loop themselves.
+ * console and housekeeping start.  Ports call ota_boot_guard() (ota.h) as
+ * soon as their flash partitions are known — before their own start-up, so
+ * that a firmware on trial which crashes or hangs anywhere is counted and
+ * rolled back — and then firmware_main(); tests call firmware_boot() and
+ * then run the loop themselves.  The guard writes flash only on trial (a
+ * byte; a table on the rollback boot, which restarts at once), so the
+ * relays still come first in every boot that goes on.
  */
 #ifndef OPENPLUG_FIRMWARE_H
 #define OPENPLUG_FIRMWARE_H

@@ -125,7 +125,7 @@ static void restart_step(void *arg)
 static const char *kind_name(unsigned kind)
 {
     static const char *const names[] = {NULL, "Restart command", "Factory reset", "OTA update", "Safe mode entry",
-                                        "Safe mode exit"};
+                                        "Safe mode exit", "OTA rollback"};
     return kind < sizeof names / sizeof names[0] ? names[kind] : NULL;
 }
 
@@ -140,6 +140,11 @@ void system_restart(enum restart_kind kind, enum source source)
         sched_timer_init(&restart_timer, restart_step, NULL);
     sched_timer_start(&restart_timer, RESTART_DELAY_MS, 0); /* a second request restarts the delay */
     event_publish(&(struct event){.type = EVENT_RESTART, .value = kind, .source = source});
+}
+
+void system_restart_now(enum restart_kind kind, enum source source)
+{
+    hal_reboot(reason_code(kind, source));
 }
 
 void system_reset_reason(char *buf, size_t size)

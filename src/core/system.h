@@ -33,6 +33,7 @@ enum restart_kind {
     RESTART_OTA = 3,           /* a new firmware is in place */
     RESTART_SAFE_MODE_ENTER = 4, /* SafeMode 1 */
     RESTART_SAFE_MODE_EXIT = 5,  /* SafeMode 0 */
+    RESTART_OTA_ROLLBACK = 6,    /* a firmware on trial used up its boots: the old slot again */
 };
 
 /* Why this boot happened, as a class. */
@@ -54,6 +55,10 @@ enum source system_boot_restart_source(void);
 
 /* Plan a restart (or a factory reset and restart) a moment from now. */
 void system_restart(enum restart_kind kind, enum source source);
+
+/* Restart at once, handing the reason to the next boot: for start-up code
+ * that runs before the loop (nothing to reply to, nothing to wait for). */
+void system_restart_now(enum restart_kind kind, enum source source) __attribute__((noreturn));
 
 /* The watchdog monitor: `activity` stalled, the hardware watchdog will
  * reset the chip; keep the name for the next boot. */

@@ -5,7 +5,9 @@ real build of the simulator under another version (openplug-sim-update),
 packed by tools/mkota, pulled with OtaUrl + Upgrade 1 from an HTTP server
 in the test that can cut the image into any chunk sizes or drop the
 connection.  After the switch, the simulator's boot2 executes the slot: the
-plug really runs the new program, and Status 2 says so.
+plug really runs the new program, and Status 2 says so.  Trial boots are
+counted and rolled back by the firmware's boot guard (ota_boot_guard(), as on
+the chip, whose boot2 does not), logged as "OTA: trial boot n of 3".
 
 Covers: RAW and XZ updates running the new version; 253-byte and random
 chunks; a connection dropped at a random byte, then a retry; every refusal
@@ -147,7 +149,7 @@ def test_raw_update_runs_the_new_version_and_keeps_config_and_energy(make_plug, 
     plug.cmd("Power on")
     update_and_boot(plug, server, images["raw"])
     assert version(plug) == images["new_version"]
-    assert plug.log_lines(r"boot2: trial boot 1 of 3 of the new firmware in slot 1")
+    assert plug.log_lines(r"OTA: trial boot 1 of 3 of the new firmware in slot 1")
     assert plug.cmd("DeviceName") == {"DeviceName": "kitchen"}
     assert plug.power() is True
     total = plug.cmd("EnergyTotal")
@@ -165,22 +167,22 @@ def test_raw_update_runs_the_new_version_and_keeps_config_and_energy(make_plug, 
     assert plug.powercut() == EXIT_POWERCUT
     plug.start()
     assert version(plug) == images["new_version"]
-    assert not plug.log_lines(r"boot2: trial", since=plug.boot_mark)
+    assert not plug.log_lines(r"OTA: trial", since=plug.boot_mark)
 
 
 def test_new_firmware_confirms_itself_after_30_s_online(make_plug, server, images):
     plug = make_plug()
     update_and_boot(plug, server, images["raw"])
     plug.stop()
-    # The 30 s online in virtual time: boot2 counts the second trial boot,
+    # The 30 s online in virtual time: the guard counts the second trial boot,
     # the new firmware confirms itself, a later boot is no trial.
     result = run_sim(plug.flash, duration=40, exec_="OtaStatus")
     assert result.returncode == 0, result
-    assert result.logs(r"boot2: trial boot 2 of 3 of the new firmware in slot 1")
+    assert result.logs(r"OTA: trial boot 2 of 3 of the new firmware in slot 1")
     assert result.logs(r"OTA: firmware \S+ in slot 1 confirmed: it stays")
     assert result.replies[0]["OtaStatus"]["Trial"] is True
     again = run_sim(plug.flash, duration=1, exec_="Status 2; OtaStatus")
-    assert not again.logs(r"boot2: trial")
+    assert not again.logs(r"OTA: trial")
     assert again.replies[0]["StatusFWR"]["Version"] == images["new_version"]
     assert again.replies[1]["OtaStatus"]["Trial"] is False
 
@@ -334,10 +336,10 @@ def test_firmware_dying_at_start_is_rolled_back_after_three_tries(make_plug, ser
     mark = plug.mark()
     assert upgrade(plug, server) == {"Upgrade": "Started"}
     for attempt in (1, 2, 3):
-        plug.wait_log(r"boot2: trial boot %d of 3 of the new firmware in slot 1" % attempt, since=mark, timeout=20)
-    plug.wait_log(r"boot2: the firmware in slot 1 restarted 3 times without confirming itself: rolled back to slot 0",
+        plug.wait_log(r"OTA: trial boot %d of 3 of the new firmware in slot 1" % attempt, since=mark, timeout=20)
+    plug.wait_log(r"OTA: the firmware in slot 1 restarted 3 times without confirming itself: rolled back to slot 0",
                   since=mark, timeout=20)
-    back = wait_boot(plug, r"BOOT: .*reset reason: .*[Ww]atchdog", mark)
+    back = wait_boot(plug, r"BOOT: .*reset reason: OTA rollback", mark)  # the guard's restart into slot 0
     plug.wait_log(r"OTA: the last update did not confirm itself in 3 boots", since=back, timeout=5)
     assert version(plug) == images["old_version"]
     status = ota_status(plug)
@@ -353,11 +355,11 @@ def test_three_power_cuts_before_confirming_roll_back(make_plug, server, images)
     for attempt in (2, 3):
         assert plug.powercut() == EXIT_POWERCUT
         plug.start()
-        assert plug.log_lines(r"boot2: trial boot %d of 3" % attempt, since=plug.boot_mark)
+        assert plug.log_lines(r"OTA: trial boot %d of 3" % attempt, since=plug.boot_mark)
         assert version(plug) == images["new_version"]
     assert plug.powercut() == EXIT_POWERCUT
     plug.start()
-    assert plug.log_lines(r"boot2: .* rolled back to slot 0", since=plug.boot_mark)
+    assert plug.log_lines(r"OTA: .* rolled back to slot 0", since=plug.boot_mark)
     assert version(plug) == images["old_version"]
     assert ota_status(plug)["LastUpdate"] == "rolled back"
 

@@ -14,6 +14,7 @@
 
 uint8_t fake_psm[FAKE_PSM_SIZE];
 uint8_t fake_media[FAKE_MEDIA_SIZE];
+uint8_t fake_ptable[FAKE_PTABLE_SIZE];
 uint32_t fake_flash_erases, fake_flash_programs;
 static uint32_t ops_until_cut; /* 0: no cut planned */
 static bool power_off;
@@ -29,17 +30,24 @@ void fake_flash_blank(void)
 {
     memset(fake_psm, 0xFF, sizeof fake_psm);
     memset(fake_media, 0xFF, sizeof fake_media);
+    memset(fake_ptable, 0xFF, sizeof fake_ptable);
     fake_flash_erases = fake_flash_programs = 0;
     fake_flash_power_on();
 }
 
 uint32_t hal_flash_size(enum hal_partition part)
 {
-    return part == HAL_PART_PSM ? FAKE_PSM_SIZE : part == HAL_PART_MEDIA ? FAKE_MEDIA_SIZE : 0;
+    return part == HAL_PART_PSM      ? FAKE_PSM_SIZE
+           : part == HAL_PART_MEDIA  ? FAKE_MEDIA_SIZE
+           : part == HAL_PART_PTABLE ? FAKE_PTABLE_SIZE
+                                     : 0;
 }
 
-/* The RAM behind a partition (only PSM and MEDIA exist here). */
-static uint8_t *memory(enum hal_partition part) { return part == HAL_PART_PSM ? fake_psm : fake_media; }
+/* The RAM behind a partition (only PSM, MEDIA and PTABLE exist here). */
+static uint8_t *memory(enum hal_partition part)
+{
+    return part == HAL_PART_PSM ? fake_psm : part == HAL_PART_PTABLE ? fake_ptable : fake_media;
+}
 
 static bool in_range(enum hal_partition part, uint32_t offset, uint32_t len)
 {
@@ -259,7 +267,15 @@ void hal_idle(uint32_t timeout_ms) { now_us += (uint64_t)timeout_ms * 1000; }
 
 /* ---- Watchdog, reset, Wi-Fi, system ---- */
 
-int hal_wdt_start(uint32_t timeout_ms) { return timeout_ms && timeout_ms <= 65535 ? HAL_OK : HAL_EINVAL; }
+uint32_t fake_wdt_timeout_ms;
+
+int hal_wdt_start(uint32_t timeout_ms)
+{
+    if (!timeout_ms || timeout_ms > 65535)
+        return HAL_EINVAL;
+    fake_wdt_timeout_ms = timeout_ms;
+    return HAL_OK;
+}
 void hal_wdt_feed(void) {}
 
 jmp_buf *fake_reboot_jump;

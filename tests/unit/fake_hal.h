@@ -1,7 +1,7 @@
 /*
  * fake_hal.h — an in-memory board for unit tests and fuzz targets: pins
  * with externally set levels, a clock that moves only when told (or when
- * the loop idles), PSM and media partitions in RAM with NOR rules and an optional
+ * the loop idles), PSM, media and partition-table areas in RAM with NOR rules and an optional
  * torn operation, console capture, and reboots caught with longjmp.
  * Portable C: it builds for the host and freestanding for RV32.
  */
@@ -16,10 +16,12 @@
 
 #define FAKE_PSM_SIZE (32u * 1024)
 #define FAKE_MEDIA_SIZE (256u * 1024) /* energy ring, history, file store */
+#define FAKE_PTABLE_SIZE (2u * HAL_FLASH_SECTOR) /* the two table copies */
 
-/* Flash: the PSM and MEDIA partitions */
+/* Flash: the PSM, MEDIA and PTABLE partitions (no firmware slots) */
 extern uint8_t fake_psm[FAKE_PSM_SIZE];
 extern uint8_t fake_media[FAKE_MEDIA_SIZE];
+extern uint8_t fake_ptable[FAKE_PTABLE_SIZE];
 extern uint32_t fake_flash_erases, fake_flash_programs;
 /* Tear the N-th operation from now (1 = the next): half of it happens, then
  * the "power is off" and every later operation fails without effect until
@@ -42,6 +44,9 @@ unsigned fake_pin_output_changes(int gpio); /* changes of level while an output 
 const char *fake_console_output(void);
 void fake_console_clear(void);
 void fake_console_input(const char *text);
+
+/* The watchdog's timeout as last started, 0 while it was never started. */
+extern uint32_t fake_wdt_timeout_ms;
 
 /* Reboots: hal_reboot() longjmps here when set (else the test fails hard). */
 extern jmp_buf *fake_reboot_jump;

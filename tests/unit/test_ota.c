@@ -1,15 +1,22 @@
 /*
  * test_ota.c — the OTA image header and the partition table, as bytes
  * (src/core/ota/ota_image.h, ptable.h): building, parsing, every refusal,
- * the copy boot2 picks, the tries area.  The writer and boot2 are tested
- * end to end (tests/e2e/test_ota.py).
+ * the copy boot2 picks, the tries area; and the boot guard (ota.h,
+ * ota_boot_guard()) over boots on the fake flash: tries counted, the
+ * rollback, a confirmed firmware left alone, power cuts while it writes.
+ * The writer and boot2 are tested end to end (tests/e2e/test_ota.py).
  */
+#include <setjmp.h>
 #include <string.h>
 
+#include "core/firmware.h"
 #include "core/net/http_get.h"
+#include "core/ota/ota.h"
 #include "core/ota/ota_image.h"
 #include "core/ota/ptable.h"
+#include "core/system.h"
 #include "core/util/le.h"
+#include "fake_hal.h"
 #include "harness.h"
 
 static const uint8_t digest[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -177,11 +184,197 @@ static void test_pull_client_parsers(void)
         CHECK_EQ(http_get_parse_head(bad[i], strlen(bad[i]), &status, &length), -1);
 }
 
+/* ---- The boot guard ---- */
+
+#define ROLLBACK_REASON (HAL_RESET_USER | (uint32_t)RESTART_OTA_ROLLBACK << 4 | SOURCE_BOOT)
+
+/* A fresh flash whose only table (copy 0, age 7) runs slot 1 with `flags`. */
+static void flash_with_table(uint8_t flags)
+{
+    struct ptable table;
+    fake_flash_blank();
+    ptable_default(&table);
+    table.age = 7;
+    ptable_fw(&table)->active_index = 1;
+    ptable_fw(&table)->flags = flags;
+    ptable_fw(&table)->len = 4096;
+    ptable_serialize(&table, fake_ptable);
+    fake_wdt_timeout_ms = 0;
+}
+
+/* The table boot2 would boot from now; -1 when neither copy is valid. */
+static int flash_table(struct ptable *table)
+{
+    return ptable_pick(fake_ptable, fake_ptable + HAL_FLASH_SECTOR, PTABLE_MAX_BYTES, table);
+}
+
+static unsigned flash_tries(int copy)
+{
+    return ptable_tries(fake_ptable + (uint32_t)copy * HAL_FLASH_SECTOR + PTABLE_TRIES_OFFSET);
+}
+
+/* One boot up to the guard: true when the guard restarted the plug. */
+static bool boot(void)
+{
+    jmp_buf jump;
+    volatile bool rebooted = false;
+    fake_reboot_jump = &jump;
+    fake_reboot_reason = 0;
+    fake_console_clear();
+    if (setjmp(jump) == 0)
+        ota_boot_guard();
+    else
+        rebooted = true;
+    fake_reboot_jump = NULL;
+    return rebooted;
+}
+
+static void check_rolled_back_to_slot0(void)
+{
+    struct ptable table;
+    CHECK_EQ(flash_table(&table), 1); /* the new table went over the older (empty) copy */
+    CHECK_EQ(table.age, 8);
+    CHECK_EQ(ptable_fw(&table)->active_index, 0);
+    CHECK_EQ(ptable_fw(&table)->flags, PTABLE_FW_ROLLED_BACK);
+    CHECK_EQ(flash_tries(1), 0);
+}
+
+static void test_guard_counts_tries_then_rolls_back(void)
+{
+    flash_with_table(PTABLE_FW_TRIAL | PTABLE_FW_TRIAL_SLOT1); /* as the writer leaves it */
+    for (unsigned n = 1; n <= PTABLE_MAX_TRIES; n++) {
+        CHECK(!boot());
+        CHECK_EQ(flash_tries(0), n);
+        CHECK(ota_on_trial());
+        CHECK_EQ(ota_running_slot(), 1);
+        CHECK_CONTAINS(fake_console_output(), n == 1 ? "trial boot 1 of 3 of the new firmware in slot 1"
+                                              : n == 2 ? "trial boot 2 of 3" : "trial boot 3 of 3");
+    }
+    CHECK_EQ(fake_wdt_timeout_ms, FIRMWARE_WATCHDOG_MS); /* a hang on trial resets, and counts */
+    uint32_t programs = fake_flash_programs;
+
+    CHECK(boot()); /* the tries are used up: the table goes back to slot 0 and the plug restarts */
+    CHECK_EQ(fake_reboot_reason, ROLLBACK_REASON);
+    CHECK_CONTAINS(fake_console_output(),
+                   "the firmware in slot 1 restarted 3 times without confirming itself: rolled back to slot 0");
+    check_rolled_back_to_slot0();
+    CHECK_EQ(fake_flash_programs, programs + 1); /* the table; no try counted on the way */
+
+    /* The next boot (boot2 starts slot 0) tells why, and the old firmware is
+     * no trial: nothing is written. */
+    fake_reset_cause = fake_reboot_reason;
+    system_boot();
+    char reason[48];
+    system_reset_reason(reason, sizeof reason);
+    CHECK_STR(reason, "OTA rollback (boot)");
+    fake_reset_cause = HAL_RESET_POWER_ON;
+    programs = fake_flash_programs;
+    uint32_t erases = fake_flash_erases;
+    CHECK(!boot());
+    CHECK(!ota_on_trial() && ota_rolled_back());
+    CHECK_EQ(ota_running_slot(), 0);
+    CHECK_EQ(fake_flash_programs, programs);
+    CHECK_EQ(fake_flash_erases, erases);
+}
+
+static void test_guard_leaves_a_confirmed_firmware_alone(void)
+{
+    flash_with_table(0);
+    for (int i = 0; i < 2 * PTABLE_MAX_TRIES; i++) {
+        CHECK(!boot());
+        CHECK(!ota_on_trial());
+        CHECK_EQ(ota_running_slot(), 1);
+    }
+    CHECK_EQ(fake_flash_programs, 0);
+    CHECK_EQ(fake_flash_erases, 0);
+    CHECK_EQ(flash_tries(0), 0);
+    CHECK_EQ(fake_wdt_timeout_ms, 0); /* started later, by health_start(), as always */
+    CHECK(!strstr(fake_console_output(), "trial"));
+    /* Nor a plug without a valid table. */
+    fake_flash_blank();
+    CHECK(!boot());
+    CHECK_EQ(fake_flash_programs, 0);
+}
+
+static void test_guard_sees_boot2_went_back_by_itself(void)
+{
+    /* The SDK's boot2 found slot 1's boot header broken, made slot 0 active
+     * and kept the entry's flags: slot 0 is no trial, nothing restarts. */
+    struct ptable table;
+    flash_with_table(PTABLE_FW_TRIAL | PTABLE_FW_TRIAL_SLOT1);
+    CHECK_EQ(flash_table(&table), 0);
+    ptable_fw(&table)->active_index = 0;
+    ptable_serialize(&table, fake_ptable);
+    CHECK(!boot());
+    CHECK_CONTAINS(fake_console_output(), "boot2 did not start the new firmware in slot 1");
+    CHECK(!ota_on_trial() && ota_rolled_back());
+    CHECK_EQ(ota_running_slot(), 0);
+    CHECK_EQ(flash_table(&table), 1);
+    CHECK_EQ(ptable_fw(&table)->flags, PTABLE_FW_ROLLED_BACK | PTABLE_FW_BOOT2_REFUSED);
+    CHECK_EQ(ptable_fw(&table)->active_index, 0);
+    CHECK_EQ(flash_tries(0), 0);
+    CHECK_EQ(fake_wdt_timeout_ms, 0);
+    uint32_t programs = fake_flash_programs;
+    CHECK(!boot());
+    CHECK_EQ(fake_flash_programs, programs);
+}
+
+static void test_guard_power_cut_while_counting(void)
+{
+    flash_with_table(PTABLE_FW_TRIAL);
+    CHECK(!boot());
+    fake_flash_cut_at(1); /* the next program, this boot's try, is torn */
+    CHECK(!boot());
+    CHECK(fake_flash_power_is_off());
+    fake_flash_power_on();
+    /* The table is untouched (the tries sit outside its CRC): boot2 boots
+     * the same slot, and the torn try counts as used or not at all. */
+    struct ptable table;
+    CHECK_EQ(flash_table(&table), 0);
+    CHECK_EQ(ptable_fw(&table)->active_index, 1);
+    CHECK_EQ(ptable_fw(&table)->flags, PTABLE_FW_TRIAL);
+    unsigned after_cut = flash_tries(0);
+    CHECK(after_cut == 1 || after_cut == 2);
+    while (flash_tries(0) < PTABLE_MAX_TRIES)
+        CHECK(!boot());
+    CHECK(boot());
+    check_rolled_back_to_slot0();
+}
+
+static void test_guard_power_cut_while_rolling_back(void)
+{
+    /* The rollback's table write is an erase and a program: a cut at either
+     * leaves the trial table (the new copy is blank or fails its CRC), and
+     * the next boot rolls back again. */
+    for (uint32_t cut = 1; cut <= 2; cut++) {
+        flash_with_table(PTABLE_FW_TRIAL);
+        for (int i = 0; i < PTABLE_MAX_TRIES; i++)
+            CHECK(!boot());
+        fake_flash_cut_at(cut);
+        CHECK(!boot()); /* the write failed: no restart, the trial runs on */
+        CHECK(fake_flash_power_is_off());
+        fake_flash_power_on();
+        struct ptable table;
+        CHECK_EQ(flash_table(&table), 0);
+        CHECK_EQ(ptable_fw(&table)->active_index, 1);
+        CHECK_EQ(ptable_fw(&table)->flags, PTABLE_FW_TRIAL);
+        CHECK_EQ(flash_tries(0), PTABLE_MAX_TRIES);
+        CHECK(boot());
+        CHECK_EQ(fake_reboot_reason, ROLLBACK_REASON);
+        check_rolled_back_to_slot0();
+    }
+}
+
 int main(void)
 {
     RUN(test_header_round_trip);
     RUN(test_header_refusals);
     RUN(test_ptable);
     RUN(test_pull_client_parsers);
+    RUN(test_guard_counts_tries_then_rolls_back);
+    RUN(test_guard_leaves_a_confirmed_firmware_alone);
+    RUN(test_guard_sees_boot2_went_back_by_itself);
+    RUN(test_guard_power_cut_while_counting);
+    RUN(test_guard_power_cut_while_rolling_back);
     return harness_report();
 }

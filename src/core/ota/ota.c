@@ -1,6 +1,7 @@
 /*
- * ota.c — the streaming update writer, the partition-table switch and the
- * confirmation of a firmware on trial; see ota.h.
+ * ota.c — the streaming update writer, the partition-table switch, the boot
+ * guard of a firmware on trial (tries and rollback) and its confirmation;
+ * see ota.h.
  *
  * Everything that touches flash runs from one poller, one flash operation
  * per loop turn: the writer's erase-ahead / program of its sector buffer,
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "core/firmware.h"
 #include "core/log.h"
 #include "core/ota/ota_image.h"
 #include "core/ota/ota_verify.h"
@@ -251,6 +253,11 @@ static bool header_ok(void)
              (unsigned long)progress.total);
         return false;
     }
+    if (h->type == OTA_BODY_XZ && !OTA_ACCEPT_XZ) {
+        fail("XZ images are not taken by this build (the BL602 boot loader does not install OpenPlug's XZ): "
+             "use a RAW image");
+        return false;
+    }
     LOG_INF("OTA", "image %s (%s, %lu bytes%s)", h->version, h->type == OTA_BODY_XZ ? "XZ" : "RAW",
             (unsigned long)h->body_len, h->is_signed ? ", signed" : "");
     return true;
@@ -363,7 +370,7 @@ static void switch_table(void)
         fw->flags = PTABLE_FW_XZ_PENDING; /* boot2 decompresses over the running slot */
     } else {
         fw->active_index = (uint8_t)(1 - ota_running_slot());
-        fw->flags = PTABLE_FW_TRIAL;
+        fw->flags = PTABLE_FW_TRIAL | (fw->active_index ? PTABLE_FW_TRIAL_SLOT1 : PTABLE_FW_TRIAL_SLOT0);
     }
     fw->len = work->header.body_len;
     fw->age++;
@@ -449,6 +456,94 @@ static void ota_poll(void *arg)
         sched_timer_start(&wake_timer, OTA_TURN_GAP_MS, 0);
 }
 
+/* ---- The boot guard: tries and rollback ---- */
+
+/* The guard runs before the loop, so the two flash operations of a table
+ * write run back to back here instead of one per turn. */
+static int guard_write_err;
+static void guard_written(int err) { guard_write_err = err; }
+
+static int write_table_now(const struct ptable *next)
+{
+    if (job_start(next, guard_written) != 0)
+        return HAL_EIO;
+    while (job.active)
+        job_step();
+    return guard_write_err;
+}
+
+/* A table that runs `slot`, no longer on trial, marked rolled back; 0 or a
+ * HAL error (then the trial table stays and the next boot tries again). */
+static int write_rolled_back(unsigned slot, uint8_t why)
+{
+    struct ptable next = next_table();
+    struct ptable_entry *fw = ptable_fw(&next);
+    if (fw->active_index != slot)
+        fw->len = 0; /* unknown: the old slot's image length went with its table */
+    fw->active_index = (uint8_t)slot;
+    fw->flags = PTABLE_FW_ROLLED_BACK | why;
+    int err = write_table_now(&next);
+    if (err)
+        LOG_ERR("OTA", "cannot roll back: flash error %d while writing the partition table", err);
+    return err;
+}
+
+static void roll_back(void)
+{
+    unsigned from = (unsigned)ota_running_slot();
+    if (write_rolled_back(1 - from, 0) != 0)
+        return;
+    LOG_ERR("OTA", "the firmware in slot %u restarted %d times without confirming itself: rolled back to slot %u",
+            from, PTABLE_MAX_TRIES, 1 - from);
+    system_restart_now(RESTART_OTA_ROLLBACK, SOURCE_BOOT);
+}
+
+/* The SDK's boot2 found the new slot's boot header broken and booted this
+ * (the old) slot, keeping the entry's flags: this firmware is no trial. */
+static bool boot2_went_back(void)
+{
+    const struct ptable_entry *fw = table_fw();
+    uint8_t trial_slot = fw->flags & (PTABLE_FW_TRIAL_SLOT0 | PTABLE_FW_TRIAL_SLOT1);
+    uint8_t running = ota_running_slot() ? PTABLE_FW_TRIAL_SLOT1 : PTABLE_FW_TRIAL_SLOT0;
+    return trial_slot && !(trial_slot & running);
+}
+
+void ota_boot_guard(void)
+{
+    table_load();
+    if (!ota_on_trial())
+        return;
+    if (boot2_went_back()) {
+        if (write_rolled_back((unsigned)ota_running_slot(), PTABLE_FW_BOOT2_REFUSED) == 0)
+            LOG_ERR("OTA", "boot2 did not start the new firmware in slot %d (its boot header check failed): "
+                    "slot %d runs on", 1 - ota_running_slot(), ota_running_slot());
+        return;
+    }
+    /* From here a hang resets the chip, and the reset is the next try;
+     * health_start() takes the watchdog over once the loop runs. */
+    hal_wdt_start(FIRMWARE_WATCHDOG_MS);
+    uint32_t tries_at = (uint32_t)table_copy * HAL_FLASH_SECTOR + PTABLE_TRIES_OFFSET;
+    uint8_t tries[PTABLE_MAX_TRIES];
+    if (hal_flash_read(HAL_PART_PTABLE, tries_at, tries, sizeof tries) != HAL_OK) {
+        LOG_ERR("OTA", "cannot read the trial boots: this boot is not counted");
+        return;
+    }
+    unsigned used = ptable_tries(tries);
+    if (used >= PTABLE_MAX_TRIES) {
+        roll_back();
+        return;
+    }
+    /* One program of one byte: torn by a power cut, the byte reads as
+     * used or still 0xFF — a try counted or not, never a broken table. */
+    static const uint8_t used_mark = 0;
+    int err = hal_flash_program(HAL_PART_PTABLE, tries_at + used, &used_mark, 1);
+    if (err)
+        LOG_ERR("OTA", "cannot count this trial boot: flash error %d", err);
+    else
+        LOG_INF("OTA", "trial boot %u of %d of the new firmware in slot %d", used + 1, PTABLE_MAX_TRIES,
+                ota_running_slot());
+}
+
 /* ---- Trial and confirmation ---- */
 
 static struct sched_timer confirm_timer;
@@ -470,7 +565,7 @@ int ota_confirm(void)
     if (!ota_on_trial())
         return 1;
     struct ptable next = next_table();
-    ptable_fw(&next)->flags &= (uint8_t)~PTABLE_FW_TRIAL;
+    ptable_fw(&next)->flags &= (uint8_t)~(PTABLE_FW_TRIAL | PTABLE_FW_TRIAL_SLOT0 | PTABLE_FW_TRIAL_SLOT1);
     return job_start(&next, confirmed) == 0 ? 0 : -1;
 }
 
@@ -506,9 +601,13 @@ void ota_start(void)
         sched_timer_init(&confirm_timer, confirm_tick, NULL);
         sched_timer_start(&confirm_timer, 1000, 1000);
     }
-    if (ota_rolled_back()) {
+    if (ota_rolled_back() && (table_fw()->flags & PTABLE_FW_BOOT2_REFUSED)) {
         snprintf(progress.error, sizeof progress.error,
-                 "the last update did not confirm itself in %d boots: boot2 went back to this firmware",
+                 "the last update failed boot2's check of its boot header: boot2 went back to this firmware");
+        LOG_ERR("OTA", "%s (slot %d)", progress.error, ota_running_slot());
+    } else if (ota_rolled_back()) {
+        snprintf(progress.error, sizeof progress.error,
+                 "the last update did not confirm itself in %d boots: the plug went back to this firmware",
                  PTABLE_MAX_TRIES);
         LOG_ERR("OTA", "%s (slot %d)", progress.error, ota_running_slot());
     }

@@ -21,8 +21,17 @@
  * At boot, ota_start() reads the table: a firmware on trial (a RAW update's
  * first boots) confirms itself after the main loop has run with the network
  * up (joined to its Wi-Fi, or, with none set up, serving its access point)
- * for OTA_CONFIRM_S seconds, or at `OtaConfirm`; a table that says boot2
- * rolled back is reported.
+ * for OTA_CONFIRM_S seconds, or at `OtaConfirm`; a table that says the last
+ * update was rolled back is reported.
+ *
+ * The rollback itself is the firmware's, not the boot loader's: the BL602
+ * SDK's boot2 boots the active slot of the newer table and knows nothing of
+ * OpenPlug's trial flag (it falls back to the other slot only when the
+ * slot's header CRC or SHA-256 is wrong).  So every port calls
+ * ota_boot_guard() first thing at start, before anything that could crash or
+ * hang; see there.
+ *
+ * XZ bodies: OTA_ACCEPT_XZ (below) says whether this build takes them.
  */
 #ifndef OPENPLUG_OTA_H
 #define OPENPLUG_OTA_H
@@ -37,6 +46,21 @@
 #define OTA_CONFIRM_S 30       /* network up this long: the new firmware is good */
 #define OTA_IDLE_TIMEOUT_S 30  /* an upload with no bytes this long fails */
 #define OTA_ERROR_SIZE 128
+
+/*
+ * OTA_ACCEPT_XZ: 1 takes update files with an XZ body (OpenPlug's
+ * XZ-pending flag: the boot loader decompresses the body kept in the other
+ * slot over the running one, with no way back); 0 refuses them as soon as
+ * the header is in, before anything is written, and only RAW A/B updates
+ * (with trial and rollback) are possible.  The simulator's boot2 implements
+ * the XZ-pending flag, so its builds take XZ.  The BL602 build sets 0: the
+ * SDK's boot2 has its own XZ convention (it finds an XZ stream in the slot
+ * by its magic and decompresses it over the active slot) and does not read
+ * OpenPlug's flag, and with two equal slots every update fits as RAW.
+ */
+#ifndef OTA_ACCEPT_XZ
+#define OTA_ACCEPT_XZ 1
+#endif
 
 enum ota_state {
     OTA_IDLE,      /* no update since boot */
@@ -55,6 +79,29 @@ struct ota_progress {
     uint32_t longest_flash_op_us; /* the longest erase/program of this update (interrupts off) */
     char error[OTA_ERROR_SIZE];
 };
+
+/*
+ * The first thing of every boot, called by the port's entry as soon as the
+ * flash partitions are known and before its own start-up and
+ * firmware_main() (the BL602 SDK's fatal paths spin forever: whatever runs
+ * before this call is not covered).  When the running firmware is on trial:
+ *   - starts the hardware watchdog (FIRMWARE_WATCHDOG_MS), so that a hang
+ *     anywhere in the start-up resets the chip and the next boot counts;
+ *   - counts this boot as a try: one byte programmed in the tries area of
+ *     the table copy in use (outside its CRC, no erase: a power cut leaves
+ *     the byte counted or not, and the table itself untouched);
+ *   - after PTABLE_MAX_TRIES tries without a confirmation, writes a table
+ *     that makes the other slot active again, marked rolled back (over the
+ *     older copy: a power cut leaves the current one, and the next boot
+ *     rolls back again), and restarts at once with RESTART_OTA_ROLLBACK;
+ *     boot2 then boots the old firmware, whose ota_start() reports it.
+ * When the running slot is not the one on trial, the SDK's boot2 has
+ * already gone back (the new slot's boot header failed its check): the
+ * guard marks the table rolled back (PTABLE_FW_BOOT2_REFUSED) and goes on.
+ * A confirmed firmware costs a table read and nothing else.  Call it once
+ * per boot.
+ */
+void ota_boot_guard(void);
 
 /* At boot: read the partition table, start the confirmation of a firmware on
  * trial, report a rollback. */

@@ -1,9 +1,10 @@
 /*
  * ptable.h — the BL602 boot loader's partition table, as bytes: parse a
  * copy, pick the copy boot2 boots from, build the next one.  Pure functions
- * on buffers, shared by the firmware (which switches slots after an update
- * and confirms a new firmware) and the simulator's boot2 (which boots the
- * slot the table names and rolls back).  Nothing here touches flash.
+ * on buffers, shared by the firmware (which switches slots after an update,
+ * counts the trial boots of a new firmware, rolls it back or confirms it)
+ * and the simulator's boot2 (which boots the slot the table names).
+ * Nothing here touches flash.
  *
  * Flash holds two copies, one sector each; boot2 uses the valid copy with
  * the higher age, so a new table is written over the OLDER copy (erase,
@@ -20,11 +21,25 @@
  * the CRC, programmed a byte at a time without an erase: NOR can clear bits
  * in place):
  *   PTABLE_FW_TRIAL       the active slot holds a new RAW firmware on trial:
- *                         boot2 counts a try per boot; after PTABLE_MAX_TRIES
- *                         boots without a confirmation it boots the other slot
- *                         again and marks PTABLE_FW_ROLLED_BACK.
- *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: boot2
- *                         decompresses it over the active slot (no rollback).
+ *                         the firmware's boot guard (ota_boot_guard(), ota.h)
+ *                         counts a try per boot; after PTABLE_MAX_TRIES boots
+ *                         without a confirmation it makes the other slot
+ *                         active again, marks PTABLE_FW_ROLLED_BACK and
+ *                         restarts.  The BL602 SDK's boot2 reads neither flag
+ *                         nor tries: it just boots the active slot.
+ *   PTABLE_FW_TRIAL_SLOT0/1  set with PTABLE_FW_TRIAL: the slot on trial.
+ *                         When the active slot's boot header check fails,
+ *                         the SDK's boot2 makes the other slot active and
+ *                         rewrites the entry with the name bytes (these
+ *                         flags) as they were: a trial flag on a slot that
+ *                         is not the one on trial means boot2 went back by
+ *                         itself; the guard then marks PTABLE_FW_ROLLED_BACK
+ *                         with PTABLE_FW_BOOT2_REFUSED.  (Neither bit: a
+ *                         table from before these bits, not checked.)
+ *   PTABLE_FW_XZ_PENDING  the inactive slot holds an XZ body: the simulator's
+ *                         boot2 decompresses it over the active slot (no
+ *                         rollback).  Only builds with OTA_ACCEPT_XZ write it:
+ *                         the SDK's boot2 does not know this flag.
  *   PTABLE_FW_XZ_FAILED   boot2 could not decompress it into the active slot
  *                         (bad stream, or larger than the slot): nothing was
  *                         written, the firmware there runs on and says so.
@@ -53,6 +68,9 @@ enum ptable_type { PTABLE_FW = 0, PTABLE_MFG = 1, PTABLE_MEDIA = 2, PTABLE_PSM =
 #define PTABLE_FW_ROLLED_BACK 0x02u
 #define PTABLE_FW_XZ_PENDING 0x04u
 #define PTABLE_FW_XZ_FAILED 0x08u
+#define PTABLE_FW_TRIAL_SLOT0 0x10u
+#define PTABLE_FW_TRIAL_SLOT1 0x20u
+#define PTABLE_FW_BOOT2_REFUSED 0x40u /* with ROLLED_BACK: boot2's header check, not the tries */
 
 struct ptable_entry {
     uint8_t type, device, active_index;

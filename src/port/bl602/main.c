@@ -2,8 +2,10 @@
  * main.c — the BL602 port's entry: the SDK's start-up code (bfl_main)
  * brings up the UART, heap, interrupts and FreeRTOS, then calls main() from
  * its app task.  Here the port starts the chip services the HAL needs in
- * the order they depend on each other, starts lwIP and the Wi-Fi firmware,
- * and creates the one task that runs the firmware's main loop.
+ * the order they depend on each other, runs the firmware's boot guard (the
+ * trial boots and rollback of an update: boot2 does not do them), starts
+ * lwIP and the Wi-Fi firmware, and creates the one task that runs the
+ * firmware's main loop.
  */
 #include <FreeRTOS.h>
 #include <task.h>
@@ -13,6 +15,7 @@
 
 #include "bl602_port.h"
 #include "core/firmware.h"
+#include "core/ota/ota.h"
 #include "hal/hal.h"
 
 /* The loop runs the whole firmware, TLS handshakes (mbedTLS ECDHE) included,
@@ -47,6 +50,11 @@ int main(void)
     bl602_system_init();
     if (bl602_flash_init() != HAL_OK)
         say("openplug: boot2 handed over no partition table: flash partitions are empty\r\n");
+    /* The SDK's boot2 counts no trial boots: the firmware does, before lwIP,
+     * the Wi-Fi firmware and the loop, any of which could crash or hang a
+     * bad update (it needs the flash spans, the reset reason for its
+     * restart and the clock for its log: all set up above). */
+    ota_boot_guard();
     tcpip_init(NULL, NULL);
     bl602_wifi_init();
     if (xTaskCreate(loop_task, "openplug", LOOP_STACK_BYTES / sizeof(StackType_t), NULL, LOOP_PRIORITY, NULL) !=

@@ -1,8 +1,9 @@
 /*
  * main.c — openplug-sim: the real firmware core on a simulated SM-028_V1.3
- * board.  Parses the options, opens the flash image and the world socket,
- * starts the BL0937 (which runs from power-on), and hands over to
- * firmware_main().  A reboot re-executes this program
+ * board.  Parses the options, opens the flash image, runs boot2 (which may
+ * execute the firmware of the active slot instead), runs the firmware's boot
+ * guard (ota_boot_guard()), opens the world socket, starts the BL0937 (which
+ * runs from power-on), and hands over to firmware_main().  A reboot re-executes this program
  * with the same arguments (see hal_reboot() in hal_host.c).
  */
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include "core/cmd/cmd.h"
 #include "core/firmware.h"
 #include "core/net/http.h"
+#include "core/ota/ota.h"
 #include "core/system.h"
 #include "sim.h"
 
@@ -266,10 +268,13 @@ int main(int argc, char **argv)
     if (!sim_retained_open(sim_opt.flash_path, sim_first_boot()))
         return 1;
     sim_install_crash_handlers();
+    /* The firmware's first act, as on the chip (boot2 counts no tries):
+     * before the board's start-up below and before firmware_main(). */
+    ota_boot_guard();
 #ifdef OPENPLUG_SIM_FATAL_AT_START
     /* A test build only (openplug-sim-fatal): a firmware that dies at start
      * the way the BL602 SDK's fatal paths do — it loops forever, and only the
-     * watchdog brings the chip back. */
+     * watchdog brings the chip back (the guard above has counted the try). */
     printf("FATAL: this test firmware stops at start; the watchdog will reset it\n");
     fflush(stdout);
     hal_wdt_start(1000);

@@ -7,8 +7,9 @@
  *                blackouts, probes), buttons with contact bounce
  *   sim_bl0937.c the BL0937 metering chip on CF/CF1/SEL, the load and mains
  *   sim_flash.c  the 2 MiB NOR flash image, its timing and torn operations
- *   sim_boot2.c  the boot loader: partition table, trial boots, rollback,
+ *   sim_boot2.c  the boot loader, as much as the BL602's: partition table,
  *                XZ images, and executing the firmware in the active slot
+ *                (trial boots and rollback are the firmware's: ota_boot_guard())
  *   sim_world.c  the world socket (press, powercut, hang, wedge, pins, load, counts)
  *   sim_system.c retained RAM file, crash reboots, socket count, name lookups
  *   sim_wifi.c   the networks of the world, the station's joins, the set-up AP
@@ -167,9 +168,8 @@ void sim_flash_erase_at(uint32_t address);
 void sim_flash_program_at(uint32_t address, const void *buf, uint32_t len);
 
 /* ---- Boot loader (sim_boot2.c) ---- */
-/* Run boot2 on the opened flash: finish a pending XZ update, count a trial
- * boot or roll back, then execute the firmware of the active slot (does not
- * return) — or return when that firmware is this very program (the slot is
+/* Run boot2 on the opened flash: finish a pending XZ update, then execute
+ * the firmware of the active slot (does not return) — or return when that firmware is this very program (the slot is
  * empty: a first boot; or this process is the slot's image, started by
  * boot2).  Returns false with a message when the flash cannot boot. */
 bool sim_boot2(void);

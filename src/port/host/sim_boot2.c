@@ -2,16 +2,15 @@
  * sim_boot2.c — the emulated BL602 boot loader (boot2), run at every power
  * on and reset before the firmware.
  *
- * It reads the partition table from the flash image (the valid copy with
- * the higher age, as boot2 does) and then, by OpenPlug's A/B rules (see
- * core/ota/ptable.h):
- *   - XZ pending: decompresses the XZ body kept in the inactive slot over
- *     the active slot, clears the flag (a new table) — BL602 semantics, no
- *     way back; a power cut meanwhile redoes it at the next boot;
- *   - RAW on trial: counts a try (one byte programmed in the table's tries
- *     area); after PTABLE_MAX_TRIES boots without the firmware confirming
- *     itself it writes a table that boots the other slot again, marked
- *     "rolled back";
+ * It boots what the BL602 SDK's boot2 boots: it reads the partition table
+ * from the flash image (the valid copy with the higher age) and then
+ *   - XZ pending (OpenPlug's flag, see core/ota/ptable.h — the one thing the
+ *     SDK's boot2 does otherwise: it spots an XZ stream in the active slot
+ *     by its magic; only builds with OTA_ACCEPT_XZ write the flag, the
+ *     BL602 build refuses XZ update files): decompresses the
+ *     XZ body kept in the inactive slot over the active slot, clears the
+ *     flag (a new table) — no way back; a power cut meanwhile redoes it at
+ *     the next boot;
  *   - then executes the active slot: the slot's bytes (a build of
  *     openplug-sim, as packed by mkota) are copied into an anonymous
  *     in-memory file (memfd) and exec'd with the same arguments, so after
@@ -20,6 +19,16 @@
  *     factory firmware.
  * Its flash operations are the chip's: counted, timed and tearable by
  * --powercut-at-flash-op like the firmware's.
+ *
+ * It does NOT count trial boots or roll back: the SDK's boot2 ignores
+ * OpenPlug's trial flag, so on the chip the firmware itself does that as the
+ * first thing it runs (ota_boot_guard(), core/ota/ota.c), and the
+ * simulator's firmware runs the same code at the same point (main.c).  A
+ * model that counted here would hide a firmware that never reaches its
+ * guard — which on the chip is never rolled back.  (The SDK's boot2 also
+ * falls back to the other slot when a slot's boot header CRC or SHA-256 is
+ * wrong; the slots here hold ELF files without that header, and the
+ * firmware verifies every written slot before it switches.)
  */
 #define _GNU_SOURCE
 #include <lzma.h>
@@ -106,27 +115,6 @@ static void finish_xz(int copy, struct ptable *table)
     write_table(copy, &next);
 }
 
-static void count_trial(int copy, struct ptable *table)
-{
-    struct ptable_entry *fw = ptable_fw(table);
-    uint32_t tries_at = copy_address(copy) + PTABLE_TRIES_OFFSET;
-    unsigned tries = ptable_tries(sim_flash_bytes() + tries_at);
-    if (tries < PTABLE_MAX_TRIES) {
-        static const uint8_t used = 0;
-        sim_flash_program_at(tries_at + tries, &used, 1);
-        say("trial boot %u of %d of the new firmware in slot %u", tries + 1, PTABLE_MAX_TRIES, fw->active_index & 1);
-        return;
-    }
-    struct ptable next = *table;
-    struct ptable_entry *next_fw = ptable_fw(&next);
-    next_fw->active_index = (uint8_t)(!(fw->active_index & 1));
-    next_fw->flags = PTABLE_FW_ROLLED_BACK;
-    next_fw->len = 0;
-    write_table(copy, &next);
-    say("the firmware in slot %u restarted %d times without confirming itself: rolled back to slot %u",
-        fw->active_index & 1, PTABLE_MAX_TRIES, next_fw->active_index);
-}
-
 /* Execute the firmware in the active slot; returns if the slot is empty
  * (this program is then the firmware) or on an error (false). */
 static bool exec_slot(const struct ptable_entry *fw)
@@ -176,10 +164,6 @@ bool sim_boot2(void)
     }
     if (fw->flags & PTABLE_FW_XZ_PENDING) {
         finish_xz(copy, &table);
-        copy = sim_flash_ptable(&table);
-        fw = ptable_fw(&table);
-    } else if (fw->flags & PTABLE_FW_TRIAL) {
-        count_trial(copy, &table);
         copy = sim_flash_ptable(&table);
         fw = ptable_fw(&table);
     }

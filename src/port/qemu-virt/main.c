@@ -1,11 +1,13 @@
 /*
  * main.c — the qemu-virt board's entry after start.S: the console UART,
- * what survives a reset (system.c), the flash partitions, the timer; a
- * boot line with the static RAM; then the whole firmware (firmware_main()).
+ * what survives a reset (system.c), the flash partitions, the timer; the
+ * firmware's boot guard (tries and rollback of a firmware on trial); a boot
+ * line with the static RAM; then the whole firmware (firmware_main()).
  */
 #include <stdio.h>
 
 #include "core/firmware.h"
+#include "core/ota/ota.h"
 #include "hal/hal.h"
 #include "virt.h"
 
@@ -20,6 +22,7 @@ void virt_main(void)
     }
     virt_timer_start();
     hal_irq_unlock(VIRT_MSTATUS_MIE); /* interrupts on: timer and console */
+    ota_boot_guard(); /* needs the partitions, and the timer for its watchdog */
     virt_memory_report();
     firmware_main();
 }
