@@ -48,7 +48,7 @@ echo "biggest static RAM users (symbol, bytes, file):"
 for object in "${objects[@]}"; do
     "$nm_tool" -S -t d --size-sort "$object" | awk -v file="${object#"$objdir"/}" '
         $3 ~ /^[bBdDsSgG]$/ { printf "%d %s %s\n", $2, $4, file }'
-done | sort -n -r | head -n 15 | awk '{ sub(/^src\/core\//, "", $3); sub(/\.obj$/, "", $3); printf "  %-34s %7d  %s\n", $2, $1, $3 }'
+done | sort -n -r | awk 'NR <= 15 { sub(/^src\/core\//, "", $3); sub(/\.obj$/, "", $3); printf "  %-34s %7d  %s\n", $2, $1, $3 }'
 
 [ -n "$limits" ] || exit 0
 read -r flash ram < "$build/size-totals"

@@ -6,14 +6,11 @@
 #define PIN_MAX 32 /* GPIO numbers with a route */
 #define RING_SIZE 256u /* a power of two; 2 kHz of edges for 100 ms */
 
-struct pin_event {
-    uint32_t t_us;
-    uint8_t pin;
-    uint8_t level;
-};
-
-/* Written by interrupts (head, events) and the loop (tail). */
-static struct pin_event ring[RING_SIZE];
+/* Written by interrupts (head, events) and the loop (tail).  An event is
+ * its time and one byte of pin << 1 | level, in two arrays: as a struct
+ * it would be padded to 8 bytes, 768 more for the ring. */
+static uint32_t ring_time_us[RING_SIZE];
+static uint8_t ring_pin_level[RING_SIZE];
 static uint32_t ring_head, ring_tail;
 static volatile uint32_t ring_overflows;
 
@@ -150,7 +147,8 @@ static void record_edge(int pin, void *arg)
         ring_overflows++;
         return;
     }
-    ring[head % RING_SIZE] = (struct pin_event){hal_time_us(), (uint8_t)pin, hal_pin_read(pin)};
+    ring_time_us[head % RING_SIZE] = hal_time_us();
+    ring_pin_level[head % RING_SIZE] = (uint8_t)(pin << 1 | (hal_pin_read(pin) ? 1 : 0));
     __atomic_store_n(&ring_head, head + 1, __ATOMIC_RELEASE);
 }
 
@@ -183,12 +181,14 @@ static void dispatch_pin_events(void)
     uint32_t head = __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE);
     uint32_t tail = ring_tail;
     while (tail != head) {
-        struct pin_event ev = ring[tail % RING_SIZE];
+        uint32_t t_us = ring_time_us[tail % RING_SIZE];
+        int pin = ring_pin_level[tail % RING_SIZE] >> 1;
+        bool level = ring_pin_level[tail % RING_SIZE] & 1;
         __atomic_store_n(&ring_tail, ++tail, __ATOMIC_RELEASE);
-        struct pin_route *route = &routes[ev.pin];
+        struct pin_route *route = &routes[pin];
         pin_events++;
         if (route->fn) /* else: unwatched since the edge was recorded */
-            route->fn(ev.pin, ev.t_us, ev.level, route->arg);
+            route->fn(pin, t_us, level, route->arg);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "core/net/http.h"
 #include "core/net/http_parse.h"
 #include "core/sched.h"
+#include "core/util/heap.h"
 #include "fake_hal.h"
 #include "hal/hal_net.h"
 #include "harness.h"
@@ -443,6 +444,82 @@ static void test_timeouts(void)
     close(c.fd);
 }
 
+static uint32_t heap_in_use(void)
+{
+    struct heap_stats stats;
+    heap_get_stats(&stats);
+    return stats.in_use;
+}
+
+/* An open connection's buffers come from the heap and go back on every
+ * way it ends; a client the heap cannot serve gets 503 and the server goes on. */
+static void test_heap_buffers(void)
+{
+    for (int i = 0; i < 5; i++)
+        sched_run_once(0); /* earlier tests' connections finish closing */
+    uint32_t base = heap_in_use();
+    struct client c;
+    static const char get[] = "GET /files/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+    /* heap short: refused at once, nothing held */
+    struct http_stats before, after;
+    http_get_stats(&before);
+    heap_set_budget(base + 1);
+    client_open(&c, get, sizeof get - 1);
+    client_run(&c, 50);
+    CHECK_CONTAINS(c.in, "HTTP/1.1 503 Service Unavailable\r\n");
+    CHECK_STR(body_of(&c), "{\"error\":\"busy: out of memory, retry\"}\n");
+    CHECK(c.closed);
+    http_get_stats(&after);
+    CHECK_EQ(after.rejected_memory, before.rejected_memory + 1);
+    CHECK_EQ(after.active, before.active);
+    CHECK_EQ(heap_in_use(), base);
+    heap_set_budget(0);
+
+    /* served again once the heap has room; the buffers go back when it closes */
+    client_open(&c, get, sizeof get - 1);
+    client_run(&c, 100);
+    CHECK_STR(body_of(&c), "{\"route\":\"prefix\",\"path\":\"/files/x\"}");
+    CHECK_EQ(heap_in_use(), base);
+
+    /* every slot open: HTTP_POOL blocks, the next client finds the pool full */
+    static const char keep[] = "GET /files/k HTTP/1.1\r\nHost: t\r\n\r\n";
+    struct client open_clients[HTTP_POOL];
+    for (int i = 0; i < HTTP_POOL; i++) {
+        client_open(&open_clients[i], keep, sizeof keep - 1);
+        for (int step = 0; step < 10; step++)
+            client_step(&open_clients[i]);
+        CHECK_CONTAINS(open_clients[i].in, "200 OK");
+    }
+    uint32_t one = (heap_in_use() - base) / HTTP_POOL;
+    CHECK(one >= HTTP_IN_SIZE + HTTP_OUT_SIZE + HTTP_EXTRA_HEADERS && one < HTTP_IN_SIZE + HTTP_OUT_SIZE + 512);
+    CHECK_EQ(heap_in_use(), base + one * HTTP_POOL);
+    for (int i = 0; i < HTTP_POOL; i++)
+        close(open_clients[i].fd);
+    for (int i = 0; i < 5; i++)
+        sched_run_once(0);
+    CHECK_EQ(heap_in_use(), base);
+
+    /* a deferred reply that comes too late (the server answered 500 and
+     * closed): dropped, nothing of the freed buffers touched */
+    static const char later[] = "GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    deferred = NULL;
+    client_open(&c, later, sizeof later - 1);
+    for (int i = 0; i < 20; i++)
+        client_step(&c);
+    CHECK(deferred != NULL);
+    fake_time_advance_us((HTTP_DEFER_MS + 100) * 1000ull);
+    client_run(&c, 50);
+    CHECK_CONTAINS(c.in, "HTTP/1.1 500 Internal Server Error\r\n");
+    CHECK_EQ(heap_in_use(), base);
+    CHECK_STR(http_path(deferred), "");
+    CHECK(!http_add_header(deferred, "X-Late", "no"));
+    struct json_writer *w = http_reply_json_begin(deferred, 200);
+    jw_string(w, "late", "dropped");
+    http_reply_json_end(deferred);
+    CHECK_EQ(heap_in_use(), base);
+}
+
 static void test_decoders(void)
 {
     char out[32];
@@ -487,6 +564,7 @@ int main(void)
     RUN(test_producer_waits_and_resumes);
     RUN(test_routes_and_deferred_reply);
     RUN(test_timeouts);
+    RUN(test_heap_buffers);
     RUN(test_decoders);
     return harness_report();
 }

@@ -19,6 +19,7 @@
 #include "core/net/http_parse.h"
 #include "core/net/wifi.h"
 #include "core/sched.h"
+#include "core/util/heap.h"
 #include "hal/hal.h"
 #include "hal/hal_net.h"
 
@@ -30,6 +31,15 @@ enum conn_state {
     CONN_SEND,      /* the response goes out */
 };
 
+/* What a connection holds only while it is open: taken from the heap when
+ * its client is accepted, given back when it closes, so idle slots of the
+ * pool cost no buffer space (HTTP_POOL of these at most). */
+struct http_buffers {
+    char in[HTTP_IN_SIZE];
+    char out[HTTP_OUT_SIZE];
+    char extra[HTTP_EXTRA_HEADERS];
+};
+
 struct http_request {
     int fd;
     enum conn_state state;
@@ -39,8 +49,9 @@ struct http_request {
     uint32_t serial; /* changes with every request: "is this still my request?" */
     uint64_t accepted_ms;
     short watching;
+    struct http_buffers *buffers; /* NULL while the slot is free */
+    char *in, *out, *extra;       /* into buffers */
     /* request */
-    char in[HTTP_IN_SIZE];
     size_t in_len, head_len;
     struct http_head head;
     const struct http_route *route;
@@ -49,7 +60,6 @@ struct http_request {
     size_t stream_off, stream_len; /* streamed body bytes waiting in `in` */
     bool stream_paused, stream_resumed, discard_body;
     /* response */
-    char out[HTTP_OUT_SIZE];
     size_t out_pos, out_len;
     const uint8_t *blob;
     size_t blob_pos, blob_len;
@@ -57,7 +67,6 @@ struct http_request {
     void *produce_arg;
     bool producer_waiting, producer_done;
     bool replied, keep_alive, head_only;
-    char extra[HTTP_EXTRA_HEADERS];
     size_t extra_len;
     _Alignas(8) uint8_t user[HTTP_USER_SIZE];
 };
@@ -144,8 +153,8 @@ size_t http_content_length(const struct http_request *req) { return req->head.co
 const char *http_body(const struct http_request *req, size_t *len)
 {
     if (len)
-        *len = req->body_taken;
-    return req->in + req->head_len;
+        *len = req->in ? req->body_taken : 0;
+    return req->in ? req->in + req->head_len : "";
 }
 void *http_user(struct http_request *req) { return req->user; }
 uint32_t http_peer_ip(const struct http_request *req) { return req->peer_ip; }
@@ -161,17 +170,31 @@ static void watch(struct http_request *c, short events)
     }
 }
 
+/* The slot becomes free and its buffers go back to the heap.  A handler
+ * that deferred its reply may still hold `c`: the accessors then answer
+ * empty, and may_reply() drops its late reply. */
+static void free_slot(struct http_request *c)
+{
+    heap_give(c->buffers);
+    c->buffers = NULL;
+    c->in = c->out = c->extra = NULL;
+    c->in_len = c->head_len = c->extra_len = 0;
+    memset(&c->head, 0, sizeof c->head);
+    c->head.path = c->head.query = "";
+    c->fd = -1;
+    c->serial++;
+    c->state = CONN_FREE;
+    c->watching = 0;
+    stats.active--;
+}
+
 static void close_conn(struct http_request *c, bool aborted)
 {
     if (aborted && c->route && c->route->stream && c->route->stream->on_abort &&
         (c->state == CONN_READ_BODY || c->state == CONN_WAIT) && !c->discard_body)
         c->route->stream->on_abort(c, c->route->arg);
     hal_net_close(c->fd);
-    c->fd = -1;
-    c->serial++;
-    c->state = CONN_FREE;
-    c->watching = 0;
-    stats.active--;
+    free_slot(c);
 }
 
 /* ---- Response heads ---- */
@@ -189,12 +212,12 @@ static const char *method_list(unsigned methods, char *buf, size_t size)
 
 bool http_add_header(struct http_request *req, const char *name, const char *value)
 {
-    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+    if (!req->extra || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
         return false;
     size_t need = strlen(name) + strlen(value) + 4;
-    if (req->extra_len + need >= sizeof req->extra)
+    if (req->extra_len + need >= HTTP_EXTRA_HEADERS)
         return false;
-    req->extra_len += (size_t)snprintf(req->extra + req->extra_len, sizeof req->extra - req->extra_len,
+    req->extra_len += (size_t)snprintf(req->extra + req->extra_len, HTTP_EXTRA_HEADERS - req->extra_len,
                                        "%s: %s\r\n", name, value);
     return true;
 }
@@ -318,7 +341,10 @@ static int writer_status[HTTP_POOL];
 struct json_writer *http_reply_json_begin(struct http_request *req, int status)
 {
     size_t i = (size_t)(req - pool);
-    jw_init(&writers[i], req->out + HTTP_OUT_HEAD, HTTP_OUT_SIZE - HTTP_OUT_HEAD);
+    if (req->out) /* else the client has gone: build nothing, the reply is dropped */
+        jw_init(&writers[i], req->out + HTTP_OUT_HEAD, HTTP_OUT_SIZE - HTTP_OUT_HEAD);
+    else
+        jw_init(&writers[i], NULL, 0);
     jw_object_begin(&writers[i], NULL);
     writer_status[i] = status;
     return &writers[i];
@@ -332,6 +358,8 @@ void http_reply_json_end_status(struct http_request *req, int status)
 
 void http_reply_json_end(struct http_request *req)
 {
+    if (!may_reply(req))
+        return;
     size_t i = (size_t)(req - pool);
     struct json_writer *w = &writers[i];
     jw_object_end(w);
@@ -365,10 +393,10 @@ void http_reply_static(struct http_request *req, const struct http_static *blob)
              blob->etag ? "ETag: " : "", blob->etag ? blob->etag : "", blob->etag ? "\r\n" : "",
              blob->cache_control ? blob->cache_control : "no-cache");
     if (etag_matches(http_header(req, "If-None-Match"), blob->etag)) {
-        start_send(req, write_head(req, 304, NULL, HTTP_NO_LENGTH, more, sizeof req->out));
+        start_send(req, write_head(req, 304, NULL, HTTP_NO_LENGTH, more, HTTP_OUT_SIZE));
         return;
     }
-    size_t head = write_head(req, 200, blob->content_type, (long)blob->len, more, sizeof req->out);
+    size_t head = write_head(req, 200, blob->content_type, (long)blob->len, more, HTTP_OUT_SIZE);
     if (!head) {
         reply_internal_error(req);
         return;
@@ -453,7 +481,7 @@ static long send_some(struct http_request *c, const void *buf, size_t len)
 static void produce_chunk(struct http_request *c)
 {
     const size_t prefix = 6; /* "XXXX\r\n" */
-    int n = c->produce(c, c->out + prefix, sizeof c->out - prefix - 7, c->produce_arg);
+    int n = c->produce(c, c->out + prefix, HTTP_OUT_SIZE - prefix - 7, c->produce_arg);
     if (n == HTTP_PRODUCE_WAIT) {
         c->producer_waiting = true;
         return;
@@ -562,11 +590,7 @@ static void finish_response(struct http_request *c)
     if (!c->keep_alive) {
         int fd = c->fd;
         hal_net_watch(fd, 0);
-        c->fd = -1;
-        c->serial++;
-        c->state = CONN_FREE;
-        c->watching = 0;
-        stats.active--;
+        free_slot(c);
         linger_close(fd);
         return;
     }
@@ -703,7 +727,7 @@ static void take_buffered_body(struct http_request *c)
     /* NUL-terminate the body; pipelined bytes after it move up one. */
     char *end = c->in + c->head_len + want;
     size_t after = c->in_len - c->head_len - want;
-    if (c->in_len + 1 > sizeof c->in) {
+    if (c->in_len + 1 > HTTP_IN_SIZE) {
         after = 0; /* no room: drop what was pipelined */
         c->in_len = c->head_len + want;
         c->keep_alive = false;
@@ -805,7 +829,7 @@ static void read_body(struct http_request *c)
         return;
     }
     size_t left = c->head.content_length - c->body_taken;
-    size_t room = sizeof c->in - 1 - c->head_len;
+    size_t room = HTTP_IN_SIZE - 1 - c->head_len;
     if (!read_into(c, c->head_len + (left < room ? left : room)))
         return;
     if (c->in_len > c->head_len) {
@@ -864,14 +888,18 @@ static struct http_request *idle_slot(uint64_t now)
     return oldest;
 }
 
-static void reject_full(int fd)
+/* 503 at once, without a slot or its buffers, then close. */
+static void reject_busy(int fd, const char *why)
 {
-    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nServer: OpenPlug\r\nContent-Type: "
-                               "application/json\r\nContent-Length: 48\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-                               "{\"error\":\"busy: all connections in use, retry\"}\n";
-    stats.rejected_full++;
+    char busy[240];
+    char body[96];
+    int body_len = snprintf(body, sizeof body, "{\"error\":\"busy: %s, retry\"}\n", why);
+    int len = snprintf(busy, sizeof busy,
+                       "HTTP/1.1 503 Service Unavailable\r\nServer: OpenPlug\r\nContent-Type: application/json\r\n"
+                       "Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
+                       body_len, body);
     stats.errors_5xx++;
-    (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+    (void)!send(fd, busy, (size_t)len, MSG_NOSIGNAL);
     linger_close(fd);
 }
 
@@ -914,9 +942,19 @@ static void accept_clients(void)
         if (!c && (c = idle_slot(hal_time_ms())) != NULL)
             close_conn(c, false);
         if (!c) {
-            reject_full(fd);
+            stats.rejected_full++;
+            reject_busy(fd, "all connections in use");
             continue;
         }
+        c->buffers = heap_take(sizeof *c->buffers);
+        if (!c->buffers) {
+            stats.rejected_memory++;
+            reject_busy(fd, "out of memory");
+            continue;
+        }
+        c->in = c->buffers->in;
+        c->out = c->buffers->out;
+        c->extra = c->buffers->extra;
         c->fd = fd;
         c->peer_ip = ntohl(peer.sin_addr.s_addr);
         c->in_len = 0;
@@ -1020,8 +1058,10 @@ static int open_listener(void)
 
 void http_start(void)
 {
-    for (int i = 0; i < HTTP_POOL; i++)
+    for (int i = 0; i < HTTP_POOL; i++) {
         pool[i].fd = -1;
+        pool[i].head.path = pool[i].head.query = "";
+    }
     for (int i = 0; i < HTTP_REJECT_POOL; i++)
         rejects[i].fd = -1;
     listen_fd = open_listener();

@@ -3,7 +3,10 @@
  * (web UI, REST API, OTA upload, scripts) build on.
  *
  * One fixed pool of HTTP_POOL connections served from the main loop over
- * non-blocking sockets (hal_net.h): no thread, no blocking call, no heap.
+ * non-blocking sockets (hal_net.h): no thread, no blocking call.  An open
+ * connection's buffers come from the heap (core/util/heap.h) when its
+ * client is accepted and go back when it closes; a client that finds the
+ * heap short gets `503` at once, like one that finds the pool full.
  * Keep-alive; limits on the request line, the head and buffered bodies;
  * timeouts for idle, slow and non-reading clients; a new client that finds
  * the pool full (and no idle keep-alive connection to reclaim) gets `503`
@@ -51,8 +54,11 @@
  *    `Referer` naming another host than `Host` → 403).
  *
  * ---- Memory -------------------------------------------------------------
- *  Per connection: HTTP_IN_SIZE (head + buffered body) + HTTP_OUT_SIZE
- *  (response head + a built body or a producer's chunk) + HTTP_USER_SIZE.
+ *  Per open connection, on the heap: HTTP_IN_SIZE (head + buffered body) +
+ *  HTTP_OUT_SIZE (response head + a built body or a producer's chunk) +
+ *  HTTP_EXTRA_HEADERS, 5185 bytes; at most HTTP_POOL of them (20.7 KB with
+ *  every connection open).  Static per slot: its state, the parsed head
+ *  and HTTP_USER_SIZE.
  */
 #ifndef OPENPLUG_HTTP_H
 #define OPENPLUG_HTTP_H
@@ -243,7 +249,7 @@ uint16_t http_port(void);
 
 /* Counters for /metrics and tests. */
 struct http_stats {
-    uint32_t accepted, rejected_full, requests, errors_4xx, errors_5xx, timeouts, active;
+    uint32_t accepted, rejected_full, rejected_memory, requests, errors_4xx, errors_5xx, timeouts, active;
 };
 void http_get_stats(struct http_stats *out);
 

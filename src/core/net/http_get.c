@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/sched.h"
+#include "core/util/heap.h"
 #include "hal/hal.h"
 #include "hal/hal_net.h"
 
@@ -17,15 +18,21 @@
 
 enum phase { IDLE, RESOLVING, CONNECTING, SENDING, HEAD, BODY };
 
+/* A download's buffers: taken from the heap when it starts, given back
+ * when it ends, whichever way (one download at a time: 1,792 bytes). */
+struct get_buffers {
+    char request[PATH_SIZE + HOST_SIZE + 64];
+    char buf[BUF_SIZE];
+};
+
 static struct {
     enum phase phase;
     int fd;
     int lookup; /* hal_net_lookup handle while RESOLVING */
     unsigned short port;
     struct http_get_sink sink;
-    char request[PATH_SIZE + HOST_SIZE + 64];
+    struct get_buffers *io; /* while a download runs */
     size_t request_len, sent;
-    char buf[BUF_SIZE];
     size_t len, pos; /* bytes in buf, and the first not yet taken */
     long content_length; /* -1: until the connection closes */
     long body_seen;
@@ -44,6 +51,8 @@ static void finish(int status, const char *error)
         hal_net_close(get.fd);
     get.fd = -1;
     get.phase = IDLE;
+    heap_give(get.io); /* before done(), which may start the next download */
+    get.io = NULL;
     get.sink.done(status, error, get.sink.arg);
 }
 
@@ -51,7 +60,7 @@ static void finish(int status, const char *error)
 static void take_head(size_t head_len)
 {
     int status = 0;
-    if (http_get_parse_head(get.buf, head_len, &status, &get.content_length) != 0) {
+    if (http_get_parse_head(get.io->buf, head_len, &status, &get.content_length) != 0) {
         finish(-1, "malformed response from the server");
         return;
     }
@@ -70,9 +79,9 @@ static void take_head(size_t head_len)
 static void read_head(void)
 {
     char *blank = NULL;
-    get.buf[get.len] = '\0';
-    if ((blank = strstr(get.buf, "\r\n\r\n")))
-        take_head((size_t)(blank - get.buf) + 4);
+    get.io->buf[get.len] = '\0';
+    if ((blank = strstr(get.io->buf, "\r\n\r\n")))
+        take_head((size_t)(blank - get.io->buf) + 4);
     else if (get.len >= BUF_SIZE - 1)
         finish(-1, "response head too long");
 }
@@ -86,7 +95,7 @@ static bool offer_body(void)
             n = (size_t)(get.content_length - get.body_seen);
         if (n == 0)
             break;
-        size_t taken = get.sink.body(get.buf + get.pos, n, get.sink.arg);
+        size_t taken = get.sink.body(get.io->buf + get.pos, n, get.sink.arg);
         if (taken == HTTP_GET_STOP) {
             finish(-1, "stopped by the receiver");
             return false;
@@ -108,7 +117,7 @@ static void receive(void)
         finish(0, NULL);
         return;
     }
-    ssize_t n = recv(get.fd, get.buf + get.len, BUF_SIZE - 1 - get.len, 0);
+    ssize_t n = recv(get.fd, get.io->buf + get.len, BUF_SIZE - 1 - get.len, 0);
     if (n > 0) {
         get.len += (size_t)n;
         get.last_ms = hal_time_ms();
@@ -126,7 +135,7 @@ static void receive(void)
 
 static void send_request(void)
 {
-    ssize_t n = send(get.fd, get.request + get.sent, get.request_len - get.sent, 0);
+    ssize_t n = send(get.fd, get.io->request + get.sent, get.request_len - get.sent, 0);
     if (n > 0) {
         get.sent += (size_t)n;
         get.last_ms = hal_time_ms();
@@ -224,8 +233,14 @@ int http_get_start(const char *url, const struct http_get_sink *sink, char *erro
         snprintf(error, error_size, "expected a URL http://host[:port]/path");
         return -1;
     }
+    struct get_buffers *io = heap_take(sizeof *io);
+    if (!io) {
+        snprintf(error, error_size, "out of memory: try again");
+        return -1;
+    }
     int lookup = hal_net_lookup_start(host);
     if (lookup < 0) {
+        heap_give(io);
         snprintf(error, error_size, "no name lookup free: try again");
         return -1;
     }
@@ -236,7 +251,8 @@ int http_get_start(const char *url, const struct http_get_sink *sink, char *erro
     get.lookup = lookup;
     get.port = port;
     get.sink = *sink;
-    get.request_len = (size_t)snprintf(get.request, sizeof get.request,
+    get.io = io;
+    get.request_len = (size_t)snprintf(io->request, sizeof io->request,
                                        "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: OpenPlug\r\n\r\n", path, host);
     get.sent = get.len = get.pos = 0;
     get.body_seen = 0;

@@ -12,6 +12,7 @@
 #include "hal/hal_net.h"
 #ifdef OPENPLUG_TLS
 #include "core/net/tls.h"
+#include "core/util/heap.h"
 #endif
 
 enum state {
@@ -313,9 +314,12 @@ static void tcp_connected(void)
 #ifdef OPENPLUG_TLS
     if (c.ep.tls) {
         char err[64];
+        char *ca_pem = !c.ep.use_fingerprint && c.ep.ca_pem_load ? c.ep.ca_pem_load() : NULL;
         struct tls_trust trust = {.fingerprint = c.ep.use_fingerprint ? c.ep.fingerprint : NULL,
-                                  .ca_pem = c.ep.ca_pem ? c.ep.ca_pem() : NULL, .host = c.ep.host};
-        if (tls_open(c.fd, &trust, err, sizeof err) != 0) {
+                                  .ca_pem = ca_pem, .host = c.ep.host};
+        int opened = tls_open(c.fd, &trust, err, sizeof err);
+        heap_give(ca_pem); /* parsed into the TLS session's own chain */
+        if (opened != 0) {
             fail("TLS: %s", err);
             return;
         }

@@ -71,7 +71,9 @@ struct mqtt_endpoint {
     bool tls;
     bool use_fingerprint;
     uint8_t fingerprint[32];
-    const char *(*ca_pem)(void); /* CA mode: the PEM to trust, read at each connect */
+    /* CA mode: the PEM to trust, loaded at each connect into a heap block
+     * the client gives back (heap_give) once TLS has parsed it. */
+    char *(*ca_pem_load)(void);
 };
 
 /* (Re)start the client toward `endpoint`: any current connection is closed

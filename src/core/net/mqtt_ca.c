@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/storage/files.h"
+#include "core/util/heap.h"
 #include "core/util/sha256.h"
 #ifdef OPENPLUG_TLS
 #include "core/net/tls.h"
@@ -13,19 +14,34 @@
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define PEM_END "-----END CERTIFICATE-----"
 
-static char pem_buf[MQTT_CA_MAX + 1]; /* the stored CA when read, or the draft being received */
+/* The certificate being received a line at a time, on the heap from its
+ * BEGIN line until its END line, a `MqttCA 0` or the next BEGIN: one
+ * block of MQTT_CA_MAX + 1 bytes at most, and none between certificates. */
+static char *draft;
 static size_t draft_len;
-static bool drafting;
 
-const char *mqtt_ca_pem(void)
+static void drop_draft(void)
 {
-    if (drafting)
-        return NULL; /* the buffer holds a draft: not trusted until complete */
-    int n = files_read(MQTT_CA_FILE, 0, pem_buf, MQTT_CA_MAX);
-    if (n <= 0)
+    heap_give(draft);
+    draft = NULL;
+    draft_len = 0;
+}
+
+char *mqtt_ca_pem_load(void)
+{
+    struct files_info info;
+    if (files_stat(MQTT_CA_FILE, &info) != 0 || info.size == 0 || info.size > MQTT_CA_MAX)
         return NULL;
-    pem_buf[n] = '\0';
-    return pem_buf;
+    char *pem = heap_take(info.size + 1);
+    if (!pem)
+        return NULL;
+    int n = files_read(MQTT_CA_FILE, 0, pem, info.size);
+    if (n <= 0) {
+        heap_give(pem);
+        return NULL;
+    }
+    pem[n] = '\0';
+    return pem;
 }
 
 /* One certificate, BEGIN to END, nothing but base64 between. */
@@ -45,17 +61,13 @@ static const char *check_pem(const char *pem)
 #endif
 }
 
-const char *mqtt_ca_set(const char *pem, size_t len)
+/* Check a whole NUL-terminated PEM and store it: NULL, or why not. */
+static const char *store(const char *pem, size_t len)
 {
-    static char copy[MQTT_CA_MAX + 1];
-    if (len > MQTT_CA_MAX)
-        return "too long (at most 2560 bytes)";
-    memmove(copy, pem, len);
-    copy[len] = '\0';
-    const char *bad = check_pem(copy);
+    const char *bad = check_pem(pem);
     if (bad)
         return bad;
-    int r = files_write(MQTT_CA_FILE, copy, (uint32_t)len);
+    int r = files_write(MQTT_CA_FILE, pem, (uint32_t)len);
     return r < 0 ? files_strerror(r) : NULL;
 }
 
@@ -63,11 +75,13 @@ static void describe(struct cmd_ctx *ctx)
 {
     char text[96];
     struct files_info info;
-    if (drafting) {
+    char *pem;
+    if (draft) {
         snprintf(text, sizeof text, "receiving (%u bytes so far)", (unsigned)draft_len);
-    } else if (files_stat(MQTT_CA_FILE, &info) == 0 && mqtt_ca_pem()) {
+    } else if (files_stat(MQTT_CA_FILE, &info) == 0 && (pem = mqtt_ca_pem_load()) != NULL) {
         uint8_t digest[32];
-        sha256(pem_buf, strlen(pem_buf), digest);
+        sha256(pem, strlen(pem), digest);
+        heap_give(pem);
         snprintf(text, sizeof text, "set (%u bytes, SHA-256 of the PEM %02X%02X%02X%02X…)", (unsigned)info.size,
                  digest[0], digest[1], digest[2], digest[3]);
     } else {
@@ -78,7 +92,7 @@ static void describe(struct cmd_ctx *ctx)
 
 static enum cmd_result forget(struct cmd_ctx *ctx)
 {
-    drafting = false;
+    drop_draft();
     int r = files_delete(MQTT_CA_FILE);
     if (r < 0 && r != FILES_ENOENT)
         return cmd_error(ctx, "MqttCA: %s", files_strerror(r));
@@ -96,23 +110,24 @@ enum cmd_result cmd_mqtt_ca(struct cmd_ctx *ctx)
     if (strcmp(arg, "0") == 0)
         return forget(ctx);
     if (strncmp(arg, PEM_BEGIN, strlen(PEM_BEGIN)) == 0) {
-        drafting = true;
+        if (!draft && (draft = heap_take(MQTT_CA_MAX + 1)) == NULL)
+            return cmd_error(ctx, "MqttCA: out of memory; try again");
         draft_len = 0;
     }
-    if (!drafting)
+    if (!draft)
         return cmd_error(ctx, "MqttCA: start with the line " PEM_BEGIN);
     size_t len = strlen(arg);
     if (draft_len + len + 1 > MQTT_CA_MAX) {
-        drafting = false;
+        drop_draft();
         return cmd_error(ctx, "MqttCA: longer than %d bytes; start again", MQTT_CA_MAX);
     }
-    memcpy(pem_buf + draft_len, arg, len);
+    memcpy(draft + draft_len, arg, len);
     draft_len += len;
-    pem_buf[draft_len++] = '\n';
-    pem_buf[draft_len] = '\0';
-    if (strstr(pem_buf, PEM_END)) {
-        drafting = false;
-        const char *bad = mqtt_ca_set(pem_buf, draft_len);
+    draft[draft_len++] = '\n';
+    draft[draft_len] = '\0';
+    if (strstr(draft, PEM_END)) {
+        const char *bad = store(draft, draft_len);
+        drop_draft();
         if (bad)
             return cmd_error(ctx, "MqttCA: %s; the previous CA is kept", bad);
     }

@@ -12,18 +12,15 @@
 #ifndef OPENPLUG_MQTT_CA_H
 #define OPENPLUG_MQTT_CA_H
 
-#include <stddef.h>
-
 #include "core/cmd/cmd.h"
 
 #define MQTT_CA_FILE "mqtt_ca.pem"
 #define MQTT_CA_MAX 2560 /* PEM bytes: RSA-2048 and EC CAs fit, RSA-4096 does not */
 
-/* The stored PEM read into a static buffer, NUL-terminated, or NULL when
- * there is none (or it is unreadable). */
-const char *mqtt_ca_pem(void);
-/* Check and store a whole PEM: NULL, or why it was refused. */
-const char *mqtt_ca_set(const char *pem, size_t len);
+/* The stored PEM, NUL-terminated, in a heap block of its size (at most
+ * MQTT_CA_MAX + 1) that the caller gives back with heap_give() once TLS has
+ * parsed it; NULL when there is none, it is unreadable or the heap is short. */
+char *mqtt_ca_pem_load(void);
 
 enum cmd_result cmd_mqtt_ca(struct cmd_ctx *ctx);
 

@@ -28,6 +28,7 @@
 #include "core/sched.h"
 #include "core/storage/config.h"
 #include "core/system.h"
+#include "core/util/heap.h"
 #include "hal/hal.h"
 
 #define TELE_FIRST_MS 2000 /* STATE and SENSOR this long after connecting */
@@ -370,19 +371,27 @@ static void route_for(const char *command, const uint8_t *payload, size_t len, s
 
 static void run_command(const char *command, const uint8_t *payload, size_t len)
 {
-    static char line[MQTT_RX_MAX + MQTT_TOPIC_MAX + 2];
-    struct reply_route route;
-    if (strlen(command) + 1 + len >= sizeof line || !*command || strchr(command, '/'))
+    /* "<command> <payload>" lives on the heap while the command runs: the
+     * payload can be a whole packet (MQTT_RX_MAX), most are a few bytes. */
+    size_t size = strlen(command) + 1 + len + 1;
+    if (size > MQTT_RX_MAX + MQTT_TOPIC_MAX + 2 || !*command || strchr(command, '/'))
         return;
-    route_for(command, payload, len, &route);
-    int n = snprintf(line, sizeof line, "%s ", command);
-    memcpy(line + n, payload, len);
-    line[n + (int)len] = '\0';
     if (memchr(payload, '\0', len)) {
         LOG_INF("MQT", "ignored command %s: NUL in its payload", command);
         return;
     }
+    char *line = heap_take(size);
+    if (!line) {
+        LOG_ERR("MQT", "command %s not run: out of memory (%u bytes)", command, (unsigned)size);
+        return;
+    }
+    struct reply_route route;
+    route_for(command, payload, len, &route);
+    int n = snprintf(line, size, "%s ", command);
+    memcpy(line + n, payload, len);
+    line[n + (int)len] = '\0';
     cmd_execute(line, SOURCE_MQTT, reply_to_mqtt, &route);
+    heap_give(line);
 }
 
 /* "cmnd/<topic>/" for our topic or the group: the command after it, or NULL. */
@@ -454,7 +463,7 @@ static void apply_settings(void *arg)
     static const uint8_t none[32];
     ep.use_fingerprint = memcmp(s->fingerprint, none, sizeof none) != 0;
     memcpy(ep.fingerprint, s->fingerprint, sizeof ep.fingerprint);
-    ep.ca_pem = mqtt_ca_pem;
+    ep.ca_pem_load = mqtt_ca_pem_load;
     static const struct mqtt_handlers handlers = {on_connected, on_disconnected, on_message};
     mqtt_client_start(&ep, &handlers);
 }

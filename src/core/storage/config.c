@@ -68,11 +68,10 @@ void config_defaults(struct config *c)
     defaults_after(c, 0);
 }
 
-/* An older layout is a prefix: copy it, default what came later. */
-static void migrate(const void *stored, unsigned version, struct config *c)
+/* An older layout is a prefix, read into c: default what came later. */
+static void migrate_in_place(unsigned version, struct config *c)
 {
-    memset(c, 0, sizeof *c);
-    memcpy(c, stored, layout_size[version]);
+    memset((uint8_t *)c + layout_size[version], 0, sizeof *c - layout_size[version]);
     defaults_after(c, version);
 }
 
@@ -121,13 +120,16 @@ static const char *invalid_field(const struct config *c)
     return NULL;
 }
 
+/* The settings being loaded (at boot) or edited (config_edit): never both
+ * at once, both too large for a task stack. */
+static struct config scratch;
+
 bool config_load(void)
 {
-    static uint8_t stored[sizeof(struct config)]; /* static: keep it off the stack */
     uint8_t version = 0;
-    static struct config loaded; /* static: too large for a task stack */
+    struct config *loaded = &scratch;
     int found = reclog_mount(&config_log);
-    int len = found > 0 ? reclog_read(&config_log, stored, sizeof stored, &version) : -1;
+    int len = found > 0 ? reclog_read(&config_log, loaded, sizeof *loaded, &version) : -1;
 
     config_defaults(&current);
     if (found < 0) {
@@ -147,26 +149,25 @@ bool config_load(void)
         return false;
     }
     if (version >= 1 && version <= CONFIG_VERSION && len == layout_size[version]) {
-        migrate(stored, version, &loaded);
+        migrate_in_place(version, loaded);
         if (version < CONFIG_VERSION)
             LOG_INF("CFG", "settings migrated from version %u to %d", version, CONFIG_VERSION);
     } else {
         LOG_ERR("CFG", "stored settings have unknown version %u (%d bytes): using defaults", version, len);
         return false;
     }
-    const char *bad = invalid_field(&loaded);
+    const char *bad = invalid_field(loaded);
     if (bad) {
         LOG_ERR("CFG", "stored settings are invalid (%s): using defaults", bad);
         return false;
     }
-    current = loaded;
+    current = *loaded;
     LOG_INF("CFG", "settings loaded (save %lu)", (unsigned long)config_save_count());
     return true;
 }
 
 struct config *config_edit(void)
 {
-    static struct config scratch;
     scratch = current;
     return &scratch;
 }
