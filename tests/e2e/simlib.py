@@ -72,6 +72,33 @@ SUMMARY_RE = re.compile(r"openplug-sim: (?P<why>.*?) after (?P<seconds>[0-9.]+) 
                         r"\(boot (?P<boot>\d+), (?P<ops>\d+) flash operations(?:, (?P<erases>\d+) erases)?\)")
 
 
+LOG_TIME_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) ")
+
+
+def log_seconds(line):
+    """The device time of a console log line ("HH:MM:SS.mmm …": time since
+    that boot), in seconds.  Device time is the firmware's own clock: exact
+    in --virtual-time, and free of the test's own delays in real time."""
+    m = LOG_TIME_RE.match(line)
+    assert m, line
+    h, mi, s, ms = (int(g) for g in m.groups())
+    return h * 3600 + mi * 60 + s + ms / 1000
+
+
+def wait_until(predicate, timeout=5, what="a condition"):
+    """Poll predicate() until it returns something true; return that.  For
+    what the firmware does in its own time: a generous timeout, never a
+    fixed sleep followed by an assert."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(0.02)
+
+
 def sim_path():
     path = os.environ.get(SIM_ENV, DEFAULT_SIM)
     if not os.access(path, os.X_OK):
