@@ -11,6 +11,7 @@ import os
 import subprocess
 import time
 
+import pytest
 
 from simlib import free_port
 from weblib import curl, start_web_plug, wait_until
@@ -298,13 +299,23 @@ def test_calibration_from_a_reference_reading(make_plug, browser):
     open_ui(browser, plug, "calibration")
     browser.wait(lambda: abs(float(browser.text("#c-power").replace("–", "0")) - 1000) < 20, timeout=10,
                  what="the load measured")
-    time.sleep(3)  # the calibration wants a steady reading of a few seconds
+    # the calibration needs a voltage measured (polled, not a fixed sleep)
+    browser.wait(lambda: float(browser.text("#c-voltage").replace("–", "0")) > 0, timeout=15,
+                 what="a measured voltage")
     before = cm(plug, "VoltageCal")["VoltageCal"]
+    mark = plug.mark()
     browser.find("#cal-form input[name=VoltageSet]").send_keys("240")
     browser.find("#cal-form button[value=VoltageSet]").click()
     assert form_message(browser, "#cal-form") == "VoltageSet 240: calibrated."
     after = cm(plug, "VoltageCal")["VoltageCal"]
-    assert 240 / 236 < after / before < 240 / 224, (before, after)  # the mains is 230 V, measured ± 2.5 %
+    # the constant scaled by reference / measured, by the plug's own record of
+    # what it measured (the 230 V mains, read in real time: a loaded host reads
+    # it a little low, so only roughly here; metering accuracy is tested in
+    # virtual time)
+    measured = float(plug.wait_log(r"NRG: calibrated V: ([0-9.]+) V measured, 240\.000 V reference",
+                                   since=mark).group(1))
+    assert 0.9 * 230 < measured < 1.1 * 230, measured
+    assert after / before == pytest.approx(240 / measured, rel=1e-3), (before, after, measured)
     browser.wait(lambda: abs(float(browser.text("#c-voltage").replace("–", "0")) - 240) < 4, timeout=15,
                  what="the new voltage")
     # No reading typed: said, nothing sent.
@@ -363,11 +374,18 @@ def test_mqtt_page_only_when_the_firmware_has_mqtt(make_plug, browser):
     open_ui(browser, plug)
     link = browser.find('nav a[href="#mqtt"]')
     browser.wait(lambda: browser.js("return document.readyState === 'complete'"))
-    time.sleep(1)
-    assert link.is_displayed() == has_mqtt
+
+    def settles_to(shown):
+        """What should show is waited for; what should not is checked after
+        a moment (a fixed sleep that a slow host can only make longer)."""
+        if has_mqtt:
+            browser.wait(shown, what="the MQTT link and page")
+        else:
+            time.sleep(1)
+            assert not shown()
+    settles_to(link.is_displayed)
     browser.js("location.hash = '#mqtt'")
-    time.sleep(0.5)
-    assert browser.find("#page-mqtt").is_displayed() == has_mqtt
+    settles_to(browser.find("#page-mqtt").is_displayed)
     if not has_mqtt:
         assert browser.find("#page-home").is_displayed()
         return
