@@ -117,6 +117,8 @@ static void handle(struct client *c, char *request)
             snprintf(out, sizeof out, "error: %s\n", error);
         } else {
             snprintf(out, sizeof out, "ok pressed GPIO%ld for %ld ms\n", gpio, ms);
+            fprintf(stderr, "openplug-sim: world: GPIO%ld pressed for %ld ms from %.3f s of device time\n", gpio, ms,
+                    (double)(sim_boot_offset_us() + sim_now_us()) / 1e6);
         }
         reply(c, out);
     } else if (strcmp(verb, "powercut") == 0 && !a1) {
