@@ -449,6 +449,34 @@ class Plug:
         assert reply.startswith("ok "), reply
         return reply
 
+    PRESSED_RE = re.compile(r"openplug-sim: world: GPIO\d+ pressed for \d+ ms from ([0-9.]+) s of device time")
+
+    def press_stamps(self, count, timeout=5):
+        """Device times (s, counted from power-on) of the last `count` presses,
+        as the simulator stamps them on stderr."""
+        def find():
+            found = [float(m.group(1)) for m in map(self.PRESSED_RE.search, self.stderr_lines) if m]
+            return found[-count:] if len(found) >= count else None
+        return self._wait(find, timeout, "the simulator's stamps of %d presses" % count)
+
+    def press_twice(self, gpio, ms=80, gap=0.15, within=0.3, attempts=5):
+        """Two presses `gap` s apart by the test's clock, which a loaded host
+        may stretch: tried again (after a pause out of the double-click time)
+        until the simulator's stamps show the second came within `within` s of
+        device time of the first.  Returns the console mark before that pair."""
+        for _ in range(attempts):
+            mark = self.mark()
+            done = len([1 for line in self.stderr_lines if self.PRESSED_RE.search(line)])
+            self.press(gpio, ms)
+            time.sleep(gap)
+            self.press(gpio, ms)
+            first, second = self.press_stamps(2)
+            assert len([1 for line in self.stderr_lines if self.PRESSED_RE.search(line)]) == done + 2
+            if second - first <= within:
+                return mark
+            time.sleep(1)
+        raise AssertionError("the host never let the test press twice within %.1f s of device time" % within)
+
     # -- whole-plug actions --
 
     def restart(self, timeout=10):

@@ -6,7 +6,6 @@ is still a click; a double click is logged and leaves one net toggle; a
 long press is logged and does not toggle; a bad press request is refused.
 """
 import json
-import re
 import time
 
 import pytest
@@ -72,15 +71,6 @@ def test_press_just_under_long_press_time_is_a_click(make_plug):
     assert relay_and_led(plug)[0]["level"] == 1
 
 
-def pressed_at(plug, count):
-    """Device times of the last `count` presses, as the simulator stamped them."""
-    def stamps():
-        found = [float(m.group(1)) for m in (re.search(r"world: GPIO\d+ pressed for \d+ ms from ([0-9.]+) s", line)
-                                             for line in list(plug.stderr_lines)) if m]
-        return found[-count:] if len(found) >= count else None
-    return wait_until(stamps, what="the simulator's stamps of %d presses" % count)
-
-
 def test_double_click_is_logged_and_toggles_once(make_plug):
     # The second press must come within the double-click time (400 ms) of the
     # first click, by the device's clock: the simulator's stamps tell.  A host
@@ -92,7 +82,7 @@ def test_double_click_is_logged_and_toggles_once(make_plug):
         plug.press(BUTTON_GPIO, 80)
         time.sleep(0.2)  # released at 80 ms; second press well within 400 ms of the first click
         plug.press(BUTTON_GPIO, 80)
-        first, second = pressed_at(plug, 2)
+        first, second = plug.press_stamps(2)
         if second - first <= 0.3:
             break
         plug.kill()
