@@ -231,11 +231,16 @@ class Plug:
     """openplug-sim running in real time, console on pipes, world on a UNIX socket."""
 
     BOOTED_RE = r"PWR: (relays restored by PowerOnState|no relay record)"
+    MAX_DEVICE_S = 3600
 
     def __init__(self, flash, world, *args, flash_timing=None):
         self.flash = str(flash)
         self.world_path = str(world)
         self.args = [str(a) for a in args]
+        if "--duration" not in self.args:
+            # a ceiling, far above any test: a plug orphaned by a killed test
+            # run (the fixture never gets to kill it) still ends by itself
+            self.args += ["--duration", str(self.MAX_DEVICE_S)]
         if flash_timing:
             self.args += ["--flash-timing", flash_timing]
         self.proc = None
