@@ -12,21 +12,7 @@
 # instructions with a plain -march).  No --specs here: the SDK's link brings
 # its own start-up code and libc glue; this tree only makes a static library.
 
-set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR riscv32)
-
-set(OPENPLUG_RV32_TRIPLE "riscv64-unknown-elf" CACHE STRING "Prefix of the bare-metal RISC-V GCC toolchain")
-set(CMAKE_C_COMPILER ${OPENPLUG_RV32_TRIPLE}-gcc)
-set(CMAKE_ASM_COMPILER ${OPENPLUG_RV32_TRIPLE}-gcc)
-find_program(CMAKE_AR ${OPENPLUG_RV32_TRIPLE}-ar)
-find_program(CMAKE_RANLIB ${OPENPLUG_RV32_TRIPLE}-ranlib)
-find_program(CMAKE_SIZE ${OPENPLUG_RV32_TRIPLE}-size)
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
-
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+include(${CMAKE_CURRENT_LIST_DIR}/riscv-gcc.cmake)
 
 if(NOT BL602_NEWLIB_INCLUDE AND BL602_NEWLIB)
   set(BL602_NEWLIB_INCLUDE "${BL602_NEWLIB}/riscv64-unknown-elf/include")
@@ -43,8 +29,3 @@ set(OPENPLUG_BL602_ARCH_FLAGS "-march=rv32imfc -misa-spec=2.2 -mabi=ilp32f")
 set(CMAKE_C_FLAGS_INIT
     "${OPENPLUG_BL602_ARCH_FLAGS} -Os -ffunction-sections -fdata-sections -fno-common -isystem ${BL602_NEWLIB_INCLUDE}")
 set(CMAKE_ASM_FLAGS_INIT "${CMAKE_C_FLAGS_INIT}")
-# -Os for every build type (see riscv-bl602.cmake for why the cache entries).
-set(CMAKE_C_FLAGS_DEBUG          "-g"          CACHE STRING "")
-set(CMAKE_C_FLAGS_RELEASE        "-DNDEBUG"    CACHE STRING "")
-set(CMAKE_C_FLAGS_RELWITHDEBINFO "-g -DNDEBUG" CACHE STRING "")
-set(CMAKE_C_FLAGS_MINSIZEREL     "-DNDEBUG"    CACHE STRING "")

@@ -15,18 +15,8 @@
 #    the board brings its own start-up code and syscalls).
 #  * The toolchain file runs before project(): CMAKE_BINARY_DIR is the tree.
 
-set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR riscv32)
+include(${CMAKE_CURRENT_LIST_DIR}/riscv-gcc.cmake)
 set(OPENPLUG_RV32_NEWLIB ON)
-
-set(OPENPLUG_RV32_TRIPLE "riscv64-unknown-elf" CACHE STRING "Prefix of the bare-metal RISC-V GCC toolchain")
-set(CMAKE_C_COMPILER   ${OPENPLUG_RV32_TRIPLE}-gcc)
-set(CMAKE_ASM_COMPILER ${OPENPLUG_RV32_TRIPLE}-gcc)
-find_program(CMAKE_AR      ${OPENPLUG_RV32_TRIPLE}-ar)
-find_program(CMAKE_RANLIB  ${OPENPLUG_RV32_TRIPLE}-ranlib)
-find_program(CMAKE_OBJCOPY ${OPENPLUG_RV32_TRIPLE}-objcopy)
-find_program(CMAKE_SIZE    ${OPENPLUG_RV32_TRIPLE}-size)
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 # try_compile() re-reads this file in a scratch tree: hand it the real one.
 if(NOT OPENPLUG_NEWLIB_DIR)
@@ -44,18 +34,9 @@ if(NOT EXISTS "${OPENPLUG_NEWLIB_SYSROOT}/lib/libc.a")
 endif()
 
 set(CMAKE_FIND_ROOT_PATH "${OPENPLUG_NEWLIB_SYSROOT}")
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 set(OPENPLUG_RV32_ARCH_FLAGS "-march=rv32imfc -misa-spec=2.2 -mabi=ilp32f")
 set(CMAKE_C_FLAGS_INIT
     "${OPENPLUG_RV32_ARCH_FLAGS} -Os -ffunction-sections -fdata-sections -isystem ${OPENPLUG_NEWLIB_SYSROOT}/include")
 set(CMAKE_ASM_FLAGS_INIT "${OPENPLUG_RV32_ARCH_FLAGS}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -nostartfiles -L${OPENPLUG_NEWLIB_SYSROOT}/lib -Wl,--gc-sections")
-# -Os for every build type (see riscv-bl602.cmake).
-set(CMAKE_C_FLAGS_DEBUG          "-g"          CACHE STRING "")
-set(CMAKE_C_FLAGS_RELEASE        "-DNDEBUG"    CACHE STRING "")
-set(CMAKE_C_FLAGS_RELWITHDEBINFO "-g -DNDEBUG" CACHE STRING "")
-set(CMAKE_C_FLAGS_MINSIZEREL     "-DNDEBUG"    CACHE STRING "")

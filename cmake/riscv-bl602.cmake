@@ -22,30 +22,7 @@
 #    CMAKE_C_FLAGS_INIT only and never in any *_LINK_FLAGS/OPTIONS below.
 #  * picolibc.specs already adds -Tpicolibc.ld and --gc-sections.
 
-set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR riscv32)
-
-set(OPENPLUG_RV32_TRIPLE "riscv64-unknown-elf" CACHE STRING
-    "Prefix of the bare-metal RISC-V GCC toolchain")
-
-set(CMAKE_C_COMPILER   ${OPENPLUG_RV32_TRIPLE}-gcc)
-set(CMAKE_ASM_COMPILER ${OPENPLUG_RV32_TRIPLE}-gcc)
-find_program(CMAKE_AR      ${OPENPLUG_RV32_TRIPLE}-ar)
-find_program(CMAKE_RANLIB  ${OPENPLUG_RV32_TRIPLE}-ranlib)
-find_program(CMAKE_OBJCOPY ${OPENPLUG_RV32_TRIPLE}-objcopy)
-find_program(CMAKE_OBJDUMP ${OPENPLUG_RV32_TRIPLE}-objdump)
-find_program(CMAKE_SIZE    ${OPENPLUG_RV32_TRIPLE}-size)
-
-# No board linker script/startup yet: test the compiler by building a static
-# library instead of linking an executable.
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
-
-# Never pick up host libraries/headers; programs (qemu, python...) come from
-# the host.
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+include(${CMAKE_CURRENT_LIST_DIR}/riscv-gcc.cmake)
 
 set(OPENPLUG_RV32_ARCH_FLAGS "-march=rv32imafc -misa-spec=2.2 -mabi=ilp32f")
 set(OPENPLUG_RV32_C_FLAGS
@@ -53,15 +30,6 @@ set(OPENPLUG_RV32_C_FLAGS
 
 set(CMAKE_C_FLAGS_INIT   "${OPENPLUG_RV32_C_FLAGS}")
 set(CMAKE_ASM_FLAGS_INIT "${OPENPLUG_RV32_C_FLAGS}")
-# Keep -Os for every build type. CMake's per-config defaults (-O3 for
-# Release, -O2 for RelWithDebInfo) come after CMAKE_C_FLAGS on the command
-# line and would override it. Setting *_INIT does not help (GNU.cmake appends
-# its -O3 to them), so seed the cache entries directly; -D on the command line
-# still wins.
-set(CMAKE_C_FLAGS_DEBUG          "-g"          CACHE STRING "")
-set(CMAKE_C_FLAGS_RELEASE        "-DNDEBUG"    CACHE STRING "")
-set(CMAKE_C_FLAGS_RELWITHDEBINFO "-g -DNDEBUG" CACHE STRING "")
-set(CMAKE_C_FLAGS_MINSIZEREL     "-DNDEBUG"    CACHE STRING "")
 
 # ---------------------------------------------------------------------------
 # Running test executables on QEMU (virt machine, RAM at 0x80000000, 128 MiB

@@ -30,7 +30,8 @@
  * pokes), and an append only when it went where a healthy ring keeps blank
  * slots (the slot was blank or starts a sector): this harness can fill the
  * ring with garbage no sequence of reclog calls would leave; nor when the
- * sequence number would wrap (2^32 appends).  A record of version
+ * sequence number would wrap (2^32 appends, reached only from a forged
+ * record), also that of a factory reset's wiped marker.  A record of version
  * RECLOG_WIPED reads as none.
  */
 #include "core/storage/reclog.h"
@@ -346,6 +347,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             unsigned steps = 1 + how % (log.sectors + 1);
             if (how & 0x80)
                 fake_flash_cut_at(1 + (how >> 4) % 4);
+            /* The first step appends the wiped marker, which outranks
+             * every record left in the ring only by its sequence number;
+             * at UINT32_MAX that number wraps to 0 and the marker ranks
+             * below them all (the same wrap the append checks leave out).
+             * Only forged records get there: 2^32 appends are far beyond
+             * the flash's endurance. */
+            bool marker_wraps = log.newest_seq == UINT32_MAX;
+            static uint8_t before[4 * HAL_FLASH_SECTOR]; /* the largest ring */
+            memcpy(before, fake_psm + log.offset, area);
             uint16_t step = 0;
             bool more = true;
             for (unsigned i = 0; i < steps && more; i++)
@@ -354,14 +364,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fake_flash_power_on();
             /* A mount (the restart that follows) finds no record, or, if
              * the reset was cut short or the flash failed, the newest of
-             * before: never an older one.  Done in full, with no power cut
-             * and no failed append before: no record. */
+             * before: never an older one (unless the marker wrapped: then
+             * any record a cut left unerased outranks it, yet it is still
+             * one that was in that slot before).  Done in full,
+             * with no power cut and no failed append before: no record,
+             * wrapped or not, as the marker is then alone in the ring. */
             struct reclog again;
             mount_fresh(&layout, &again, false);
             read_newest(&again, &fresh);
             if (model.known) {
                 bool ok = !fresh.exists || same_record(&fresh, &model) ||
-                          (failed_since && same_record(&fresh, &failed));
+                          (failed_since && same_record(&fresh, &failed)) ||
+                          (marker_wraps && memcmp(before + (uint32_t)again.newest * log.slot_size,
+                                                  fake_psm + log.offset + (uint32_t)again.newest * log.slot_size,
+                                                  log.slot_size) == 0);
                 if (!more && !power_cut && !failed_since)
                     ok = !fresh.exists;
                 if (!ok) {

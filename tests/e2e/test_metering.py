@@ -53,7 +53,7 @@ def non_decreasing(rows):
 
 # ---- 1. Calibration ----
 
-def wait_energy(plug, timeout=30):
+def wait_energy(plug, timeout=10):
     """Poll Status 8 until it carries ENERGY with a power reading; return ENERGY."""
     deadline = time.monotonic() + timeout
     while True:
@@ -62,31 +62,28 @@ def wait_energy(plug, timeout=30):
         if energy and energy["Power"] > 0:
             return energy
         assert time.monotonic() < deadline, sns
-        time.sleep(0.1)
+        time.sleep(0.5)
 
 
-def test_powerset_calibrates_and_persists(make_plug, tmp_path):
+def test_powerset_calibrates_and_persists(tmp_path):
+    # In virtual time: PowerSet calibrates from the reading of the moment,
+    # which in real time a loaded host skews (a stall holds interrupts off).
     flash = tmp_path / "flash.bin"
-    # virtual time: the readings are exact (in real time a loaded host reads low)
-    plug = make_plug(flash, "--virtual-time", "--duration", "36000")
-    assert plug.cmd("PowerCal") == {"PowerCal": POWER_CAL}
-    assert plug.cmd("Power on") == {"POWER": "ON"}
-    assert wait_energy(plug)["Power"] == pytest.approx(60, rel=5e-3)
-
-    assert plug.cmd("PowerSet 66") == {"PowerSet": 66.0}
-    cal = plug.cmd("PowerCal")["PowerCal"]
-    assert cal == pytest.approx(POWER_CAL * 66 / 60, rel=5e-3)  # ~1877865
-
-    for bad in ("PowerSet 0", "PowerSet abc", "PowerSet 999", "VoltageSet 20", "CurrentSet -1"):
-        answer = plug.cmd(bad)
-        assert answer.get("Command") == "Error" and answer.get("Error"), (bad, answer)
-    assert plug.cmd("PowerCal") == {"PowerCal": cal}
-
-    plug.restart()
-    assert plug.cmd("PowerCal") == {"PowerCal": cal}
-    assert plug.power()  # restored ON
-    assert wait_energy(plug)["Power"] == pytest.approx(66, rel=5e-3)
-    plug.stop()
+    bad = ("PowerSet 0", "PowerSet abc", "PowerSet 999", "VoltageSet 20", "CurrentSet -1")
+    r = ok(run_sim(flash, "--at", "6 Status 8; PowerSet 66; PowerCal; %s; PowerCal" % "; ".join(bad),
+                   "--at", "7 Restart 1", "--at", "10 PowerCal; Power; Status 8",
+                   duration=11, exec_="PowerCal; Power on"))
+    cals = [x["PowerCal"] for x in r.replies if "PowerCal" in x]
+    assert len(cals) == 4 and cals[0] == POWER_CAL, r.replies
+    assert cals[1] == pytest.approx(POWER_CAL * 66 / 60, rel=5e-3)  # ~1877865
+    assert cals[2] == cals[1] and cals[3] == cals[1]  # refused settings change nothing, a restart keeps it
+    assert [x for x in r.replies if "PowerSet" in x] == [{"PowerSet": 66.0}]
+    errors = [x for x in r.replies if x.get("Command") == "Error"]
+    assert len(errors) == len(bad) and all(x.get("Error") for x in errors), r.replies
+    assert [x["POWER"] for x in r.replies if "POWER" in x] == ["ON", "ON"]  # restored ON after the restart
+    powers = [x["StatusSNS"]["ENERGY"]["Power"] for x in r.replies if "StatusSNS" in x]
+    assert powers == [pytest.approx(60, rel=5e-3), pytest.approx(66, rel=5e-3)], powers
+    cal = cals[1]
 
     # And a plug-in again on the same flash, in virtual time.
     log = tmp_path / "energy.csv"

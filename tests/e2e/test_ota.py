@@ -217,7 +217,9 @@ def test_failures_in_a_row_leak_nothing_and_the_next_try_works(make_plug, server
         assert wait_state(plug, ("failed",))["State"] == "failed"
         heaps.append(plug.cmd("Status 11")["StatusSTS"]["Heap"])
     # Each try takes ~5 KB of buffers: a leak would lose that much per try.
-    assert max(heaps) - min(heaps) <= 1, heaps
+    # The first try is the baseline's warm-up (the C library's lazy
+    # allocations happen in it or not, depending on the host's timing).
+    assert max(heaps[1:]) - min(heaps[1:]) <= 1, heaps
     update_and_boot(plug, server, images["raw"])
     assert version(plug) == images["new_version"]
 

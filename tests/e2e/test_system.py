@@ -171,7 +171,7 @@ def test_restart_reasons(make_plug):
     plug.restart()
     assert plug.proc.pid == pid, "a restart re-executes the same process"
     assert plug.cmd("Status 1")["StatusPRM"]["RestartReason"] == "Restart command (console)"
-    # (waited for: stderr is read by a thread of its own, it may lag the console)
+    # stderr is read by a thread of its own: wait for the line, do not race it
     plug.wait_stderr(r"^openplug-sim: reboot after [0-9.]+ s of device time \(boot 1, ")
     assert plug.powercut() == 3
     assert any("power cut" in line or "powercut" in line for line in plug.stderr_lines), plug.stderr_lines

@@ -11,6 +11,14 @@
  *     torn slot fails its CRC and is skipped);
  *   - each sector is erased once per (slots per sector) appends, spreading
  *     wear over the ring.
+ * The first, and the atomic wipe below, rest on each append's sequence
+ * number (the newest's + 1) outranking every record in the ring, so it must
+ * not wrap.  This log's own appends never get there: 2^32 of them erase
+ * each sector 2^32 / (slots in the ring) times, over 4 million even for the
+ * largest ring of layout.h (1024 slots), 40 times the 100 000 cycles NOR
+ * flash is rated for.  Only another writer can leave a record at
+ * UINT32_MAX; then the next append (a wiped marker too) gets 0 and ranks
+ * below every record left in the ring.
  * Used for the configuration (large slots) and the relay boot record (small
  * slots, written on every toggle).
  */
