@@ -110,7 +110,18 @@ class HA:
         if tls_ca:
             self.client.tls_set(ca_certs=tls_ca)
         self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, u, f, rc: [c.subscribe(t, qos=1) for t in subscribe]
+        self.subscribing, self.acked = set(), set()
+
+        def on_connect(c, u, f, rc, *rest):
+            with self.cond:
+                self.subscribing = {c.subscribe(t, qos=1)[1] for t in subscribe}
+
+        def on_subscribe(c, u, mid, *rest):
+            with self.cond:
+                self.acked.add(mid)
+                self.cond.notify_all()
+        self.client.on_connect = on_connect
+        self.client.on_subscribe = on_subscribe
         self.client.connect("localhost" if tls_ca else "127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         self.wait_connected()
@@ -118,13 +129,16 @@ class HA:
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def wait_connected(self, timeout=5):
+    def wait_connected(self, timeout=20):
+        """Connected, and every subscription acknowledged by the broker (its
+        SUBACK, not a fixed sleep: a loaded host may take longer)."""
         deadline = time.monotonic() + timeout
-        while not self.client.is_connected():
-            if time.monotonic() > deadline:
-                raise AssertionError("paho did not connect")
-            time.sleep(0.02)
-        time.sleep(0.2)  # the subscriptions are acknowledged
+        with self.cond:
+            while not (self.client.is_connected() and self.subscribing and self.subscribing <= self.acked):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("paho did not connect and subscribe")
+                self.cond.wait(min(left, 0.02))
 
     def _on_message(self, client, userdata, msg):
         with self.cond:

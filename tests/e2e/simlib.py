@@ -72,6 +72,33 @@ SUMMARY_RE = re.compile(r"openplug-sim: (?P<why>.*?) after (?P<seconds>[0-9.]+) 
                         r"\(boot (?P<boot>\d+), (?P<ops>\d+) flash operations(?:, (?P<erases>\d+) erases)?\)")
 
 
+LOG_TIME_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) ")
+
+
+def log_seconds(line):
+    """The device time of a console log line ("HH:MM:SS.mmm …": time since
+    that boot), in seconds.  Device time is the firmware's own clock: exact
+    in --virtual-time, and free of the test's own delays in real time."""
+    m = LOG_TIME_RE.match(line)
+    assert m, line
+    h, mi, s, ms = (int(g) for g in m.groups())
+    return h * 3600 + mi * 60 + s + ms / 1000
+
+
+def wait_until(predicate, timeout=5, what="a condition"):
+    """Poll predicate() until it returns something true; return that.  For
+    what the firmware does in its own time: a generous timeout, never a
+    fixed sleep followed by an assert."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(0.02)
+
+
 def sim_path():
     path = os.environ.get(SIM_ENV, DEFAULT_SIM)
     if not os.access(path, os.X_OK):
@@ -204,11 +231,16 @@ class Plug:
     """openplug-sim running in real time, console on pipes, world on a UNIX socket."""
 
     BOOTED_RE = r"PWR: (relays restored by PowerOnState|no relay record)"
+    MAX_DEVICE_S = 3600
 
     def __init__(self, flash, world, *args, flash_timing=None):
         self.flash = str(flash)
         self.world_path = str(world)
         self.args = [str(a) for a in args]
+        if "--duration" not in self.args:
+            # a ceiling, far above any test: a plug orphaned by a killed test
+            # run (the fixture never gets to kill it) still ends by itself
+            self.args += ["--duration", str(self.MAX_DEVICE_S)]
         if flash_timing:
             self.args += ["--flash-timing", flash_timing]
         self.proc = None
@@ -217,6 +249,7 @@ class Plug:
         self._cond = threading.Condition()
         self._reply_pos = 0  # index in lines after the last reply consumed
         self._threads = []
+        self.presses_made = 0
 
     # -- life cycle --
 
@@ -420,7 +453,37 @@ class Plug:
     def press(self, gpio, ms=100):
         reply = self.world("press %d %d" % (gpio, ms))
         assert reply.startswith("ok "), reply
+        self.presses_made += 1  # the simulator stamped it (press_stamps)
         return reply
+
+    PRESSED_RE = re.compile(r"openplug-sim: world: GPIO\d+ pressed for \d+ ms from ([0-9.]+) s of device time")
+
+    def press_stamps(self, count, timeout=5):
+        """Device times (s, counted from power-on) of the last `count` presses
+        made, as the simulator stamps them on stderr (waited for: stderr is
+        read by a thread of its own)."""
+        made = self.presses_made
+
+        def find():
+            found = [float(m.group(1)) for m in map(self.PRESSED_RE.search, self.stderr_lines) if m]
+            return found[made - count:made] if len(found) >= made else None
+        return self._wait(find, timeout, "the simulator's stamps of %d presses" % made)
+
+    def press_twice(self, gpio, ms=80, gap=0.15, within=0.3, attempts=5):
+        """Two presses `gap` s apart by the test's clock, which a loaded host
+        may stretch: tried again (after a pause out of the double-click time)
+        until the simulator's stamps show the second came within `within` s of
+        device time of the first.  Returns the console mark before that pair."""
+        for _ in range(attempts):
+            mark = self.mark()
+            self.press(gpio, ms)
+            time.sleep(gap)
+            self.press(gpio, ms)
+            first, second = self.press_stamps(2)
+            if second - first <= within:
+                return mark
+            time.sleep(1)
+        raise AssertionError("the host never let the test press twice within %.1f s of device time" % within)
 
     # -- whole-plug actions --
 

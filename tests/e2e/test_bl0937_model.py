@@ -388,5 +388,8 @@ def test_a_minute_at_3680_w_is_fast(tmp_path):
     counts, _ = run_counts(tmp_path, "--load", "3680W", duration=60)
     elapsed = time.monotonic() - started
     assert counts["irq_cf"] == counts["cf"] == pytest.approx(f_cf(3680) * 60, abs=1)
-    assert elapsed < 2, elapsed
+    # Virtual time never waits: a minute of device time takes far less than a
+    # minute (~0.03 s here; a simulator that slept in real time would take
+    # the whole 60 s).  Half the minute leaves room for any host load.
+    assert elapsed < 30, elapsed
     print("\n60 s at 3680 W (%d CF + %d CF1 interrupts) took %.3f s" % (counts["cf"], counts["cf1"], elapsed))

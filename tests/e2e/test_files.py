@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 
-from weblib import curl, start_web_plug
+from weblib import curl, start_web_plug, wait_until
 
 CERT = bytes((i * 7 + 3) % 256 for i in range(8128))  # the largest file: two sectors less the header
 
@@ -160,14 +160,17 @@ def test_startup_command_through_api_config(make_plug):
 
 def test_one_upload_at_a_time_and_an_abandoned_upload_changes_nothing(make_plug):
     import socket
-    import time
     plug = start_web_plug(make_plug)
     assert put(plug, "a.txt", "old").status == 200
     slow = socket.create_connection(("127.0.0.1", plug.port), timeout=5)
     slow.sendall(b"PUT /api/files/a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n" + b"n" * 100)
-    time.sleep(0.3)
-    r = put(plug, "b.txt", "other")
-    assert r.status == 409 and "another file is being written" in r.json()["error"], r
+    # once the server has begun the slow upload (polled: a loaded host may
+    # take a while to read its head), another is refused while it lasts
+    def refused():
+        r = put(plug, "b.txt", "other")
+        return r if r.status == 409 else None
+    r = wait_until(refused, timeout=10, what="a second upload to be refused")
+    assert "another file is being written" in r.json()["error"], r
     slow.close()  # the client goes away mid-body
     plug.wait_log(r"FILE: upload aborted: the previous version stays", timeout=15)
     assert get_bytes(plug, "a.txt") == (200, b"old")

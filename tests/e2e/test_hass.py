@@ -127,11 +127,15 @@ def wait_ha_configs(ha, since=0, count=len(HA_SCHEMAS), timeout=15):
     raise AssertionError("only %s" % sorted(ha_configs(ha, since)))
 
 
-def retained(broker, prefix, timeout=3):
-    """{topic: payload} of the retained messages a new subscriber gets."""
+def retained(broker, prefix, timeout=20):
+    """{topic: payload} of the retained messages a new subscriber gets: all of
+    them once a marker it publishes after subscribing comes back (the broker
+    sends the retained ones first), not after a fixed wait."""
     late = HA(broker.port, subscribe=(prefix + "#",), client_id="late-%d" % time.monotonic_ns())
     try:
-        time.sleep(timeout)
+        marker = prefix + "test-marker-%d" % time.monotonic_ns()
+        late.publish(marker, "end")
+        late.wait(marker, timeout=timeout)
         return {m.topic: m.payload for m in late.messages if m.retain}
     finally:
         late.close()

@@ -3,11 +3,10 @@ the REST API, keep-alive, a full pool, bad requests of every kind, and the
 plug keeps switching through all of it."""
 import json
 import socket
-import time
 
 import pytest
 
-from weblib import curl, raw_request, read_all, read_response, relay_level, start_web_plug, status_line
+from weblib import curl, raw_request, read_all, read_response, relay_level, start_web_plug, status_line, wait_until
 
 
 @pytest.fixture
@@ -165,30 +164,49 @@ def test_oversized_request_line_headers_and_body(web):
 
 
 def test_full_pool_gets_503_and_the_plug_keeps_switching(web):
+    def sockets():
+        return web.cmd("Status 11")["StatusSTS"]["Sockets"]
+    # the web server's listening socket alone, once the boot's transient
+    # sockets are gone (a baseline taken with one of them never reaches +4)
+    wait_until(lambda: sockets() == 1, timeout=20, what="the listening socket alone")
+    in_use = 1
     # four clients each in the middle of a request hold the whole pool
     holders = []
     for _ in range(4):
-        s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", web.port), timeout=10)
         s.sendall(b"GET /api/state HTTP/1.1\r\nHo")
         holders.append(s)
-    time.sleep(0.2)
-    t0 = time.monotonic()
-    raw = raw_request(web.port, b"GET /api/state HTTP/1.1\r\nHost: x\r\n\r\n")
+    # the server has taken the four (its own count, which other sockets may
+    # join: at least), rather than a fixed sleep
+    wait_until(lambda: sockets() >= in_use + 4, timeout=10, what="the server to take the four holders")
+
+    def held(s):
+        """Still open on the server's side: nothing to read, no end of stream."""
+        s.setblocking(False)
+        try:
+            return s.recv(1) != b""
+        except BlockingIOError:
+            return True
+        finally:
+            s.setblocking(True)
+            s.settimeout(10)
+    # a fifth client is turned away at once with a 503, not made to wait for a
+    # slot: a holder is only dropped 10 s after its first byte (HTTP_REQUEST_MS),
+    # and all four are still held after the 503 (the first one is served when
+    # it finishes), so the 503 came while the pool was full
+    raw = raw_request(web.port, b"GET /api/state HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
     assert status_line(raw) == 503 and b"Retry-After: 1" in raw
-    assert time.monotonic() - t0 < 2
+    assert all(held(s) for s in holders)
+    holders[0].sendall(b"st: x\r\n\r\n")
+    assert read_response(holders[0], timeout=10)[0] == 200
     # the console and the button still switch
     assert web.cmd("Power on") == {"POWER": "ON"}
     web.press(17)
-    deadline = time.monotonic() + 3
-    while relay_level(web) != 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert relay_level(web) == 0
-    # a holder finishes its request: served; then the pool has room again
-    holders[0].sendall(b"st: x\r\n\r\n")
-    assert read_response(holders[0])[0] == 200
+    wait_until(lambda: relay_level(web) == 0, timeout=10, what="the button to switch the relay off")
     for s in holders:
         s.close()
-    time.sleep(0.2)
+    # the first holder, between keep-alive requests, may be given to a new
+    # client whether or not the server has seen the others close yet
     assert curl(web.base + "/cm?cmnd=Power%20On").json() == {"POWER": "ON"}
 
 

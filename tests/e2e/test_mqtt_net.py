@@ -6,6 +6,7 @@ middle of a packet and never answers: the client drops the connection,
 backs off with growing delays, recovers when a real broker comes, and the
 relay, the console and the web server answer at once all along."""
 import json
+import re
 import socket
 import struct
 import threading
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from mqttlib import HA, Broker, make_ca
-from simlib import free_port
+from simlib import free_port, log_seconds
 from test_mqtt import JOIN, TOPIC, WIFI, online, relay_on
 from weblib import curl
 
@@ -124,20 +125,20 @@ def test_broker_by_name_and_a_name_that_does_not_resolve(make_plug, tmp_path):
         mark = plug.mark()
         plug.replies("Backlog " + "; ".join(JOIN + ["MqttPort %d" % broker.port, "MqttHost localhost"]), 4)
         plug.wait_log(r"MQT: connected to localhost:%d" % broker.port, since=mark, timeout=15)
-        # A name no server knows: the lookup runs beside the loop; the plug
-        # answers at once meanwhile, and says why MQTT is not up.
+        # A name no server knows: the lookup runs beside the loop, which is
+        # never held up by it, and the plug says why MQTT is not up.
         mark = plug.mark()
         plug.cmd("MqttHost no-such-broker.invalid")
-        worst = 0
-        deadline = time.monotonic() + 6
-        while time.monotonic() < deadline:
-            start = time.monotonic()
-            plug.cmd("Power toggle")
-            worst = max(worst, time.monotonic() - start)
-            time.sleep(0.1)
-        assert worst < 0.5, "a console command took %.2f s during the lookup" % worst
-        plug.wait_log(r"MQT: (broker name not found|no answer looking up)", since=mark, timeout=20)
+        assert plug.cmd("Power toggle") == {"POWER": "ON"}  # served while the lookup is out
+        plug.wait_log(r"MQT: (broker name not found|no answer looking up)", since=mark, timeout=30)
         assert plug.cmd("MqttStatus")["MqttStatus"]["State"] in ("waiting", "resolving")
+        # Measured by the firmware in device time, not by the test's round
+        # trips (which a loaded host stretches): its worst loop lag of the last
+        # minute.  A lookup made in the loop would hold it for as long as the
+        # resolver takes (seconds when no server answers; MQTT gives up after
+        # 15 s); a second is far above any lag of the loop itself.
+        lag = plug.cmd("Status 11")["StatusSTS"]["LoopLag"]
+        assert lag < 1000, "the loop stalled for %d ms during the lookup" % lag
     finally:
         broker.stop()
 
@@ -228,17 +229,13 @@ def test_misbehaving_broker_drop_backoff_recover(make_plug, tmp_path):
         mark = plug.mark()
         plug.replies("Backlog " + "; ".join(JOIN + ["Topic %s" % TOPIC, "MqttPort %d" % port,
                                                     "MqttHost 127.0.0.1"]), 5)
-        worst_console = worst_web = 0.0
-        deadline = time.monotonic() + 60
+        # the plug keeps switching from the console and the web meanwhile
+        deadline = time.monotonic() + 90
         while len(fake.attempts) < 5 and time.monotonic() < deadline:
-            start = time.monotonic()
             before = relay_on(plug)
             plug.cmd("Power toggle")
             assert relay_on(plug) != before
-            worst_console = max(worst_console, time.monotonic() - start)
-            start = time.monotonic()
             reply = curl("http://127.0.0.1:%d/cm?cmnd=Power" % web_port)
-            worst_web = max(worst_web, time.monotonic() - start)
             assert reply.status == 200 and "POWER" in json.loads(reply.body), reply
             time.sleep(0.2)
         assert len(fake.attempts) >= 5, fake.attempts
@@ -249,14 +246,24 @@ def test_misbehaving_broker_drop_backoff_recover(make_plug, tmp_path):
                         r"(broker closed the connection|connection lost)",
                         r"broker did not answer CONNECT in time"):
             assert plug.log_lines(r"MQT: .*" + pattern, since=mark), "\n".join([pattern] + plug.log_lines(r"MQT:", since=mark))
-        # Backoff: attempt n+1 comes c/2..c after the failure, c = 1, 2, 4, 8 s
-        # (the silent broker adds its 10 s CONNACK limit to the 4th wait).
-        times = [t for t, _, _ in fake.attempts]
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        bounds = [(0.5, 1), (1, 2), (2, 4), (10 + 4, 10 + 8)]
-        for gap, (low, high) in zip(gaps, bounds):
-            assert low - 0.3 <= gap <= high + 0.6, (gaps, bounds)
-        assert worst_console < 0.5 and worst_web < 0.5, (worst_console, worst_web)
+        # Backoff, in device time (the plug's log), not the test's clock: after
+        # the n-th failure the plug waits c/2..c, c = 1, 2, 4, 8 s (its own
+        # record of the delay drawn), and attempts again no sooner; the silent
+        # broker is given its 10 s CONNACK limit first.
+        events = plug.log_lines(r"MQT: (connecting to 127\.0\.0\.1|next attempt in \d+ ms)", since=mark)
+        tries = [log_seconds(line) for line in events if "connecting to" in line]
+        waits = [(log_seconds(line), int(re.search(r"next attempt in (\d+) ms", line).group(1)) / 1000)
+                 for line in events if "next attempt" in line]
+        assert len(tries) >= 5 and len(waits) >= 4, events
+        for ceiling, (failed, delay), retried in zip((1, 2, 4, 8), waits, tries[1:]):
+            assert ceiling / 2 <= delay <= ceiling, events
+            assert retried - failed >= delay - 0.001, events  # log times are in whole ms
+        assert waits[3][0] - tries[3] >= 10, events  # the CONNACK limit
+        # The loop was never held up by a misbehaving broker: the firmware's
+        # own worst loop lag of the last minute (device time; a blocking
+        # connect or read would show as seconds).
+        lag = plug.cmd("Status 11")["StatusSTS"]["LoopLag"]
+        assert lag < 1000, "the loop stalled for %d ms" % lag
         # A real broker on the same port: the client recovers by itself.
         fake.stop()
         fake = None
@@ -346,8 +353,9 @@ def test_qos1_is_sent_again_until_acknowledged(make_plug):
         while not packets and time.monotonic() < deadline:
             time.sleep(0.05)
         assert packets and packets[0][0] == 0x10, packets  # CONNECT
+        mark = plug.mark()
         conn.sendall(CONNACK)
-        time.sleep(1)
+        plug.wait_log(r"MQT: connected to 127\.0\.0\.1", since=mark, timeout=10)  # not a fixed sleep
         plug.cmd("Power toggle")
         topic = ("stat/%s/POWER" % TOPIC).encode()
 
@@ -357,14 +365,16 @@ def test_qos1_is_sent_again_until_acknowledged(make_plug):
                 if first >> 4 == 3 and body[2:2 + len(topic)] == topic:
                     found.append((first, struct.unpack(">H", body[2 + len(topic):4 + len(topic)])[0], at))
             return found
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 40
         while len([p for p in power_publishes() if p[0] & 0x08]) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
         sent = power_publishes()
         first, again = sent[0], [p for p in sent if p[0] & 0x08]
         assert (first[0] >> 1) & 3 == 1 and not first[0] & 0x08, sent  # QoS 1, no DUP the first time
         assert again and again[0][1] == first[1], sent                  # the same id, DUP set
-        assert 9 <= again[0][2] - first[2] <= 13, sent                  # after MQTT_RETRANSMIT_MS (10 s)
+        # not before MQTT_RETRANSMIT_MS (10 s; 1 s for the reader's own delay
+        # on the first copy); when it comes the host decides, so no upper bound
+        assert again[0][2] - first[2] >= 9, sent
         conn.sendall(b"\x40\x02" + struct.pack(">H", first[1]))  # PUBACK: no more copies
         count = len(power_publishes())
         time.sleep(11)
@@ -396,16 +406,15 @@ def test_a_connect_that_hangs_is_given_up_without_blocking(make_plug):
         mark = plug.mark()
         plug.replies("Backlog " + "; ".join(JOIN + ["MqttPort %d" % port, "MqttHost 127.0.0.1"]), 4)
         plug.wait_log(r"MQT: connecting to 127\.0\.0\.1", since=mark, timeout=10)
-        worst = 0.0
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            start = time.monotonic()
-            plug.cmd("Power toggle")
-            worst = max(worst, time.monotonic() - start)
-            time.sleep(0.1)
-        assert worst < 0.5, worst
+        # the console answers while the connect hangs (10 s until it is given up)
+        assert plug.cmd("Power toggle") == {"POWER": "ON"}
         assert plug.cmd("MqttStatus")["MqttStatus"]["State"] == "connecting"
-        plug.wait_log(r"MQT: broker did not accept the TCP connection in time", since=mark, timeout=10)
+        plug.wait_log(r"MQT: broker did not accept the TCP connection in time", since=mark, timeout=30)
+        # and the loop was never held up by it: the firmware's own worst loop
+        # lag of the last minute, in device time (a blocking connect would
+        # show as the whole 10 s, or the kernel's SYN retries)
+        lag = plug.cmd("Status 11")["StatusSTS"]["LoopLag"]
+        assert lag < 1000, "the loop stalled for %d ms during the connect" % lag
     finally:
         for f in fillers:
             f.close()

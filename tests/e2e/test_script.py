@@ -201,10 +201,7 @@ def test_live_button_wifi_events(make_plug):
     plug.press(BUTTON_GPIO, 100)
     plug.wait_log(r'SCR: -> \{"DeviceName":"OnClick"\}', since=mark)
     time.sleep(0.6)
-    mark = plug.mark()
-    plug.press(BUTTON_GPIO, 80)
-    time.sleep(0.15)
-    plug.press(BUTTON_GPIO, 80)
+    mark = plug.press_twice(BUTTON_GPIO)  # within the double-click time by the device's clock
     plug.wait_log(r'SCR: -> \{"DeviceName":"OnDblClick"\}', since=mark)
     time.sleep(0.6)
     mark = plug.mark()

@@ -156,26 +156,36 @@ def test_notify_alive_at_start_and_byebye_on_restart(netns, make_plug):
 
 def test_a_search_flood_is_answered_within_budget_and_the_plug_keeps_working(netns, make_plug):
     plug = ssdp_plug(make_plug)
+
+    def uptime():
+        return plug.cmd("Status 11")["StatusSTS"]["UptimeSec"]
+    started = uptime()
     flood = subprocess.Popen(["ip", "netns", "exec", netns, sys.executable, "-c", FLOOD, "20000", "ssdp:all"],
                              stdout=subprocess.PIPE, text=True)
-    # While it floods: the console answers at once, the relay switches.
-    slowest = 0.0
+    # While it floods: the console answers, the relay switches.
     for i in range(10):
-        t0 = time.monotonic()
         assert plug.cmd("Power toggle")["POWER"] in ("ON", "OFF")
-        slowest = max(slowest, time.monotonic() - t0)
         time.sleep(0.1)
-    out, _ = flood.communicate(timeout=30)
+    out, _ = flood.communicate(timeout=120)
     replies, sent_s = out.split()
     ssdp = plug.cmd("SSDP")["SSDP"]
-    # At most SSDP_REPLIES_PER_S (20) searches answered a second, 3 datagrams each (ssdp:all).
-    assert int(replies) <= 3 * 20 * 7, (replies, ssdp)
+    sts = plug.cmd("Status 11")["StatusSTS"]
+    # At most SSDP_REPLIES_PER_S (20) searches answered a second of device
+    # time, 3 datagrams each (ssdp:all): counted over the seconds the flood
+    # lasted by the plug's own clock (a loaded host makes them more), +1 for
+    # the rate's window straddling each end.
+    seconds = sts["UptimeSec"] - started + 1
+    assert int(replies) <= 3 * 20 * (seconds + 1), (replies, seconds, ssdp)
     assert ssdp["Dropped"] > 0 and ssdp["Datagrams"] < 20000, ssdp
-    print("flood: %s replies, sent in %s s, slowest console reply %.3f s, %r" % (replies, sent_s, slowest, ssdp))
-    assert slowest < 1.0, slowest
-    # And the plug is still discoverable once the flood is over.
-    time.sleep(1.5)
-    assert len(discover(netns)) == 3
+    print("flood: %s replies in %d s, sent in %s s, loop lag %d ms, %r" % (replies, seconds, sent_s, sts["LoopLag"],
+                                                                         ssdp))
+    # the loop was never held up by the flood: the firmware's own worst loop
+    # lag of the last minute, in device time (reading 20000 datagrams in one
+    # go would show)
+    assert sts["LoopLag"] < 1000, sts
+    # And the plug is still discoverable once the flood is over (when the
+    # searches it holds have drained: polled, not a fixed sleep).
+    simlib.wait_until(lambda: len(discover(netns)) == 3, timeout=60, what="the plug discoverable again")
 
 
 def test_the_responder_follows_the_link(netns, make_plug):

@@ -81,6 +81,22 @@ def local_now(rule):
         time.tzset()
 
 
+def host_time_around(read):
+    """(host time before, read(), host time after).  A plug synced from the
+    local chronyd reads the host's clock: its whole seconds lie between
+    these two, give or take a second (truncation and the sync's error),
+    however long a loaded host takes to answer — unlike a comparison with
+    the host's time taken once, afterwards."""
+    before = time.time()
+    value = read()
+    return before, value, time.time()
+
+
+def assert_reads_host_time(read):
+    before, epoch, after = host_time_around(read)
+    assert before - 1 <= epoch <= after + 1, (before, epoch, after)
+
+
 def synced_plug(make_plug, port):
     plug = make_plug()
     mark = plug.mark()
@@ -91,8 +107,7 @@ def synced_plug(make_plug, port):
 
 def test_ntp_sets_the_clock(make_plug, chrony):
     plug = synced_plug(make_plug, chrony)
-    reply = plug.cmd("Time")
-    assert abs(reply["Epoch"] - time.time()) <= 2, reply
+    assert_reads_host_time(lambda: plug.cmd("Time")["Epoch"])
     tim = plug.cmd("Status 7")["StatusTIM"]
     assert tim["ClockSource"] == "ntp" and tim["Timezone"] == "+00:00" and tim["UTC"] == tim["Local"]
     assert plug.cmd("Status 11")["StatusSTS"]["Sockets"] <= 21
@@ -104,12 +119,15 @@ def test_timezone_and_dst_are_applied(make_plug, chrony, rule):
     plug = synced_plug(make_plug, chrony)
     reply = plug.cmd("Timezone " + rule)
     assert reply["TZ"] == rule
-    now, offset, dst = local_now(rule)
-    tim = plug.cmd("Status 7")["StatusTIM"]
+    tim = {}
+
+    def utc_now():
+        tim.update(plug.cmd("Status 7")["StatusTIM"])
+        return calendar.timegm(time.strptime(tim["UTC"], "%Y-%m-%dT%H:%M:%S"))
+    assert_reads_host_time(utc_now)
+    _, offset, dst = local_now(rule)
     local = calendar.timegm(time.strptime(tim["Local"], "%Y-%m-%dT%H:%M:%S"))
-    utc = calendar.timegm(time.strptime(tim["UTC"], "%Y-%m-%dT%H:%M:%S"))
-    assert local - utc == offset, (tim, offset)
-    assert abs(utc - now) <= 2
+    assert local - calendar.timegm(time.strptime(tim["UTC"], "%Y-%m-%dT%H:%M:%S")) == offset, (tim, offset)
     assert tim.get("DST", 0) == dst
     assert plug.cmd("Timezone")["Timezone"] == (99 if "," in rule else reply["Timezone"])
 
@@ -117,7 +135,8 @@ def test_timezone_and_dst_are_applied(make_plug, chrony, rule):
 def test_time_set_by_hand_pauses_ntp_and_time_0_resyncs(make_plug, chrony):
     plug = synced_plug(make_plug, chrony)
     mark = plug.mark()
-    assert plug.cmd("Time 1790000000") == {"Time": "2026-09-21T14:13:20", "Epoch": 1790000000}
+    set_from, reply, set_by = host_time_around(lambda: plug.cmd("Time 1790000000"))
+    assert reply == {"Time": "2026-09-21T14:13:20", "Epoch": 1790000000}
     assert plug.cmd("Status 7")["StatusTIM"]["ClockSource"] == "console"
     # a new server would be tried at once, but not while the clock is set by hand
     assert plug.cmd("NtpServer2 127.0.0.1:%d" % chrony)["NtpServer2"] == "127.0.0.1:%d" % chrony
@@ -126,8 +145,9 @@ def test_time_set_by_hand_pauses_ntp_and_time_0_resyncs(make_plug, chrony):
     plug.cmd("Time 0")
     m = plug.wait_log(r"NTP: time from 127\.0\.0\.1:%d \(stratum 8\), off by (-?\d+) ms" % chrony, since=mark,
                       timeout=10)
-    assert abs(int(m.group(1)) / 1000 - (time.time() - 1790000000)) < 5  # the step put it right
-    assert abs(plug.cmd("Time")["Epoch"] - time.time()) <= 2
+    # the step put it right: it was off by the host's time when it was set by hand
+    assert set_from - 1790000000 - 1 <= int(m.group(1)) / 1000 <= set_by - 1790000000 + 1, (set_from, m.group(0))
+    assert_reads_host_time(lambda: plug.cmd("Time")["Epoch"])
     assert plug.cmd("Status 7")["StatusTIM"]["ClockSource"] == "ntp"
 
 
@@ -141,10 +161,13 @@ def test_unreachable_servers_fail_over_and_retry(make_plug, chrony):
     replies = plug.replies("Backlog NtpServer1 127.0.0.1:%d; NtpServer2 no-such-host.invalid; "
                            "NtpServer3 127.0.0.1:%d" % (dead, chrony), 3)
     assert replies[0] == {"NtpServer1": "127.0.0.1:%d" % dead}
-    started = time.monotonic()
     assert plug.cmd("Power") == {"POWER": "OFF"}  # served while the request is out
-    assert time.monotonic() - started < 1
-    plug.wait_log(r"NTP: time from 127\.0\.0\.1:%d" % chrony, since=mark, timeout=20)
+    plug.wait_log(r"NTP: time from 127\.0\.0\.1:%d" % chrony, since=mark, timeout=30)
+    # the round never held the loop up: the firmware's own worst loop lag of
+    # the last minute, in device time (waiting in the loop for the dead
+    # server's reply would show as its whole 2 s, the lookup's as up to 5 s)
+    lag = plug.cmd("Status 11")["StatusSTS"]["LoopLag"]
+    assert lag < 1000, "the loop stalled for %d ms during the round" % lag
     assert plug.log_lines(r"NTP: 127\.0\.0\.1:%d: no reply" % dead, since=mark)
     assert plug.log_lines(r"NTP: no-such-host\.invalid:123: (no such host|name lookup timed out)", since=mark)
 

@@ -11,6 +11,7 @@ import os
 import subprocess
 import time
 
+import pytest
 
 from simlib import free_port
 from weblib import curl, start_web_plug, wait_until
@@ -86,25 +87,40 @@ def test_home_works_offline_and_the_toggle_switches_the_relay(make_plug, browser
 
 def test_live_chart_opens_with_the_last_minutes_then_adds_a_point_a_second(make_plug, browser):
     plug = ui_plug(make_plug, exec_="Time %d; Power on" % EVENING)
-    time.sleep(4)  # the plug measures for some 7 s before the page opens
-    trail = curl(plug.base + "/api/power_trail").json()
-    assert len(trail["watts"]) == 600 and trail["period_ms"] == 1000 and 0 <= trail["age_ms"] < 1500
+
+    def trail_of_5():  # the plug measures for some seconds before the page opens
+        trail = curl(plug.base + "/api/power_trail").json()
+        return trail if len([w for w in trail["watts"] if w is not None]) >= 5 else None
+    trail = wait_until(trail_of_5, timeout=30, what="five seconds of measurements in the trail")
+    # the newest sample is younger than two periods (one a period, at the latest the next)
+    assert len(trail["watts"]) == 600 and trail["period_ms"] == 1000 and 0 <= trail["age_ms"] < 2000
     measured = [w for w in trail["watts"] if w is not None]
-    assert len(measured) >= 5 and abs(measured[-1] - 60) < 3, trail
+    assert abs(measured[-1] - 60) < 3, trail
     assert trail["watts"][0] is None  # ten minutes ago the plug was not running
 
-    points = lambda: int(browser.find("#chart-live").get_attribute("data-points") or 0)  # noqa: E731
-    opened = time.monotonic()
+    def chart():
+        """(points on the chart, the page's measured samples as [t, w]), read at one instant."""
+        return browser.js("""return [Number(document.querySelector('#chart-live').dataset.points || 0),
+                                     openplug.samples.filter(s => s.w !== null).map(s => [s.t, s.w])]""")
     open_ui(browser, plug)
-    browser.wait(lambda: points() >= len(measured), timeout=3, what="the plug's last minutes on the chart")
-    assert time.monotonic() - opened < 3.5  # from the trail: sampling them here would take 5 s and more
-    first = points()
-    time.sleep(3.2)
-    later = points()
-    assert 2 <= later - first <= 5, (first, later)
-    samples = browser.js("return openplug.samples.filter(s => s.w !== null).map(s => s.w)")
+    browser.wait(lambda: chart()[0] >= len(measured), timeout=15, what="the plug's last minutes on the chart")
+    # From the trail, not sampled here: the page can only sample after it
+    # opened, and its first measured point is dated (from the trail's age) to
+    # when the plug measured it, before the trail was read above.
+    opened = browser.js("return performance.timeOrigin")
+    first, samples = chart()
+    assert samples[0][0] < opened, (opened, samples[:3])
+
+    def two_more():
+        now = chart()
+        return now if now[0] >= first + 2 else None
+    # then a point a second: two more come, and the page's own timestamps
+    # say no sooner than a second apart (when they come, a loaded host decides)
+    later, samples = browser.wait(two_more, timeout=20, what="two more points on the chart")
     assert len(samples) == later
-    assert abs(samples[-1] - 60) < 3, samples  # the simulated 60 W load
+    live = [t for t, _ in samples if t > opened]
+    assert len(live) >= 2 and all(b - a >= 900 for a, b in zip(live, live[1:])), live
+    assert abs(samples[-1][1] - 60) < 3, samples  # the simulated 60 W load
     assert abs(float(browser.text("#m-power")) - 60) < 3
     assert browser.text("#live-note").startswith("now ")
 
@@ -283,13 +299,23 @@ def test_calibration_from_a_reference_reading(make_plug, browser):
     open_ui(browser, plug, "calibration")
     browser.wait(lambda: abs(float(browser.text("#c-power").replace("–", "0")) - 1000) < 20, timeout=10,
                  what="the load measured")
-    time.sleep(3)  # the calibration wants a steady reading of a few seconds
+    # the calibration needs a voltage measured (polled, not a fixed sleep)
+    browser.wait(lambda: float(browser.text("#c-voltage").replace("–", "0")) > 0, timeout=15,
+                 what="a measured voltage")
     before = cm(plug, "VoltageCal")["VoltageCal"]
+    mark = plug.mark()
     browser.find("#cal-form input[name=VoltageSet]").send_keys("240")
     browser.find("#cal-form button[value=VoltageSet]").click()
     assert form_message(browser, "#cal-form") == "VoltageSet 240: calibrated."
     after = cm(plug, "VoltageCal")["VoltageCal"]
-    assert 240 / 236 < after / before < 240 / 224, (before, after)  # the mains is 230 V, measured ± 2.5 %
+    # the constant scaled by reference / measured, by the plug's own record of
+    # what it measured (the 230 V mains, read in real time: a loaded host reads
+    # it a little low, so only roughly here; metering accuracy is tested in
+    # virtual time)
+    measured = float(plug.wait_log(r"NRG: calibrated V: ([0-9.]+) V measured, 240\.000 V reference",
+                                   since=mark).group(1))
+    assert 0.9 * 230 < measured < 1.1 * 230, measured
+    assert after / before == pytest.approx(240 / measured, rel=1e-3), (before, after, measured)
     browser.wait(lambda: abs(float(browser.text("#c-voltage").replace("–", "0")) - 240) < 4, timeout=15,
                  what="the new voltage")
     # No reading typed: said, nothing sent.
@@ -348,11 +374,18 @@ def test_mqtt_page_only_when_the_firmware_has_mqtt(make_plug, browser):
     open_ui(browser, plug)
     link = browser.find('nav a[href="#mqtt"]')
     browser.wait(lambda: browser.js("return document.readyState === 'complete'"))
-    time.sleep(1)
-    assert link.is_displayed() == has_mqtt
+
+    def settles_to(shown):
+        """What should show is waited for; what should not is checked after
+        a moment (a fixed sleep that a slow host can only make longer)."""
+        if has_mqtt:
+            browser.wait(shown, what="the MQTT link and page")
+        else:
+            time.sleep(1)
+            assert not shown()
+    settles_to(link.is_displayed)
     browser.js("location.hash = '#mqtt'")
-    time.sleep(0.5)
-    assert browser.find("#page-mqtt").is_displayed() == has_mqtt
+    settles_to(browser.find("#page-mqtt").is_displayed)
     if not has_mqtt:
         assert browser.find("#page-home").is_displayed()
         return

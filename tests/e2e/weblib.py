@@ -7,6 +7,8 @@ import socket
 import subprocess
 import time
 
+from simlib import wait_until  # noqa: F401 (one polling helper for the suite; the web tests take it from here)
+
 URL_RE = r"HTTP: web server on http://127\.0\.0\.1:(\d+)/"
 
 
@@ -148,16 +150,6 @@ def _read_response(s, buf, timeout):
 
 def relay_level(plug):
     return plug.pins()[2]["level"]
-
-
-def wait_until(predicate, timeout=5, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
 
 
 def status_line(raw):

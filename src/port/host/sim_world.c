@@ -117,6 +117,8 @@ static void handle(struct client *c, char *request)
             snprintf(out, sizeof out, "error: %s\n", error);
         } else {
             snprintf(out, sizeof out, "ok pressed GPIO%ld for %ld ms\n", gpio, ms);
+            fprintf(stderr, "openplug-sim: world: GPIO%ld pressed for %ld ms from %.3f s of device time\n", gpio, ms,
+                    (double)(sim_boot_offset_us() + sim_now_us()) / 1e6);
         }
         reply(c, out);
     } else if (strcmp(verb, "powercut") == 0 && !a1) {
@@ -130,6 +132,11 @@ static void handle(struct client *c, char *request)
         }
         snprintf(out, sizeof out, "ok main loop hangs for %ld s\n", seconds);
         reply(c, out);
+        /* The instant in device time (counted across reboots, as in the
+         * summary line): tests measure the watchdog from it, not from
+         * their own clock. */
+        fprintf(stderr, "openplug-sim: world: main loop hangs for %ld s from %.3f s of device time\n", seconds,
+                (double)(sim_boot_offset_us() + sim_now_us()) / 1e6);
         sim_hang((uint32_t)seconds);
     } else if (strcmp(verb, "wedge") == 0) {
         if (!a1 || a2) {
