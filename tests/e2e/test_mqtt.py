@@ -38,13 +38,15 @@ def plug(make_plug):
 
 
 def connect_plug(plug, broker, topic=TOPIC, extra=()):
-    """Join Wi-Fi, point the plug at the broker; returns once it says it is
-    connected."""
+    """Join Wi-Fi, point the plug at the broker; returns once the broker has
+    acknowledged its subscriptions (a command published before that is not
+    delivered to the plug)."""
     mark = plug.mark()
     commands = list(JOIN) + (["Topic %s" % topic] if topic else [])
     commands += list(extra) + ["MqttPort %d" % broker.port, "MqttHost 127.0.0.1"]
     plug.replies("Backlog " + "; ".join(commands), len(commands))
     plug.wait_log(r"MQT: connected to 127\.0\.0\.1:%d" % broker.port, since=mark, timeout=10)
+    plug.wait_log(r"MQT: subscriptions acknowledged", since=mark, timeout=10)
     return plug
 
 

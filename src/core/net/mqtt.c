@@ -418,6 +418,8 @@ static bool handle_packet(const uint8_t *packet, size_t len)
     case MQTT_SUBACK:
         if (p.any_refused)
             note_error("%s", "broker refused a subscription");
+        else
+            LOG_INF("MQT", "%s", "subscriptions acknowledged: commands are heard from now on");
         break;
     default: break; /* UNSUBACK, PINGRESP: seeing them is enough */
     }
