@@ -79,7 +79,9 @@ def write_c(assets, out):
     parts.append("};")
     parts.append("const unsigned web_asset_count = %d;" % len(assets))
     text = "\n".join(parts) + "\n"
-    tmp = out + ".tmp"
+    # Several targets of one build list the generated file, and make may run
+    # their copies of this command at once: each writes its own temporary.
+    tmp = "%s.tmp.%d" % (out, os.getpid())
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, out)
