@@ -19,7 +19,7 @@
 #include "core/system.h"
 #include "sim.h"
 
-struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1, .shunt_mohm = 1, .divider = 1981};
+struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1, .shunt_mohm = 1};
 char **sim_argv;
 
 void sim_take_reboot_state(void);
@@ -41,12 +41,13 @@ static void usage(FILE *out)
           "  --http PORT              the web server's port on 127.0.0.1 (default 8080; 0 = any free port)\n"
           "  --wifi SSID:PASS         a Wi-Fi network that exists (repeatable; no :PASS = open)\n"
           "  --rssi DBM               the networks' signal in dBm (default -58..-52)\n"
-          "the BL0937 (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
+          "the metering chip (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
+          "  --meter CHIP             bl0937 (default) or hlw8012 (template: HLW8012CF on GPIO14)\n"
           "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
           "  --mains V                mains volts rms (default 230)\n"
           "  --load-profile FILE      CSV t_s,volts,amps,pf: each row holds until the next\n"
           "  --shunt-mohm R           current shunt in milliohms (default 1)\n"
-          "  --divider D              voltage divider ratio, mains/chip (default 1981)\n"
+          "  --divider D              voltage divider ratio, mains/chip (default 1981; hlw8012 2351)\n"
           "  --sel-inverted           a BL0937SEL_n board: SEL is inverted before the chip\n"
           "  --cf1-settle MODE        CF1 after a SEL change: instant|exp50ms|phase-reset|stray-edges\n"
           "  --anti-creep             no CF pulses below the no-load threshold (0.92 W by default)\n"
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
     enum {
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
-        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT,
+        OPT_METER
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -163,6 +165,7 @@ int main(int argc, char **argv)
         {"http", required_argument, NULL, OPT_HTTP},
         {"wifi", required_argument, NULL, OPT_WIFI},
         {"rssi", required_argument, NULL, OPT_RSSI},
+        {"meter", required_argument, NULL, OPT_METER},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
@@ -204,6 +207,16 @@ int main(int argc, char **argv)
             sim_opt.powercut_at_flash_op = (uint64_t)number;
             break;
         case OPT_LOAD: sim_opt.load = optarg; break;
+        case OPT_METER:
+            if (strcmp(optarg, "bl0937") == 0)
+                sim_opt.meter = SIM_METER_BL0937;
+            else if (strcmp(optarg, "hlw8012") == 0)
+                sim_opt.meter = SIM_METER_HLW8012;
+            else {
+                fprintf(stderr, "openplug-sim: --meter takes bl0937 or hlw8012\n");
+                return 2;
+            }
+            break;
         case OPT_MAINS:
             if (!number_option("--mains", "volts rms, e.g. 230", 1, 1e9, false, &sim_opt.mains_v))
                 return 2;

@@ -45,7 +45,8 @@ struct sim_options {
     const char *world_path;
     const char *energy_log_path;
     uint64_t powercut_at_flash_op; /* 0 = never */
-    /* The BL0937 and what it measures (sim_bl0937.c) */
+    /* The metering chip and what it measures (sim_bl0937.c) */
+    enum sim_meter { SIM_METER_BL0937, SIM_METER_HLW8012 } meter;
     const char *load;         /* "60W", "2000W,pf=0.9"; NULL = 60 W, pf 1 */
     double mains_v;           /* 0 = not given (230 V) */
     const char *load_profile; /* CSV t_s,volts,amps,pf */
