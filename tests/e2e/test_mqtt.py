@@ -109,7 +109,7 @@ def test_relay_changes_from_any_source_are_published(plug, broker, ha):
 
 
 def test_connect_sequence_lwt_info_state_sensor(plug, broker, ha):
-    connect_plug(plug, broker)
+    connect_plug(plug, broker, extra=["Power on", "TelePeriod 10"])  # the 60 W load: every quantity measured
     lwt = ha.wait("tele/%s/LWT" % TOPIC, "Online")
     assert lwt.qos == 1
     info1 = json.loads(ha.wait("tele/%s/INFO1" % TOPIC).text)["Info1"]
@@ -125,7 +125,9 @@ def test_connect_sequence_lwt_info_state_sensor(plug, broker, ha):
     assert set(wifi) >= {"SSId", "BSSId", "Channel", "RSSI", "Signal", "LinkCount", "Downtime"}
     assert re.fullmatch(r"([0-9A-F]{2}:){5}[0-9A-F]{2}", wifi["BSSId"]) and wifi["LinkCount"] == 1
     assert -100 < wifi["Signal"] < 0 and 0 <= wifi["RSSI"] <= 100
-    sensor = json.loads(ha.wait("tele/%s/SENSOR" % TOPIC, timeout=10).text)
+    # A quantity is left out until measured (the current after ~4 s).
+    sensor = json.loads(ha.wait("tele/%s/SENSOR" % TOPIC, timeout=25,
+                                predicate=lambda m: "Current" in json.loads(m.text).get("ENERGY", {})).text)
     energy = sensor["ENERGY"]
     for key in ("TotalStartTime", "Total", "Yesterday", "Today", "Period", "Power", "ApparentPower",
                 "ReactivePower", "Factor", "Voltage", "Current"):

@@ -105,9 +105,11 @@ def test_event_stream_sends_state_then_changes(web):
 
 def test_metrics_in_prometheus_text_format(web):
     curl(web.base + "/cm?cmnd=Power%20On")
-    text = wait_until(lambda: (lambda t: t if "openplug_power_watts" in t and
+    # Each metering family appears once the meter has measured it.
+    measured = ("openplug_power_watts", "openplug_voltage_volts", "openplug_current_amperes")
+    text = wait_until(lambda: (lambda t: t if all(m in t for m in measured) and
                                re.search(r"openplug_power_watts (\d+)", t).group(1) != "0" else None)(
-        curl(web.base + "/metrics").body), timeout=8, what="a power reading")
+        curl(web.base + "/metrics").body), timeout=8, what="power, voltage and current readings")
     r = curl(web.base + "/metrics")
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
     families = {}

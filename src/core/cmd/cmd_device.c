@@ -11,6 +11,7 @@
 #include "core/drivers.h"
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
+#include "core/energy/quantity.h"
 #include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -133,31 +134,23 @@ static void status_state(struct json_writer *w)
     jw_object_end(w);
 }
 
-/* Status 8 / 10 and MQTT's SENSOR: the sensor registry, in Tasmota's
- * names and units. */
+/* Status 8 / 10 and MQTT's SENSOR: the quantities (quantity.h) in
+ * Tasmota's names and units, those not measured left out. */
 void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c)
 {
     time_member(w);
-    const struct meter_reading *e = meter_reading();
-    if (e->valid) {
-        jw_object_begin(w, "ENERGY");
-        char start[24] = "";
-        if (c->total_start_s)
-            timefmt_iso8601(c->total_start_s, start, sizeof start);
-        jw_string(w, "TotalStartTime", start);
-        jw_fixed(w, "Total", energy_wh(c->total_uj), 3);
-        jw_fixed(w, "Yesterday", energy_wh(c->yesterday_uj), 3);
-        jw_fixed(w, "Today", energy_wh(c->today_uj), 3);
-        if (period_wh >= 0)
-            jw_int(w, "Period", period_wh);
-        jw_float(w, "Power", e->power_w, 2);
-        jw_float(w, "ApparentPower", e->apparent_va, 2);
-        jw_float(w, "ReactivePower", e->reactive_var, 2);
-        jw_float(w, "Factor", e->factor, 2);
-        jw_float(w, "Voltage", e->voltage_v, 1);
-        jw_float(w, "Current", e->current_a, 3);
-        jw_object_end(w);
-    }
+    if (!meter_running())
+        return;
+    jw_object_begin(w, "ENERGY");
+    char start[24] = "";
+    if (c->total_start_s)
+        timefmt_iso8601(c->total_start_s, start, sizeof start);
+    jw_string(w, "TotalStartTime", start);
+    quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, true, c);
+    if (period_wh >= 0)
+        jw_int(w, "Period", period_wh);
+    quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, true, c);
+    jw_object_end(w);
 }
 
 static void status_sensors(struct json_writer *w)

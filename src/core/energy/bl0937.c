@@ -71,10 +71,10 @@ static uint32_t window_us;       /* the dwell's measuring window starts here (af
 static uint32_t cf1_count, cf1_first_us, cf1_last_us;
 static uint32_t cf1_min_dt, cf1_max_dt; /* intervals in the window: regular, or a bursty load? */
 static float window_peak_w;      /* fastest CF rate in the window */
-static bool cf1_spoiled;         /* edges collapsed in a blackout */
 static float voltage_v, current_a;
 static bool have_voltage, have_current;
 static bool voltage_fresh;       /* the last voltage dwell gave a value */
+static bool dwell_long;          /* the current dwell in progress is CURRENT_DWELL_LOW_MS */
 static uint32_t current_dwells;  /* since the start */
 static float current_phase, current_window_s, current_energy_j; /* dwells adding up */
 static float dwell_start_j;
@@ -177,11 +177,11 @@ static void window_open(void)
 {
     cf1_settling = false;
     cf1_count = 0;
-    cf1_spoiled = false;
     window_peak_w = 0;
     window_us = hal_time_us();
     dwell_start_j = counted_energy(window_us);
-    uint32_t dwell = cf1_mode == CF1_VOLTAGE ? VOLTAGE_DWELL_MS : long_dwell() ? CURRENT_DWELL_LOW_MS : CURRENT_DWELL_MS;
+    dwell_long = cf1_mode == CF1_CURRENT && long_dwell();
+    uint32_t dwell = cf1_mode == CF1_VOLTAGE ? VOLTAGE_DWELL_MS : dwell_long ? CURRENT_DWELL_LOW_MS : CURRENT_DWELL_MS;
     sched_timer_start(&dwell_timer, dwell, 0);
 }
 
@@ -192,8 +192,14 @@ static void on_cf1_edge(int pin, uint32_t t_us, bool level, void *arg)
     if (cf1_settling || (int32_t)(t_us - window_us) < 0)
         return; /* the output is still moving to the new quantity */
     uint32_t dt = t_us - cf1_last_us;
-    if (cf1_count >= 2 && dt > GAP_PERIODS * ((cf1_last_us - cf1_first_us) / (cf1_count - 1)) && dt < MAX_GAP_US)
-        cf1_spoiled = true; /* this edge came late: edges collapsed while interrupts were held off */
+    if (cf1_count >= 2 && dt > GAP_PERIODS * ((cf1_last_us - cf1_first_us) / (cf1_count - 1)) && dt < MAX_GAP_US) {
+        /* This edge came late: edges collapsed while interrupts were held
+         * off (or the loop was late).  The window starts again here. */
+        window_us = t_us;
+        window_peak_w = 0;
+        dwell_start_j = counted_energy(t_us);
+        cf1_count = 0;
+    }
     if (cf1_count >= 1) {
         cf1_min_dt = cf1_count == 1 || dt < cf1_min_dt ? dt : cf1_min_dt;
         cf1_max_dt = cf1_count == 1 || dt > cf1_max_dt ? dt : cf1_max_dt;
@@ -206,7 +212,7 @@ static void on_cf1_edge(int pin, uint32_t t_us, bool level, void *arg)
 static void measure_voltage(void)
 {
     voltage_fresh = false;
-    if (cf1_count < 2 || cf1_spoiled)
+    if (cf1_count < 2)
         return;
     float v = (float)(cf1_count - 1) * 1e6f / (float)(cf1_last_us - cf1_first_us) * k.voltage;
     if (v > 80.0f && v < 300.0f) {
@@ -242,8 +248,6 @@ static void measure_current(void)
 {
     uint32_t now_us = hal_time_us();
     current_dwells++;
-    if (cf1_spoiled)
-        return;
     float window_s = (float)(uint32_t)(now_us - window_us) * 1e-6f;
     float energy_j = counted_energy(now_us) - dwell_start_j;
     bool regular = window_steady(energy_j / window_s);
@@ -317,6 +321,13 @@ static void report(void *arg)
         }
         power_w = p > 0 ? p : 0;
         smooth_power_w += (power_w - smooth_power_w) * 0.1f;
+        /* A load switched on during a long current dwell: end it now, so
+         * the current and voltage follow within seconds (the margin keeps
+         * a bursty load's ripple from ending dwells at its bursts). */
+        if (dwell_long && !cf1_settling && voltage_v > 0 && smooth_power_w / voltage_v >= 2 * LOW_CURRENT_A) {
+            dwell_long = false;
+            sched_timer_start(&dwell_timer, 0, 0);
+        }
         ledger_us = now_us;
         ledger_pulses = pulses;
         open_j = open;
@@ -464,10 +475,12 @@ const struct meter_driver bl0937_driver = {
     .name = "BL0937", .in_template = bl0937_in_template, .start = bl0937_start, .stop = stop,
     .measured = measured, .rescale = rescale, .write_stats = write_stats, .constant_units = pulse_units,
     .constant_defaults = bl0937_defaults, .id = METER_CHIP_BL0937,
+    .measures = METER_HAS_POWER | METER_HAS_VOLTAGE | METER_HAS_CURRENT,
 };
 
 const struct meter_driver hlw8012_driver = {
     .name = "HLW8012", .in_template = hlw8012_in_template, .start = hlw8012_start, .stop = stop,
     .measured = measured, .rescale = rescale, .write_stats = write_stats, .constant_units = pulse_units,
     .constant_defaults = hlw8012_defaults, .id = METER_CHIP_HLW8012,
+    .measures = METER_HAS_POWER | METER_HAS_VOLTAGE | METER_HAS_CURRENT,
 };

@@ -69,6 +69,7 @@ struct meter_driver {
     const char *const *constant_units;     /* METER_QUANTITY_COUNT strings, e.g. "uW per Hz of CF" */
     const uint32_t *constant_defaults;     /* METER_QUANTITY_COUNT values */
     uint8_t id;                            /* enum meter_chip: whose constants the settings hold */
+    uint32_t measures;                     /* METER_HAS_*: what the chip can measure (HA's entities) */
 };
 
 /* Stable ids, kept with the calibration in the settings. */

@@ -7,6 +7,7 @@
 #include "core/cmd/status.h"
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
+#include "core/energy/quantity.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/log.h"
@@ -27,21 +28,16 @@ struct entity {
     const char *state;     /* tele suffix the value comes from: SENSOR, STATE, INFO2 … */
     const char *value;     /* value_template */
     const char *unit, *device_class, *state_class;
-    bool diagnostic, metering;
+    bool diagnostic;
 };
 
+/* The metering entities are the quantities' table's (quantity.h); these
+ * follow them. */
 static const struct entity entities[] = {
-    {"sensor", "power", "Power", "SENSOR", "{{ value_json.ENERGY.Power }}", "W", "power", "measurement", false, true},
-    {"sensor", "voltage", "Voltage", "SENSOR", "{{ value_json.ENERGY.Voltage }}", "V", "voltage", "measurement", false, true},
-    {"sensor", "current", "Current", "SENSOR", "{{ value_json.ENERGY.Current }}", "A", "current", "measurement", false, true},
-    {"sensor", "power_factor", "Power factor", "SENSOR", "{{ value_json.ENERGY.Factor }}", NULL, "power_factor", "measurement", false, true},
-    {"sensor", "energy_total", "Energy total", "SENSOR", "{{ value_json.ENERGY.Total }}", "kWh", "energy", "total_increasing", false, true},
-    {"sensor", "energy_today", "Energy today", "SENSOR", "{{ value_json.ENERGY.Today }}", "kWh", "energy", "total_increasing", false, true},
-    {"sensor", "energy_yesterday", "Energy yesterday", "SENSOR", "{{ value_json.ENERGY.Yesterday }}", "kWh", "energy", "total_increasing", false, true},
-    {"sensor", "rssi", "Wi-Fi signal", "STATE", "{{ value_json.Wifi.Signal }}", "dBm", "signal_strength", "measurement", true, false},
-    {"sensor", "ip", "IP address", "INFO2", "{{ value_json.Info2.IPAddress }}", NULL, NULL, NULL, true, false},
-    {"sensor", "uptime", "Uptime", "STATE", "{{ value_json.UptimeSec }}", "s", "duration", "total_increasing", true, false},
-    {"sensor", "restart_reason", "Restart reason", "INFO3", "{{ value_json.Info3.RestartReason }}", NULL, NULL, NULL, true, false},
+    {"sensor", "rssi", "Wi-Fi signal", "STATE", "{{ value_json.Wifi.Signal }}", "dBm", "signal_strength", "measurement", true},
+    {"sensor", "ip", "IP address", "INFO2", "{{ value_json.Info2.IPAddress }}", NULL, NULL, NULL, true},
+    {"sensor", "uptime", "Uptime", "STATE", "{{ value_json.UptimeSec }}", "s", "duration", "total_increasing", true},
+    {"sensor", "restart_reason", "Restart reason", "INFO3", "{{ value_json.Info3.RestartReason }}", NULL, NULL, NULL, true},
 };
 #define ENTITY_COUNT (sizeof entities / sizeof entities[0])
 
@@ -70,8 +66,6 @@ static void node_id(char out[24])
     tasmota_mac_plain(mac);
     snprintf(out, 24, "openplug_%s", mac);
 }
-
-static bool metering(void) { return meter_running() != NULL; }
 
 static unsigned relay_count(void)
 {
@@ -181,10 +175,23 @@ static bool ha_item(unsigned i, struct json_writer *w, bool with_payload, bool *
         return true;
     }
     i -= HASS_RELAYS_MAX + 1;
+    if (i < Q_COUNT) {
+        const struct quantity *q = &quantities[i];
+        const struct meter_driver *meter = meter_running();
+        *skip = !q->ha_object || (with_payload && !(meter && (meter->measures & q->needs) == q->needs));
+        if (!q->ha_object)
+            return true; /* not an entity of its own */
+        char value[48];
+        snprintf(value, sizeof value, "{{ value_json.ENERGY.%s }}", q->tasmota);
+        struct entity e = {"sensor", q->ha_object, q->name, "SENSOR", value, q->unit, q->device_class, q->state_class,
+                           false};
+        ha_sensor(w, &e, with_payload && !*skip);
+        return true;
+    }
+    i -= Q_COUNT;
     if (i >= ENTITY_COUNT)
         return false;
-    *skip = with_payload && entities[i].metering && !metering();
-    ha_sensor(w, &entities[i], with_payload && !*skip);
+    ha_sensor(w, &entities[i], with_payload);
     return true;
 }
 

@@ -15,6 +15,7 @@
 #include "core/cmd/cmd.h"
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
+#include "core/energy/quantity.h"
 #include "core/health.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -47,21 +48,11 @@ void web_write_relays(struct json_writer *w)
 
 void web_write_energy(struct json_writer *w)
 {
-    const struct meter_reading *e = meter_reading();
     const struct energy_counters *c = energy_counters();
     jw_object_begin(w, "energy");
-    jw_bool(w, "valid", e->valid);
-    if (e->valid) {
-        jw_float(w, "power_w", e->power_w, 2);
-        jw_float(w, "voltage_v", e->voltage_v, 1);
-        jw_float(w, "current_a", e->current_a, 3);
-        jw_float(w, "apparent_va", e->apparent_va, 2);
-        jw_float(w, "reactive_var", e->reactive_var, 2);
-        jw_float(w, "factor", e->factor, 2);
-    }
-    jw_fixed(w, "today_kwh", energy_wh(c->today_uj), 3);
-    jw_fixed(w, "yesterday_kwh", energy_wh(c->yesterday_uj), 3);
-    jw_fixed(w, "total_kwh", energy_wh(c->total_uj), 3);
+    jw_bool(w, "valid", meter_reading()->valid != 0);
+    quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, false, c); /* those measured */
+    quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, false, c);
     char start[24] = "";
     if (c->total_start_s)
         timefmt_iso8601(c->total_start_s, start, sizeof start);

@@ -1,7 +1,7 @@
 /*
  * script_vars.c — the variables scripts can read ($CH1, $power, …) and
  * their expansion into command lines.  Values come from the one place
- * that owns each: channels, the sensor registry, the energy counters, the
+ * that owns each: channels, the quantities' table (quantity.h), the
  * clock.
  */
 #include <ctype.h>
@@ -10,8 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/energy/energy.h"
-#include "core/energy/meter.h"
+#include "core/energy/quantity.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/script/expr.h"
@@ -30,7 +29,6 @@ bool script_local_now(struct script_clock *out)
     return true;
 }
 
-static double kwh(uint64_t uj) { return (double)uj / (double)UJ_PER_WH / 1000.0; }
 
 static bool clock_var(const char *name, double *value)
 {
@@ -54,7 +52,6 @@ static bool clock_var(const char *name, double *value)
 bool script_var_lookup(const char *name, double *value, void *arg)
 {
     (void)arg;
-    const struct meter_reading *e = meter_reading();
     if ((name[0] == 'C' || name[0] == 'c') && (name[1] == 'H' || name[1] == 'h') && isdigit((unsigned char)name[2])) {
         char *end;
         long channel = strtol(name + 2, &end, 10);
@@ -63,17 +60,13 @@ bool script_var_lookup(const char *name, double *value, void *arg)
         *value = channel_get((unsigned)channel);
         return true;
     }
-    if (strcasecmp(name, "power") == 0)
-        *value = e->valid ? e->power_w : 0;
-    else if (strcasecmp(name, "voltage") == 0)
-        *value = e->valid ? e->voltage_v : 0;
-    else if (strcasecmp(name, "current") == 0)
-        *value = e->valid ? e->current_a : 0;
-    else if (strcasecmp(name, "energy_today") == 0)
-        *value = kwh(energy_counters()->today_uj);
-    else if (strcasecmp(name, "energy_total") == 0)
-        *value = kwh(energy_counters()->total_uj);
-    else if (strcasecmp(name, "uptime") == 0)
+    for (enum quantity_id id = 0; id < Q_COUNT; id++) {
+        if (quantities[id].script && strcasecmp(name, quantities[id].script) == 0) {
+            *value = quantity_number(id); /* 0 while not measured */
+            return true;
+        }
+    }
+    if (strcasecmp(name, "uptime") == 0)
         *value = (double)(hal_time_ms() / 1000);
     else
         return clock_var(name, value);
