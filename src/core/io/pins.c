@@ -19,7 +19,7 @@ const char pins_default_template[] =
 
 static const char *const role_names[PIN_ROLE_COUNT] = {
     "none", "Rel", "Rel_n", "LED", "LED_n", "WifiLED", "WifiLED_n", "Btn", "Btn_n",
-    "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n",
+    "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "BL0942TX", "BL0942RX",
 };
 
 const char *pin_role_name(enum pin_role role)

@@ -2,8 +2,9 @@
  * main.c — openplug-sim: the real firmware core on a simulated SM-028_V1.3
  * board.  Parses the options, opens the flash image, runs boot2 (which may
  * execute the firmware of the active slot instead), runs the firmware's boot
- * guard (ota_boot_guard()), opens the world socket, starts the BL0937 (which
- * runs from power-on), and hands over to firmware_main().  A reboot re-executes this program
+ * guard (ota_boot_guard()), opens the world socket, starts the metering
+ * chip (the BL0937, or the BL0942 with --meter bl0942; it runs from
+ * power-on), and hands over to firmware_main().  A reboot re-executes this program
  * with the same arguments (see hal_reboot() in hal_host.c).
  */
 #define _GNU_SOURCE
@@ -51,6 +52,12 @@ static void usage(FILE *out)
           "  --cf1-settle MODE        CF1 after a SEL change: instant|exp50ms|phase-reset|stray-edges\n"
           "  --anti-creep             no CF pulses below the no-load threshold (0.92 W by default)\n"
           "  --edge-trace FILE        replay pulses 't_us CF|CFV|CFI' instead of the model\n"
+          "  --meter bl0937|bl0942    the chip on the board (default bl0937); a bl0942 board is\n"
+          "                           on the UART (TX GPIO16, RX GPIO7), its first boot types its\n"
+          "                           template, its default --divider is 3824.53, --load may be\n"
+          "                           negative (a solar inverter feeding the mains)\n"
+          "  --bl0942-fault KIND[/N]  damage every N-th answer (default 3): corrupt|truncate|desync|junk\n"
+          "  --bl0942-cf-start N      the BL0942's CF_CNT at power-on (0 .. 16777215)\n"
           "interrupts:\n"
           "  --irq-jitter-us N        each pin interrupt is delivered 0..N us late\n"
           "  --blackout MS/EVERY_S    every EVERY_S seconds, interrupts are held off for MS ms\n"
@@ -134,7 +141,8 @@ int main(int argc, char **argv)
     enum {
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
-        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT
+        OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT,
+        OPT_METER, OPT_BL0942_FAULT, OPT_BL0942_CF
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -157,6 +165,9 @@ int main(int argc, char **argv)
         {"cf1-settle", required_argument, NULL, OPT_SETTLE},
         {"anti-creep", no_argument, NULL, OPT_CREEP},
         {"edge-trace", required_argument, NULL, OPT_TRACE},
+        {"meter", required_argument, NULL, OPT_METER},
+        {"bl0942-fault", required_argument, NULL, OPT_BL0942_FAULT},
+        {"bl0942-cf-start", required_argument, NULL, OPT_BL0942_CF},
         {"irq-jitter-us", required_argument, NULL, OPT_JITTER},
         {"blackout", required_argument, NULL, OPT_BLACKOUT},
         {"irq-probe", required_argument, NULL, OPT_PROBE},
@@ -171,6 +182,7 @@ int main(int argc, char **argv)
     int opt;
     double number;
     const char *probes = NULL;
+    bool divider_given = false;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case OPT_FLASH: sim_opt.flash_path = optarg; break;
@@ -214,6 +226,7 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case OPT_DIVIDER:
+            divider_given = true;
             if (!number_option("--divider", "a ratio, e.g. 1981", 0, 1e9, false, &sim_opt.divider))
                 return 2;
             break;
@@ -221,6 +234,19 @@ int main(int argc, char **argv)
         case OPT_SETTLE: sim_opt.cf1_settle = optarg; break;
         case OPT_CREEP: sim_opt.anti_creep = true; break;
         case OPT_TRACE: sim_opt.edge_trace = optarg; break;
+        case OPT_METER:
+            if (strcmp(optarg, "bl0937") != 0 && strcmp(optarg, "bl0942") != 0) {
+                fprintf(stderr, "openplug-sim: --meter takes bl0937 or bl0942\n");
+                return 2;
+            }
+            sim_opt.meter = strcmp(optarg, "bl0942") == 0 ? SIM_METER_BL0942 : SIM_METER_BL0937;
+            break;
+        case OPT_BL0942_FAULT: sim_opt.bl0942_fault = optarg; break;
+        case OPT_BL0942_CF:
+            if (!number_option("--bl0942-cf-start", "a count, 0 .. 16777215", 0, 16777215, true, &number))
+                return 2;
+            sim_opt.bl0942_cf_start = (uint32_t)number;
+            break;
         case OPT_JITTER:
             if (!number_option("--irq-jitter-us", "whole microseconds, e.g. 100", 0, 1000000, true, &number))
                 return 2;
@@ -252,6 +278,12 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (!divider_given && sim_opt.meter == SIM_METER_BL0942)
+        sim_opt.divider = 1950510.0 / 510.0; /* 5 x 390 kOhm + 510 Ohm: the BL0942's typical network */
+    if ((sim_opt.bl0942_fault || sim_opt.bl0942_cf_start) && sim_opt.meter != SIM_METER_BL0942) {
+        fprintf(stderr, "openplug-sim: --bl0942-fault and --bl0942-cf-start need --meter bl0942\n");
+        return 2;
+    }
     if (optind < argc) {
         fprintf(stderr, "openplug-sim: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
@@ -281,7 +313,7 @@ int main(int argc, char **argv)
     for (;;)
         hal_idle(1000);
 #endif
-    if (!sim_bl0937_start())
+    if (!sim_bl0937_start() || !sim_bl0942_start())
         return 2;
     if (probes && !start_probes(probes))
         return 2;
@@ -289,6 +321,8 @@ int main(int argc, char **argv)
         return 1;
     if (sim_opt.energy_log_path && !sim_energy_log_open(sim_opt.energy_log_path))
         return 1;
+    if (sim_opt.meter == SIM_METER_BL0942 && sim_first_boot())
+        sim_console_type("Template " SIM_BL0942_TEMPLATE); /* the board's own, before anything else */
     if (sim_opt.exec && sim_first_boot())
         sim_console_type(sim_opt.exec);
     http_set_listen(0x7F000001, http_port_option); /* 127.0.0.1 only: the simulator is not a device on the LAN */
