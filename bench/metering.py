@@ -4,7 +4,11 @@ shared/BL0937.md, run in virtual time against the simulated BL0937 (230 V,
 perfect calibration, 1 s reports, after a 5 s settle), one table.
 
 Each case runs openplug-sim with --energy-log and judges the reports the
-firmware would publish.  Usage: bench/metering.py path/to/openplug-sim
+firmware would publish.  The BL0942 cases (prefix "BL0942") run the same
+way on a --meter bl0942 board: steady loads 1 W - 3.7 kW, energy, export
+(a solar micro-inverter, negative watts) and packets damaged on the wire.
+
+Usage: bench/metering.py path/to/openplug-sim [bl0937] [bl0942]  (default both)
 """
 import csv
 import math
@@ -14,6 +18,7 @@ import sys
 import tempfile
 
 SIM = sys.argv[1]
+CHIPS = sys.argv[2:] or ["bl0937", "bl0942"]
 TMP = tempfile.mkdtemp(prefix="openplug-metering-")
 KP_WH = 1.70715 / 3600  # Wh per CF pulse of the typical network
 SETTLE_S = 5
@@ -118,16 +123,61 @@ def dynamics(extra=()):
               "490-510 W / 1000 W (+1 %)", 490 <= mean <= 510 and top <= 1010)
 
 
+BL0942_COUNT_WH = 672.82 / 3600  # Wh per CF_CNT step of the typical network
+
+
+def bl0942_steady(watts, seconds=65, extra=(), pf=1.0):
+    """A steady load on the BL0942 board: power, voltage, current and energy
+    (import, or nothing imported for a source: negative watts)."""
+    tag = "-".join(a.strip("-").replace("/", "per") for a in extra)
+    name = f"bl0942-{watts}W-pf{pf}" + ("-" + tag if tag else "")
+    log = run(name, seconds, "--meter", "bl0942", "--load", f"{watts}W,pf={pf}", *extra)
+    after = [r for r in log if r["t_s"] >= SETTLE_S]
+    case = f"BL0942 {watts} W" + (f" pf {pf}" if pf != 1 else "") + (" " + " ".join(extra) if extra else "")
+    mean, rms, worst = errors(after, "watts", watts)
+    judge(case, "power mean/rms/max", f"{pct(mean)} / {rms*100:.3f} % / {worst*100:.3f} %",
+          "0.3 / 0.5 / 1 %", abs(mean) <= 0.003 and rms <= 0.005 and worst <= 0.01)
+    _, vrms, vmax = errors(after, "volts", 230)
+    judge(case, "voltage rms/max", f"{vrms*100:.3f} / {vmax*100:.3f} %", "0.1 / 0.3 %", vrms <= 0.001 and vmax <= 0.003)
+    _, arms, _ = errors(after, "amps", abs(watts) / 230 / pf)
+    judge(case, "current rms", f"{arms*100:.3f} %", "0.5 %", arms <= 0.005)
+    if pf != 1:
+        _, pfrms, _ = errors(after, "pf", pf)
+        judge(case, "power factor rms", f"{pfrms*100:.3f} %", "0.5 %", pfrms <= 0.005)
+    import_wh = (log[-1]["kwh_total"] - log[0]["kwh_total"]) * 1000
+    span = log[-1]["t_s"] - log[0]["t_s"]
+    if watts > 0:
+        truth_wh = watts * span / 3600
+        tolerance = max(truth_wh * 0.0005, 0.001)
+        judge(case, "energy error", f"{import_wh - truth_wh:+.5f} Wh of {truth_wh:.4f}", f"±{tolerance:.5f} Wh",
+              abs(import_wh - truth_wh) <= tolerance)
+    else:
+        judge(case, "energy imported", f"{import_wh:.5f} Wh", "0", import_wh == 0)
+
+
+def bl0942_cases():
+    for watts in (1, 5, 60, 1000, 2000, 3680):
+        bl0942_steady(watts)
+    bl0942_steady(1000, pf=0.5)
+    bl0942_steady(-300)   # a solar micro-inverter feeding the mains
+    bl0942_steady(-2000)
+    for fault in ("corrupt/2", "truncate/3", "desync/3", "junk/2"):
+        bl0942_steady(1000, extra=("--bl0942-fault", fault))
+    bl0942_steady(2000, seconds=200, extra=("--bl0942-cf-start", "16777000"))  # CF_CNT wraps after ~200 steps
+
+
 def main():
+    if "bl0942" in CHIPS:
+        bl0942_cases()
     jitter = ("--irq-jitter-us", "100")
-    for extra in ((), jitter):
+    for extra in (((), jitter) if "bl0937" in CHIPS else ()):
         dynamics(extra)
         for watts in (60, 2000, 3680, 3900, 5, 1):
             steady(watts, extra=extra)
         steady(0.3, seconds=300, extra=extra)
         steady(0.1, seconds=900, extra=extra)
         steady(3680, extra=extra + ("--blackout", "30/10"))
-    for settle in ("exp50ms", "phase-reset", "stray-edges"):
+    for settle in (("exp50ms", "phase-reset", "stray-edges") if "bl0937" in CHIPS else ()):
         steady(60, extra=("--cf1-settle", settle))
         steady(1, extra=("--cf1-settle", settle))
 

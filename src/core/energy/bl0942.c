@@ -19,6 +19,7 @@
 #define STALE_MS 3000u      /* no good packet for this long: the reading is withdrawn */
 #define INTEGRATE_MAX_MS 1000u /* energy between packets further apart is left to CF_CNT */
 #define VOLTS_FOR_FREQUENCY 20.0f /* the chip measures no period without mains */
+#define DROP_LOG_MS 60000u  /* dropped packets are logged at most this often */
 
 /* 1638.4 x 256 WATT-seconds per CF_CNT step: with the power constant in nW
  * per LSB, uJ per step = constant x 419430.4 / 1000 = constant x 4194304 / 10^4. */
@@ -43,6 +44,8 @@ static struct {
     struct bl0942_parser parser;
     struct bl0942_cf_counter cf;
     uint32_t write_stalls;   /* requests the transmit FIFO did not take */
+    uint32_t dropped_logged; /* bad + cut packets as last logged */
+    uint64_t dropped_log_ms;
     bool answering;          /* a good packet within STALE_MS */
     bool have_packet;
     uint64_t last_good_ms;
@@ -51,6 +54,7 @@ static struct {
     uint64_t counted_uj[2];  /* whole CF_CNT steps, by direction */
     uint64_t partial_uj[2];  /* integrated since the last step, below one step */
     float measured[METER_QUANTITY_COUNT];
+    float frequency_hz;
 } bl = {.uart = -1};
 
 static uint64_t uj_per_step(void)
@@ -116,7 +120,23 @@ static void take_packet(const struct bl0942_packet *p)
         r.valid |= METER_HAS_FREQUENCY;
         r.frequency_hz = 1e6f / (float)p->freq;
     }
+    bl.frequency_hz = r.frequency_hz;
     publish(&r);
+}
+
+/* Damaged packets say something about the wiring: logged, but not more
+ * than once a minute. */
+static void log_drops(void)
+{
+    uint32_t dropped = bl.parser.bad_checksum + bl.parser.truncated;
+    uint64_t now = hal_time_ms();
+    if (dropped == bl.dropped_logged || (bl.dropped_log_ms && now - bl.dropped_log_ms < DROP_LOG_MS))
+        return;
+    bl.dropped_logged = dropped;
+    bl.dropped_log_ms = now;
+    LOG_INF("NRG", "BL0942 dropped packets since start: %lu bad checksum, %lu cut short, %lu bytes out of sync",
+            (unsigned long)bl.parser.bad_checksum, (unsigned long)bl.parser.truncated,
+            (unsigned long)bl.parser.junk_bytes);
 }
 
 /* Once a poll period: take the answer to the last request, then ask again. */
@@ -135,6 +155,7 @@ static void poll(void *unused)
     }
     if (!heard)
         bl0942_parser_idle(&bl.parser); /* quiet for a whole period: a packet under way was cut */
+    log_drops();
     if (bl.answering && hal_time_ms() - bl.last_good_ms >= STALE_MS) {
         bl.answering = false;
         LOG_ERR("NRG", "BL0942: no good packet for %u s on RX GPIO%d", STALE_MS / 1000u, bl.rx_pin);
@@ -173,7 +194,8 @@ static int start(void)
     bl.rx_pin = rx;
     bl0942_parser_reset(&bl.parser);
     bl.cf = (struct bl0942_cf_counter){0};
-    bl.write_stalls = 0;
+    bl.write_stalls = bl.dropped_logged = 0;
+    bl.dropped_log_ms = 0;
     bl.answering = bl.have_packet = false;
     for (int d = 0; d < 2; d++)
         bl.counted_uj[d] = bl.partial_uj[d] = 0; /* the counts are this run's own (meter.h) */
@@ -221,6 +243,7 @@ static void write_stats(struct json_writer *w)
     jw_int(w, "CfRebased", bl.cf.rebased);
     jw_int(w, "WriteStalls", bl.write_stalls);
     jw_bool(w, "Answering", bl.answering);
+    jw_float(w, "Frequency", bl.answering ? bl.frequency_hz : 0, 2);
     jw_object_end(w);
 }
 
