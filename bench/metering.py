@@ -135,12 +135,19 @@ def bl0942_steady(watts, seconds=65, extra=(), pf=1.0):
     after = [r for r in log if r["t_s"] >= SETTLE_S]
     case = f"BL0942 {watts} W" + (f" pf {pf}" if pf != 1 else "") + (" " + " ".join(extra) if extra else "")
     mean, rms, worst = errors(after, "watts", watts)
-    judge(case, "power mean/rms/max", f"{pct(mean)} / {rms*100:.3f} % / {worst*100:.3f} %",
-          "0.3 / 0.5 / 1 %", abs(mean) <= 0.003 and rms <= 0.005 and worst <= 0.01)
+    if abs(watts) >= 5:
+        judge(case, "power mean/rms/max", f"{pct(mean)} / {rms*100:.3f} % / {worst*100:.3f} %",
+              "0.3 / 0.5 / 1 %", abs(mean) <= 0.003 and rms <= 0.005 and worst <= 0.01)
+    else:
+        judge(case, "power mean/rms, zeros", f"{pct(mean)} / {rms*100:.2f} %, {sum(r['watts'] == 0 for r in after)}",
+              "2 / 3 %, 0", abs(mean) <= 0.02 and rms <= 0.03 and all(r["watts"] != 0 for r in after))
     _, vrms, vmax = errors(after, "volts", 230)
     judge(case, "voltage rms/max", f"{vrms*100:.3f} / {vmax*100:.3f} %", "0.1 / 0.3 %", vrms <= 0.001 and vmax <= 0.003)
     _, arms, _ = errors(after, "amps", abs(watts) / 230 / pf)
-    judge(case, "current rms", f"{arms*100:.3f} %", "0.5 %", arms <= 0.005)
+    if abs(watts) >= 5:
+        judge(case, "current rms", f"{arms*100:.3f} %", "0.5 %", arms <= 0.005)
+    else:
+        judge(case, "current rms", f"{arms*100:.3f} %", "3 %", arms <= 0.03)
     if pf != 1:
         _, pfrms, _ = errors(after, "pf", pf)
         judge(case, "power factor rms", f"{pfrms*100:.3f} %", "0.5 %", pfrms <= 0.005)
@@ -149,6 +156,8 @@ def bl0942_steady(watts, seconds=65, extra=(), pf=1.0):
     if watts > 0:
         truth_wh = watts * span / 3600
         tolerance = max(truth_wh * 0.0005, 0.001)
+        if "--bl0942-fault" in extra:  # a dropped packet delays the count by one poll (0.25 s), never loses it
+            tolerance += watts * 0.25 / 3600
         judge(case, "energy error", f"{import_wh - truth_wh:+.5f} Wh of {truth_wh:.4f}", f"±{tolerance:.5f} Wh",
               abs(import_wh - truth_wh) <= tolerance)
     else:

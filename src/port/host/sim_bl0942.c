@@ -21,6 +21,9 @@
  *           accumulates the absolute value), 24 bits, wrapping; it starts
  *           at --bl0942-cf-start (default 0) at power-on,
  *   FREQ  = 10^6 / 50 Hz = 20000 (the mains period in us).
+ * Each answer's I_RMS, V_RMS and WATT carry read noise, uniform within
+ * +-(0.1 % + 4 LSB) (from --seed); CF_CNT is the chip's own integral and
+ * has none.
  * Current flows only while the relay (GPIO2, high = closed) conducts.  The
  * chip runs from power-on whatever the firmware does, and a reboot of the
  * plug carries its count over (it is not reset with the CPU).
@@ -52,6 +55,8 @@
 #define TURNAROUND_US 1000u
 #define REG_MAX 0xFFFFFFu
 #define WATT_MAX 0x7FFFFF
+#define NOISE_RELATIVE 0.001
+#define NOISE_LSB 4.0
 #define HANDOVER_ENV "OPENPLUG_SIM_BL0942"
 
 enum fault { FAULT_NONE, FAULT_CORRUPT, FAULT_TRUNCATE, FAULT_DESYNC, FAULT_JUNK, FAULT_COUNT };
@@ -85,6 +90,13 @@ static struct registers registers_now(void)
     return (struct registers){K_I * vi_mv / VREF, K_V * vv_mv / VREF, amps < 0 ? -watt : watt};
 }
 
+/* A register as read: the value with its noise. */
+static double noisy(double v)
+{
+    double u = (double)(sim_random_model() >> 11) * 0x1p-53 * 2 - 1; /* -1 .. 1 */
+    return v + u * (fabs(v) * NOISE_RELATIVE + NOISE_LSB);
+}
+
 static uint32_t clamp_reg(double v) { return v <= 0 ? 0 : v >= REG_MAX ? REG_MAX : (uint32_t)llround(v); }
 
 /* Integrate the energy up to device time t under the load in force. */
@@ -108,11 +120,12 @@ static void answer(uint64_t t_us)
 {
     sim_bl0942_sync(sim_now_us()); /* the command was written now; it ends at t_us */
     struct registers r = registers_now();
-    double watt = r.watt > WATT_MAX ? WATT_MAX : r.watt < -WATT_MAX ? -WATT_MAX : r.watt;
+    double watt = noisy(r.watt);
+    watt = watt > WATT_MAX ? WATT_MAX : watt < -WATT_MAX ? -WATT_MAX : watt;
     struct bl0942_packet p = {
-        .i_rms = clamp_reg(r.i_rms),
-        .v_rms = clamp_reg(r.v_rms),
-        .i_fast_rms = clamp_reg(r.i_rms),
+        .i_rms = clamp_reg(noisy(r.i_rms)),
+        .v_rms = clamp_reg(noisy(r.v_rms)),
+        .i_fast_rms = clamp_reg(noisy(r.i_rms)),
         .watt = (int32_t)llround(watt),
         .cf_cnt = cf_cnt(),
         .freq = FREQ_50HZ,
@@ -223,7 +236,7 @@ bool sim_bl0942_start(void)
     if (!chip.fitted)
         return true;
     chip.shunt_ohm = sim_opt.shunt_mohm / 1000;
-    chip.divider = sim_opt.divider;
+    chip.divider = sim_opt.divider > 0 ? sim_opt.divider : 1950510.0 / 510.0; /* 5 x 390 kOhm + 510 Ohm */
     chip.fault_every = 3;
     if (sim_opt.bl0942_fault) {
         char copy[64], err[96];
