@@ -84,7 +84,7 @@ static bool valid(const struct config *c)
         if (c->pins[gpio].role >= PIN_ROLE_COUNT || c->pins[gpio].channel > 63)
             return false;
     return c->button_double_ms >= 100 && c->button_double_ms <= 2000 && c->button_long_ms >= 300 &&
-           c->button_long_ms <= 10000 && c->power_cal_uw && c->voltage_cal_uv && c->current_cal_ua &&
+           c->button_long_ms <= 10000 && c->power_cal && c->voltage_cal && c->current_cal &&
            c->energy_save_wh >= 1 && c->energy_save_wh <= 1000 && c->max_power_w <= 4000 &&
            c->max_power_hold_s >= 1 && c->max_power_hold_s <= 3600 && valid_v6(c);
 }
@@ -198,9 +198,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             expected.button_long_ms = defaults.button_long_ms;
         }
         if (version < 3) {
-            expected.power_cal_uw = defaults.power_cal_uw;
-            expected.voltage_cal_uv = defaults.voltage_cal_uv;
-            expected.current_cal_ua = defaults.current_cal_ua;
+            expected.power_cal = defaults.power_cal;
+            expected.voltage_cal = defaults.voltage_cal;
+            expected.current_cal = defaults.current_cal;
         }
         if (version < 4)
             expected.energy_save_wh = defaults.energy_save_wh;

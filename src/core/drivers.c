@@ -21,7 +21,7 @@ int driver_start(const char *name)
             continue;
         if (d->running)
             return 0;
-        int err = d->start();
+        int err = d->start(d);
         d->running = err == 0;
         LOG_INF("DRV", "%s %s", d->name, err ? "failed to start" : "started");
         return err;

@@ -11,7 +11,7 @@
 struct driver {
     struct driver *next;
     const char *name;
-    int (*start)(void); /* 0 on success */
+    int (*start)(struct driver *self); /* 0 on success */
     bool running;
 };
 

@@ -35,6 +35,8 @@ enum event_type {
                     * (published by the MQTT client; scripts' OnMQTTOn/Off) */
     EVENT_RESTART, /* a planned restart follows in a moment: value enum restart_kind
                     * (system.h); say goodbye on the network (SSDP byebye) */
+    EVENT_SETTINGS, /* settings were saved: value the enum settings_group mask
+                     * of what changed (storage/config.h) */
 };
 
 struct event {

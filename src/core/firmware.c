@@ -7,6 +7,8 @@
 #include "core/console.h"
 #include "core/drivers.h"
 #include "core/energy/bl0937.h"
+#include "core/energy/bl0942.h"
+#include "core/energy/meter.h"
 #include "core/energy/energy.h"
 #include "core/energy/history.h"
 #include "core/energy/power_trail.h"
@@ -92,7 +94,9 @@ void firmware_boot(void)
     ssdp_register();
 #endif
     safemode_register();
-    bl0937_register();
+    meter_register(&bl0937_driver);
+    meter_register(&hlw8012_driver);
+    meter_register(&bl0942_driver);
     energy_stats_register();
     script_register();
 #if OPENPLUG_NET
@@ -108,8 +112,7 @@ void firmware_boot(void)
     history_start();
     power_trail_start();
     /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
-    if (!system_safe_mode() && pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
-        driver_start("BL0937");
+    meter_follow_template(); /* the template says whether and with what the plug meters; safe mode too */
 #if OPENPLUG_NET
     if (!system_safe_mode())
         driver_start("NTP"); /* on by default, as in the field's startup commands */

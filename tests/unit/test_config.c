@@ -72,7 +72,7 @@ static void test_version_1_is_migrated(void)
     CHECK_STR(config_get()->template_name, "");
     CHECK_EQ(config_get()->button_double_ms, 400); /* new in version 2: defaults */
     CHECK_EQ(config_get()->button_long_ms, 1000);
-    CHECK_EQ(config_get()->power_cal_uw, 1707150); /* new in version 3: defaults */
+    CHECK_EQ(config_get()->power_cal, 1707150); /* new in version 3: defaults */
 
     /* The next save writes version 2, which loads without migrating. */
     CHECK_EQ(config_update(config_get()), 0);
@@ -98,8 +98,8 @@ static void test_version_2_is_migrated(void)
     CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 6");
     CHECK_STR(config_get()->device_name, "Attic");
     CHECK_EQ(config_get()->button_long_ms, 2500);
-    CHECK_EQ(config_get()->voltage_cal_uv, 156710);
-    CHECK_EQ(config_get()->current_cal_ua, 12870);
+    CHECK_EQ(config_get()->voltage_cal, 156710);
+    CHECK_EQ(config_get()->current_cal, 12870);
 }
 
 /* Version 5 (before the network settings) is a prefix of version 6. */

@@ -6,7 +6,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/history.h"
 #include "core/energy/power_trail.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/storage/config.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
@@ -38,12 +38,13 @@ static const struct history_view *look(void)
     return &view;
 }
 
-/* Energy through the whole path: pulses in the sensor registry, counted
- * by the energy counters, handed to the history (1 pulse = PowerCal uJ). */
+/* Energy through the whole path: a meter's reading, counted by the energy
+ * counters, handed to the history (1 pulse = PowerCal uJ). */
 static void measure_pulses(uint64_t count)
 {
     pulses += count;
-    sensors_publish_energy(&(struct energy_values){.valid = true, .pulses = pulses});
+    meter_publish(&(struct meter_reading){.valid = METER_HAS_POWER,
+                                          .import_uj = pulses * config_get()->power_cal});
 }
 
 /* First: the fake board's wall clock, once set, stays set. */
@@ -265,8 +266,8 @@ static void test_local_time_sets_the_boundaries(void)
 
 static void report_power(float watts, uint64_t uptime_ms)
 {
-    sensors_publish_energy(&(struct energy_values){.valid = true, .power_w = watts, .pulses = pulses,
-                                                   .updated_ms = uptime_ms});
+    meter_publish(&(struct meter_reading){.valid = METER_HAS_POWER, .power_w = watts,
+                                          .import_uj = pulses * config_get()->power_cal, .updated_ms = uptime_ms});
 }
 
 static void test_power_trail_keeps_ten_minutes_a_second_apart(void)

@@ -10,7 +10,7 @@
 #include "core/cmd/commands.h"
 #include "core/drivers.h"
 #include "core/energy/energy.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -138,7 +138,7 @@ static void status_state(struct json_writer *w)
 void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c)
 {
     time_member(w);
-    const struct energy_values *e = sensors_energy();
+    const struct meter_reading *e = meter_reading();
     if (e->valid) {
         jw_object_begin(w, "ENERGY");
         char start[24] = "";

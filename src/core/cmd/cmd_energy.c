@@ -9,43 +9,43 @@
 
 #include "core/cmd/cmd_setting.h"
 #include "core/cmd/commands.h"
-#include "core/energy/bl0937.h"
+#include "core/energy/meter.h"
 #include "core/energy/energy.h"
 #include "core/storage/config.h"
 
-static enum cmd_result calibrate(struct cmd_ctx *ctx, enum bl0937_quantity quantity, float max)
+static enum cmd_result calibrate(struct cmd_ctx *ctx, enum meter_quantity quantity, float max)
 {
     float reference;
     char error[128];
     if (!cmd_parse_float(ctx->arg, 0.001f, max, &reference))
         return cmd_error(ctx, "%s: expected the reference meter's reading, 0.001 .. %g", ctx->name, (double)max);
-    if (bl0937_calibrate(quantity, reference, error, sizeof error) != 0)
+    if (meter_calibrate(quantity, reference, error, sizeof error) != 0)
         return cmd_error(ctx, "%s: %s; nothing changed", ctx->name, error);
-    jw_float(ctx->reply, ctx->name, reference, quantity == BL0937_CURRENT ? 3 : 1);
+    jw_float(ctx->reply, ctx->name, reference, quantity == METER_CURRENT ? 3 : 1);
     return CMD_DONE;
 }
 
-static enum cmd_result cmd_power_set(struct cmd_ctx *ctx) { return calibrate(ctx, BL0937_POWER, 4000); }
-static enum cmd_result cmd_voltage_set(struct cmd_ctx *ctx) { return calibrate(ctx, BL0937_VOLTAGE, 300); }
-static enum cmd_result cmd_current_set(struct cmd_ctx *ctx) { return calibrate(ctx, BL0937_CURRENT, 20); }
+static enum cmd_result cmd_power_set(struct cmd_ctx *ctx) { return calibrate(ctx, METER_POWER, 4000); }
+static enum cmd_result cmd_voltage_set(struct cmd_ctx *ctx) { return calibrate(ctx, METER_VOLTAGE, 300); }
+static enum cmd_result cmd_current_set(struct cmd_ctx *ctx) { return calibrate(ctx, METER_CURRENT, 20); }
 
-static enum cmd_result constant(struct cmd_ctx *ctx, enum bl0937_quantity quantity)
+static enum cmd_result constant(struct cmd_ctx *ctx, enum meter_quantity quantity)
 {
     if (*ctx->arg) {
         long value;
         if (!cmd_parse_long(ctx->arg, 1, 100000000, &value))
-            return cmd_error(ctx, "%s: expected a whole number of %s per Hz, 1 .. 100000000", ctx->name,
-                             quantity == BL0937_CURRENT ? "uA" : quantity == BL0937_VOLTAGE ? "uV" : "uW");
-        if (bl0937_set_constant(quantity, (uint32_t)value) != 0)
+            return cmd_error(ctx, "%s: expected a whole number of %s, 1 .. 100000000", ctx->name,
+                             meter_running() ? meter_running()->constant_units[quantity] : "units per raw unit");
+        if (meter_set_constant(quantity, (uint32_t)value) != 0)
             return cmd_error(ctx, "%s: cannot save the calibration (flash error)", ctx->name);
     }
-    jw_int(ctx->reply, ctx->name, bl0937_constant(quantity));
+    jw_int(ctx->reply, ctx->name, meter_constant(quantity));
     return CMD_DONE;
 }
 
-static enum cmd_result cmd_power_cal(struct cmd_ctx *ctx) { return constant(ctx, BL0937_POWER); }
-static enum cmd_result cmd_voltage_cal(struct cmd_ctx *ctx) { return constant(ctx, BL0937_VOLTAGE); }
-static enum cmd_result cmd_current_cal(struct cmd_ctx *ctx) { return constant(ctx, BL0937_CURRENT); }
+static enum cmd_result cmd_power_cal(struct cmd_ctx *ctx) { return constant(ctx, METER_POWER); }
+static enum cmd_result cmd_voltage_cal(struct cmd_ctx *ctx) { return constant(ctx, METER_VOLTAGE); }
+static enum cmd_result cmd_current_cal(struct cmd_ctx *ctx) { return constant(ctx, METER_CURRENT); }
 
 static void reply_counters(struct cmd_ctx *ctx)
 {
@@ -111,9 +111,9 @@ static const struct cmd_def energy_commands[] = {
     {"PowerSet", cmd_power_set, 0, "PowerSet <W>: calibrate power to a reference meter's reading of the load"},
     {"VoltageSet", cmd_voltage_set, 0, "VoltageSet <V>: calibrate voltage to a reference reading"},
     {"CurrentSet", cmd_current_set, 0, "CurrentSet <A>: calibrate current to a reference reading"},
-    {"PowerCal", cmd_power_cal, 0, "PowerCal [uW per Hz of CF]: show or set the power constant"},
-    {"VoltageCal", cmd_voltage_cal, 0, "VoltageCal [uV per Hz of CF1]: show or set the voltage constant"},
-    {"CurrentCal", cmd_current_cal, 0, "CurrentCal [uA per Hz of CF1]: show or set the current constant"},
+    {"PowerCal", cmd_power_cal, 0, "PowerCal [n]: show or set the power constant (BL0937: uW per Hz of CF)"},
+    {"VoltageCal", cmd_voltage_cal, 0, "VoltageCal [n]: show or set the voltage constant (BL0937: uV per Hz of CF1)"},
+    {"CurrentCal", cmd_current_cal, 0, "CurrentCal [n]: show or set the current constant (BL0937: uA per Hz of CF1)"},
 };
 
 void cmd_energy_register(void)

@@ -1,46 +1,41 @@
 /*
- * bl0937.h — driver of the BL0937 metering chip (CF, CF1, SEL pins).
+ * bl0937.h — the pulse-output metering chips: the BL0937 and the HLW8012
+ * (and its CSE7759 twin), drivers behind meter.h.
  *
- * Every CF and CF1 falling edge is timestamped in the interrupt (through
- * sched.c's ring); the loop turns them into:
- *   power    = pulses x KP / time spanned by those pulses, over a ~1 s gate of
- *              whole CF periods (no window quantisation); with no edge in a
- *              gate, the last value bounded by KP / time since the last edge,
- *              so a load switched off decays to ~0 within seconds;
- *   energy   = CF pulses (64-bit count, gaps from interrupt blackouts filled
- *              from the local period) x KP;
- *   voltage / current from CF1 with SEL alternating: after each switch a
- *              settle time, the first edge dropped, then ~1 s on voltage and
- *              1-3 s on current (two whole periods, summed over several
- *              dwells at a few mA), with physics
- *              checks (80 V < V < 300 V; PF <= 1 rejects a current sample).
- * Values go to the sensor registry (sensors.h), never to the network.
+ * Both have three pins: CF pulses at a rate proportional to active power,
+ * CF1 at a rate proportional to rms voltage or current as SEL chooses (the
+ * BL0937 gives voltage with SEL high, the HLW8012 current).  Every CF and
+ * CF1 falling edge is timestamped in the interrupt (sched.c's ring); the
+ * loop turns them into:
+ *   energy   = CF pulses x the power constant (a 64-bit pulse count, gaps
+ *              from interrupt blackouts filled from the local period);
+ *   power    = the energy of each 1 s report: the pulses that arrived plus
+ *              the part of the pulse in progress, estimated from the latest
+ *              period but never more than one pulse — so a pulse is never
+ *              reported twice, the reports integrate to the counted energy
+ *              on any load (bursts, on/off cycling, standby), and a load
+ *              switched off reads 0 at the next report.  No report is above
+ *              the fastest rate measured in its second; nothing is reported
+ *              until the second edge has given a period (or 12 s without
+ *              one: then 0), so start-up reads no made-up zeros;
+ *   voltage  = CF1 over ~1 s after each switch to voltage, after a settle
+ *              time with the first edge dropped, checked 80..300 V;
+ *   current  = CF1 averaged over its whole dwell — whole periods plus the
+ *              part before the first and after the last edge — so a bursty
+ *              load reads its mean current; the dwell is fixed before it
+ *              starts: 2 s, or 8 s below 20 mA, where the voltage is then
+ *              refreshed every 10 s instead of 4 s (BL0937.md target 9);
+ *              dwells add up until two periods are seen.
+ * Apparent power is V x I, never below the active power averaged over the
+ * same dwell.
  */
 #ifndef OPENPLUG_BL0937_H
 #define OPENPLUG_BL0937_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "core/energy/meter.h"
 
-enum bl0937_quantity { BL0937_POWER, BL0937_VOLTAGE, BL0937_CURRENT };
-
-/* Calibrate against a reference meter's reading (W, V or A) of the present
- * load: the constant becomes old x reference / measured, is saved and used
- * at once.  Refused with a message — and nothing changed — when the driver
- * does not run, nothing is measured, or the correction is beyond 4x. */
-int bl0937_calibrate(enum bl0937_quantity quantity, float reference, char *error, unsigned error_size);
-
-/* Set a constant directly (PowerCal & co, in the settings' units: uW, uV,
- * uA per Hz); 0 or a negative HAL_E* after a failed save. */
-int bl0937_set_constant(enum bl0937_quantity quantity, uint32_t value);
-uint32_t bl0937_constant(enum bl0937_quantity quantity);
-
-/* Register the driver ("startDriver BL0937"); it starts by itself at boot
- * when the template has BL0937 pins. */
-void bl0937_register(void);
-
-/* Is the driver running (pins found, interrupts attached)? */
-bool bl0937_running(void);
+extern const struct meter_driver bl0937_driver;
+extern const struct meter_driver hlw8012_driver;
 
 /* Figures for Status and tests. */
 struct bl0937_stats {

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 
 #include "core/energy/history.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -36,7 +36,7 @@ static struct reclog ring = {
 };
 static struct energy_counters counters = {.day = -1};
 static struct energy_counters saved = {.day = -1}; /* as in the newest record */
-static uint64_t seen_pulses;    /* of the registry, this boot */
+static uint64_t seen_uj;        /* of the meter's import count, this boot */
 static struct event_listener listener;
 
 const struct energy_counters *energy_counters(void) { return &counters; }
@@ -129,11 +129,11 @@ static void on_sensors(const struct event *event, void *arg)
     }
     if (event->type != EVENT_SENSORS)
         return;
-    const struct energy_values *v = sensors_energy();
+    const struct meter_reading *v = meter_reading();
     protect(v->power_w);
-    bool new_day = roll_over_day(); /* first: the pulses just counted are the new day's */
-    uint64_t uj = (v->pulses - seen_pulses) * (uint64_t)config_get()->power_cal_uw;
-    seen_pulses = v->pulses;
+    bool new_day = roll_over_day(); /* first: the energy just counted is the new day's */
+    uint64_t uj = v->import_uj - seen_uj;
+    seen_uj = v->import_uj;
     counters.total_uj += uj;
     counters.today_uj += uj;
     history_add(uj); /* after the day rollover: the same hour and day */
@@ -153,7 +153,7 @@ void energy_start(void)
     } else if (found < 0 || ring.damaged) {
         LOG_ERR("NRG", "energy counters unreadable: starting from 0");
     }
-    seen_pulses = sensors_energy()->pulses;
+    seen_uj = meter_reading()->import_uj;
     event_listen(&listener, on_sensors, NULL);
 }
 

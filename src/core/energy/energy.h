@@ -2,9 +2,9 @@
  * energy.h — energy counters (Tasmota's Total, Today, Yesterday,
  * TotalStartTime) and their persistence.
  *
- * Counted in microjoules as 64-bit integers: CF pulses (from the sensor
- * registry) times the power constant (uW per Hz = uJ per pulse), so there
- * is no rounding drift.  Saved in a wear-levelled ring in the media
+ * Counted in microjoules as 64-bit integers: the running meter's import
+ * count (meter.h; for a pulse chip, CF pulses times the power constant),
+ * so there is no rounding drift.  Saved in a wear-levelled ring in the media
  * partition whenever EnergySaveWh has been counted since the last save (and
  * at a day rollover), so a power cut loses at most that much, never counts
  * twice and never goes backwards.  The day rolls over at local midnight

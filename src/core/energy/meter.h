@@ -38,7 +38,8 @@ struct meter_reading {
     float power_w;        /* active power; below 0 = exported (a solar inverter) */
     float voltage_v;      /* rms */
     float current_a;      /* rms, averaged over the same time as apparent_va */
-    float apparent_va;    /* from the driver, or V x I when it leaves 0; never below |P| over the same time */
+    float apparent_va;    /* from the driver, or V x I when it leaves 0: never below |P| averaged
+                           * over the same time, but a 1 s |P| of a bursty load may be above it */
     float reactive_var;   /* derived: sqrt(S^2 - P^2) */
     float factor;         /* derived: |P| / S, 0..1 */
     float frequency_hz;   /* mains frequency, if METER_HAS_FREQUENCY */
@@ -61,8 +62,10 @@ struct meter_driver {
     void (*rescale)(enum meter_quantity quantity, float ratio);
     /* Statistics for Status and tests, members of the object open in w. */
     void (*write_stats)(struct json_writer *w);
-    /* The calibration constants: their unit (per what raw unit of the chip)
-     * and the default of the typical network. */
+    /* The calibration constants: each is the quantity per raw unit of the
+     * chip (uW per Hz of CF, nV per LSB of V_RMS, ...), so calibration
+     * scales it in proportion.  Their units and the typical network's
+     * defaults. */
     const char *const *constant_units;     /* METER_QUANTITY_COUNT strings, e.g. "uW per Hz of CF" */
     const uint32_t *constant_defaults;     /* METER_QUANTITY_COUNT values */
     uint8_t id;                            /* enum meter_chip: whose constants the settings hold */
@@ -85,8 +88,8 @@ const struct meter_driver *meter_running(void);
 const struct meter_reading *meter_reading(void);
 
 /* For drivers: publish a reading (announces EVENT_SENSORS).  The energy
- * counts are the driver's own since its start; meter.c adds them onto what
- * earlier runs counted. */
+ * counts are the driver's own, from 0 at each start; meter.c adds them
+ * onto what earlier runs counted. */
 void meter_publish(struct meter_reading *reading);
 
 /* The running chip's constant (its default when the settings hold another

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/events.h"
 
 #define GAP 0xFFFFu
@@ -24,7 +24,7 @@ static void clear(uint64_t from_second, uint64_t to_second)
 static void on_sensors(const struct event *event, void *arg)
 {
     (void)arg;
-    const struct energy_values *v = sensors_energy();
+    const struct meter_reading *v = meter_reading();
     if (event->type != EVENT_SENSORS || !v->valid)
         return;
     uint64_t second = v->updated_ms / 1000;

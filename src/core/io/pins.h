@@ -31,6 +31,7 @@ enum pin_role {
     PIN_BL0937CF1,   /* metering: current or voltage pulses */
     PIN_BL0937SEL,   /* metering: CF1 selection, high = voltage */
     PIN_BL0937SEL_N, /* the same through an inverter */
+    PIN_HLW8012CF,   /* metering: an HLW8012's CF (CF1 and SEL take the BL0937 roles, as in Tasmota) */
     PIN_BL0942TX,    /* metering: BL0942 serial, the plug's TX (to the chip's RX) */
     PIN_BL0942RX,    /* metering: BL0942 serial, the plug's RX (from the chip's TX) */
     PIN_ROLE_COUNT
@@ -39,6 +40,8 @@ enum pin_role {
 #define CHANNEL_MAX 4 /* relay / LED / button channels are 1 .. CHANNEL_MAX */
 
 const char *pin_role_name(enum pin_role role);
+/* Is the role a metering chip's (left to the meter, see meter.h)? */
+bool pin_role_meters(enum pin_role role);
 
 /* "Rel;1", "LED_n;1", "BL0937CF;0", "none" (role names are
  * case-insensitive; the channel defaults to 1 for roles that need one). */

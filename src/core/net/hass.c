@@ -6,7 +6,7 @@
 
 #include "core/cmd/status.h"
 #include "core/energy/energy.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/log.h"
@@ -71,7 +71,7 @@ static void node_id(char out[24])
     snprintf(out, 24, "openplug_%s", mac);
 }
 
-static bool metering(void) { return pins_find(PIN_BL0937CF, 0) >= 0; }
+static bool metering(void) { return meter_running() != NULL; }
 
 static unsigned relay_count(void)
 {

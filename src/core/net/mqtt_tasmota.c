@@ -18,7 +18,7 @@
 #include "core/cmd/cmd_setting.h"
 #include "core/cmd/status.h"
 #include "core/energy/energy.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/log.h"
@@ -176,7 +176,7 @@ static bool publish_sensor(void)
     if (!publish(PREFIX_TELE, "SENSOR", end_json(&w), 0, false))
         return false;
     sensor_base_uj = total;
-    sensor_last_power_w = sensors_energy()->power_w;
+    sensor_last_power_w = meter_reading()->power_w;
     sensor_last_ms = hal_time_ms();
     return true;
 }
@@ -327,7 +327,7 @@ static void on_event(const struct event *e, void *arg)
         /* A command from MQTT already replied with RESULT. */
         if (!publish_power(e->channel, e->source != SOURCE_MQTT))
             pending |= P_POWER;
-    } else if (e->type == EVENT_SENSORS && sensors_energy()->valid && power_moved(sensors_energy()->power_w)) {
+    } else if (e->type == EVENT_SENSORS && meter_reading()->valid && power_moved(meter_reading()->power_w)) {
         pending |= P_SENSOR;
     }
 }

@@ -229,8 +229,9 @@ static void on_event(const struct event *event, void *arg)
     }
 }
 
-static int start(void)
+static int start(struct driver *self)
 {
+    (void)self;
     running = true;
     sched_timer_init(&timer, on_timer, NULL);
     sched_poller_add(&poller, poll_socket, NULL);

@@ -334,8 +334,9 @@ static void serve_description(struct http_request *req, void *arg)
 
 /* ---- Driver and command ---- */
 
-static int start(void)
+static int start(struct driver *self)
 {
+    (void)self;
     make_uuid();
     http_route_add(&description_route, HTTP_GET, "/description.xml", 0, serve_description, NULL);
     sched_timer_init(&tick_timer, tick, NULL);

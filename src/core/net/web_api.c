@@ -14,7 +14,7 @@
 
 #include "core/cmd/cmd.h"
 #include "core/energy/energy.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/health.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -47,7 +47,7 @@ void web_write_relays(struct json_writer *w)
 
 void web_write_energy(struct json_writer *w)
 {
-    const struct energy_values *e = sensors_energy();
+    const struct meter_reading *e = meter_reading();
     const struct energy_counters *c = energy_counters();
     jw_object_begin(w, "energy");
     jw_bool(w, "valid", e->valid);
@@ -454,9 +454,9 @@ static void write_config(struct json_writer *w)
     jw_int(w, "MaxPower", c->max_power_w);
     jw_int(w, "MaxPowerHold", c->max_power_hold_s);
     jw_int(w, "EnergySaveWh", c->energy_save_wh);
-    jw_int(w, "PowerCal", c->power_cal_uw);
-    jw_int(w, "VoltageCal", c->voltage_cal_uv);
-    jw_int(w, "CurrentCal", c->current_cal_ua);
+    jw_int(w, "PowerCal", meter_constant(METER_POWER));
+    jw_int(w, "VoltageCal", meter_constant(METER_VOLTAGE));
+    jw_int(w, "CurrentCal", meter_constant(METER_CURRENT));
     for (int i = 0; i < CONFIG_WIFI_NETWORKS; i++) {
         snprintf(key, sizeof key, "SSId%d", i + 1);
         jw_string(w, key, c->wifi.ssid[i]);

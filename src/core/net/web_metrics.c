@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "core/energy/energy.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/io/channels.h"
 #include "core/net/http.h"
 #include "hal/hal.h"
@@ -46,7 +46,7 @@ static const struct family_info families[F_COUNT] = {
 
 static int samples(enum family f, char *buf, size_t cap)
 {
-    const struct energy_values *e = sensors_energy();
+    const struct meter_reading *e = meter_reading();
     const struct energy_counters *c = energy_counters();
     const char *name = families[f].name;
     struct http_stats stats;
@@ -84,7 +84,7 @@ static int produce(struct http_request *req, char *buf, size_t cap, void *arg)
 {
     (void)arg;
     unsigned *next = http_user(req);
-    bool metering = sensors_energy()->valid;
+    bool metering = meter_reading()->valid;
     while (*next < F_COUNT && families[*next].metering && !metering)
         (*next)++;
     if (*next >= F_COUNT)

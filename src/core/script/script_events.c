@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/events.h"
 #include "core/log.h"
 #include "core/sched.h"
@@ -148,7 +148,7 @@ static bool matches(struct handler *h, const struct event *e)
 /* Power thresholds: fire when the reading crosses to the handler's side. */
 static void power_changed(struct handler *h)
 {
-    const struct energy_values *v = sensors_energy();
+    const struct meter_reading *v = meter_reading();
     if (!v->valid)
         return;
     int8_t side = v->power_w > (float)h->arg;

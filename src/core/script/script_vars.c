@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "core/energy/energy.h"
-#include "core/energy/sensors.h"
+#include "core/energy/meter.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/script/expr.h"
@@ -54,7 +54,7 @@ static bool clock_var(const char *name, double *value)
 bool script_var_lookup(const char *name, double *value, void *arg)
 {
     (void)arg;
-    const struct energy_values *e = sensors_energy();
+    const struct meter_reading *e = meter_reading();
     if ((name[0] == 'C' || name[0] == 'c') && (name[1] == 'H' || name[1] == 'h') && isdigit((unsigned char)name[2])) {
         char *end;
         long channel = strtol(name + 2, &end, 10);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/log.h"
@@ -37,9 +38,9 @@ static void defaults_after(struct config *c, unsigned version)
     if (version < 3) {
         /* The typical network (1 mOhm shunt, 1981:1 divider, Vref 1.218 V):
          * Vref^2 D / (Rs 1721506), Vref D / 15397, Vref / (Rs 94638). */
-        c->power_cal_uw = 1707150;
-        c->voltage_cal_uv = 156710;
-        c->current_cal_ua = 12870;
+        c->power_cal = 1707150;
+        c->voltage_cal = 156710;
+        c->current_cal = 12870;
     }
     if (version < 4)
         c->energy_save_wh = 10;
@@ -106,7 +107,7 @@ static const char *invalid_field(const struct config *c)
     if (c->button_double_ms < 100 || c->button_double_ms > 2000 || c->button_long_ms < 300 ||
         c->button_long_ms > 10000)
         return "button timing";
-    if (!c->power_cal_uw || !c->voltage_cal_uv || !c->current_cal_ua)
+    if (!c->power_cal || !c->voltage_cal || !c->current_cal)
         return "calibration";
     if (c->energy_save_wh < 1 || c->energy_save_wh > 1000)
         return "energy_save_wh";
@@ -172,6 +173,35 @@ struct config *config_edit(void)
     return &scratch;
 }
 
+/* Which group each stretch of the struct belongs to, in order (the pins'
+ * stretch holds the template's name). */
+#define SPAN(first, group) {offsetof(struct config, first), group}
+static const struct {
+    uint16_t offset;
+    uint16_t group;
+} spans[] = {
+    SPAN(device_name, SETTINGS_NAME),       SPAN(power_on_state, SETTINGS_DEVICE),
+    SPAN(pins, SETTINGS_PINS),              SPAN(meter_chip, SETTINGS_METER),
+    SPAN(button_double_ms, SETTINGS_DEVICE), SPAN(power_cal, SETTINGS_METER),
+    SPAN(energy_save_wh, SETTINGS_ENERGY),  SPAN(wifi, SETTINGS_WIFI),
+    SPAN(web, SETTINGS_WEB),                SPAN(mqtt, SETTINGS_MQTT),
+    SPAN(time, SETTINGS_TIME),              SPAN(automation, SETTINGS_AUTOMATION),
+    SPAN(ota, SETTINGS_OTA),
+};
+
+static int32_t changed_groups(const struct config *before, const struct config *after)
+{
+    int32_t groups = 0;
+    size_t n = sizeof spans / sizeof spans[0];
+    for (size_t i = 0; i < n; i++) {
+        size_t end = i + 1 < n ? spans[i + 1].offset : sizeof(struct config);
+        if (memcmp((const char *)before + spans[i].offset, (const char *)after + spans[i].offset,
+                   end - spans[i].offset) != 0)
+            groups |= spans[i].group;
+    }
+    return groups;
+}
+
 int config_update(const struct config *next)
 {
     int err = reclog_append(&config_log, next, sizeof *next, CONFIG_VERSION);
@@ -179,7 +209,10 @@ int config_update(const struct config *next)
         LOG_ERR("CFG", "saving settings failed (flash error %d): nothing changed", err);
         return err;
     }
+    int32_t groups = changed_groups(&current, next);
     current = *next;
+    if (groups)
+        event_publish(&(struct event){.type = EVENT_SETTINGS, .value = groups});
     return 0;
 }
 

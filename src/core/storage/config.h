@@ -87,13 +87,14 @@ struct config {
     struct pin_setting pins[CONFIG_PINS];
     /* added in version 2 */
     char template_name[CONFIG_NAME_SIZE];
-    uint8_t reserved;
+    uint8_t meter_chip; /* enum meter_chip the calibration below belongs to (0, BL0937, before it was kept) */
     uint16_t button_double_ms; /* second click within this: a double click */
     uint16_t button_long_ms;   /* held this long: a long press */
-    /* added in version 3: metering calibration, per Hz of the chip's outputs */
-    uint32_t power_cal_uw;   /* microwatts per Hz of CF */
-    uint32_t voltage_cal_uv; /* microvolts per Hz of CF1 (voltage) */
-    uint32_t current_cal_ua; /* microamps per Hz of CF1 (current) */
+    /* added in version 3: metering calibration, per raw unit of meter_chip
+     * (BL0937: uW per Hz of CF, uV and uA per Hz of CF1; see meter.h) */
+    uint32_t power_cal;
+    uint32_t voltage_cal;
+    uint32_t current_cal;
     /* added in version 4 */
     uint16_t energy_save_wh; /* energy counted between two saves, at most */
     uint16_t reserved2;
@@ -119,6 +120,22 @@ struct config_v1 {
 };
 _Static_assert(sizeof(struct config_v1) == 98, "historic layout, never changes");
 
+/* What a change of the settings touched: EVENT_SETTINGS's value, a mask,
+ * so that those who depend on a group follow it (events.h). */
+enum settings_group {
+    SETTINGS_NAME = 1 << 0,       /* DeviceName (and the FriendlyName from it) */
+    SETTINGS_PINS = 1 << 1,       /* the template: pins and its name */
+    SETTINGS_METER = 1 << 2,      /* calibration */
+    SETTINGS_ENERGY = 1 << 3,     /* EnergySaveWh, MaxPower, MaxPowerHold */
+    SETTINGS_DEVICE = 1 << 4,     /* PowerOnState, button timing */
+    SETTINGS_WIFI = 1 << 5,
+    SETTINGS_WEB = 1 << 6,
+    SETTINGS_MQTT = 1 << 7,
+    SETTINGS_TIME = 1 << 8,
+    SETTINGS_AUTOMATION = 1 << 9,
+    SETTINGS_OTA = 1 << 10,
+};
+
 /* The settings in use (read-only: change them with config_update()). */
 const struct config *config_get(void);
 
@@ -132,8 +149,9 @@ bool config_load(void);
  * stack): each call starts it afresh. */
 struct config *config_edit(void);
 
-/* Persist `next` and make it the settings in use.  On a flash error
- * nothing changes: returns a negative HAL_E*, else 0. */
+/* Persist `next` and make it the settings in use, then announce
+ * EVENT_SETTINGS with the groups that changed (none: no event).  On a
+ * flash error nothing changes: returns a negative HAL_E*, else 0. */
 int config_update(const struct config *next);
 
 /* Saves since the area was created or wiped (Tasmota's SaveCount). */

@@ -20,7 +20,7 @@
 #include "core/system.h"
 #include "sim.h"
 
-struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1, .shunt_mohm = 1, .divider = 1981};
+struct sim_options sim_opt = {.flash_path = "openplug-flash.bin", .seed = 1, .shunt_mohm = 1};
 char **sim_argv;
 
 void sim_take_reboot_state(void);
@@ -42,20 +42,21 @@ static void usage(FILE *out)
           "  --http PORT              the web server's port on 127.0.0.1 (default 8080; 0 = any free port)\n"
           "  --wifi SSID:PASS         a Wi-Fi network that exists (repeatable; no :PASS = open)\n"
           "  --rssi DBM               the networks' signal in dBm (default -58..-52)\n"
-          "the BL0937 (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
+          "the metering chip (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
+          "  --meter CHIP             bl0937 (default), hlw8012 (template: HLW8012CF on GPIO14) or\n"
+          "                           bl0942 (on the UART, see below)\n"
           "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
           "  --mains V                mains volts rms (default 230)\n"
           "  --load-profile FILE      CSV t_s,volts,amps,pf: each row holds until the next\n"
           "  --shunt-mohm R           current shunt in milliohms (default 1)\n"
-          "  --divider D              voltage divider ratio, mains/chip (default 1981)\n"
+          "  --divider D              voltage divider ratio, mains/chip (default 1981; hlw8012 2351;\n"
+          "                           bl0942 3824.53)\n"
           "  --sel-inverted           a BL0937SEL_n board: SEL is inverted before the chip\n"
           "  --cf1-settle MODE        CF1 after a SEL change: instant|exp50ms|phase-reset|stray-edges\n"
           "  --anti-creep             no CF pulses below the no-load threshold (0.92 W by default)\n"
           "  --edge-trace FILE        replay pulses 't_us CF|CFV|CFI' instead of the model\n"
-          "  --meter bl0937|bl0942    the chip on the board (default bl0937); a bl0942 board is\n"
-          "                           on the UART (TX GPIO16, RX GPIO7), its first boot types its\n"
-          "                           template, its default --divider is 3824.53, --load may be\n"
-          "                           negative (a solar inverter feeding the mains)\n"
+          "the BL0942 (--meter bl0942: the plug's TX GPIO16, RX GPIO7, 4800 8N1; the first boot\n"
+          "types its template; --load may be negative: a solar inverter feeding the mains):\n"
           "  --bl0942-fault KIND[/N]  damage every N-th answer (default 3): corrupt|truncate|desync|junk\n"
           "  --bl0942-cf-start N      the BL0942's CF_CNT at power-on (0 .. 16777215)\n"
           "interrupts:\n"
@@ -165,7 +166,6 @@ int main(int argc, char **argv)
         {"cf1-settle", required_argument, NULL, OPT_SETTLE},
         {"anti-creep", no_argument, NULL, OPT_CREEP},
         {"edge-trace", required_argument, NULL, OPT_TRACE},
-        {"meter", required_argument, NULL, OPT_METER},
         {"bl0942-fault", required_argument, NULL, OPT_BL0942_FAULT},
         {"bl0942-cf-start", required_argument, NULL, OPT_BL0942_CF},
         {"irq-jitter-us", required_argument, NULL, OPT_JITTER},
@@ -174,6 +174,7 @@ int main(int argc, char **argv)
         {"http", required_argument, NULL, OPT_HTTP},
         {"wifi", required_argument, NULL, OPT_WIFI},
         {"rssi", required_argument, NULL, OPT_RSSI},
+        {"meter", required_argument, NULL, OPT_METER},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
@@ -182,7 +183,6 @@ int main(int argc, char **argv)
     int opt;
     double number;
     const char *probes = NULL;
-    bool divider_given = false;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case OPT_FLASH: sim_opt.flash_path = optarg; break;
@@ -216,6 +216,18 @@ int main(int argc, char **argv)
             sim_opt.powercut_at_flash_op = (uint64_t)number;
             break;
         case OPT_LOAD: sim_opt.load = optarg; break;
+        case OPT_METER:
+            if (strcmp(optarg, "bl0937") == 0)
+                sim_opt.meter = SIM_METER_BL0937;
+            else if (strcmp(optarg, "hlw8012") == 0)
+                sim_opt.meter = SIM_METER_HLW8012;
+            else if (strcmp(optarg, "bl0942") == 0)
+                sim_opt.meter = SIM_METER_BL0942;
+            else {
+                fprintf(stderr, "openplug-sim: --meter takes bl0937, hlw8012 or bl0942\n");
+                return 2;
+            }
+            break;
         case OPT_MAINS:
             if (!number_option("--mains", "volts rms, e.g. 230", 1, 1e9, false, &sim_opt.mains_v))
                 return 2;
@@ -226,7 +238,6 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case OPT_DIVIDER:
-            divider_given = true;
             if (!number_option("--divider", "a ratio, e.g. 1981", 0, 1e9, false, &sim_opt.divider))
                 return 2;
             break;
@@ -234,13 +245,6 @@ int main(int argc, char **argv)
         case OPT_SETTLE: sim_opt.cf1_settle = optarg; break;
         case OPT_CREEP: sim_opt.anti_creep = true; break;
         case OPT_TRACE: sim_opt.edge_trace = optarg; break;
-        case OPT_METER:
-            if (strcmp(optarg, "bl0937") != 0 && strcmp(optarg, "bl0942") != 0) {
-                fprintf(stderr, "openplug-sim: --meter takes bl0937 or bl0942\n");
-                return 2;
-            }
-            sim_opt.meter = strcmp(optarg, "bl0942") == 0 ? SIM_METER_BL0942 : SIM_METER_BL0937;
-            break;
         case OPT_BL0942_FAULT: sim_opt.bl0942_fault = optarg; break;
         case OPT_BL0942_CF:
             if (!number_option("--bl0942-cf-start", "a count, 0 .. 16777215", 0, 16777215, true, &number))
@@ -278,8 +282,6 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!divider_given && sim_opt.meter == SIM_METER_BL0942)
-        sim_opt.divider = 1950510.0 / 510.0; /* 5 x 390 kOhm + 510 Ohm: the BL0942's typical network */
     if ((sim_opt.bl0942_fault || sim_opt.bl0942_cf_start) && sim_opt.meter != SIM_METER_BL0942) {
         fprintf(stderr, "openplug-sim: --bl0942-fault and --bl0942-cf-start need --meter bl0942\n");
         return 2;

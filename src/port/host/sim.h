@@ -47,7 +47,8 @@ struct sim_options {
     const char *world_path;
     const char *energy_log_path;
     uint64_t powercut_at_flash_op; /* 0 = never */
-    /* The BL0937 and what it measures (sim_bl0937.c) */
+    /* The metering chip and what it measures (sim_bl0937.c) */
+    enum sim_meter { SIM_METER_BL0937, SIM_METER_HLW8012, SIM_METER_BL0942 } meter; /* BL0942: sim_bl0942.c */
     const char *load;         /* "60W", "2000W,pf=0.9"; NULL = 60 W, pf 1 */
     double mains_v;           /* 0 = not given (230 V) */
     const char *load_profile; /* CSV t_s,volts,amps,pf */
@@ -55,8 +56,6 @@ struct sim_options {
     const char *cf1_settle;   /* instant | exp50ms | phase-reset | stray-edges */
     double shunt_mohm, divider;
     bool sel_inverted, anti_creep;
-    /* The chip on the board: the BL0937 (default) or the BL0942 (sim_bl0942.c) */
-    enum sim_meter { SIM_METER_BL0937 = 0, SIM_METER_BL0942 } meter;
     const char *bl0942_fault; /* KIND[/EVERY] */
     uint32_t bl0942_cf_start;
     int rssi_dbm; /* --rssi: the networks' signal; 0 = -58..-52 dBm */

@@ -58,10 +58,17 @@
 #include "sim.h"
 
 #define SIM_RELAY_GPIO 2 /* the board's relay, high = closed */
-#define VREF 1.218
-#define K_CF 1721506.0
-#define K_CFU 15397.0
-#define K_CFI 94638.0
+/* The chips' transfer constants: BL0937 (datasheet), HLW8012 (48 fosc /
+ * 128, 2 fosc / 512, 24 fosc / 512 with fosc 3.579 MHz, Vref 2.43 V). */
+static const struct transfer {
+    double vref, k_cf, k_cfu, k_cfi;
+    bool sel_high_selects_voltage;
+} transfers[] = {
+    [SIM_METER_BL0937] = {1.218, 1721506.0, 15397.0, 94638.0, true},
+    [SIM_METER_HLW8012] = {2.43, 48 * 3579000.0 / 128, 2 * 3579000.0 / 512, 24 * 3579000.0 / 512, false},
+    [SIM_METER_BL0942] = {1.218, 1721506.0, 15397.0, 94638.0, true}, /* not fitted: the BL0942 is on the UART */
+};
+#define T (transfers[sim_opt.meter])
 #define PULSE_US 38
 #define SETTLE_TAU_US 50000.0
 #define STRAY_WINDOW_US 100000u
@@ -108,7 +115,7 @@ static struct {
     bool started, busy, pins_dirty, resched;
     struct output cf, cf1;
     struct load load;
-    bool sel; /* the level the chip sees */
+    bool sel; /* the chip sees SEL selecting voltage */
     bool relay_closed; /* the load draws current only through the relay */
     double shunt_ohm, divider;
     enum settle settle;
@@ -129,11 +136,11 @@ static double f_cf(const struct load *l)
     double signal = l->volts / chip.divider * shunt_amps(l) * chip.shunt_ohm * l->pf;
     if (sim_opt.anti_creep && signal < CREEP_SIGNAL)
         return 0;
-    return K_CF * signal / (VREF * VREF);
+    return T.k_cf * signal / (T.vref * T.vref);
 }
 
-static double f_cfu(const struct load *l) { return K_CFU * l->volts / chip.divider / VREF; }
-static double f_cfi(const struct load *l) { return K_CFI * shunt_amps(l) * chip.shunt_ohm / VREF; }
+static double f_cfu(const struct load *l) { return T.k_cfu * l->volts / chip.divider / T.vref; }
+static double f_cfi(const struct load *l) { return T.k_cfi * shunt_amps(l) * chip.shunt_ohm / T.vref; }
 static double cf1_target(void) { return chip.sel ? f_cfu(&chip.load) : f_cfi(&chip.load); }
 static double watts_of(const struct load *l) { return l->volts * l->amps * l->pf; }
 
@@ -289,7 +296,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static void rise(struct output *o)
 {
     o->low = false;
-    if (sim_opt.meter == SIM_METER_BL0937) /* else the chip is not fitted: its pins float */
+    if (sim_opt.meter != SIM_METER_BL0942) /* else no pulse chip is fitted: its pins float */
         sim_gpio_external_at(o->gpio, 1, o->rise_at);
 }
 
@@ -305,7 +312,7 @@ static void pulse(struct output *o, uint64_t t)
     if (!o->falls++)
         o->first_fall = t;
     o->last_fall = t;
-    if (sim_opt.meter == SIM_METER_BL0937)
+    if (sim_opt.meter != SIM_METER_BL0942)
         sim_gpio_external_at(o->gpio, 0, t);
 }
 
@@ -425,7 +432,11 @@ static void set_load(const struct load *l, uint64_t t)
     chip.resched = true;
 }
 
-static bool sel_seen(void) { return hal_pin_read(SIM_BL0937_SEL_GPIO) != sim_opt.sel_inverted; }
+/* Does the chip see SEL selecting voltage? */
+static bool sel_seen(void)
+{
+    return (hal_pin_read(SIM_BL0937_SEL_GPIO) != sim_opt.sel_inverted) == T.sel_high_selects_voltage;
+}
 
 static void add_stray(struct output *o, uint64_t t)
 {
@@ -851,12 +862,12 @@ static bool configure(void)
         fprintf(stderr, "openplug-sim: --shunt-mohm takes milliohms, 0.01..100\n");
         return false;
     }
-    if (!(sim_opt.divider >= 1 && sim_opt.divider <= 1e6)) {
+    if (sim_opt.divider && !(sim_opt.divider >= 1 && sim_opt.divider <= 1e6)) {
         fprintf(stderr, "openplug-sim: --divider takes the mains-to-chip voltage ratio, 1..1000000\n");
         return false;
     }
     chip.shunt_ohm = sim_opt.shunt_mohm / 1000;
-    chip.divider = sim_opt.divider;
+    chip.divider = sim_opt.divider ? sim_opt.divider : sim_opt.meter == SIM_METER_HLW8012 ? 2351 : 1981;
     if (sim_opt.edge_trace && (sim_opt.load || sim_opt.load_profile || sim_opt.mains_v > 0)) {
         fprintf(stderr, "openplug-sim: --edge-trace replaces the load model: no --load, --load-profile or --mains\n");
         return false;
