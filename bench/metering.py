@@ -216,7 +216,7 @@ def bl0942_steady(watts, seconds=65, extra=(), pf=1.0):
     name = f"{watts}W-pf{pf}" + ("-" + tag if tag else "")
     log = run(name, seconds, "--load", f"{watts}W,pf={pf}", *extra)
     after = [r for r in log if r["t_s"] >= SETTLE_S]
-    case = f"BL0942 {watts} W" + (f" pf {pf}" if pf != 1 else "") + (" " + " ".join(extra) if extra else "")
+    case = f"{watts} W" + (f" pf {pf}" if pf != 1 else "") + (" " + " ".join(extra) if extra else "")
     mean, rms, worst = errors(after, "watts", watts)
     if abs(watts) >= 5:
         judge(case, "power mean/rms/max", f"{pct(mean)} / {rms*100:.3f} % / {worst*100:.3f} %",
