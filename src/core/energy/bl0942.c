@@ -48,6 +48,7 @@ static struct {
     uint64_t dropped_log_ms;
     bool answering;          /* a good packet within STALE_MS */
     bool have_packet;
+    bool stepping;          /* a CF_CNT step seen since the start: its phase is known */
     uint64_t last_good_ms;
     uint64_t last_power_uw; /* |power| of the last packet, for the integration */
     enum direction last_direction;
@@ -62,19 +63,46 @@ static uint64_t uj_per_step(void)
     return (uint64_t)meter_constant(METER_POWER) * UJ_PER_STEP_NUM / UJ_PER_STEP_DEN;
 }
 
-/* Energy of this packet: whole steps to the direction of its power, and
- * the power integrated since the last packet as the part of a step not yet
- * counted (never a whole step, so a count cannot run ahead of the chip). */
+/* Energy of this packet.  The chip's count is exact but coarse (a step is
+ * 0.19 Wh) and where its accumulator stands between steps is unknown at
+ * first: until the first step after a start (or a chip reset) the energy is
+ * the power integrated; from that step on it is whole steps to the
+ * direction of the power, plus the power integrated since the last step as
+ * the part of a step not yet counted (below one step, so the count never
+ * runs ahead of the chip nor goes back). */
 static void count_energy(const struct bl0942_packet *p, uint64_t power_uw, enum direction dir, uint64_t dt_ms)
 {
     uint64_t step = uj_per_step();
+    uint32_t rebased = bl.cf.rebased;
     uint32_t steps = bl0942_cf_update(&bl.cf, p->cf_cnt, bl0942_cf_max_step(bl.have_packet ? dt_ms : 0));
     uint64_t span_ms = dt_ms < INTEGRATE_MAX_MS ? dt_ms : INTEGRATE_MAX_MS;
-    uint64_t mean_uw = bl.have_packet && bl.last_direction == dir ? (bl.last_power_uw + power_uw) / 2 : power_uw;
-    uint64_t partial = bl.have_packet ? bl.partial_uj[dir] + mean_uw * span_ms / 1000u : 0;
-    bl.counted_uj[dir] += (uint64_t)steps * step;
-    /* What the steps counted comes out of the integrated part. */
-    partial = partial > (uint64_t)steps * step ? partial - (uint64_t)steps * step : 0;
+    uint64_t mean_uw = bl.last_direction == dir ? (bl.last_power_uw + power_uw) / 2 : power_uw;
+    uint64_t integrated = bl.have_packet ? mean_uw * span_ms / 1000u : 0;
+    if (bl.cf.rebased != rebased)
+        bl.stepping = false; /* the chip was reset: its accumulator is unknown again */
+    if (!bl.stepping) {
+        for (int d = 0; d < 2; d++) { /* what was integrated is kept as counted */
+            bl.counted_uj[d] += bl.partial_uj[d];
+            bl.partial_uj[d] = 0;
+        }
+        if (!steps) {
+            bl.counted_uj[dir] += integrated;
+            return;
+        }
+        /* The chip passed its last step within this packet's energy: its
+         * accumulator holds somewhere between nothing and what came after
+         * the step before; take the middle (off by at most half a poll's
+         * energy, once). */
+        uint64_t after = integrated > (uint64_t)(steps - 1) * step ? integrated - (uint64_t)(steps - 1) * step : 0;
+        uint64_t held = (after < step ? after : step - 1) / 2;
+        bl.counted_uj[dir] += integrated - held;
+        bl.partial_uj[dir] = held;
+        bl.stepping = true;
+        return;
+    }
+    uint64_t stepped = (uint64_t)steps * step, partial = bl.partial_uj[dir] + integrated;
+    bl.counted_uj[dir] += stepped;
+    partial = partial > stepped ? partial - stepped : 0; /* the steps take what they counted */
     bl.partial_uj[dir] = partial < step ? partial : (step ? step - 1 : 0);
 }
 
@@ -196,7 +224,7 @@ static int start(void)
     bl.cf = (struct bl0942_cf_counter){0};
     bl.write_stalls = bl.dropped_logged = 0;
     bl.dropped_log_ms = 0;
-    bl.answering = bl.have_packet = false;
+    bl.answering = bl.have_packet = bl.stepping = false;
     for (int d = 0; d < 2; d++)
         bl.counted_uj[d] = bl.partial_uj[d] = 0; /* the counts are this run's own (meter.h) */
     for (int q = 0; q < METER_QUANTITY_COUNT; q++)
