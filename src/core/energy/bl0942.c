@@ -52,7 +52,7 @@ static struct {
     uint64_t last_good_ms;
     uint64_t last_power_uw; /* |power| of the last packet, for the integration */
     enum direction last_direction;
-    uint64_t counted_uj[2];  /* whole CF_CNT steps, by direction */
+    uint64_t counted_uj[2];  /* by direction: CF_CNT steps, and what was integrated before the first */
     uint64_t partial_uj[2];  /* integrated since the last step, below one step */
     float measured[METER_QUANTITY_COUNT];
     float frequency_hz;
@@ -93,9 +93,12 @@ static void count_energy(const struct bl0942_packet *p, uint64_t power_uw, enum 
          * accumulator holds somewhere between nothing and what came after
          * the step before; take the middle (off by at most half a poll's
          * energy, once). */
-        uint64_t after = integrated > (uint64_t)(steps - 1) * step ? integrated - (uint64_t)(steps - 1) * step : 0;
+        uint64_t interval = integrated;
+        if (dt_ms > INTEGRATE_MAX_MS && (uint64_t)steps * step > interval)
+            interval = (uint64_t)steps * step; /* a long silence: the chip's count says more */
+        uint64_t after = interval > (uint64_t)(steps - 1) * step ? interval - (uint64_t)(steps - 1) * step : 0;
         uint64_t held = (after < step ? after : step - 1) / 2;
-        bl.counted_uj[dir] += integrated - held;
+        bl.counted_uj[dir] += interval - held;
         bl.partial_uj[dir] = held;
         bl.stepping = true;
         return;

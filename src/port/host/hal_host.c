@@ -431,7 +431,10 @@ uint32_t hal_heap_min_free(void)
 }
 
 const char *hal_chip_name(void) { return "BL602"; }
-const char *hal_board_name(void) { return "openplug-sim (SM-028_V1.3)"; }
+const char *hal_board_name(void)
+{
+    return sim_opt.meter == SIM_METER_BL0942 ? "openplug-sim (BL0942 plug)" : "openplug-sim (SM-028_V1.3)";
+}
 
 /* ---- Wall clock ---- */
 
