@@ -9,6 +9,9 @@ out of sync, noise) dropped and counted without a wrong reading, CF_CNT
 wrapping, and `startDriver BL0942` on the default pins of a template
 without BL0942 roles.
 """
+import json
+import time
+
 import pytest
 
 from simlib import run_sim
@@ -142,3 +145,34 @@ def test_bad_options_are_refused(tmp_path):
                  ["--load", "-300W"]):
         r = run_sim(tmp_path / "flash.bin", *args, duration=1)
         assert r.returncode == 2, (args, r)
+
+
+def wait_power(plug, watts, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        energy = plug.cmd("Status 8")["StatusSNS"].get("ENERGY")
+        if energy and energy["Power"] == pytest.approx(watts, rel=5e-3):
+            return energy
+        assert time.monotonic() < deadline, energy
+        time.sleep(0.3)
+
+
+def test_world_requests_on_a_live_plug(make_plug):
+    # real time: the world socket damages packets and plugs in a source while it runs
+    plug = make_plug(None, "--meter", "bl0942", "--load", "500W")
+    template, power = plug.replies("Power on", 2)  # the first boot typed the board's template
+    assert template["name"] == "BL0942 plug (sim)" and power == {"POWER": "ON"}, (template, power)
+    wait_power(plug, 500)
+    status = plug.world("bl0942")
+    assert status.startswith("ok {"), status
+    figures = json.loads(status[3:])
+    assert figures["answers"] > 0 and figures["damaged"] == 0 and figures["fault"] == "none"
+    assert plug.world("bl0942 fault melt").startswith("error: ")
+    assert plug.world("bl0942 fault corrupt 1") == "ok bl0942 fault corrupt every 1"
+    plug.wait_log(r"BL0942 dropped packets since start: [1-9]", timeout=5)
+    plug.wait_log(r"BL0942: no good packet for 3 s", timeout=8)  # every packet bad: withdrawn, not guessed
+    assert "ENERGY" not in plug.cmd("Status 8")["StatusSNS"]
+    assert plug.world("bl0942 fault none").startswith("ok bl0942 fault none")
+    assert plug.world("load -500W").startswith("ok load -500 W")
+    energy = wait_power(plug, -500)
+    assert energy["ApparentPower"] == pytest.approx(500, rel=5e-3)
