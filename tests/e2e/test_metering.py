@@ -29,9 +29,9 @@ def wh(watts, seconds):
 
 
 def read_log(path):
-    """The --energy-log rows as dicts of floats."""
+    """The --energy-log rows as dicts of floats (None: not measured yet)."""
     with open(path) as f:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: float(v) if v else None for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def ok(result):

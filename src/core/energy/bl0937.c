@@ -74,6 +74,8 @@ static float window_peak_w;      /* fastest CF rate in the window */
 static bool cf1_spoiled;         /* edges collapsed in a blackout */
 static float voltage_v, current_a;
 static bool have_voltage, have_current;
+static bool voltage_fresh;       /* the last voltage dwell gave a value */
+static uint32_t current_dwells;  /* since the start */
 static float current_phase, current_window_s, current_energy_j; /* dwells adding up */
 static float dwell_start_j;
 static float current_power_w;    /* mean active power over the dwells of current_a */
@@ -153,11 +155,12 @@ static void on_cf_edge(int pin, uint32_t t_us, bool level, void *arg)
 
 /* The dwell's length follows the power averaged over ~10 s, not the last
  * values: on a bursty load a length that followed them would hold the
- * values of one kind longer than the other. */
-static bool current_is_low(void)
+ * values of one kind longer than the other.  The first is short, and the
+ * one after a voltage dwell that gave no value (a blackout), so that the
+ * voltage comes soon. */
+static bool long_dwell(void)
 {
-    float volts = voltage_v > 0 ? voltage_v : 230;
-    return smooth_power_w / volts < LOW_CURRENT_A;
+    return current_dwells && voltage_fresh && smooth_power_w / voltage_v < LOW_CURRENT_A;
 }
 
 /* Switch SEL; the window opens after the settle time (window_open()). */
@@ -178,7 +181,7 @@ static void window_open(void)
     window_peak_w = 0;
     window_us = hal_time_us();
     dwell_start_j = counted_energy(window_us);
-    uint32_t dwell = cf1_mode == CF1_VOLTAGE ? VOLTAGE_DWELL_MS : current_is_low() ? CURRENT_DWELL_LOW_MS : CURRENT_DWELL_MS;
+    uint32_t dwell = cf1_mode == CF1_VOLTAGE ? VOLTAGE_DWELL_MS : long_dwell() ? CURRENT_DWELL_LOW_MS : CURRENT_DWELL_MS;
     sched_timer_start(&dwell_timer, dwell, 0);
 }
 
@@ -202,12 +205,13 @@ static void on_cf1_edge(int pin, uint32_t t_us, bool level, void *arg)
 
 static void measure_voltage(void)
 {
+    voltage_fresh = false;
     if (cf1_count < 2 || cf1_spoiled)
         return;
     float v = (float)(cf1_count - 1) * 1e6f / (float)(cf1_last_us - cf1_first_us) * k.voltage;
     if (v > 80.0f && v < 300.0f) {
         voltage_v = v;
-        have_voltage = true;
+        have_voltage = voltage_fresh = true;
         stats.voltage_updates++;
     } else
         stats.cf1_rejected++;
@@ -237,6 +241,7 @@ static float window_phase(uint32_t end_us, bool steady)
 static void measure_current(void)
 {
     uint32_t now_us = hal_time_us();
+    current_dwells++;
     if (cf1_spoiled)
         return;
     float window_s = (float)(uint32_t)(now_us - window_us) * 1e-6f;
@@ -247,8 +252,9 @@ static void measure_current(void)
     current_phase += window_phase(now_us, regular);
     current_window_s += window_s;
     current_energy_j += energy_j;
-    if (regular && current_energy_j > 0 && current_phase < 2 && current_window_s * 1000 < CURRENT_GIVE_UP_MS)
-        return; /* a steady small current: add the next dwell, not two periods yet */
+    if (regular && (current_energy_j > 0 || !power_known) && current_phase < 2 &&
+        current_window_s * 1000 < CURRENT_GIVE_UP_MS)
+        return; /* a steady small current (or no power yet): add the next dwell, not two periods yet */
     float i = current_phase / current_window_s * k.current;
     float mean_power = current_energy_j / current_window_s;
     current_phase = current_window_s = current_energy_j = 0;
@@ -395,10 +401,11 @@ static int start(const struct chip *c)
     }
     /* Everything measured starts afresh; meter.c keeps the energy. */
     pulses = counted_pulses = energy_uj = ledger_pulses = 0;
-    have_cf_edge = have_period = power_known = have_voltage = have_current = false;
+    have_cf_edge = have_period = power_known = have_voltage = have_current = voltage_fresh = false;
     cf_period_us = open_period_us = gap_us = 0;
     open_j = backlog_j = peak_w = power_w = smooth_power_w = voltage_v = current_a = current_power_w = 0;
     current_phase = current_window_s = current_energy_j = 0;
+    current_dwells = 0;
     stats = (struct bl0937_stats){0};
     start_ms = hal_time_ms();
     chip = c;
