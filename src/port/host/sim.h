@@ -177,6 +177,9 @@ void sim_bl0942_handover(char *entry, size_t size);
 /* The chip sends len bytes on gpio's wire, the first starting at start_us. */
 void sim_uart_to_plug(int gpio, uint32_t baud, enum hal_uart_framing framing, const uint8_t *bytes, size_t len,
                       uint64_t start_us);
+/* Bytes lost from the plug's full receive ring, and bytes the plug did not
+ * hear (its UART closed, on other pins, at another baud or framing). */
+void sim_uart_stats(uint64_t *rx_lost, uint64_t *line_noise);
 
 /* ---- Flash (sim_flash.c) ---- */
 /* Open or create the image; returns false with a message on stderr. */

@@ -220,12 +220,15 @@ void sim_bl0942_request(char *args, char *out, unsigned size)
     }
     sim_bl0942_sync(sim_now_us());
     struct registers r = registers_now();
+    uint64_t rx_lost, unheard;
+    sim_uart_stats(&rx_lost, &unheard);
     snprintf(out, size,
              "ok {\"answers\":%llu,\"damaged\":%llu,\"fault\":\"%s\",\"every\":%u,\"ignored_bytes\":%llu,"
-             "\"misframed_bytes\":%llu,\"cf_cnt\":%u,\"watt\":%.1f,\"v_rms\":%.0f,\"i_rms\":%.0f}\n",
+             "\"misframed_bytes\":%llu,\"unheard_bytes\":%llu,\"rx_lost\":%llu,\"cf_cnt\":%u,\"watt\":%.1f,"
+             "\"v_rms\":%.0f,\"i_rms\":%.0f}\n",
              (unsigned long long)chip.answers, (unsigned long long)chip.damaged, fault_names[chip.fault],
              chip.fault_every, (unsigned long long)chip.ignored_bytes, (unsigned long long)chip.misframed_bytes,
-             cf_cnt(), r.watt, r.v_rms, r.i_rms);
+             (unsigned long long)unheard, (unsigned long long)rx_lost, cf_cnt(), r.watt, r.v_rms, r.i_rms);
 }
 
 /* ---- Start and reboot ---- */

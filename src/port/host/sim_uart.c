@@ -35,6 +35,7 @@ static struct {
     struct rx_byte rx[RX_RING];
     uint32_t rx_head, rx_tail; /* ring indexes, wrap by masking */
     uint64_t rx_lost, line_noise;
+    uint64_t chip_tx_done_us; /* the chip's transmitter: one byte after the other */
 } uart;
 
 /* Microseconds one byte takes on the wire. */
@@ -51,7 +52,11 @@ int hal_uart_open(int tx_pin, int rx_pin, uint32_t baud, enum hal_uart_framing f
         return HAL_EINVAL;
     if (uart.open)
         return HAL_EBUSY;
+    uint64_t chip_tx_done_us = uart.chip_tx_done_us, rx_lost = uart.rx_lost, line_noise = uart.line_noise;
     memset(&uart, 0, sizeof uart);
+    uart.chip_tx_done_us = chip_tx_done_us; /* the chip's side and the figures outlive an open */
+    uart.rx_lost = rx_lost;
+    uart.line_noise = line_noise;
     uart.open = true;
     uart.tx_pin = tx_pin;
     uart.rx_pin = rx_pin;
@@ -97,12 +102,15 @@ int hal_uart_read(int handle, void *buf, size_t size)
 void sim_uart_to_plug(int gpio, uint32_t baud, enum hal_uart_framing framing, const uint8_t *bytes, size_t len,
                       uint64_t start_us)
 {
+    uint64_t frame = frame_us(baud, framing);
+    if (start_us < uart.chip_tx_done_us)
+        start_us = uart.chip_tx_done_us; /* still sending the last answer */
+    uart.chip_tx_done_us = start_us + len * frame;
     bool heard = uart.open && gpio == uart.rx_pin && baud == uart.baud && framing == uart.framing;
     if (!heard) {
         uart.line_noise += len;
         return;
     }
-    uint64_t frame = frame_us(baud, framing);
     for (size_t i = 0; i < len; i++) {
         if (uart.rx_head - uart.rx_tail == RX_RING) {
             uart.rx_tail++; /* the oldest byte is overwritten */
@@ -110,4 +118,10 @@ void sim_uart_to_plug(int gpio, uint32_t baud, enum hal_uart_framing framing, co
         }
         uart.rx[uart.rx_head++ % RX_RING] = (struct rx_byte){start_us + (i + 1) * frame, bytes[i]};
     }
+}
+
+void sim_uart_stats(uint64_t *rx_lost, uint64_t *line_noise)
+{
+    *rx_lost = uart.rx_lost;
+    *line_noise = uart.line_noise;
 }
