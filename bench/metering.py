@@ -6,7 +6,11 @@ BL0937 for every target, the HLW8012 for the main ones.
 
 Each case runs openplug-sim with --energy-log and judges the reports the
 firmware would publish (an empty field: not measured yet, not a zero).
-Usage: bench/metering.py path/to/openplug-sim
+The BL0942 cases (prefix "BL0942") run the same way on a --meter bl0942
+board: steady loads 1 W - 3.7 kW, energy, export (a solar micro-inverter,
+negative watts) and packets damaged on the wire.
+
+Usage: bench/metering.py path/to/openplug-sim [bl0937] [hlw8012] [bl0942]  (default all)
 """
 import csv
 import math
@@ -16,6 +20,7 @@ import sys
 import tempfile
 
 SIM = sys.argv[1]
+SELECTED = [a.upper() for a in sys.argv[2:]] or ["BL0937", "HLW8012", "BL0942"]
 TMP = tempfile.mkdtemp(prefix="openplug-metering-")
 SETTLE_S = 5
 rows = []
@@ -26,6 +31,7 @@ CHIPS = {
     "HLW8012": (10.343612, ["--meter", "hlw8012"],
                 'Template {"name":"HLW8012 plug","pins":{"2":"Rel;1","3":"BL0937CF1;0",'
                 '"14":"HLW8012CF;0","17":"Btn;1","20":"LED_n;1","21":"BL0937SEL;0"}}; '),
+    "BL0942": (672.82, ["--meter", "bl0942"], ""),  # J per CF_CNT step; the board types its own template
 }
 chip = "BL0937"  # the chip of the cases being run
 KP_WH = CHIPS[chip][0] / 3600  # Wh per CF pulse
@@ -203,7 +209,59 @@ def startup(watts):
           f"<= {2 * period + 1:.1f} s, 0", first <= 2 * period + 1 and zeros == 0)
 
 
-def main():
+def bl0942_steady(watts, seconds=65, extra=(), pf=1.0):
+    """A steady load on the BL0942 board: power, voltage, current and energy
+    (import, or nothing imported for a source: negative watts)."""
+    tag = "-".join(a.strip("-").replace("/", "per") for a in extra)
+    name = f"{watts}W-pf{pf}" + ("-" + tag if tag else "")
+    log = run(name, seconds, "--load", f"{watts}W,pf={pf}", *extra)
+    after = [r for r in log if r["t_s"] >= SETTLE_S]
+    case = f"{watts} W" + (f" pf {pf}" if pf != 1 else "") + (" " + " ".join(extra) if extra else "")
+    mean, rms, worst = errors(after, "watts", watts)
+    if abs(watts) >= 5:
+        judge(case, "power mean/rms/max", f"{pct(mean)} / {rms*100:.3f} % / {worst*100:.3f} %",
+              "0.3 / 0.5 / 1 %", abs(mean) <= 0.003 and rms <= 0.005 and worst <= 0.01)
+    else:
+        judge(case, "power mean/rms, zeros", f"{pct(mean)} / {rms*100:.2f} %, {sum(r['watts'] == 0 for r in after)}",
+              "2 / 3 %, 0", abs(mean) <= 0.02 and rms <= 0.03 and all(r["watts"] != 0 for r in after))
+    _, vrms, vmax = errors(after, "volts", 230)
+    judge(case, "voltage rms/max", f"{vrms*100:.3f} / {vmax*100:.3f} %", "0.1 / 0.3 %", vrms <= 0.001 and vmax <= 0.003)
+    _, arms, _ = errors(after, "amps", abs(watts) / 230 / pf)
+    if abs(watts) >= 5:
+        judge(case, "current rms", f"{arms*100:.3f} %", "0.5 %", arms <= 0.005)
+    else:
+        judge(case, "current rms", f"{arms*100:.3f} %", "3 %", arms <= 0.03)
+    if pf != 1:
+        _, pfrms, _ = errors(after, "pf", pf)
+        judge(case, "power factor rms", f"{pfrms*100:.3f} %", "0.5 %", pfrms <= 0.005)
+    import_wh = (log[-1]["kwh_total"] - log[0]["kwh_total"]) * 1000
+    span = log[-1]["t_s"] - log[0]["t_s"]
+    if watts > 0:
+        truth_wh = watts * span / 3600
+        # 0.05 %, plus the phase of the chip's count, estimated once at its first
+        # step to half a poll (0.125 s of the load); with packets dropped, a
+        # reading one poll (0.25 s) late and a phase from two polls
+        poll_s = 0.125 + (0.375 if "--bl0942-fault" in extra else 0)
+        tolerance = max(truth_wh * 0.0005, 0.001) + watts * poll_s / 3600
+        judge(case, "energy error", f"{import_wh - truth_wh:+.5f} Wh of {truth_wh:.4f}", f"±{tolerance:.5f} Wh",
+              abs(import_wh - truth_wh) <= tolerance)
+    else:
+        judge(case, "energy imported", f"{import_wh:.5f} Wh", "0", import_wh == 0)
+
+
+def bl0942_cases():
+    use_chip("BL0942")
+    for watts in (1, 5, 60, 1000, 2000, 3680):
+        bl0942_steady(watts)
+    bl0942_steady(1000, pf=0.5)
+    bl0942_steady(-300)   # a solar micro-inverter feeding the mains
+    bl0942_steady(-2000)
+    for fault in ("corrupt/2", "truncate/3", "desync/3", "junk/2"):
+        bl0942_steady(1000, extra=("--bl0942-fault", fault))
+    bl0942_steady(2000, seconds=200, extra=("--bl0942-cf-start", "16777000"))  # CF_CNT wraps after ~200 steps
+
+
+def bl0937_cases():
     jitter = ("--irq-jitter-us", "100")
     for extra in ((), jitter):
         dynamics(extra)
@@ -221,6 +279,9 @@ def main():
         bursty(burst_w, duty, period)
     for watts in (0.3, 0.5, 1):
         startup(watts)
+
+
+def hlw8012_cases():
     use_chip("HLW8012")
     for watts in (2000, 60, 5):
         steady(watts)
@@ -228,6 +289,15 @@ def main():
     steady(3680, extra=("--blackout", "30/10"))
     bursty(30, 0.1, 3)
     startup(1)
+
+
+def main():
+    if "BL0937" in SELECTED:
+        bl0937_cases()
+    if "HLW8012" in SELECTED:
+        hlw8012_cases()
+    if "BL0942" in SELECTED:
+        bl0942_cases()
 
     width = [max(len(str(r[i])) for r in rows + [("case", "metric", "measured", "target", "result")]) for i in range(5)]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, width)) + " |"

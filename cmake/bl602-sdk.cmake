@@ -86,6 +86,7 @@ set(BL602_PORT_SOURCES
   src/port/bl602/hal_wifi.c
   src/port/bl602/hal_net.c
   src/port/bl602/hal_console.c
+  src/port/bl602/hal_uart.c
 )
 
 add_library(openplug_bl602 STATIC ${CORE_SOURCES} ${NET_SOURCES} src/core/net/tls_mbedtls.c ${BL602_PORT_SOURCES})

@@ -620,7 +620,7 @@ async function restart(kind) {
 /* ---- Template ---- */
 
 const ROLES = ['none', 'Rel', 'Rel_n', 'LED', 'LED_n', 'WifiLED', 'WifiLED_n', 'Btn', 'Btn_n',
-               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n'];
+               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n', 'BL0942TX', 'BL0942RX'];
 const GPIO_COUNT = 23; /* BL602 */
 
 function cell(child) {

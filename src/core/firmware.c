@@ -7,6 +7,7 @@
 #include "core/console.h"
 #include "core/drivers.h"
 #include "core/energy/bl0937.h"
+#include "core/energy/bl0942.h"
 #include "core/energy/meter.h"
 #include "core/energy/energy.h"
 #include "core/energy/history.h"
@@ -95,6 +96,7 @@ void firmware_boot(void)
     safemode_register();
     meter_register(&bl0937_driver);
     meter_register(&hlw8012_driver);
+    meter_register(&bl0942_driver);
     energy_stats_register();
     script_register();
 #if OPENPLUG_NET

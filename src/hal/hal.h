@@ -3,8 +3,8 @@
  *
  * Everything the core needs from the chip and its surroundings is declared
  * here and nothing else: pins and pin interrupts, time, flash by partition,
- * watchdog, reset, Wi-Fi status, randomness, heap figures, the serial console
- * and the idle wait of the main loop.  There is one implementation per port
+ * watchdog, reset, Wi-Fi status, randomness, heap figures, the serial console,
+ * a UART for a metering chip and the idle wait of the main loop.  There is one implementation per port
  * (src/port/host for the simulator, src/port/bl602 for the chip); the core
  * never knows which.  Sockets are a separate concern: see hal_net.h.
  *
@@ -217,6 +217,32 @@ uint32_t hal_heap_min_free(void);
 /* Chip / board names for Status 2, e.g. "BL602" and "openplug-sim". */
 const char *hal_chip_name(void);
 const char *hal_board_name(void);
+
+/* ---- UART: a serial link to a chip on the board (a BL0942) -------------- */
+
+/* Framings a UART can be opened with: data bits, parity, stop bits. */
+enum hal_uart_framing { HAL_UART_8N1 = 0, HAL_UART_8E1 = 1 };
+
+/* Open the board's spare UART (the BL602's UART1; the console keeps its
+ * own) with TX on tx_pin and RX on rx_pin, at baud (1200 .. 2000000) and a
+ * framing.  Received bytes are kept in a ring of at least 128 bytes until
+ * read; older bytes are lost when it is full.  Returns a handle (>= 0), or
+ * HAL_EINVAL (bad pins, the same pin twice, bad baud or framing) or
+ * HAL_EBUSY (already open: close it first) or HAL_EIO (the board has no
+ * spare UART) — nothing changed then. */
+int hal_uart_open(int tx_pin, int rx_pin, uint32_t baud, enum hal_uart_framing framing);
+
+/* Queue up to len bytes for sending without waiting; returns how many were
+ * taken (0 when the transmit FIFO is full), or HAL_EINVAL for a handle that
+ * is not open. */
+int hal_uart_write(int uart, const void *data, size_t len);
+
+/* Take up to size received bytes without waiting; returns the count (0 when
+ * nothing is waiting) or HAL_EINVAL for a handle that is not open. */
+int hal_uart_read(int uart, void *buf, size_t size);
+
+/* Close it: the pins go back to high impedance, unread bytes are dropped. */
+void hal_uart_close(int uart);
 
 /* ---- Serial console and idle -------------------------------------------- */
 

@@ -40,7 +40,7 @@ BOOT_MAGIC = 0xB7
 HEADER = struct.Struct("<IHBBI")  # seq, len, version, magic, crc
 
 ROLES = ["none", "Rel", "Rel_n", "LED", "LED_n", "WifiLED", "WifiLED_n", "Btn", "Btn_n",
-         "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n"]
+         "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "BL0942TX", "BL0942RX"]
 
 DEFAULT_TEMPLATE = {"name": "SM-028_V1.3",
                     "pins": {"2": "Rel;1", "3": "BL0937CF1;0", "14": "BL0937CF;0",

@@ -403,3 +403,56 @@ int hal_net_lookup_poll(int handle, uint32_t *ipv4)
 }
 void hal_net_lookup_cancel(int handle) { (void)handle; }
 #endif
+
+/* ---- The spare UART ---- */
+
+struct fake_uart fake_uart;
+static uint8_t uart_rx[256];
+static unsigned uart_rx_len;
+
+void fake_uart_feed(const void *bytes, unsigned len)
+{
+    if (len > sizeof uart_rx - uart_rx_len)
+        len = (unsigned)sizeof uart_rx - uart_rx_len;
+    memcpy(uart_rx + uart_rx_len, bytes, len);
+    uart_rx_len += len;
+}
+
+int hal_uart_open(int tx_pin, int rx_pin, uint32_t baud, enum hal_uart_framing framing)
+{
+    if (tx_pin < 0 || tx_pin >= PINS || rx_pin < 0 || rx_pin >= PINS || tx_pin == rx_pin || baud < 1200 ||
+        (framing != HAL_UART_8N1 && framing != HAL_UART_8E1))
+        return HAL_EINVAL;
+    if (fake_uart.open)
+        return HAL_EBUSY;
+    fake_uart = (struct fake_uart){.open = true, .tx_pin = tx_pin, .rx_pin = rx_pin, .baud = baud};
+    uart_rx_len = 0;
+    return 0;
+}
+
+int hal_uart_write(int uart, const void *data, size_t len)
+{
+    if (uart != 0 || !fake_uart.open)
+        return HAL_EINVAL;
+    size_t room = sizeof fake_uart.written - fake_uart.written_len, n = len < room ? len : room;
+    memcpy(fake_uart.written + fake_uart.written_len, data, n);
+    fake_uart.written_len += (unsigned)n;
+    return (int)n;
+}
+
+int hal_uart_read(int uart, void *buf, size_t size)
+{
+    if (uart != 0 || !fake_uart.open)
+        return HAL_EINVAL;
+    size_t n = size < uart_rx_len ? size : uart_rx_len;
+    memcpy(buf, uart_rx, n);
+    memmove(uart_rx, uart_rx + n, uart_rx_len - n);
+    uart_rx_len -= (unsigned)n;
+    return (int)n;
+}
+
+void hal_uart_close(int uart)
+{
+    if (uart == 0)
+        fake_uart.open = false;
+}

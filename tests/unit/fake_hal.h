@@ -40,6 +40,18 @@ enum hal_pin_mode fake_pin_mode(int gpio);
 bool fake_pin_latch(int gpio);
 unsigned fake_pin_output_changes(int gpio); /* changes of level while an output */
 
+/* The spare UART: open on any two distinct pins; what the firmware writes
+ * is kept (fake_uart_written), what a test feeds is read back. */
+struct fake_uart {
+    bool open;
+    int tx_pin, rx_pin;
+    uint32_t baud;
+    uint8_t written[256];
+    unsigned written_len;
+};
+extern struct fake_uart fake_uart;
+void fake_uart_feed(const void *bytes, unsigned len); /* at most 256 pending */
+
 /* Console */
 const char *fake_console_output(void);
 void fake_console_clear(void);

@@ -19,7 +19,7 @@ const char pins_default_template[] =
 
 static const char *const role_names[PIN_ROLE_COUNT] = {
     "none", "Rel", "Rel_n", "LED", "LED_n", "WifiLED", "WifiLED_n", "Btn", "Btn_n",
-    "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "HLW8012CF",
+    "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "HLW8012CF", "BL0942TX", "BL0942RX",
 };
 
 const char *pin_role_name(enum pin_role role)
@@ -29,7 +29,8 @@ const char *pin_role_name(enum pin_role role)
 
 bool pin_role_meters(enum pin_role role)
 {
-    return (role >= PIN_BL0937CF && role <= PIN_BL0937SEL_N) || role == PIN_HLW8012CF;
+    return (role >= PIN_BL0937CF && role <= PIN_BL0937SEL_N) || role == PIN_HLW8012CF || role == PIN_BL0942TX ||
+           role == PIN_BL0942RX;
 }
 
 static bool role_has_channel(enum pin_role role)

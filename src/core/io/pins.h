@@ -32,6 +32,8 @@ enum pin_role {
     PIN_BL0937SEL,   /* metering: CF1 selection, high = voltage */
     PIN_BL0937SEL_N, /* the same through an inverter */
     PIN_HLW8012CF,   /* metering: an HLW8012's CF (CF1 and SEL take the BL0937 roles, as in Tasmota) */
+    PIN_BL0942TX,    /* metering: BL0942 serial, the plug's TX (to the chip's RX) */
+    PIN_BL0942RX,    /* metering: BL0942 serial, the plug's RX (from the chip's TX) */
     PIN_ROLE_COUNT
 };
 

@@ -176,7 +176,7 @@ static char **next_boot_environment(char handover[][192], int count)
 
 void hal_reboot(uint32_t reason)
 {
-    static char handover[6][192];
+    static char handover[7][192];
     summary("reboot");
     sim_world_close();
     sim_energy_log_close();
@@ -188,10 +188,11 @@ void hal_reboot(uint32_t reason)
     snprintf(handover[4], sizeof handover[4], "OPENPLUG_SIM_FLASH_ERASES=%llu",
              (unsigned long long)sim_flash_erases());
     sim_bl0937_handover(handover[5], sizeof handover[5]);
+    sim_bl0942_handover(handover[6], sizeof handover[6]);
     /* A reset drops every connection: no socket (the web server's listening
      * one above all) may live on in the next boot, which binds its port again. */
     close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-    execve(sim_launcher(), sim_argv, next_boot_environment(handover, 6)); /* boot2 lives there */
+    execve(sim_launcher(), sim_argv, next_boot_environment(handover, 7)); /* boot2 lives there */
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);
 }
@@ -430,7 +431,10 @@ uint32_t hal_heap_min_free(void)
 }
 
 const char *hal_chip_name(void) { return "BL602"; }
-const char *hal_board_name(void) { return "openplug-sim (SM-028_V1.3)"; }
+const char *hal_board_name(void)
+{
+    return sim_opt.meter == SIM_METER_BL0942 ? "openplug-sim (BL0942 plug)" : "openplug-sim (SM-028_V1.3)";
+}
 
 /* ---- Wall clock ---- */
 

@@ -2,8 +2,9 @@
  * main.c — openplug-sim: the real firmware core on a simulated SM-028_V1.3
  * board.  Parses the options, opens the flash image, runs boot2 (which may
  * execute the firmware of the active slot instead), runs the firmware's boot
- * guard (ota_boot_guard()), opens the world socket, starts the BL0937 (which
- * runs from power-on), and hands over to firmware_main().  A reboot re-executes this program
+ * guard (ota_boot_guard()), opens the world socket, starts the metering
+ * chip (the BL0937, or the BL0942 with --meter bl0942; it runs from
+ * power-on), and hands over to firmware_main().  A reboot re-executes this program
  * with the same arguments (see hal_reboot() in hal_host.c).
  */
 #define _GNU_SOURCE
@@ -42,16 +43,22 @@ static void usage(FILE *out)
           "  --wifi SSID:PASS         a Wi-Fi network that exists (repeatable; no :PASS = open)\n"
           "  --rssi DBM               the networks' signal in dBm (default -58..-52)\n"
           "the metering chip (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
-          "  --meter CHIP             bl0937 (default) or hlw8012 (template: HLW8012CF on GPIO14)\n"
+          "  --meter CHIP             bl0937 (default), hlw8012 (template: HLW8012CF on GPIO14) or\n"
+          "                           bl0942 (on the UART, see below)\n"
           "  --load 60W[,pf=0.9]      the plugged-in load (default 60W, pf 1; 0W = nothing)\n"
           "  --mains V                mains volts rms (default 230)\n"
           "  --load-profile FILE      CSV t_s,volts,amps,pf: each row holds until the next\n"
           "  --shunt-mohm R           current shunt in milliohms (default 1)\n"
-          "  --divider D              voltage divider ratio, mains/chip (default 1981; hlw8012 2351)\n"
+          "  --divider D              voltage divider ratio, mains/chip (default 1981; hlw8012 2351;\n"
+          "                           bl0942 3824.53)\n"
           "  --sel-inverted           a BL0937SEL_n board: SEL is inverted before the chip\n"
           "  --cf1-settle MODE        CF1 after a SEL change: instant|exp50ms|phase-reset|stray-edges\n"
           "  --anti-creep             no CF pulses below the no-load threshold (0.92 W by default)\n"
           "  --edge-trace FILE        replay pulses 't_us CF|CFV|CFI' instead of the model\n"
+          "the BL0942 (--meter bl0942: the plug's TX GPIO16, RX GPIO7, 4800 8N1; the first boot\n"
+          "types its template; --load may be negative: a solar inverter feeding the mains):\n"
+          "  --bl0942-fault KIND[/N]  damage every N-th answer (default 3): corrupt|truncate|desync|junk\n"
+          "  --bl0942-cf-start N      the BL0942's CF_CNT at power-on (0 .. 16777215)\n"
           "interrupts:\n"
           "  --irq-jitter-us N        each pin interrupt is delivered 0..N us late\n"
           "  --blackout MS/EVERY_S    every EVERY_S seconds, interrupts are held off for MS ms\n"
@@ -136,7 +143,7 @@ int main(int argc, char **argv)
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
         OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT,
-        OPT_METER
+        OPT_METER, OPT_BL0942_FAULT, OPT_BL0942_CF
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -159,6 +166,8 @@ int main(int argc, char **argv)
         {"cf1-settle", required_argument, NULL, OPT_SETTLE},
         {"anti-creep", no_argument, NULL, OPT_CREEP},
         {"edge-trace", required_argument, NULL, OPT_TRACE},
+        {"bl0942-fault", required_argument, NULL, OPT_BL0942_FAULT},
+        {"bl0942-cf-start", required_argument, NULL, OPT_BL0942_CF},
         {"irq-jitter-us", required_argument, NULL, OPT_JITTER},
         {"blackout", required_argument, NULL, OPT_BLACKOUT},
         {"irq-probe", required_argument, NULL, OPT_PROBE},
@@ -212,8 +221,10 @@ int main(int argc, char **argv)
                 sim_opt.meter = SIM_METER_BL0937;
             else if (strcmp(optarg, "hlw8012") == 0)
                 sim_opt.meter = SIM_METER_HLW8012;
+            else if (strcmp(optarg, "bl0942") == 0)
+                sim_opt.meter = SIM_METER_BL0942;
             else {
-                fprintf(stderr, "openplug-sim: --meter takes bl0937 or hlw8012\n");
+                fprintf(stderr, "openplug-sim: --meter takes bl0937, hlw8012 or bl0942\n");
                 return 2;
             }
             break;
@@ -234,6 +245,12 @@ int main(int argc, char **argv)
         case OPT_SETTLE: sim_opt.cf1_settle = optarg; break;
         case OPT_CREEP: sim_opt.anti_creep = true; break;
         case OPT_TRACE: sim_opt.edge_trace = optarg; break;
+        case OPT_BL0942_FAULT: sim_opt.bl0942_fault = optarg; break;
+        case OPT_BL0942_CF:
+            if (!number_option("--bl0942-cf-start", "a count, 0 .. 16777215", 0, 16777215, true, &number))
+                return 2;
+            sim_opt.bl0942_cf_start = (uint32_t)number;
+            break;
         case OPT_JITTER:
             if (!number_option("--irq-jitter-us", "whole microseconds, e.g. 100", 0, 1000000, true, &number))
                 return 2;
@@ -265,6 +282,10 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if ((sim_opt.bl0942_fault || sim_opt.bl0942_cf_start) && sim_opt.meter != SIM_METER_BL0942) {
+        fprintf(stderr, "openplug-sim: --bl0942-fault and --bl0942-cf-start need --meter bl0942\n");
+        return 2;
+    }
     if (optind < argc) {
         fprintf(stderr, "openplug-sim: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
@@ -294,7 +315,7 @@ int main(int argc, char **argv)
     for (;;)
         hal_idle(1000);
 #endif
-    if (!sim_bl0937_start())
+    if (!sim_bl0937_start() || !sim_bl0942_start())
         return 2;
     if (probes && !start_probes(probes))
         return 2;
@@ -302,6 +323,8 @@ int main(int argc, char **argv)
         return 1;
     if (sim_opt.energy_log_path && !sim_energy_log_open(sim_opt.energy_log_path))
         return 1;
+    if (sim_opt.meter == SIM_METER_BL0942 && sim_first_boot())
+        sim_console_type("Template " SIM_BL0942_TEMPLATE); /* the board's own, before anything else */
     if (sim_opt.exec && sim_first_boot())
         sim_console_type(sim_opt.exec);
     http_set_listen(0x7F000001, http_port_option); /* 127.0.0.1 only: the simulator is not a device on the LAN */

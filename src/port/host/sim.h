@@ -6,6 +6,8 @@
  *   sim_gpio.c   pins, pin interrupts (latched while held off, jitter,
  *                blackouts, probes), buttons with contact bounce
  *   sim_bl0937.c the BL0937 metering chip on CF/CF1/SEL, the load and mains
+ *   sim_bl0942.c the BL0942 metering chip on the UART (--meter bl0942)
+ *   sim_uart.c   the spare UART (hal_uart_*) and its wires to a chip
  *   sim_flash.c  the 2 MiB NOR flash image, its timing and torn operations
  *   sim_boot2.c  the boot loader, as much as the BL602's: partition table,
  *                XZ images, and executing the firmware in the active slot
@@ -46,7 +48,7 @@ struct sim_options {
     const char *energy_log_path;
     uint64_t powercut_at_flash_op; /* 0 = never */
     /* The metering chip and what it measures (sim_bl0937.c) */
-    enum sim_meter { SIM_METER_BL0937, SIM_METER_HLW8012 } meter;
+    enum sim_meter { SIM_METER_BL0937, SIM_METER_HLW8012, SIM_METER_BL0942 } meter; /* BL0942: sim_bl0942.c */
     const char *load;         /* "60W", "2000W,pf=0.9"; NULL = 60 W, pf 1 */
     double mains_v;           /* 0 = not given (230 V) */
     const char *load_profile; /* CSV t_s,volts,amps,pf */
@@ -54,6 +56,8 @@ struct sim_options {
     const char *cf1_settle;   /* instant | exp50ms | phase-reset | stray-edges */
     double shunt_mohm, divider;
     bool sel_inverted, anti_creep;
+    const char *bl0942_fault; /* KIND[/EVERY] */
+    uint32_t bl0942_cf_start;
     int rssi_dbm; /* --rssi: the networks' signal; 0 = -58..-52 dBm */
     /* Interrupt imperfections (sim_gpio.c) */
     uint32_t irq_jitter_us;
@@ -146,6 +150,36 @@ void sim_bl0937_counts_json(char *buf, unsigned size);
 /* Hand the chip's state (load, phases) to the next boot through the
  * environment, before the simulator re-executes for a reboot. */
 void sim_bl0937_handover(char *entry, size_t size);
+
+/* The load and mains in force (the model is sim_bl0937.c's): amps below 0
+ * for a source feeding the mains; relay_closed: current flows. */
+struct sim_load {
+    double volts, amps, pf;
+    bool relay_closed;
+};
+void sim_load_now(struct sim_load *out);
+
+/* ---- The BL0942 (sim_bl0942.c) and the UART (sim_uart.c) ---- */
+#define SIM_BL0942_RX_GPIO 16 /* the chip's RX: the plug's TX */
+#define SIM_BL0942_TX_GPIO 7  /* the chip's TX: the plug's RX */
+/* The default template of a --meter bl0942 board. */
+#define SIM_BL0942_TEMPLATE                                                                                        \
+    "{\"name\":\"BL0942 plug (sim)\",\"pins\":{\"2\":\"Rel;1\",\"7\":\"BL0942RX;0\",\"16\":\"BL0942TX;0\","         \
+    "\"17\":\"Btn;1\",\"20\":\"LED_n;1\"}}"
+bool sim_bl0942_start(void); /* after sim_bl0937_start(): its load */
+/* The load is about to change at device time t: count up to there first. */
+void sim_bl0942_sync(uint64_t t_us);
+/* A byte from the plug's UART whose stop bit ends at t_us, on gpio's wire. */
+void sim_bl0942_line_byte(int gpio, uint32_t baud, enum hal_uart_framing framing, uint8_t byte, uint64_t t_us);
+/* The world's "bl0942 [fault KIND [EVERY]]" (args after the verb, may be NULL). */
+void sim_bl0942_request(char *args, char *out, unsigned size);
+void sim_bl0942_handover(char *entry, size_t size);
+/* The chip sends len bytes on gpio's wire, the first starting at start_us. */
+void sim_uart_to_plug(int gpio, uint32_t baud, enum hal_uart_framing framing, const uint8_t *bytes, size_t len,
+                      uint64_t start_us);
+/* Bytes lost from the plug's full receive ring, and bytes the plug did not
+ * hear (its UART closed, on other pins, at another baud or framing). */
+void sim_uart_stats(uint64_t *rx_lost, uint64_t *line_noise);
 
 /* ---- Flash (sim_flash.c) ---- */
 /* Open or create the image; returns false with a message on stderr. */

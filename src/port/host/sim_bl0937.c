@@ -66,6 +66,7 @@ static const struct transfer {
 } transfers[] = {
     [SIM_METER_BL0937] = {1.218, 1721506.0, 15397.0, 94638.0, true},
     [SIM_METER_HLW8012] = {2.43, 48 * 3579000.0 / 128, 2 * 3579000.0 / 512, 24 * 3579000.0 / 512, false},
+    [SIM_METER_BL0942] = {1.218, 1721506.0, 15397.0, 94638.0, true}, /* not fitted: the BL0942 is on the UART */
 };
 #define T (transfers[sim_opt.meter])
 #define PULSE_US 38
@@ -128,7 +129,7 @@ static struct {
 /* ---- Transfer functions ---- */
 
 /* Current through the shunt: the load's, while the relay conducts. */
-static double shunt_amps(const struct load *l) { return chip.relay_closed ? l->amps : 0; }
+static double shunt_amps(const struct load *l) { return chip.relay_closed ? fabs(l->amps) : 0; }
 
 static double f_cf(const struct load *l)
 {
@@ -149,8 +150,8 @@ static const char *check_load(const struct load *l)
     static char why[96];
     if (!(l->volts >= 0 && l->volts <= VOLTS_MAX))
         return "volts must be 0..400";
-    if (!(l->amps >= 0 && isfinite(l->amps)))
-        return "amps must be 0 or more";
+    if (!isfinite(l->amps) || (l->amps < 0 && sim_opt.meter != SIM_METER_BL0942))
+        return "amps must be 0 or more (a source, below 0, needs --meter bl0942)";
     if (!(l->pf >= 0 && l->pf <= 1))
         return "pf must be 0..1";
     bool closed = chip.relay_closed; /* judge the load as it would draw */
@@ -181,7 +182,7 @@ static bool parse_load(const char *text, double volts, struct load *out, char *e
     char *save, *tok = strtok_r(buf, ", \t", &save), *end;
     double watts = tok ? strtod(tok, &end) : -1, pf = 1;
     if (!tok || end == tok || !(strcmp(end, "") == 0 || strcmp(end, "W") == 0 || strcmp(end, "w") == 0) ||
-        !(watts >= 0) || !isfinite(watts)) {
+        !isfinite(watts) || (watts < 0 && sim_opt.meter != SIM_METER_BL0942)) {
         snprintf(err, size, "expected <watts>W [pf=<0..1>] [volts=<v>], e.g. 2000W pf=0.9");
         return false;
     }
@@ -206,11 +207,11 @@ static bool parse_load(const char *text, double volts, struct load *out, char *e
         snprintf(err, size, "volts must be 0..400");
         return false;
     }
-    if (watts > 0 && volts < 1) {
+    if (watts != 0 && volts < 1) {
         snprintf(err, size, "a load needs mains volts (at least 1 V)");
         return false;
     }
-    *out = (struct load){volts, watts > 0 ? watts / (volts * pf) : 0, pf};
+    *out = (struct load){volts, watts != 0 ? watts / (volts * pf) : 0, pf}; /* amps < 0: a source */
     const char *why = check_load(out);
     if (why) {
         snprintf(err, size, "%s", why);
@@ -295,7 +296,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static void rise(struct output *o)
 {
     o->low = false;
-    sim_gpio_external_at(o->gpio, 1, o->rise_at);
+    if (sim_opt.meter != SIM_METER_BL0942) /* else no pulse chip is fitted: its pins float */
+        sim_gpio_external_at(o->gpio, 1, o->rise_at);
 }
 
 /* A pulse starting at t; one starting while the pin is still low merges. */
@@ -310,7 +312,8 @@ static void pulse(struct output *o, uint64_t t)
     if (!o->falls++)
         o->first_fall = t;
     o->last_fall = t;
-    sim_gpio_external_at(o->gpio, 0, t);
+    if (sim_opt.meter != SIM_METER_BL0942)
+        sim_gpio_external_at(o->gpio, 0, t);
 }
 
 /* Carry out every edge up to and including device time t; returns whether
@@ -418,6 +421,7 @@ static struct output *output_of(int gpio)
 
 static void set_load(const struct load *l, uint64_t t)
 {
+    sim_bl0942_sync(t); /* the BL0942 counts the old load up to here */
     chip.load = *l;
     if (chip.trace)
         return;
@@ -487,6 +491,7 @@ static void relay_update(uint64_t t)
     if (closed == chip.relay_closed)
         return;
     struct load same = chip.load;
+    sim_bl0942_sync(t);
     chip.relay_closed = closed;
     set_load(&same, t);
 }
@@ -689,6 +694,11 @@ void sim_bl0937_handover(char *entry, size_t size)
     leave();
     snprintf(entry, size, "%s=%.17g %.17g %.17g %.17g %.17g", HANDOVER_ENV, chip.load.volts, chip.load.amps,
              chip.load.pf, chip.cf.phase, chip.cf1.phase);
+}
+
+void sim_load_now(struct sim_load *out)
+{
+    *out = (struct sim_load){chip.load.volts, chip.load.amps, chip.load.pf, chip.relay_closed};
 }
 
 /* ---- Files: the load profile and the edge trace ---- */

@@ -19,6 +19,9 @@
  *                       firmware or a probe), edges collapsed into a latched
  *                       interrupt, interrupt latency, first/last edge times,
  *                       trace pulses dropped by SEL
+ *   bl0942 [fault none|corrupt|truncate|desync|junk [EVERY]]
+ *                       the BL0942's figures as JSON (--meter bl0942), or
+ *                       damage every EVERY-th answer (sim_bl0942.c)
  *   help                this list
  */
 #define _GNU_SOURCE
@@ -100,6 +103,11 @@ static void handle(struct client *c, char *request)
         reply(c, out);
         return;
     }
+    if (strncmp(request, "bl0942", 6) == 0 && (!request[6] || request[6] == ' ' || request[6] == '\t')) {
+        sim_bl0942_request(request + 6, out, sizeof out);
+        reply(c, out);
+        return;
+    }
     char *save, *verb = strtok_r(request, " \t", &save), *a1 = strtok_r(NULL, " \t", &save),
                 *a2 = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
     char error[96];
@@ -167,7 +175,7 @@ static void handle(struct client *c, char *request)
         reply(c, out);
     } else if (strcmp(verb, "help") == 0) {
         reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | wedge <activity> | crash | pins"
-                 " | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | wifi up|down\n");
+                 " | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | bl0942 [fault KIND [EVERY]] | wifi up|down\n");
     } else {
         snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
         reply(c, out);

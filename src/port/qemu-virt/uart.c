@@ -3,7 +3,8 @@
  * 0x10000000.  Output is polled (the transmitter is ready at once under
  * QEMU); input arrives by the UART's receive interrupt, routed through the
  * PLIC, into a ring that hal_console_read() empties.  The interrupt also
- * wakes hal_idle().
+ * wakes hal_idle().  The board has no second UART: hal_uart_open() says
+ * so (HAL_EIO), so a BL0942 meter cannot start here.
  */
 #include "hal/hal.h"
 #include "virt.h"
@@ -72,3 +73,25 @@ void hal_console_write(const char *text, size_t len)
         *uart_reg(UART_THR) = (uint8_t)text[i];
     }
 }
+
+/* ---- No spare UART on this board ---- */
+
+int hal_uart_open(int tx_pin, int rx_pin, uint32_t baud, enum hal_uart_framing framing)
+{
+    (void)tx_pin, (void)rx_pin, (void)baud, (void)framing;
+    return HAL_EIO;
+}
+
+int hal_uart_write(int uart, const void *data, size_t len)
+{
+    (void)uart, (void)data, (void)len;
+    return HAL_EINVAL;
+}
+
+int hal_uart_read(int uart, void *buf, size_t size)
+{
+    (void)uart, (void)buf, (void)size;
+    return HAL_EINVAL;
+}
+
+void hal_uart_close(int uart) { (void)uart; }
