@@ -152,7 +152,7 @@ def test_unknown_version_is_not_used(tmp_path, make_plug):
 @pytest.mark.parametrize("field, payload", [
     ("power_on_state", simlib.config_v1_payload("Bad", 9, {2: ("Rel", 1)})),
     ("name", b"N" * 33 + bytes([3]) + bytes(64)),
-    ("pins", simlib.config_v1_payload("Bad", 3, {})[:34] + bytes([13, 1]) + bytes(62)),
+    ("pins", simlib.config_v1_payload("Bad", 3, {})[:34] + bytes([200, 1]) + bytes(62)),
 ])
 def test_out_of_range_fields_are_not_used(tmp_path, make_plug, field, payload):
     image = fresh_image(tmp_path / "flash.bin")

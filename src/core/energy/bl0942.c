@@ -289,4 +289,5 @@ const struct meter_driver bl0942_driver = {
     .constant_units = constant_units,
     .constant_defaults = constant_defaults,
     .id = METER_CHIP_BL0942,
+    .measures = METER_HAS_POWER | METER_HAS_VOLTAGE | METER_HAS_CURRENT | METER_HAS_FREQUENCY | METER_HAS_EXPORT,
 };

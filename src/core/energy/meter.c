@@ -9,7 +9,6 @@
 #include "core/events.h"
 #include "core/io/pins.h"
 #include "core/log.h"
-#include "core/sched.h"
 #include "core/storage/config.h"
 #include "hal/hal.h"
 
@@ -30,7 +29,6 @@ static struct pin_setting metering_pins[CONFIG_PINS]; /* those the running meter
 static struct meter_reading reading;
 static uint64_t import_base, export_base; /* what earlier runs counted */
 static struct event_listener settings_listener;
-static struct sched_timer follow_timer;
 
 float meter_sqrt(float x)
 {
@@ -150,18 +148,15 @@ int meter_start(const char *name)
 
 static int start_by_name(struct driver *self) { return meter_start(self->name); }
 
-/* After a settings change the command applies the template to the board
- * first; the meter follows on the next turn of the loop. */
+/* A new template: on the board first (pins_apply() changes only what
+ * differs, so the command's own call after this is no work), then the
+ * meter follows it before the command's reply. */
 static void on_settings(const struct event *event, void *arg)
 {
     (void)arg;
-    if (event->type == EVENT_SETTINGS && (event->value & SETTINGS_PINS))
-        sched_timer_start(&follow_timer, 0, 0);
-}
-
-static void follow(void *arg)
-{
-    (void)arg;
+    if (event->type != EVENT_SETTINGS || !(event->value & SETTINGS_PINS))
+        return;
+    pins_apply(config_get()->pins);
     meter_follow_template();
 }
 
@@ -174,10 +169,8 @@ void meter_register(const struct meter_driver *driver)
     s->startable.name = driver->name;
     s->startable.start = start_by_name;
     driver_register(&s->startable);
-    if (!settings_listener.fn) {
-        sched_timer_init(&follow_timer, follow, NULL);
+    if (!settings_listener.fn)
         event_listen(&settings_listener, on_settings, NULL);
-    }
 }
 
 /* ---- Calibration ---- */
@@ -244,8 +237,8 @@ int meter_calibrate(enum meter_quantity quantity, float reference, char *error, 
         snprintf(error, error_size, "cannot save the calibration (flash error)");
         return -1;
     }
-    LOG_INF("NRG", "%s calibrated %s: %.3f %s measured, %.3f %s reference", running->name, units[quantity],
-            (double)measured, units[quantity], (double)reference, units[quantity]);
+    LOG_INF("NRG", "calibrated %s: %.3f %s measured, %.3f %s reference (%s)", units[quantity], (double)measured,
+            units[quantity], (double)reference, units[quantity], running->name);
     return 0;
 }
 
