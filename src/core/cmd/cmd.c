@@ -65,7 +65,7 @@ static void send_reply(cmd_reply_fn reply, void *arg)
 
 enum cmd_result cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-    char message[160];
+    char message[256];
     va_list args;
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);

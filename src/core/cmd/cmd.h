@@ -19,7 +19,8 @@
 #include "core/events.h"
 #include "core/util/json.h"
 
-#define CMD_LINE_MAX 512  /* longest command line accepted */
+#define CMD_LINE_MAX 512  /* longest command line in a fixed buffer (scripts, Backlog parts) */
+#define CMD_LONG_LINE_MAX 3584 /* longest line a transport takes, on the heap: a Template of 3 KB */
 #define CMD_REPLY_MAX 4096 /* Help lists every command of every subsystem */
 
 typedef void (*cmd_reply_fn)(const char *json, void *arg);

@@ -25,6 +25,7 @@ struct sim_pin {
     bool latch;
     int external; /* -1: not driven from outside */
     uint32_t output_changes;
+    int pwm; /* duty in permille while a PWM wave drives the pin, else -1 */
     hal_pin_irq_fn irq_fn;
     void *irq_arg;
     bool irq_enabled;
@@ -43,7 +44,7 @@ static uint64_t firmware_irqs;
 static void init_pins(void)
 {
     for (int i = 0; i < SIM_PINS; i++)
-        pins[i] = (struct sim_pin){.mode = HAL_PIN_DISABLED, .external = -1, .probe_edge = -1,
+        pins[i] = (struct sim_pin){.mode = HAL_PIN_DISABLED, .external = -1, .probe_edge = -1, .pwm = -1,
                                    .stats.latency_min_us = UINT64_MAX};
     pins_ready = true;
 }
@@ -204,6 +205,8 @@ int hal_pin_mode(int gpio, enum hal_pin_mode mode)
         return HAL_EINVAL;
     bool before = level_of(p);
     p->mode = mode;
+    if (mode != HAL_PIN_OUTPUT)
+        p->pwm = -1;
     if (level_of(p) != before)
         sim_bl0937_pin_changed(gpio);
     return HAL_OK;
@@ -215,11 +218,33 @@ int hal_pin_write(int gpio, bool level)
     if (!p)
         return HAL_EINVAL;
     bool before = level_of(p);
-    if (p->mode == HAL_PIN_OUTPUT && p->latch != level)
+    if (p->mode == HAL_PIN_OUTPUT && (p->latch != level || p->pwm >= 0))
         p->output_changes++;
     p->latch = level;
+    p->pwm = -1; /* a level ends a PWM wave */
     if (level_of(p) != before)
         sim_bl0937_pin_changed(gpio);
+    return HAL_OK;
+}
+
+/* The BL602's five PWM units: GPIO n is on unit n % 5, one pin at a time. */
+#define SIM_PWM_UNITS 5
+
+int hal_pin_pwm(int gpio, uint16_t permille)
+{
+    struct sim_pin *p = pin_at(gpio);
+    if (!p || permille > 1000)
+        return HAL_EINVAL;
+    if (permille == 0 || permille == 1000) {
+        p->pwm = -1;
+        return hal_pin_write(gpio, permille == 1000);
+    }
+    for (int other = gpio % SIM_PWM_UNITS; other < SIM_PINS; other += SIM_PWM_UNITS)
+        if (other != gpio && pins[other].pwm >= 0)
+            return HAL_EBUSY;
+    if (p->pwm < 0 && p->mode == HAL_PIN_OUTPUT)
+        p->output_changes++;
+    p->pwm = permille;
     return HAL_OK;
 }
 
@@ -315,8 +340,8 @@ void sim_gpio_json(char *buf, unsigned size)
     unsigned len = (unsigned)snprintf(buf, size, "{");
     for (int gpio = 0; gpio < SIM_PINS && len < size; gpio++) {
         struct sim_pin *p = pin_at(gpio);
-        len += (unsigned)snprintf(buf + len, size - len, "%s\"%d\":{\"mode\":\"%s\",\"level\":%d,\"changes\":%u}",
-                                  gpio ? "," : "", gpio, modes[p->mode], level_of(p), p->output_changes);
+        len += (unsigned)snprintf(buf + len, size - len, "%s\"%d\":{\"mode\":\"%s\",\"level\":%d,\"changes\":%u,\"pwm\":%d}",
+                                  gpio ? "," : "", gpio, modes[p->mode], level_of(p), p->output_changes, p->pwm);
     }
     if (len < size)
         snprintf(buf + len, size - len, "}");
