@@ -79,8 +79,8 @@ static void test_bad_templates_are_rejected_whole(void)
     check_rejected("{\"pins\":{}}", "the pin map is empty");
     check_rejected("{\"name\":\"a\",\"pins\":{\"2\":\"Rel;1\"},\"name\":\"b\"}", "member \"name\" twice");
     check_rejected("{\"wiki\":1,\"pins\":{\"2\":\"Rel;1\"},\"wiki\":2}", "member \"wiki\" twice");
-    check_rejected("[]", "a template is a JSON object");
-    check_rejected("", "a template is a JSON object");
+    check_rejected("[]", "template is not valid JSON: expected an object");
+    check_rejected("", "template is not valid JSON: expected an object");
     check_rejected("{\"pins\":{}} trailing", "trailing data");
     char error[160];
     CHECK(template_parse("{\"pins\":{}}", 11, TEMPLATE_ALLOW_EMPTY, &parsed, error, sizeof error));

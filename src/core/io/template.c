@@ -183,7 +183,7 @@ bool template_parse(const char *json, size_t len, unsigned flags, struct templat
     memset(out, 0, sizeof *out);
     jr_init(&r, json, len);
     if (jr_peek(&r) != JSON_OBJECT)
-        snprintf(error, error_size, "a template is a JSON object: {\"name\":…,\"pins\":{…}}");
+        snprintf(error, error_size, "template is not valid JSON: expected an object {\"name\":…,\"pins\":{…}}");
     else
         parse_members(&r, out, &has_pins, error, error_size);
     if (!error[0] && !jr_finished(&r))

@@ -332,6 +332,20 @@ int sim_gpio_press(int gpio, uint32_t ms, char *error, unsigned error_size)
     return 0;
 }
 
+int sim_gpio_switch(int gpio, bool closed, char *error, unsigned error_size)
+{
+    struct sim_pin *p = pin_at(gpio);
+    if (!p) {
+        snprintf(error, error_size, "switch: expected <gpio 0..%d> on|off", SIM_PINS - 1);
+        return -1;
+    }
+    /* A rocker switch: closed shorts the pin to the rail opposite its pull
+     * resistor and stays so; open lets it go. */
+    int shorted = p->mode == HAL_PIN_INPUT_PULLDOWN ? 1 : 0;
+    schedule_contact(gpio, sim_now_us(), closed ? shorted : -1, closed ? -1 : shorted);
+    return 0;
+}
+
 void sim_gpio_json(char *buf, unsigned size)
 {
     static const char *const modes[] = {"disabled", "input", "input_pullup", "input_pulldown", "output"};
@@ -340,8 +354,12 @@ void sim_gpio_json(char *buf, unsigned size)
     unsigned len = (unsigned)snprintf(buf, size, "{");
     for (int gpio = 0; gpio < SIM_PINS && len < size; gpio++) {
         struct sim_pin *p = pin_at(gpio);
-        len += (unsigned)snprintf(buf + len, size - len, "%s\"%d\":{\"mode\":\"%s\",\"level\":%d,\"changes\":%u,\"pwm\":%d}",
-                                  gpio ? "," : "", gpio, modes[p->mode], level_of(p), p->output_changes, p->pwm);
+        len += (unsigned)snprintf(buf + len, size - len, "%s\"%d\":{\"mode\":\"%s\",\"level\":%d,\"changes\":%u",
+                                  gpio ? "," : "", gpio, modes[p->mode], level_of(p), p->output_changes);
+        if (p->pwm >= 0 && len < size) /* a PWM wave: its duty in permille */
+            len += (unsigned)snprintf(buf + len, size - len, ",\"pwm\":%d", p->pwm);
+        if (len < size)
+            len += (unsigned)snprintf(buf + len, size - len, "}");
     }
     if (len < size)
         snprintf(buf + len, size - len, "}");
