@@ -302,6 +302,47 @@ static void reply_commands(struct http_request *req)
 
 static struct http_route cm_route, command_route;
 
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A field of a form body (name=value&…, percent- and '+'-encoded), decoded
+ * into out; false if absent, badly escaped or too long. */
+static bool form_field(const char *body, size_t len, const char *name, char *out, size_t size)
+{
+    size_t name_len = strlen(name);
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && body[end] != '&')
+            end++;
+        if (end - i > name_len && strncmp(body + i, name, name_len) == 0 && body[i + name_len] == '=') {
+            size_t n = 0;
+            for (size_t j = i + name_len + 1; j < end; j++) {
+                char c = body[j];
+                if (c == '+') {
+                    c = ' ';
+                } else if (c == '%') {
+                    int hi = j + 2 < end ? hex_value(body[j + 1]) : -1, lo = hi >= 0 ? hex_value(body[j + 2]) : -1;
+                    if (lo < 0 || (hi == 0 && lo == 0))
+                        return false;
+                    c = (char)(hi << 4 | lo);
+                    j += 2;
+                }
+                if (n + 1 >= size)
+                    return false;
+                out[n++] = c;
+            }
+            out[n] = '\0';
+            return true;
+        }
+        i = end + 1;
+    }
+    return false;
+}
+
+/* GET /cm?cmnd=…, or POST /cm with the form body cmnd=… (Tasmota's two
+ * ways); a line up to CMD_LONG_LINE_MAX. */
 static void serve_cm(struct http_request *req, void *arg)
 {
     (void)arg;
@@ -311,14 +352,20 @@ static void serve_cm(struct http_request *req, void *arg)
     }
     if (!http_require_admin(req))
         return;
-    size_t size = strlen(http_query_raw(req)) + 1; /* decoding only shortens */
+    size_t len = 0;
+    const char *body = http_method(req) == HTTP_POST ? http_body(req, &len) : NULL;
+    size_t query_len = strlen(http_query_raw(req));
+    size_t size = (len > query_len ? len : query_len) + 1; /* decoding only shortens */
     if (size > CMD_LONG_LINE_MAX + 1)
         size = CMD_LONG_LINE_MAX + 1;
     struct command_stream *s = stream_begin(req, size);
     if (!s)
         return;
-    if (!http_query(req, "cmnd", s->line, size)) {
-        http_reply_error(req, 400, *http_query_raw(req) ? "cmnd too long or badly escaped" : "expected ?cmnd=<command>");
+    bool found = body ? form_field(body, len, "cmnd", s->line, size) || http_query(req, "cmnd", s->line, size)
+                      : http_query(req, "cmnd", s->line, size);
+    if (!found) {
+        bool given = body ? len > 0 : *http_query_raw(req) != '\0';
+        http_reply_error(req, 400, given ? "cmnd too long or badly escaped" : "expected cmnd=<command>");
         return;
     }
     reply_commands(req);
@@ -786,7 +833,7 @@ static void serve_logs(struct http_request *req, void *arg)
 
 void web_api_start(void)
 {
-    http_route_add(&cm_route, HTTP_GET, "/cm", 0, serve_cm, NULL);
+    http_route_add(&cm_route, HTTP_GET | HTTP_POST, "/cm", HTTP_ROUTE_BODY, serve_cm, NULL);
     http_route_add(&command_route, HTTP_POST, "/api/command", HTTP_ROUTE_BODY, serve_command, NULL);
     http_route_add(&state_route, HTTP_GET, "/api/state", 0, serve_state, NULL);
     http_route_add(&sensors_route, HTTP_GET, "/api/sensors", 0, serve_sensors, NULL);
