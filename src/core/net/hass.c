@@ -37,7 +37,9 @@ static const struct entity entities[] = {
     {"sensor", "power_factor", "Power factor", "SENSOR", "{{ value_json.ENERGY.Factor }}", NULL, "power_factor", "measurement", false, true},
     {"sensor", "energy_total", "Energy total", "SENSOR", "{{ value_json.ENERGY.Total }}", "kWh", "energy", "total_increasing", false, true},
     {"sensor", "energy_today", "Energy today", "SENSOR", "{{ value_json.ENERGY.Today }}", "kWh", "energy", "total_increasing", false, true},
-    {"sensor", "energy_yesterday", "Energy yesterday", "SENSOR", "{{ value_json.ENERGY.Yesterday }}", "kWh", "energy", "total_increasing", false, true},
+    /* A value that changes once a day, not a meter: no state class (HA would
+     * count its rises as consumption), as HA's Tasmota integration has it. */
+    {"sensor", "energy_yesterday", "Energy yesterday", "SENSOR", "{{ value_json.ENERGY.Yesterday }}", "kWh", "energy", NULL, false, true},
     {"sensor", "rssi", "Wi-Fi signal", "STATE", "{{ value_json.Wifi.Signal }}", "dBm", "signal_strength", "measurement", true, false},
     {"sensor", "ip", "IP address", "INFO2", "{{ value_json.Info2.IPAddress }}", NULL, NULL, NULL, true, false},
     {"sensor", "uptime", "Uptime", "STATE", "{{ value_json.UptimeSec }}", "s", "duration", "total_increasing", true, false},
@@ -79,6 +81,14 @@ static unsigned relay_count(void)
     return n > HASS_RELAYS_MAX ? HASS_RELAYS_MAX : n;
 }
 
+/* The plug's name for HA: its DeviceName; while that is still the factory
+ * "OpenPlug", its topic (openplug_<MAC>), so that no two plugs look alike. */
+static const char *plug_name(void)
+{
+    const char *name = config_get()->device_name;
+    return *name && strcmp(name, "OpenPlug") != 0 ? name : tasmota_topic();
+}
+
 /* ---- HA MQTT discovery ---- */
 
 static void device_block(struct json_writer *w)
@@ -96,7 +106,7 @@ static void device_block(struct json_writer *w)
     jw_string(w, NULL, mac);
     jw_array_end(w);
     jw_array_end(w);
-    jw_string(w, "name", *config_get()->device_name ? config_get()->device_name : tasmota_topic());
+    jw_string(w, "name", plug_name());
     jw_string(w, "model", config_get()->template_name);
     jw_string(w, "manufacturer", OPENPLUG_NAME);
     jw_string(w, "sw_version", OPENPLUG_VERSION);
@@ -202,7 +212,7 @@ static void tasmota_config(struct json_writer *w)
 {
     char text[24], mac[13];
     int relays[HASS_RELAYS_MAX] = {0}, switches[HASS_RELAYS_MAX], zeros[HASS_RELAYS_MAX] = {0};
-    const char *name = *config_get()->device_name ? config_get()->device_name : tasmota_topic();
+    const char *name = plug_name();
     tasmota_mac_plain(mac);
     for (unsigned i = 0; i < HASS_RELAYS_MAX; i++) {
         relays[i] = pins_find(PIN_REL, i + 1) >= 0 || pins_find(PIN_REL_N, i + 1) >= 0;
