@@ -219,3 +219,12 @@ def test_every_command_replies_valid_json_over_mqtt(plug_wifi, broker, ha):
         for m in replies:
             reply = strict(m.text)
             assert isinstance(reply, dict) and reply, (line, m.text)
+
+
+def test_total_start_time_is_the_epoch_until_the_clock_is_set(plug):
+    # as Tasmota: its unset time prints as the epoch (like "Time"), never ""
+    energy = wait_until(lambda: plug.cmd("Status 8")["StatusSNS"].get("ENERGY"), timeout=10, what="metering")
+    assert energy["TotalStartTime"] == "1970-01-01T00:00:00"
+    plug.cmd("Time 1767225600")  # 2026-01-01 00:00 UTC
+    wait_until(lambda: plug.cmd("Status 8")["StatusSNS"]["ENERGY"]["TotalStartTime"].startswith("2026-01-01T00:0"),
+               timeout=10, what="TotalStartTime set when the clock is")

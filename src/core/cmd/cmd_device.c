@@ -144,9 +144,10 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh, const struc
     const struct energy_values *e = sensors_energy();
     if (e->valid) {
         jw_object_begin(w, "ENERGY");
-        char start[24] = "";
-        if (c->total_start_s)
-            timefmt_iso8601(c->total_start_s, start, sizeof start);
+        /* Set when the clock is first known (as Tasmota does); before that
+         * the epoch, as Tasmota prints its unset time, and as "Time" counts. */
+        char start[24];
+        timefmt_iso8601(c->total_start_s, start, sizeof start);
         jw_string(w, "TotalStartTime", start);
         jw_fixed(w, "Total", energy_wh(c->total_uj), 3);
         jw_fixed(w, "Yesterday", energy_wh(c->yesterday_uj), 3);
