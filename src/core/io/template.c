@@ -89,7 +89,7 @@ static bool keep_compact(struct template *t, const char *text, size_t n)
 static bool keep_member(struct template *t, const char *key, const char *value, size_t value_len,
                         uint16_t starts[], unsigned *count, char *error, size_t error_size)
 {
-    char encoded[80];
+    char encoded[6 * 64 + 3]; /* a 63-character key, every character escaped */
     struct json_writer w;
     jw_init(&w, encoded, sizeof encoded);
     jw_string(&w, NULL, key);

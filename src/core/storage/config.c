@@ -58,7 +58,7 @@ static void defaults_after(struct config *c, unsigned version)
     }
     if (version < 7) {
         /* The name moves to its longer field; LEDs at full brightness. */
-        if (c->template_name_v2[0]) {
+        if (c->template_name_v2[0] && memchr(c->template_name_v2, '\0', sizeof c->template_name_v2)) {
             memcpy(c->template_name, c->template_name_v2, sizeof c->template_name_v2);
             memset(c->template_name_v2, 0, sizeof c->template_name_v2);
         }
