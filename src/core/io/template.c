@@ -243,12 +243,30 @@ bool template_stage(const struct template *t, struct config *next, char *error, 
 
 /* ---- Export ---- */
 
+/* The CRC of the kept members' file as read back now (0: unreadable). */
+static uint32_t read_crc(uint32_t size)
+{
+    char piece[256];
+    uint32_t crc = 0, offset = 0;
+    while (offset < size) {
+        int n = files_read(TEMPLATE_EXTRA_FILE, offset, piece, sizeof piece);
+        if (n <= 0)
+            return 0;
+        crc = crc32_update(crc, piece, (size_t)n);
+        offset += (uint32_t)n;
+    }
+    return crc ? crc : 1;
+}
+
 static void write_extra(struct json_writer *w, uint32_t crc)
 {
     char piece[256];
     struct files_info info;
-    if (!crc || files_stat(TEMPLATE_EXTRA_FILE, &info) != 0 || (info.crc ? info.crc : 1) != crc)
-        return; /* none, or not this template's */
+    /* Only this template's members, and only as they were written: the
+     * file's bytes are checked before any of them is shown. */
+    if (!crc || files_stat(TEMPLATE_EXTRA_FILE, &info) != 0 || info.size > TEMPLATE_EXTRA_MAX ||
+        read_crc(info.size) != crc)
+        return;
     for (uint32_t offset = 0; offset < info.size;) {
         int n = files_read(TEMPLATE_EXTRA_FILE, offset, piece, sizeof piece);
         if (n <= 0)
