@@ -93,7 +93,8 @@ def test_large_template_over_mqtt(plug_wifi, broker, ha):
     connect(plug_wifi, broker)
     mark = ha.mark()
     ha.publish("cmnd/%s/Template" % TOPIC, compact(LARGE))
-    assert strict(ha.wait("stat/%s/RESULT" % TOPIC, since=mark).text) == LARGE
+    reply = ha.wait("stat/%s/RESULT" % TOPIC, since=mark, predicate=lambda m: m.text.startswith('{"name"'))
+    assert strict(reply.text) == LARGE
     assert plug_wifi.cmd("Template") == LARGE
 
 
