@@ -49,6 +49,10 @@ static bool enqueue(const char *suffix, const char *json, size_t json_len)
 
 static void reply_one(const char *suffix, const char *json, size_t len)
 {
+    if (len + MQTT_TOPIC_MAX + 8 > MQTT_TX_MAX) { /* would wait for room forever */
+        LOG_INF("MQT", "reply on %s dropped: %u bytes do not fit one message", suffix, (unsigned)len);
+        return;
+    }
     if (!queue_len && len == strlen(json) && send_now(suffix, json))
         return;
     if (!enqueue(suffix, json, len))
