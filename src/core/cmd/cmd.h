@@ -22,7 +22,7 @@
 #define CMD_LINE_MAX 512  /* longest command line in a fixed buffer (scripts, Backlog parts) */
 #define CMD_LONG_LINE_MAX 3584 /* longest line a transport takes, on the heap: a Template of 3 KB */
 #define CMD_REPLY_MAX 4096 /* one reply: Status 0, a Template export */
-#define CMD_HELP_MAX 12288 /* Help's one reply, on the heap while it is sent */
+#define CMD_HELP_MAX 8192 /* Help's one reply (about 6 KB), on the heap while it is sent */
 
 typedef void (*cmd_reply_fn)(const char *json, void *arg);
 

@@ -15,7 +15,7 @@
 #ifndef OPENPLUG_MQTT_REPLIES_H
 #define OPENPLUG_MQTT_REPLIES_H
 
-#define MQTT_REPLIES_MAX 16384 /* bytes of replies waiting at most; more are dropped, with a log line */
+#define MQTT_REPLIES_MAX 8192  /* bytes of replies waiting at most; more are dropped, with a log line */
 #define MQTT_REPLY_SPLIT 3072  /* a reply longer than this (no room in MQTT_TX_MAX with its topic) goes out in parts */
 
 /* Send (or queue) a reply on stat/<topic>/<suffix>. */

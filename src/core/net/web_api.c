@@ -152,7 +152,7 @@ static bool body_string(struct http_request *req, const char *name, char *out, s
  * one object, as Tasmota answers /cm.  Both blocks are given back when the
  * request ends, however it ends (http_on_end). */
 #define STREAM_OUT_FIRST 1024
-#define STREAM_OUT_MAX 16384
+#define STREAM_OUT_MAX 8192 /* Help (about 6 KB) fits; four at once stay within the heap */
 
 struct command_stream {
     char *line;             /* the command line, decoded */
