@@ -168,3 +168,22 @@ def test_pin_command(plug):
         reply = plug.cmd(bad)
         assert reply.get("Command") == "Error", (bad, reply)
     assert plug.cmd("Pin 4") == {"Pin4": "none"}
+
+
+def test_led_brightness_by_pwm_where_the_pin_has_a_free_unit(plug):
+    # GPIO 1 and 6 share the BL602's PWM unit 1: the first gets the wave, the other falls back to on/off
+    reply = plug.cmd('Template {"name":"two dimmed LEDs","pins":{"2":"Rel;1","1":"LED;1","6":"PWM_n;1"}}')
+    assert reply["pins"] == {"1": "LED;1", "2": "Rel;1", "6": "PWM_n;1"}
+    assert plug.cmd("LedPwmOn 100") == {"LedPwmOn": 100}
+    plug.cmd("Power on")
+    pins = plug.pins()
+    assert pins[1]["pwm"] == 392  # 100/255
+    assert "pwm" not in pins[6] and pins[6]["level"] == 1  # inverted, 100 < 128: dark-ish, so high
+    assert plug.cmd("LedPwmOn 200") == {"LedPwmOn": 200}
+    pins = plug.pins()
+    assert pins[1]["pwm"] == 784 and pins[6]["level"] == 0  # 200 >= 128: lit, inverted: low
+    plug.restart()
+    assert plug.cmd("LedPwmOn") == {"LedPwmOn": 200}
+    assert plug.pins()[1]["pwm"] == 784
+    for bad in ("LedPwmOn 256", "LedPwmOff -1", "LedPwmOn x"):
+        assert plug.cmd(bad)["Command"] == "Error", bad
