@@ -79,6 +79,7 @@ static void test_bad_templates_are_rejected_whole(void)
     check_rejected("{\"pins\":{}}", "the pin map is empty");
     check_rejected("{\"name\":\"a\",\"pins\":{\"2\":\"Rel;1\"},\"name\":\"b\"}", "member \"name\" twice");
     check_rejected("{\"wiki\":1,\"pins\":{\"2\":\"Rel;1\"},\"wiki\":2}", "member \"wiki\" twice");
+    check_rejected("{\"name\":\"a\001\",\"pins\":{\"2\":\"Rel;1\"}}", "not valid JSON: control character");
     check_rejected("[]", "template is not valid JSON: expected an object");
     check_rejected("", "template is not valid JSON: expected an object");
     check_rejected("{\"pins\":{}} trailing", "trailing data");

@@ -125,6 +125,9 @@ static bool has_any_pin(const struct pin_setting pins[CONFIG_PINS])
     return false;
 }
 
+/* A string that failed for its length (other failures: "not valid JSON"). */
+static bool too_long(const struct json_reader *r) { return strstr(r->error, "string too long") != NULL; }
+
 /* The members, once each; an error message is set on failure. */
 static void parse_members(struct json_reader *r, struct template *t, bool *has_pins, char *error, size_t error_size)
 {
@@ -154,14 +157,14 @@ static void parse_members(struct json_reader *r, struct template *t, bool *has_p
                 snprintf(error, error_size, "\"name\" must be a string");
                 return;
             }
-            if (!jr_string(r, t->name, sizeof t->name))
+            if (!jr_string(r, t->name, sizeof t->name) && too_long(r))
                 snprintf(error, error_size, "template name longer than %d characters", CONFIG_TEMPLATE_NAME_SIZE - 1);
         } else if (strcmp(key, "command") == 0) {
             if (jr_peek(r) != JSON_STRING) {
                 snprintf(error, error_size, "\"command\" must be a string");
                 return;
             }
-            if (!jr_string(r, t->command, sizeof t->command))
+            if (!jr_string(r, t->command, sizeof t->command) && too_long(r))
                 snprintf(error, error_size, "\"command\" longer than %d characters (the startup command's limit)",
                          CONFIG_STARTUP_SIZE - 1);
         } else {
