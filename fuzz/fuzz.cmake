@@ -3,7 +3,7 @@
 # repository root.  Needs clang with libFuzzer (Debian: libclang-rt-14-dev).
 #
 #   fuzz_json      the JSON reader and writer (src/core/util/json.h)
-#   fuzz_template  template_parse / template_write round trip
+#   fuzz_template  template_parse / template_write_parsed round trip (kept members, command)
 #   fuzz_cmd       the command interpreter on a booted fake board
 #   fuzz_reclog    the record log over arbitrary flash, with torn operations
 #   fuzz_config    config_load over arbitrary settings areas

@@ -47,8 +47,8 @@ static const struct reclog boot_layout = {
 
 /* Size of each settings version's layout (an independent copy of the
  * rule: each version appends to the one before). */
-static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572};
-_Static_assert(CONFIG_VERSION == 6, "add the new layout's size above");
+static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572, 1724};
+_Static_assert(CONFIG_VERSION == 7, "add the new layout's size above");
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 
@@ -76,7 +76,8 @@ static bool valid_v6(const struct config *c)
 /* The rules config.h promises for settings in use. */
 static bool valid(const struct config *c)
 {
-    if (!terminated(c->device_name, sizeof c->device_name) || !terminated(c->template_name, sizeof c->template_name))
+    if (!terminated(c->device_name, sizeof c->device_name) || !terminated(c->template_name, sizeof c->template_name) ||
+        !terminated(c->template_name_v2, sizeof c->template_name_v2))
         return false;
     if (c->power_on_state >= POWER_ON_COUNT)
         return false;
@@ -215,6 +216,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             expected.time = defaults.time;
             expected.automation = defaults.automation;
             expected.ota = defaults.ota;
+        }
+        if (version < 7) {
+            /* the name moves to its longer field (when it is a string) */
+            if (expected.template_name_v2[0] && terminated(expected.template_name_v2, sizeof expected.template_name_v2)) {
+                memcpy(expected.template_name, expected.template_name_v2, sizeof expected.template_name_v2);
+                memset(expected.template_name_v2, 0, sizeof expected.template_name_v2);
+            }
+            expected.led_pwm_on = defaults.led_pwm_on;
+            expected.led_pwm_off = defaults.led_pwm_off;
         }
         usable = true;
     }

@@ -620,7 +620,10 @@ async function restart(kind) {
 /* ---- Template ---- */
 
 const ROLES = ['none', 'Rel', 'Rel_n', 'LED', 'LED_n', 'WifiLED', 'WifiLED_n', 'Btn', 'Btn_n',
-               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n', 'BL0942TX', 'BL0942RX'];
+               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n', 'HLW8012CF', 'BL0942TX', 'BL0942RX',
+               'TglChanOnTgl', 'Btn_Tgl_All', 'Btn_Tgl_All_n', 'AlwaysHigh', 'AlwaysLow', 'Btn_ScriptOnly',
+               'Btn_ScriptOnly_n', 'PWM', 'PWM_n'];
+let shownTemplate = null; /* as exported: the editor keeps its other members */
 const GPIO_COUNT = 23; /* BL602 */
 
 function cell(child) {
@@ -651,7 +654,7 @@ function pinRow(gpio, role, channel, freeGpios) {
   number.className = 'channel';
   number.type = 'number';
   number.min = '0';
-  number.max = '8';
+  number.max = '63';
   number.value = channel || '0';
   number.setAttribute('aria-label', freeGpios ? 'Channel of the new pin' : 'Channel of GPIO ' + gpio);
   row.append(cell(first), cell(select), cell(number));
@@ -662,7 +665,15 @@ async function loadTemplate() {
   const form = $('#pins-form');
   try {
     const template = await query('Template');
+    shownTemplate = template;
     form.elements.name.value = template.name || '';
+    $('#template-command').textContent = template.command || '(nothing)';
+    const text = JSON.stringify(template);
+    $('#export-form').elements.json.value = text;
+    const link = $('#template-download');
+    if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([text + '\n'], { type: 'application/json' }));
+    link.download = (template.name || 'template').replace(/[^A-Za-z0-9._-]+/g, '_') + '.json';
     const body = $('#pins-body');
     body.textContent = '';
     const used = Object.keys(template.pins).map(Number).sort((a, b) => a - b);
@@ -677,7 +688,8 @@ async function loadTemplate() {
   }
 }
 
-/* The template the editor shows; a pin set to "none" is left out. */
+/* The template the editor shows, with the other members it was loaded
+ * with (image, wiki, command …); a pin set to "none" is left out. */
 function templateFromForm(form) {
   const pins = {};
   for (const row of form.querySelectorAll('#pins-body tr')) {
@@ -685,7 +697,21 @@ function templateFromForm(form) {
     const role = $('.role', row).value;
     if (role !== 'none') pins[gpio] = role + ';' + ($('.channel', row).value || '0');
   }
-  return { name: form.elements.name.value.trim(), pins };
+  return { ...(shownTemplate || {}), name: form.elements.name.value.trim(), pins };
+}
+
+/* Copy the export: the clipboard where the page may use it (https or
+ * localhost), else the text selected for the user's own copy. */
+async function copyTemplate(form) {
+  const area = form.elements.json;
+  try {
+    await navigator.clipboard.writeText(area.value);
+    say(form, 'Copied.');
+  } catch (e) {
+    area.focus();
+    area.select();
+    say(form, document.execCommand && document.execCommand('copy') ? 'Copied.' : 'Selected: copy it with Ctrl+C.');
+  }
 }
 
 async function savePins(form) {
@@ -701,9 +727,9 @@ async function importTemplate(form, json) {
     let template;
     try { template = JSON.parse(json); } catch (e) { throw new PlugError('Not JSON: ' + e.message); }
     if (!template || typeof template.pins !== 'object') throw new PlugError('A template needs a "pins" map.');
-    await command('Template ' + JSON.stringify(template));
+    const reply = await command('Template ' + JSON.stringify(template));
     await loadTemplate();
-    return 'Template applied.';
+    return reply && reply.command ? 'Template applied. Runs at start: ' + reply.command : 'Template applied.';
   });
 }
 
@@ -814,6 +840,7 @@ function start() {
   onSubmit('password-form', savePassword);
   onSubmit('pins-form', savePins);
   onSubmit('import-form', (f) => importTemplate(f, f.elements.json.value));
+  onSubmit('export-form', copyTemplate);
   onSubmit('cal-form', (f, submitter) => calibrate(f, submitter.value));
   onSubmit('console-form', runConsole);
   onSubmit('login-form', login);

@@ -50,6 +50,13 @@ int hal_pin_write(int pin, bool level);
 /* Read the level present on a pin.  Interrupt-safe. */
 bool hal_pin_read(int pin);
 
+/* Drive an output pin with a PWM wave of `permille`/1000 duty (about
+ * 1 kHz, for LED brightness).  0 and 1000 stop the wave and leave the pin
+ * at that level, as hal_pin_write() would.  HAL_EBUSY when the pin's PWM
+ * unit drives another pin (the BL602 has five, GPIO n on unit n % 5),
+ * HAL_EINVAL for a bad pin: the caller then falls back to on/off. */
+int hal_pin_pwm(int pin, uint16_t permille);
+
 enum hal_pin_edge { HAL_EDGE_FALLING = 0, HAL_EDGE_RISING = 1 };
 
 /* Called in interrupt context with the pin and the argument given at attach

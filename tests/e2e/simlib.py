@@ -40,11 +40,14 @@ BOOT_MAGIC = 0xB7
 HEADER = struct.Struct("<IHBBI")  # seq, len, version, magic, crc
 
 ROLES = ["none", "Rel", "Rel_n", "LED", "LED_n", "WifiLED", "WifiLED_n", "Btn", "Btn_n",
-         "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "BL0942TX", "BL0942RX"]
+         "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "HLW8012CF", "BL0942TX", "BL0942RX",
+         "TglChanOnTgl", "Btn_Tgl_All", "Btn_Tgl_All_n", "AlwaysHigh", "AlwaysLow", "Btn_ScriptOnly",
+         "Btn_ScriptOnly_n", "PWM", "PWM_n"]
 
 DEFAULT_TEMPLATE = {"name": "SM-028_V1.3",
                     "pins": {"2": "Rel;1", "3": "BL0937CF1;0", "14": "BL0937CF;0",
-                             "17": "Btn;1", "20": "LED_n;1", "21": "BL0937SEL;0"}}
+                             "17": "Btn;1", "20": "LED_n;1", "21": "BL0937SEL;0"},
+                    "command": ""}
 
 RELAY_GPIO = 2
 LED_GPIO = 20

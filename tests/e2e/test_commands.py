@@ -244,10 +244,10 @@ def test_restart_and_reset_need_1(plug, command):
 
 def test_over_long_line_is_ignored(plug):
     mark = plug.mark()
-    plug.send("Power on " + "x" * 600)
-    plug.wait_log(r"CMD: line longer than 512 characters: ignored", since=mark)
+    plug.send("Power on " + "x" * 3600)
+    plug.wait_log(r"CMD: line longer than 3584 characters: ignored", since=mark)
     assert plug.cmd("Power") == {"POWER": "OFF"}
-    # a 512-character line is still accepted
-    line = "DeviceName " + "a" * 20 + " " * (512 - 31)
-    assert len(line) == 512
+    # a 3584-character line is still accepted (a Template's)
+    line = "DeviceName " + "a" * 20 + " " * (3584 - 31)
+    assert len(line) == 3584
     assert plug.cmd(line) == {"DeviceName": "a" * 20}

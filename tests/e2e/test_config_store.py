@@ -39,14 +39,15 @@ def test_record_format_on_flash(tmp_path):
     assert result.returncode == 0, result
     records = config_records(image)
     assert [(slot, seq, version, len(payload)) for slot, seq, version, payload in records] == \
-        [(0, 1, 6, 1572), (1, 2, 6, 1572)]
+        [(0, 1, 7, 1724), (1, 2, 7, 1724)]
     first, second = records[0][3], records[1][3]
     assert first[:6] == b"Alpha\0" and first[33] == 3
     assert second[:6] == b"Alpha\0" and second[33] == 1
     pins = {gpio: (second[34 + 2 * gpio], second[35 + 2 * gpio]) for gpio in range(32)
             if second[34 + 2 * gpio]}
     assert pins == {2: (1, 1), 3: (10, 0), 14: (9, 0), 17: (7, 1), 20: (4, 1), 21: (11, 0)}
-    assert second[98:98 + 12] == b"SM-028_V1.3\0"
+    assert second[98:98 + 33] == bytes(33)  # version 2's 32-character name field, empty since version 7
+    assert second[1572:1572 + 12] == b"SM-028_V1.3\0"  # version 7's name field (128 characters)
 
 
 @pytest.mark.parametrize("how", ["restart", "powercut"])
@@ -70,10 +71,11 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
     v1 = simlib.config_v1_payload("Old kitchen", 1, {5: ("Rel", 1), 12: ("Btn", 1), 20: ("LED_n", 1),
                                                       3: ("BL0937CF1", 0)})
     simlib.patch_flash(image, CONFIG_OFFSET, simlib.record(1, 1, CONFIG_MAGIC, v1))
-    v1_template = {"name": "", "pins": {"3": "BL0937CF1;0", "5": "Rel;1", "12": "Btn;1", "20": "LED_n;1"}}
+    v1_template = {"name": "", "pins": {"3": "BL0937CF1;0", "5": "Rel;1", "12": "Btn;1", "20": "LED_n;1"},
+                   "command": ""}
 
     plug = make_plug(image)
-    plug.wait_log(r"CFG: settings migrated from version 1 to 6")
+    plug.wait_log(r"CFG: settings migrated from version 1 to 7")
     assert plug.log_lines(r"CFG: settings area|using defaults") == []
     assert plug.cmd("DeviceName") == {"DeviceName": "Old kitchen"}
     assert plug.cmd("PowerOnState") == {"PowerOnState": 1}
@@ -90,7 +92,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
 
     # nothing saved yet: the next boot migrates the same record again
     plug.restart()
-    plug.wait_log(r"CFG: settings migrated from version 1 to 6", since=plug.boot_mark)
+    plug.wait_log(r"CFG: settings migrated from version 1 to 7", since=plug.boot_mark)
     assert plug.cmd("DeviceName") == {"DeviceName": "Old kitchen"}
 
     # a save writes the version-2 layout, which then loads as such
@@ -102,7 +104,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
     assert plug.cmd("Template") == v1_template
     plug.stop()
     newest = max(config_records(image), key=lambda r: r[1])
-    assert newest[1:3] == (2, 6) and len(newest[3]) == 1572
+    assert newest[1:3] == (2, 7) and len(newest[3]) == 1724
 
 
 def fill_random(path, offset, length, seed):

@@ -71,7 +71,8 @@ HA_SCHEMAS = {
     ("sensor", "power_factor"): sensor(None, "power_factor", "measurement"),
     ("sensor", "energy_total"): sensor("kWh", "energy", "total_increasing"),
     ("sensor", "energy_today"): sensor("kWh", "energy", "total_increasing"),
-    ("sensor", "energy_yesterday"): sensor("kWh", "energy", None),  # a value set once a day, not a meter reading
+    # a value that changes once a day: no state class (HA's Tasmota integration has none either)
+    ("sensor", "energy_yesterday"): sensor("kWh", "energy", None),
     ("sensor", "rssi"): sensor("dBm", "signal_strength", "measurement", diagnostic=True),
     ("sensor", "ip"): sensor(None, None, None, diagnostic=True),
     ("sensor", "uptime"): sensor("s", "duration", "total_increasing", diagnostic=True),
@@ -173,6 +174,25 @@ def test_ha_mqtt_discovery_payloads_follow_has_rules(plug, broker, ha):
     ha.publish(switch["command_topic"], switch["payload_on"])
     assert ha.wait(switch["state_topic"], since=mark).text == switch["state_on"]
     assert relay_on(plug)
+
+
+def test_device_name_is_the_plugs_name_not_openplug(plug, broker, ha):
+    # a plug whose DeviceName was never set is named by its topic (unique), in both discovery kinds
+    connect_plug(plug, broker, extra=["SetOption19 1"])
+    configs = wait_ha_configs(ha)
+    assert plug.cmd("DeviceName") == {"DeviceName": "OpenPlug"}
+    assert {payload["device"]["name"] for payload, _ in configs.values()} == {TOPIC}
+    mark = ha.mark()
+    assert plug.cmd("SetOption19 0") == {"SetOption19": "OFF"}
+    config = None
+    deadline = time.monotonic() + 10
+    while config is None and time.monotonic() < deadline:
+        found = [m for m in ha.messages[mark:] if re.match(r"^tasmota/discovery/[0-9A-F]{12}/config$", m.topic)
+                 and m.payload]
+        config = json.loads(found[0].text) if found else None
+        time.sleep(0.05)
+    assert config, "no Tasmota discovery seen"
+    assert config["dn"] == TOPIC and config["fn"][0] == TOPIC
 
 
 def test_ha_status_online_publishes_again(plug, broker, ha):

@@ -148,14 +148,14 @@ def test_malformed_requests_get_the_right_status(web, request_bytes, status):
 
 
 def test_oversized_request_line_headers_and_body(web):
-    raw = raw_request(web.port, b"GET /" + b"a" * 600 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    raw = raw_request(web.port, b"GET /" + b"a" * 3700 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status_line(raw) == 414
-    raw = raw_request(web.port, b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 2000 + b"\r\n\r\n")
+    raw = raw_request(web.port, b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 4200 + b"\r\n\r\n")
     assert status_line(raw) == 431
     many = b"".join(b"X-H%d: 1\r\n" % i for i in range(30))
     raw = raw_request(web.port, b"GET /api/state HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
     assert status_line(raw) == 431
-    r = curl(web.base + "/api/command", data=json.dumps({"cmnd": "x" * 2000}))
+    r = curl(web.base + "/api/command", data=json.dumps({"cmnd": "x" * 4000}))
     assert r.status == 413
     raw = raw_request(web.port, b"GET /api/state HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
     assert status_line(raw) == 413

@@ -23,9 +23,8 @@ MOVED = {
              "21": "BL0937SEL;0"},
     "image": "", "wiki": "", "extra": {"nested": [1, 2.5e3, -3, True, False, None, {"a": "b"}]},
 }
-MOVED_REPLY = {"name": "Moved plug",
-               "pins": {"3": "BL0937CF1;0", "5": "Rel;1", "14": "BL0937CF;0", "20": "LED_n;1", "21": "BL0937SEL;0",
-                        "22": "Btn;1"}}
+# Exported whole: name, every other member kept, pins, command.
+MOVED_REPLY = MOVED
 
 
 def compact(obj):
@@ -98,9 +97,11 @@ BAD_TEMPLATES = [
     ("gpio_23", '{"pins":{"23":"Rel;1"}}', "GPIO 23"),
     ("gpio_text", '{"pins":{"two":"Rel;1"}}', "GPIO"),
     ("missing_pins", '{"name":"no pins here","flags":"0"}', '"pins"'),
-    ("pins_not_object", '{"pins":["Rel;1"]}', "not valid JSON"),
+    ("pins_not_object", '{"pins":["Rel;1"]}', '"pins" must be an object'),
     ("bad_channel", '{"pins":{"2":"Rel;9"}}', "channel"),
-    ("name_too_long", '{"name":"%s","pins":{"2":"Rel;1"}}' % ("n" * 40), "name"),
+    ("name_too_long", '{"name":"%s","pins":{"2":"Rel;1"}}' % ("n" * 129), "name longer than 128 characters"),
+    ("empty_pins", '{"name":"bare","pins":{}}', "the pin map is empty"),
+    ("ir_role", '{"pins":{"2":"Rel;1","5":"IRRecv;0"}}', "role 'IRRecv' refused: a plug has no infrared receiver"),
 ]
 
 
@@ -141,7 +142,7 @@ def test_template_round_trip(plug):
 
 def test_role_names_are_case_insensitive_and_channel_defaults(plug):
     reply = plug.cmd('Template {"pins":{"2":"rel","17":"BTN;1","20":"led_N"}}')
-    assert reply == {"name": "", "pins": {"2": "Rel;1", "17": "Btn;1", "20": "LED_n;1"}}
+    assert reply == {"name": "", "pins": {"2": "Rel;1", "17": "Btn;1", "20": "LED_n;1"}, "command": ""}
 
 
 def test_pin_command(plug):
@@ -161,9 +162,28 @@ def test_pin_command(plug):
     # a channel given with "none" is dropped, so that the template round-trips
     assert plug.cmd("Pin 4 none;3") == {"Pin4": "none"}
     template = plug.cmd('Template {"pins":{"2":"Rel;1","4":"none;2","17":"Btn;1"}}')
-    assert template == {"name": "", "pins": {"2": "Rel;1", "17": "Btn;1"}}
+    assert template == {"name": "", "pins": {"2": "Rel;1", "17": "Btn;1"}, "command": ""}
     assert plug.cmd("Template " + compact(template)) == template
     for bad in ["Pin 23", "Pin x", "Pin", "Pin 4 Bogus;1", "Pin 4 Rel;7", "Pin -1"]:
         reply = plug.cmd(bad)
         assert reply.get("Command") == "Error", (bad, reply)
     assert plug.cmd("Pin 4") == {"Pin4": "none"}
+
+
+def test_led_brightness_by_pwm_where_the_pin_has_a_free_unit(plug):
+    # GPIO 1 and 6 share the BL602's PWM unit 1: the first gets the wave, the other falls back to on/off
+    reply = plug.cmd('Template {"name":"two dimmed LEDs","pins":{"2":"Rel;1","1":"LED;1","6":"PWM_n;1"}}')
+    assert reply["pins"] == {"1": "LED;1", "2": "Rel;1", "6": "PWM_n;1"}
+    assert plug.cmd("LedPwmOn 100") == {"LedPwmOn": 100}
+    plug.cmd("Power on")
+    pins = plug.pins()
+    assert pins[1]["pwm"] == 392  # 100/255
+    assert "pwm" not in pins[6] and pins[6]["level"] == 1  # inverted, 100 < 128: dark-ish, so high
+    assert plug.cmd("LedPwmOn 200") == {"LedPwmOn": 200}
+    pins = plug.pins()
+    assert pins[1]["pwm"] == 784 and pins[6]["level"] == 0  # 200 >= 128: lit, inverted: low
+    plug.restart()
+    assert plug.cmd("LedPwmOn") == {"LedPwmOn": 200}
+    assert plug.pins()[1]["pwm"] == 784
+    for bad in ("LedPwmOn 256", "LedPwmOff -1", "LedPwmOn x"):
+        assert plug.cmd(bad)["Command"] == "Error", bad

@@ -270,7 +270,7 @@ def test_template_import_and_pin_editor(make_plug, browser):
     browser.wait(lambda: browser.js("return document.querySelectorAll('#pins-body tr').length") == 7,
                  what="six pins and a new-pin row")
     template = {"name": "RMC021", "pins": {"2": "Rel;1", "3": "BL0937CF1;0", "14": "BL0937CF;0",
-                                           "22": "Btn;1", "20": "LED_n;1", "21": "BL0937SEL;0"}}
+                                           "22": "Btn;1", "20": "LED_n;1", "21": "BL0937SEL;0"}, "command": ""}
     submit(browser, "#import-form", {"json": json.dumps(template)})
     assert form_message(browser, "#import-form") == "Template applied."
     assert cm(plug, "Template") == template

@@ -122,6 +122,7 @@ struct fake_pin {
     bool irq_on;
     enum hal_pin_edge edge;
     unsigned output_changes; /* level changes while driven: glitches */
+    unsigned pwm_permille;   /* the last hal_pin_pwm() duty */
 };
 static struct fake_pin pins[PINS];
 static bool pins_ready;
@@ -164,6 +165,16 @@ int hal_pin_write(int gpio, bool value)
     if (p->mode == HAL_PIN_OUTPUT && p->latch != value)
         p->output_changes++;
     p->latch = value;
+    return HAL_OK;
+}
+
+int hal_pin_pwm(int gpio, uint16_t permille)
+{
+    struct fake_pin *p = pin(gpio);
+    if (!p || permille > 1000)
+        return HAL_EINVAL;
+    p->pwm_permille = permille;
+    p->latch = permille >= 500;
     return HAL_OK;
 }
 
@@ -219,7 +230,7 @@ unsigned fake_pin_output_changes(int gpio) { return pin(gpio) ? pin(gpio)->outpu
 
 static char output[16384];
 static size_t output_len;
-static char input[1024];
+static char input[8192];
 static size_t input_len, input_pos;
 
 void hal_console_write(const char *text, size_t len)

@@ -69,7 +69,7 @@ static void test_bad_input_changes_nothing(void)
     CHECK_CONTAINS(run("SetStartValue 1 7"), "SetStartValue: expected");
     CHECK_CONTAINS(run("Pin 40 Rel;1"), "Pin: expected <gpio 0..22>");
     CHECK_CONTAINS(run("Pin 5 Relay;1"), "unknown pin role 'Relay'");
-    CHECK_CONTAINS(run("Pin 5 Rel;9"), "Rel needs a channel 1..4");
+    CHECK_CONTAINS(run("Pin 5 Rel;9"), "Rel;9: a plug here switches at most 4 relays");
     CHECK_CONTAINS(run("startDriver Toaster"), "no driver 'Toaster' in this build (available: ");
     CHECK_EQ(config_save_count(), saves);
     CHECK(channel_get(1));
@@ -137,16 +137,29 @@ static void test_console_lines(void)
     sched_run_once(0);
     CHECK_CONTAINS(fake_console_output(), "{\"POWER\":\"ON\"}\n{\"POWER\":\"ON\"}\n{\"DeviceName\":\"Hall\"}\n");
     fake_console_clear();
-    char long_line[CMD_LINE_MAX + 40];
+    char long_line[CMD_LONG_LINE_MAX + 40];
     memset(long_line, 'x', sizeof long_line - 2);
     long_line[sizeof long_line - 2] = '\n';
     long_line[sizeof long_line - 1] = '\0';
     fake_console_input(long_line);
     fake_console_input("Power\n");
     sched_run_once(0);
-    CHECK_CONTAINS(fake_console_output(), "line longer than 512 characters: ignored");
+    CHECK_CONTAINS(fake_console_output(), "line longer than 3584 characters: ignored");
     CHECK_CONTAINS(fake_console_output(), "{\"POWER\":\"ON\"}\n");
     CHECK(!strstr(fake_console_output(), "Unknown"));
+
+    /* A line past CMD_LINE_MAX (a 2 KB template) runs from a heap block. */
+    static char template_line[2400];
+    char wiki[1901];
+    memset(wiki, 'w', sizeof wiki - 1);
+    wiki[sizeof wiki - 1] = '\0';
+    snprintf(template_line, sizeof template_line,
+             "Template {\"name\":\"console\",\"wiki\":\"%s\",\"pins\":{\"2\":\"Rel;1\"}}\n", wiki);
+    fake_console_clear();
+    fake_console_input(template_line);
+    sched_run_once(0);
+    CHECK_CONTAINS(fake_console_output(), "{\"name\":\"console\",\"wiki\":\"www");
+    CHECK_CONTAINS(fake_console_output(), "\"pins\":{\"2\":\"Rel;1\"},\"command\":\"\"}\n");
 }
 
 static void test_restart_is_planned_with_its_reason(void)

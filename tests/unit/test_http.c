@@ -451,6 +451,68 @@ static uint32_t heap_in_use(void)
     return stats.in_use;
 }
 
+/* A handler holding a heap block for its stream (as /cm's command
+ * stream does): http_on_end gives it back however the request ends. */
+static unsigned ends_seen;
+static void give_held(void *user)
+{
+    void **held = user;
+    heap_give(*held);
+    *held = NULL;
+    ends_seen++;
+}
+
+static int produce_held(struct http_request *req, char *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    void **held = http_user(req);
+    CHECK(*held != NULL);
+    memset(buf, 'h', cap < 100 ? cap : 100);
+    return cap < 100 ? (int)cap : 100; /* endless: ends only when the client goes */
+}
+
+static void serve_held(struct http_request *req, void *arg)
+{
+    (void)arg;
+    void **held = http_user(req);
+    *held = heap_take(3000);
+    http_on_end(req, give_held);
+    if (strcmp(http_query_raw(req), "short") == 0)
+        http_reply_json(req, 200, "{}");
+    else
+        http_reply_stream(req, 200, "text/plain", produce_held, NULL);
+}
+
+static void test_end_hook_frees_on_every_way_out(void)
+{
+    for (int i = 0; i < 5; i++)
+        sched_run_once(0);
+    uint32_t base = heap_in_use();
+    struct client c;
+    /* a stream the client walks away from */
+    static const char endless[] = "GET /held HTTP/1.1\r\nHost: t\r\n\r\n";
+    ends_seen = 0;
+    client_open(&c, endless, sizeof endless - 1);
+    for (int i = 0; i < 10; i++)
+        client_step(&c);
+    CHECK_CONTAINS(c.in, "200 OK");
+    CHECK(heap_in_use() > base + 3000);
+    close(c.fd);
+    for (int i = 0; i < 200 && heap_in_use() != base; i++)
+        sched_run_once(0);
+    CHECK_EQ(heap_in_use(), base);
+    CHECK_EQ(ends_seen, 1);
+    /* keep-alive: answered, then the next request on the same connection */
+    static const char two[] = "GET /held?short HTTP/1.1\r\nHost: t\r\n\r\n"
+                              "GET /held?short HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    client_open(&c, two, sizeof two - 1);
+    client_run(&c, 100);
+    for (int i = 0; i < 5; i++)
+        sched_run_once(0);
+    CHECK_EQ(ends_seen, 3);
+    CHECK_EQ(heap_in_use(), base);
+}
+
 /* An open connection's buffers come from the heap and go back on every
  * way it ends; a client the heap cannot serve gets 503 and the server goes on. */
 static void test_heap_buffers(void)
@@ -553,7 +615,8 @@ int main(void)
     http_route_add(&files_route, HTTP_GET, "/files/", HTTP_ROUTE_PREFIX, serve_files, "prefix");
     http_route_add(&file_exact_route, HTTP_GET, "/files/index", 0, serve_files, "exact");
     http_route_add(&defer_route, HTTP_GET, "/later", 0, serve_defer, NULL);
-    static struct http_route endless_route;
+    static struct http_route endless_route, held_route;
+    http_route_add(&held_route, HTTP_GET, "/held", 0, serve_held, NULL);
     http_route_add(&endless_route, HTTP_GET, "/endless", 0, serve_endless, NULL);
     http_set_listen(0x7F000001, 0);
     http_start();
@@ -565,6 +628,7 @@ int main(void)
     RUN(test_routes_and_deferred_reply);
     RUN(test_timeouts);
     RUN(test_heap_buffers);
+    RUN(test_end_hook_frees_on_every_way_out);
     RUN(test_decoders);
     return harness_report();
 }

@@ -4,6 +4,7 @@
 #include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
+#include "core/io/template.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
 #include "fake_hal.h"
@@ -26,33 +27,38 @@ static const char *run(const char *text)
     return reply;
 }
 
+static struct template parsed;
+
 static void test_parse_openbeken_template(void)
 {
-    const char *json = "{\"vendor\":\"Tuya\",\"bDetailed\":\"0\",\"name\":\"Aubess 16A\",\"flags\":\"1024\","
-                       "\"keywords\":[\"a\",\"b\"],\"pins\":{\"6\":\"BL0937CF1;0\",\"7\":\"BL0937CF;0\","
-                       "\"8\":\"Rel_n;1\",\"10\":\"btn;1;2\",\"11\":\"WifiLED_n;0\",\"21\":\"BL0937SEL_n;0\"},"
-                       "\"image\":\"https://x/y.jpg\"}";
-    struct pin_setting pins[CONFIG_PINS];
-    char name[CONFIG_NAME_SIZE], error[96];
-    CHECK(template_parse(json, strlen(json), pins, name, error, sizeof error));
-    CHECK_STR(name, "Aubess 16A");
-    CHECK_EQ(pins[8].role, PIN_REL_N);
-    CHECK_EQ(pins[8].channel, 1);
-    CHECK_EQ(pins[10].role, PIN_BTN);
-    CHECK_EQ(pins[11].role, PIN_WIFILED_N);
-    CHECK_EQ(pins[21].role, PIN_BL0937SEL_N);
-    CHECK_EQ(pins[2].role, PIN_NONE);
+    const char *json = "{\"vendor\":\"Tuya\",\"bDetailed\":\"0\",\"name\":\"Aubess 16A smart socket SM-028_V1.3 (BL0937)\","
+                       "\"flags\":\"1024\",\"keywords\":[ \"a\", \"b\" ],\"pins\":{\"6\":\"BL0937CF1;0\",\"7\":\"BL0937CF;0\","
+                       "\"8\":\"Rel_n;1\",\"10\":\"btn;1;2\",\"11\":\"WiFiLED_n;0\",\"21\":\"BL0937SEL_n;0\"},"
+                       "\"command\":\"startDriver BL0937\",\"image\":\"https://x/y.jpg\"}";
+    char error[96];
+    CHECK(template_parse(json, strlen(json), 0, &parsed, error, sizeof error));
+    CHECK_STR(parsed.name, "Aubess 16A smart socket SM-028_V1.3 (BL0937)");
+    CHECK_EQ(parsed.pins[8].role, PIN_REL_N);
+    CHECK_EQ(parsed.pins[8].channel, 1);
+    CHECK_EQ(parsed.pins[10].role, PIN_BTN);
+    CHECK_EQ(parsed.pins[11].role, PIN_WIFILED_N);
+    CHECK_EQ(parsed.pins[21].role, PIN_BL0937SEL_N);
+    CHECK_EQ(parsed.pins[2].role, PIN_NONE);
+    CHECK(parsed.has_command);
+    CHECK_STR(parsed.command, "startDriver BL0937");
+    /* the other members kept in order, white space outside strings dropped */
+    CHECK_STR(parsed.extra, "\"vendor\":\"Tuya\",\"bDetailed\":\"0\",\"flags\":\"1024\",\"keywords\":[\"a\",\"b\"],"
+                            "\"image\":\"https://x/y.jpg\"");
 }
 
 static void check_rejected(const char *json, const char *message)
 {
-    struct pin_setting pins[CONFIG_PINS];
-    char name[CONFIG_NAME_SIZE] = "unchanged", error[96];
-    memset(pins, 0x5A, sizeof pins);
-    CHECK(!template_parse(json, strlen(json), pins, name, error, sizeof error));
+    char error[160];
+    memset(&parsed, 0x5A, sizeof parsed);
+    CHECK(!template_parse(json, strlen(json), 0, &parsed, error, sizeof error));
     CHECK_CONTAINS(error, message);
-    CHECK_STR(name, "unchanged");
-    CHECK_EQ(pins[0].role, 0x5A);
+    CHECK_EQ(parsed.pins[0].role, 0);
+    CHECK_STR(parsed.name, "");
 }
 
 static void test_bad_templates_are_rejected_whole(void)
@@ -63,19 +69,29 @@ static void test_bad_templates_are_rejected_whole(void)
     check_rejected("{\"pins\":{\"2\":\"Relay;1\"}}", "GPIO 2: unknown pin role 'Relay'");
     check_rejected("{\"pins\":{\"40\":\"Rel;1\"}}", "no GPIO 40 on this chip");
     check_rejected("{\"pins\":{\"x\":\"Rel;1\"}}", "no GPIO x");
-    check_rejected("{\"pins\":{\"2\":\"Rel;0\"}}", "Rel needs a channel 1..4");
+    check_rejected("{\"pins\":{\"2\":\"Rel;5\"}}", "at most 4 relays, on channels 1..4");
+    check_rejected("{\"pins\":{\"2\":\"Rel;0\",\"3\":\"Rel;4\"}}", "at most 4 relays, on channels 0..3");
+    check_rejected("{\"pins\":{\"2\":\"Rel;1\",\"3\":\"Btn;2\"}}", "GPIO 3: Btn;2: channel 2 has no relay to switch");
     check_rejected("{\"pins\":{\"2\":\"Rel;a\"}}", "bad channel");
+    check_rejected("{\"pins\":{\"2\":\"Rel;64\"}}", "bad channel");
     check_rejected("{\"pins\":{\"2\":7}}", "expected a string");
-    check_rejected("[]", "not valid JSON");
-    check_rejected("", "not valid JSON");
+    check_rejected("{\"pins\":{\"2\":\"IRRecv;0\"}}", "role 'IRRecv' refused: a plug has no infrared receiver");
+    check_rejected("{\"pins\":{}}", "the pin map is empty");
+    check_rejected("{\"name\":\"a\",\"pins\":{\"2\":\"Rel;1\"},\"name\":\"b\"}", "member \"name\" twice");
+    check_rejected("{\"wiki\":1,\"pins\":{\"2\":\"Rel;1\"},\"wiki\":2}", "member \"wiki\" twice");
+    check_rejected("{\"name\":\"a\001\",\"pins\":{\"2\":\"Rel;1\"}}", "not valid JSON: control character");
+    check_rejected("[]", "template is not valid JSON: expected an object");
+    check_rejected("", "template is not valid JSON: expected an object");
     check_rejected("{\"pins\":{}} trailing", "trailing data");
+    char error[160];
+    CHECK(template_parse("{\"pins\":{}}", 11, TEMPLATE_ALLOW_EMPTY, &parsed, error, sizeof error));
 }
 
 static void test_template_command_round_trip(void)
 {
     const char *shown = run("Template");
     CHECK_STR(shown, "{\"name\":\"SM-028_V1.3\",\"pins\":{\"2\":\"Rel;1\",\"3\":\"BL0937CF1;0\",\"14\":\"BL0937CF;0\","
-                     "\"17\":\"Btn;1\",\"20\":\"LED_n;1\",\"21\":\"BL0937SEL;0\"}}");
+                     "\"17\":\"Btn;1\",\"20\":\"LED_n;1\",\"21\":\"BL0937SEL;0\"},\"command\":\"\"}");
     char again[600];
     snprintf(again, sizeof again, "Template %s", shown);
     uint32_t saves = config_save_count();
@@ -88,7 +104,7 @@ static void test_import_rewires_and_errors_keep_old(void)
     run("Power on");
     CHECK(fake_pin_latch(2));
     CHECK_STR(run("Template {\"name\":\"moved\",\"pins\":{\"5\":\"Rel;1\",\"22\":\"Btn;1\",\"20\":\"LED_n;1\"}}"),
-              "{\"name\":\"moved\",\"pins\":{\"5\":\"Rel;1\",\"20\":\"LED_n;1\",\"22\":\"Btn;1\"}}");
+              "{\"name\":\"moved\",\"pins\":{\"5\":\"Rel;1\",\"20\":\"LED_n;1\",\"22\":\"Btn;1\"},\"command\":\"\"}");
     CHECK_EQ(fake_pin_mode(2), HAL_PIN_DISABLED); /* released */
     CHECK_EQ(fake_pin_mode(5), HAL_PIN_OUTPUT);
     CHECK(fake_pin_latch(5)); /* the relay keeps its state on its new pin */

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/util/heap.h"
 
 static struct cmd_table *tables;
 static char reply_buf[CMD_REPLY_MAX];
@@ -65,7 +66,7 @@ static void send_reply(cmd_reply_fn reply, void *arg)
 
 enum cmd_result cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-    char message[160];
+    char message[256];
     va_list args;
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);
@@ -214,24 +215,43 @@ static enum cmd_result cmd_backlog(struct cmd_ctx *ctx)
     return CMD_SILENT;
 }
 
-/* One reply per command table ({"Commands":{name: help, …}}): the whole
- * list outgrows one reply as modules add commands. */
+/* Help: one reply {"Commands":{name: help, …}} with every command, built
+ * in a heap block (it outgrows the reply buffer); every transport takes a
+ * reply of any length (HTTP streams it, MQTT splits it).  Help <command>:
+ * that command's line alone. */
 static enum cmd_result cmd_help(struct cmd_ctx *ctx)
 {
-    for (struct cmd_table *t = tables; t; t = t->next) {
-        begin_reply();
-        jw_object_begin(&reply_writer, "Commands");
-        for (size_t i = 0; i < t->count; i++)
-            jw_string(&reply_writer, t->defs[i].name, t->defs[i].help);
-        jw_object_end(&reply_writer);
-        send_reply(ctx->reply_fn, ctx->reply_arg);
+    if (*ctx->arg) {
+        const struct cmd_def *def = find(ctx->arg, strlen(ctx->arg), false);
+        if (!def)
+            return cmd_error(ctx, "Help: no command '%.32s' (Help lists them all)", ctx->arg);
+        jw_object_begin(ctx->reply, "Commands");
+        jw_string(ctx->reply, def->name, def->help);
+        jw_object_end(ctx->reply);
+        return CMD_DONE;
     }
-    return CMD_SILENT;
+    char *text = heap_take(CMD_HELP_MAX);
+    if (!text)
+        return cmd_error(ctx, "Help: not enough memory now (Help <command> answers for one)");
+    struct json_writer w;
+    jw_init(&w, text, CMD_HELP_MAX);
+    jw_object_begin(&w, NULL);
+    jw_object_begin(&w, "Commands");
+    for (struct cmd_table *t = tables; t; t = t->next)
+        for (size_t i = 0; i < t->count; i++)
+            jw_string(&w, t->defs[i].name, t->defs[i].help);
+    jw_object_end(&w);
+    jw_object_end(&w);
+    bool whole = !w.overflow;
+    if (whole)
+        ctx->reply_fn(jw_text(&w), ctx->reply_arg);
+    heap_give(text);
+    return whole ? CMD_SILENT : cmd_error(ctx, "Help: the list outgrew %d bytes", CMD_HELP_MAX);
 }
 
 static const struct cmd_def interpreter_commands[] = {
     {"Backlog", cmd_backlog, 0, "Run commands in turn: Backlog Power on; Status 11"},
-    {"Help", cmd_help, 0, "List every command with a one-line description (one reply per module)"},
+    {"Help", cmd_help, 0, "Help [<command>]: every command (or that one) with a one-line description"},
 };
 static struct cmd_table interpreter_table;
 

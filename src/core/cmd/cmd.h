@@ -19,8 +19,10 @@
 #include "core/events.h"
 #include "core/util/json.h"
 
-#define CMD_LINE_MAX 512  /* longest command line accepted */
-#define CMD_REPLY_MAX 4096 /* Help lists every command of every subsystem */
+#define CMD_LINE_MAX 512  /* longest command line in a fixed buffer (scripts, Backlog parts) */
+#define CMD_LONG_LINE_MAX 3584 /* longest line a transport takes, on the heap: a Template of 3 KB */
+#define CMD_REPLY_MAX 4096 /* one reply: Status 0, a Template export */
+#define CMD_HELP_MAX 8192 /* Help's one reply (about 6 KB), on the heap while it is sent */
 
 typedef void (*cmd_reply_fn)(const char *json, void *arg);
 

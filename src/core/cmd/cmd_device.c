@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/cmd/cmd_setting.h"
 #include "core/cmd/status.h"
@@ -15,6 +16,8 @@
 #include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
+#include "core/io/template.h"
+#include "core/util/heap.h"
 #if OPENPLUG_NET
 #include "core/net/mqtt.h"
 #endif
@@ -142,9 +145,10 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh, const struc
     if (!meter_running())
         return;
     jw_object_begin(w, "ENERGY");
-    char start[24] = "";
-    if (c->total_start_s)
-        timefmt_iso8601(c->total_start_s, start, sizeof start);
+    /* Set when the clock is first known (as Tasmota does); before that
+     * the epoch, as Tasmota prints its unset time, and as "Time" counts. */
+    char start[24];
+    timefmt_iso8601(c->total_start_s, start, sizeof start);
     jw_string(w, "TotalStartTime", start);
     quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, true, c);
     if (period_wh >= 0)
@@ -232,12 +236,27 @@ static enum cmd_result apply_pins(struct cmd_ctx *ctx, const struct config *next
     return CMD_DONE;
 }
 
+/* Template [empty] [{…}]: import (OpenBeken's JSON, see template.h), then
+ * show the running template as OpenBeken JSON.  "empty" lets a template
+ * with no pins through, on purpose. */
 static enum cmd_result cmd_template(struct cmd_ctx *ctx)
 {
     if (*ctx->arg) {
+        char *json = ctx->arg;
+        unsigned flags = 0;
+        if (strncasecmp(json, "empty", 5) == 0 && (json[5] == ' ' || json[5] == '\t')) {
+            flags |= TEMPLATE_ALLOW_EMPTY;
+            json += 5 + strspn(json + 5, " \t");
+        }
+        struct template *t = heap_take(sizeof *t);
+        if (!t)
+            return cmd_error(ctx, "Template: not enough memory to read a template now; the current template is kept");
+        char error[160];
         struct config *next = config_edit();
-        char error[96];
-        if (!template_parse(ctx->arg, strlen(ctx->arg), next->pins, next->template_name, error, sizeof error))
+        bool ok = template_parse(json, strlen(json), flags, t, error, sizeof error) &&
+                  template_stage(t, next, error, sizeof error);
+        heap_give(t);
+        if (!ok)
             return cmd_error(ctx, "Template: %s; the current template is kept", error);
         if (apply_pins(ctx, next) != CMD_DONE)
             return CMD_FAILED;
@@ -250,12 +269,13 @@ static enum cmd_result cmd_pin(struct cmd_ctx *ctx)
 {
     char *rest = ctx->arg;
     long gpio;
-    char key[8], value[24], error[64];
+    char key[8], value[24], error[128];
     if (!cmd_parse_long(cmd_next_word(&rest), 0, hal_pin_count() - 1, &gpio))
         return cmd_error(ctx, "Pin: expected <gpio 0..%d> [<role>[;<channel>]]", hal_pin_count() - 1);
     if (*rest) {
         struct config *next = config_edit();
-        if (!pin_setting_parse(rest, &next->pins[gpio], error, sizeof error))
+        if (!pin_setting_parse(rest, &next->pins[gpio], error, sizeof error) ||
+            !pins_check(next->pins, error, sizeof error))
             return cmd_error(ctx, "Pin: %s", error);
         if (apply_pins(ctx, next) != CMD_DONE)
             return CMD_FAILED;
@@ -289,7 +309,8 @@ static const struct cmd_def device_commands[] = {
     {"Restart", cmd_restart, 0, "Restart 1: restart the plug (the relay keeps its state)"},
     {"Reset", cmd_reset, 0, "Reset 1: erase all settings (factory reset) and restart"},
     {"DeviceName", cmd_device_name, 0, "Name of the device (up to 32 characters)"},
-    {"Template", cmd_template, 0, "Template [{\"name\":…,\"pins\":{\"2\":\"Rel;1\",…}}]: show or import (OpenBeken format)"},
+    {"Template", cmd_template, 0,
+     "Template [empty] [{\"name\":…,\"pins\":{\"2\":\"Rel;1\",…},\"command\":…}]: show (export) or import an OpenBeken template"},
     {"Pin", cmd_pin, 0, "Pin <gpio> [<role>[;<channel>] | none]: show or set one pin's role"},
     {"startDriver", cmd_start_driver, 0, "startDriver <name>: start an optional driver"},
 };

@@ -2,6 +2,7 @@
  * cmd_power.c — switching commands: Tasmota's Power and PowerOnState, and
  * OpenBeken's setChannel, toggleChannel and SetStartValue.  All of them
  * switch through channel_set(), the one path that drives, saves and tells.
+ * Also Tasmota's LedPwmOn / LedPwmOff: the LEDs' brightness.
  */
 #include <stdio.h>
 
@@ -74,15 +75,17 @@ static enum cmd_result cmd_power_on_state(struct cmd_ctx *ctx)
     return set_power_on_state(ctx, value);
 }
 
-/* "<channel> <rest>": the channel must be 1..CHANNEL_MAX. */
+/* "<channel> <rest>": OpenBeken's channel number (from 0 when the
+ * template puts a relay on channel 0), which must have a relay; *channel
+ * is its POWER index. */
 static bool channel_argument(struct cmd_ctx *ctx, char **rest, unsigned *channel)
 {
     long value;
     *rest = ctx->arg;
-    if (!cmd_parse_long(cmd_next_word(rest), 1, CHANNEL_MAX, &value))
+    if (!cmd_parse_long(cmd_next_word(rest), 0, 63, &value))
         return false;
-    *channel = (unsigned)value;
-    return true;
+    *channel = pins_power_index(config_get()->pins, (unsigned)value);
+    return channel_has_relay(*channel);
 }
 
 static enum cmd_result cmd_set_start_value(struct cmd_ctx *ctx)
@@ -91,7 +94,7 @@ static enum cmd_result cmd_set_start_value(struct cmd_ctx *ctx)
     unsigned channel;
     long value;
     if (!channel_argument(ctx, &rest, &channel) || !cmd_parse_long(cmd_next_word(&rest), -1, 1, &value) || *rest)
-        return cmd_error(ctx, "SetStartValue: expected <channel 1..%d> <-1 restore | 0 off | 1 on>", CHANNEL_MAX);
+        return cmd_error(ctx, "SetStartValue: expected <channel with a relay> <-1 restore | 0 off | 1 on>");
     return set_power_on_state(ctx, value < 0 ? POWER_ON_RESTORE : value);
 }
 
@@ -100,7 +103,7 @@ static enum cmd_result cmd_set_channel(struct cmd_ctx *ctx)
     char *rest;
     unsigned channel;
     if (!channel_argument(ctx, &rest, &channel) || !*rest)
-        return cmd_error(ctx, "setChannel: expected <channel 1..%d> <0|1>", CHANNEL_MAX);
+        return cmd_error(ctx, "setChannel: expected <channel with a relay> <0|1>");
     return switch_channel(ctx, channel, cmd_next_word(&rest));
 }
 
@@ -109,16 +112,37 @@ static enum cmd_result cmd_toggle_channel(struct cmd_ctx *ctx)
     char *rest;
     unsigned channel;
     if (!channel_argument(ctx, &rest, &channel) || *rest)
-        return cmd_error(ctx, "toggleChannel: expected <channel 1..%d>", CHANNEL_MAX);
+        return cmd_error(ctx, "toggleChannel: expected <channel with a relay>");
     return switch_channel(ctx, channel, "toggle");
+}
+
+/* LedPwmOn / LedPwmOff 0..255: an LED's brightness when lit / dark (by PWM
+ * where its pin allows, else on from 128). */
+static enum cmd_result cmd_led_pwm(struct cmd_ctx *ctx)
+{
+    bool on = ctx->name[6] == 'O' && ctx->name[7] == 'n';
+    long value;
+    if (*ctx->arg) {
+        if (!cmd_parse_long(ctx->arg, 0, 255, &value))
+            return cmd_error(ctx, "%s: expected 0 .. 255", ctx->name);
+        struct config *next = config_edit();
+        *(on ? &next->led_pwm_on : &next->led_pwm_off) = (uint8_t)value;
+        if (config_update(next) != 0)
+            return cmd_error(ctx, "%s: cannot save settings (flash error)", ctx->name);
+        pins_refresh_outputs();
+    }
+    jw_int(ctx->reply, ctx->name, on ? config_get()->led_pwm_on : config_get()->led_pwm_off);
+    return CMD_DONE;
 }
 
 static const struct cmd_def power_commands[] = {
     {"Power", cmd_power, CMD_INDEXED, "Relay: Power[n] [0|off|false, 1|on|true, 2|toggle]; no argument = query"},
     {"PowerOnState", cmd_power_on_state, 0, "Relay after power-up: 0 off, 1 on, 2 toggle, 3 restore (default), 4 on+locked"},
     {"SetStartValue", cmd_set_start_value, 0, "OpenBeken: SetStartValue <ch> -1|0|1 = PowerOnState 3|0|1"},
-    {"setChannel", cmd_set_channel, 0, "OpenBeken: setChannel <ch> <0|1>"},
+    {"setChannel", cmd_set_channel, 0, "OpenBeken: setChannel <ch> <0|1> (the template's channel numbers)"},
     {"toggleChannel", cmd_toggle_channel, 0, "OpenBeken: toggleChannel <ch>"},
+    {"LedPwmOn", cmd_led_pwm, 0, "LedPwmOn 0..255: brightness of a lit LED (default 255; PWM where the pin allows)"},
+    {"LedPwmOff", cmd_led_pwm, 0, "LedPwmOff 0..255: brightness of a dark LED (default 0)"},
 };
 
 void cmd_power_register(void)

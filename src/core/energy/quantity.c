@@ -7,6 +7,8 @@
 const struct quantity quantities[Q_COUNT] = {
     [Q_TOTAL] = {"Total", "total_kwh", "openplug_energy_total_kwh", "counter", "Energy counted since TotalStartTime.",
                  "Energy total", "energy_total", "kWh", 3, 0, "energy_total", "energy", "total_increasing"},
+    /* A value that changes once a day, not a meter: no state class (HA would
+     * count its rises as consumption), as HA's Tasmota integration has it. */
     [Q_YESTERDAY] = {"Yesterday", "yesterday_kwh", "openplug_energy_yesterday_kwh", "gauge", "Energy counted yesterday.",
                      "Energy yesterday", NULL, "kWh", 3, 0, "energy_yesterday", "energy", NULL},
     [Q_TODAY] = {"Today", "today_kwh", "openplug_energy_today_kwh", "gauge", "Energy counted today.",

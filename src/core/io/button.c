@@ -5,6 +5,7 @@
 
 #include "core/events.h"
 #include "core/io/channels.h"
+#include "core/io/pins.h"
 #include "core/log.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
@@ -14,6 +15,7 @@ struct button {
     int gpio;
     bool active_low;
     uint8_t channel;
+    enum button_kind kind;
     bool pressed; /* debounced */
     uint8_t stable_samples;
     bool long_fired;
@@ -36,15 +38,31 @@ const char *button_action_name(enum button_action action)
 
 static bool raw_pressed(const struct button *b) { return hal_pin_read(b->gpio) != b->active_low; }
 
-static enum hal_pin_edge press_edge(const struct button *b)
+/* The edge that wakes a still button: a press, or for a switch the change
+ * away from where it rests. */
+static enum hal_pin_edge wake_edge(const struct button *b)
 {
-    return b->active_low ? HAL_EDGE_FALLING : HAL_EDGE_RISING;
+    bool pressing = b->kind != BUTTON_SWITCH || !b->pressed;
+    return pressing == b->active_low ? HAL_EDGE_FALLING : HAL_EDGE_RISING;
+}
+
+/* Btn_Tgl_All: every relay off if any is on, else every relay on. */
+static void toggle_all(void)
+{
+    bool any_on = false;
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
+        any_on = any_on || (channel_has_relay(channel) && channel_get(channel));
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
+        if (channel_has_relay(channel))
+            channel_set(channel, !any_on, SOURCE_BUTTON);
 }
 
 static void act(struct button *b, enum button_action action)
 {
     LOG_INF("BTN", "button %u %s", b->channel, button_action_name(action));
-    if (action == BUTTON_CLICK)
+    if (action == BUTTON_CLICK && b->kind == BUTTON_TOGGLE_ALL)
+        toggle_all();
+    else if (action == BUTTON_CLICK && b->kind != BUTTON_SCRIPT_ONLY)
         channel_toggle(b->channel, SOURCE_BUTTON);
     event_publish(&(struct event){.type = EVENT_BUTTON, .channel = b->channel, .pin = (uint8_t)b->gpio, .value = action,
                                   .source = SOURCE_BUTTON});
@@ -76,22 +94,26 @@ static void sample(void *arg)
     } else if (++b->stable_samples >= BUTTON_STABLE_SAMPLES) {
         b->stable_samples = 0;
         b->pressed = raw;
-        if (raw) {
+        if (b->kind == BUTTON_SWITCH) {
+            act(b, BUTTON_CLICK);
+        } else if (raw) {
             b->pressed_at_ms = now;
             b->long_fired = false;
         } else {
             released(b, now);
         }
     }
-    if (b->pressed && !b->long_fired && now - b->pressed_at_ms >= config_get()->button_long_ms) {
+    if (b->kind != BUTTON_SWITCH && b->pressed && !b->long_fired &&
+        now - b->pressed_at_ms >= config_get()->button_long_ms) {
         b->long_fired = true;
         act(b, BUTTON_LONG);
     }
-    if (!b->pressed && !raw) {
-        /* Idle again: sleep until the next press edge. */
+    bool still = b->kind == BUTTON_SWITCH ? raw == b->pressed && !b->stable_samples : !b->pressed && !raw;
+    if (still) {
+        /* Idle again: sleep until the next wake edge. */
         sched_timer_stop(&b->sampler);
-        sched_pin_watch(b->gpio, press_edge(b), on_press_edge, b);
-        if (raw_pressed(b)) /* pressed between the sample and the re-arm */
+        sched_pin_watch(b->gpio, wake_edge(b), on_press_edge, b);
+        if (raw_pressed(b) != b->pressed) /* moved between the sample and the re-arm */
             on_press_edge(b->gpio, hal_time_us(), !b->active_low, b);
     }
 }
@@ -105,15 +127,18 @@ static void on_press_edge(int pin, uint32_t t_us, bool level, void *arg)
     sched_timer_start(&b->sampler, BUTTON_SAMPLE_MS, BUTTON_SAMPLE_MS);
 }
 
-void button_attach(int gpio, bool active_low, unsigned channel)
+void button_attach(int gpio, bool active_low, unsigned channel, enum button_kind kind)
 {
     for (int i = 0; i < BUTTON_MAX; i++) {
         struct button *b = &buttons[i];
         if (b->in_use)
             continue;
-        *b = (struct button){.in_use = true, .gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel};
+        *b = (struct button){.in_use = true, .gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel,
+                             .kind = kind};
+        if (kind == BUTTON_SWITCH)
+            b->pressed = raw_pressed(b); /* where the switch rests is no change */
         sched_timer_init(&b->sampler, sample, b);
-        sched_pin_watch(gpio, press_edge(b), on_press_edge, b);
+        sched_pin_watch(gpio, wake_edge(b), on_press_edge, b);
         return;
     }
     LOG_ERR("BTN", "GPIO %d: more than %d buttons, ignored", gpio, BUTTON_MAX);

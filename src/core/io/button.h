@@ -10,6 +10,12 @@
  *                first: an event of its own, it does not toggle back;
  *   long press   held for button_long_ms: an event, no toggle.
  * Every action is published as EVENT_BUTTON (value: enum button_action).
+ * What a click switches depends on the kind (OpenBeken's button roles):
+ * its channel (Btn), every relay (Btn_Tgl_All: all off if any is on, else
+ * all on) or nothing (Btn_ScriptOnly: events only).  A switch
+ * (TglChanOnTgl) is a rocker: each settled change of level, either way,
+ * is a click that toggles its channel; it has no double click or long
+ * press, and while still it waits for an interrupt on the opposite edge.
  */
 #ifndef OPENPLUG_BUTTON_H
 #define OPENPLUG_BUTTON_H
@@ -23,8 +29,11 @@
 enum button_action { BUTTON_CLICK = 1, BUTTON_DOUBLE = 2, BUTTON_LONG = 3 };
 const char *button_action_name(enum button_action action);
 
-/* Start watching a button on gpio (pressed = low if active_low). */
-void button_attach(int gpio, bool active_low, unsigned channel);
+enum button_kind { BUTTON_PUSH, BUTTON_TOGGLE_ALL, BUTTON_SCRIPT_ONLY, BUTTON_SWITCH };
+
+/* Start watching a button on gpio (pressed = low if active_low); channel
+ * is its POWER index. */
+void button_attach(int gpio, bool active_low, unsigned channel, enum button_kind kind);
 void button_detach(int gpio);
 
 #endif

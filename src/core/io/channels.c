@@ -95,7 +95,7 @@ static struct boot_record current_record(void)
     for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++) {
         for (int gpio = 0; gpio < CONFIG_PINS; gpio++) {
             struct pin_setting s = config->pins[gpio];
-            if ((s.role == PIN_REL || s.role == PIN_REL_N) && s.channel == channel) {
+            if ((s.role == PIN_REL || s.role == PIN_REL_N) && pins_power_index(config->pins, s.channel) == channel) {
                 record.relay[channel - 1] = (uint8_t)(gpio | (s.role == PIN_REL_N ? ACTIVE_LOW : 0));
                 break;
             }
@@ -163,6 +163,12 @@ int channel_set(unsigned channel, bool on, enum source source)
 int channel_toggle(unsigned channel, enum source source)
 {
     return channel_set(channel, !channel_get(channel), source);
+}
+
+bool channel_has_relay(unsigned channel)
+{
+    struct boot_record record = current_record();
+    return channel >= 1 && channel <= CHANNEL_MAX && record.relay[channel - 1] != NO_RELAY;
 }
 
 unsigned channels_relay_count(void)

@@ -41,6 +41,8 @@ bool channel_get(unsigned channel);
 int channel_set(unsigned channel, bool on, enum source source);
 int channel_toggle(unsigned channel, enum source source);
 
+/* Whether POWER index `channel` has a relay. */
+bool channel_has_relay(unsigned channel);
 /* Number of relays, and the highest channel that has one (0 if none). */
 unsigned channels_relay_count(void);
 unsigned channels_highest_relay(void);

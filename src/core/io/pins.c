@@ -1,4 +1,4 @@
-/* pins.c — roles, template parsing/printing, board set-up; see pins.h. */
+/* pins.c — pin roles, pin maps and board set-up; see pins.h. */
 #include "pins.h"
 
 #include <stdio.h>
@@ -13,13 +13,43 @@
 #include "core/sched.h"
 #include "hal/hal.h"
 
-const char pins_default_template[] =
-    "{\"name\":\"SM-028_V1.3\",\"pins\":{\"2\":\"Rel;1\",\"3\":\"BL0937CF1;0\",\"14\":\"BL0937CF;0\","
-    "\"17\":\"Btn;1\",\"20\":\"LED_n;1\",\"21\":\"BL0937SEL;0\"}}";
-
+/* OpenBeken's spellings (matched without regard to case: "WiFiLED" is
+ * "WifiLED"). */
 static const char *const role_names[PIN_ROLE_COUNT] = {
     "none", "Rel", "Rel_n", "LED", "LED_n", "WifiLED", "WifiLED_n", "Btn", "Btn_n",
     "BL0937CF", "BL0937CF1", "BL0937SEL", "BL0937SEL_n", "HLW8012CF", "BL0942TX", "BL0942RX",
+    "TglChanOnTgl", "Btn_Tgl_All", "Btn_Tgl_All_n", "AlwaysHigh", "AlwaysLow", "Btn_ScriptOnly",
+    "Btn_ScriptOnly_n", "PWM", "PWM_n",
+};
+
+/* OpenBeken roles for hardware a plug does not have: refused, saying why
+ * (matched by prefix, without regard to case). */
+static const struct {
+    const char *prefix;
+    const char *why;
+} refused_roles[] = {
+    {"IRRecv", "a plug has no infrared receiver"},
+    {"IRSend", "a plug has no infrared transmitter"},
+    {"RCRecv", "a plug has no 433 MHz receiver"},
+    {"SM2135", "it drives a bulb's LED driver chip, which a plug does not have"},
+    {"SM2235", "it drives a bulb's LED driver chip, which a plug does not have"},
+    {"BP5758", "it drives a bulb's LED driver chip, which a plug does not have"},
+    {"BP1658", "it drives a bulb's LED driver chip, which a plug does not have"},
+    {"KP18058", "it drives a bulb's LED driver chip, which a plug does not have"},
+    {"SM15155", "it drives a bulb's LED driver chip, which a plug does not have"},
+    {"SM16703", "it drives an addressable LED strip, which a plug does not have"},
+    {"Btn_Next", "it steps a light's colour, brightness or scheme; a plug has no light"},
+    {"Btn_SmartLED", "it steps a light's colour, brightness or scheme; a plug has no light"},
+    {"DHT", "temperature and humidity sensors are not supported on a plug"},
+    {"DS1820", "temperature sensors are not supported on a plug"},
+    {"SHT3", "temperature and humidity sensors are not supported on a plug"},
+    {"CHT8", "temperature and humidity sensors are not supported on a plug"},
+    {"SGP", "air quality sensors are not supported on a plug"},
+    {"ADC", "analog inputs are not used on a plug"},
+    {"BAT_", "battery devices are not plugs"},
+    {"DoorSnsr", "door sensors are battery devices, not plugs"},
+    {"dInput", "inputs that copy their level to a channel are not supported: use TglChanOnTgl or Btn"},
+    {"DigitalInput", "inputs that copy their level to a channel are not supported: use TglChanOnTgl or Btn"},
 };
 
 const char *pin_role_name(enum pin_role role)
@@ -33,23 +63,57 @@ bool pin_role_meters(enum pin_role role)
            role == PIN_BL0942RX;
 }
 
-static bool role_has_channel(enum pin_role role)
+static bool role_is_relay(enum pin_role role) { return role == PIN_REL || role == PIN_REL_N; }
+
+static bool role_is_button(enum pin_role role)
 {
-    return role == PIN_REL || role == PIN_REL_N || role == PIN_LED || role == PIN_LED_N || role == PIN_BTN ||
-           role == PIN_BTN_N;
+    return role == PIN_BTN || role == PIN_BTN_N || role == PIN_TGL_CHAN_ON_TGL || role == PIN_BTN_TGL_ALL ||
+           role == PIN_BTN_TGL_ALL_N || role == PIN_BTN_SCRIPT_ONLY || role == PIN_BTN_SCRIPT_ONLY_N;
+}
+
+static bool role_is_led(enum pin_role role)
+{
+    return role == PIN_LED || role == PIN_LED_N || role == PIN_WIFILED || role == PIN_WIFILED_N || role == PIN_PWM ||
+           role == PIN_PWM_N;
+}
+
+/* Roles that act on (or show) a relay's channel: that channel needs one. */
+static bool role_needs_relay(enum pin_role role)
+{
+    return role == PIN_LED || role == PIN_LED_N || role == PIN_PWM || role == PIN_PWM_N || role == PIN_BTN ||
+           role == PIN_BTN_N || role == PIN_TGL_CHAN_ON_TGL;
+}
+
+bool pin_role_has_channel(enum pin_role role)
+{
+    return role_is_relay(role) || role_needs_relay(role) || role == PIN_BTN_SCRIPT_ONLY ||
+           role == PIN_BTN_SCRIPT_ONLY_N;
 }
 
 static bool role_inverted(enum pin_role role)
 {
-    return role == PIN_REL_N || role == PIN_LED_N || role == PIN_WIFILED_N;
+    return role == PIN_REL_N || role == PIN_LED_N || role == PIN_WIFILED_N || role == PIN_PWM_N;
 }
 
 static bool role_is_output(enum pin_role role)
 {
-    return role >= PIN_REL && role <= PIN_WIFILED_N;
+    return role_is_relay(role) || role_is_led(role) || role == PIN_ALWAYS_HIGH || role == PIN_ALWAYS_LOW;
 }
 
 /* ---- Parsing and printing ---- */
+
+static bool refused_role(const char *text, size_t name_len, char *error, size_t error_size)
+{
+    for (size_t i = 0; i < sizeof refused_roles / sizeof refused_roles[0]; i++) {
+        size_t n = strlen(refused_roles[i].prefix);
+        if (name_len >= n && strncasecmp(text, refused_roles[i].prefix, n) == 0) {
+            snprintf(error, error_size, "role '%.*s' refused: %s", (int)(name_len > 24 ? 24 : name_len), text,
+                     refused_roles[i].why);
+            return true;
+        }
+    }
+    return false;
+}
 
 bool pin_setting_parse(const char *text, struct pin_setting *out, char *error, size_t error_size)
 {
@@ -60,22 +124,19 @@ bool pin_setting_parse(const char *text, struct pin_setting *out, char *error, s
         if (strlen(role_names[r]) == name_len && strncasecmp(text, role_names[r], name_len) == 0)
             role = r;
     if (role < 0) {
-        snprintf(error, error_size, "unknown pin role '%.*s'", (int)(name_len > 24 ? 24 : name_len), text);
+        if (!refused_role(text, name_len, error, error_size))
+            snprintf(error, error_size, "unknown pin role '%.*s'", (int)(name_len > 24 ? 24 : name_len), text);
         return false;
     }
-    long channel = role_has_channel((enum pin_role)role) ? 1 : 0;
+    long channel = pin_role_has_channel((enum pin_role)role) ? 1 : 0;
     if (semicolon) {
         char *end;
         channel = strtol(semicolon + 1, &end, 10);
         /* OpenBeken may add a second channel ("Btn;1;2"): only the first counts. */
         if (end == semicolon + 1 || (*end && *end != ';') || channel < 0 || channel > 63) {
-            snprintf(error, error_size, "bad channel in '%.32s'", text);
+            snprintf(error, error_size, "bad channel in '%.32s' (channels are 0..63)", text);
             return false;
         }
-    }
-    if (role_has_channel((enum pin_role)role) && (channel < 1 || channel > CHANNEL_MAX)) {
-        snprintf(error, error_size, "%s needs a channel 1..%d", role_names[role], CHANNEL_MAX);
-        return false;
     }
     if (role == PIN_NONE)
         channel = 0; /* "none;5" is just none */
@@ -91,116 +152,101 @@ void pin_setting_format(struct pin_setting setting, char *buf, size_t size)
         snprintf(buf, size, "%s;%u", pin_role_name((enum pin_role)setting.role), setting.channel);
 }
 
-static bool parse_gpio(const char *text, int *gpio)
+/* OpenBeken counts channels from 0 when a relay is on channel 0. */
+static unsigned channel_base(const struct pin_setting pins[CONFIG_PINS])
 {
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (end == text || *end || value < 0 || value >= hal_pin_count() || value >= CONFIG_PINS)
-        return false;
-    *gpio = (int)value;
-    return true;
+    for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
+        if (role_is_relay((enum pin_role)pins[gpio].role) && pins[gpio].channel == 0)
+            return 1;
+    return 0;
 }
 
-static bool parse_pins_object(struct json_reader *r, struct pin_setting pins[CONFIG_PINS], char *error,
-                              size_t error_size)
+unsigned pins_power_index(const struct pin_setting pins[CONFIG_PINS], unsigned channel)
 {
-    char key[8], value[32];
-    if (!jr_object_begin(r))
-        return false;
-    while (jr_object_next(r, key, sizeof key)) {
-        int gpio;
-        if (!jr_string(r, value, sizeof value))
-            return false;
-        if (!parse_gpio(key, &gpio)) {
-            snprintf(error, error_size, "no GPIO %.7s on this chip (0..%d)", key, hal_pin_count() - 1);
-            return false;
-        }
-        char role_error[48];
-        if (!pin_setting_parse(value, &pins[gpio], role_error, sizeof role_error)) {
-            snprintf(error, error_size, "GPIO %d: %s", gpio, role_error);
-            return false;
-        }
-    }
-    return !jr_failed(r);
+    return channel + channel_base(pins);
 }
 
-bool template_parse(const char *json, size_t len, struct pin_setting pins[CONFIG_PINS],
-                    char name[CONFIG_NAME_SIZE], char *error, size_t error_size)
+static bool has_relay(const struct pin_setting pins[CONFIG_PINS], unsigned channel)
 {
-    struct pin_setting new_pins[CONFIG_PINS] = {{0}};
-    char new_name[CONFIG_NAME_SIZE] = "";
-    bool has_pins = false;
-    char key[24];
-    struct json_reader r;
-    error[0] = '\0';
-    jr_init(&r, json, len);
-    if (jr_object_begin(&r)) {
-        while (!error[0] && jr_object_next(&r, key, sizeof key)) {
-            if (strcmp(key, "pins") == 0) {
-                has_pins = parse_pins_object(&r, new_pins, error, error_size);
-            } else if (strcmp(key, "name") == 0 && jr_peek(&r) == JSON_STRING) {
-                if (!jr_string(&r, new_name, sizeof new_name))
-                    snprintf(error, error_size, "template name longer than %d characters", CONFIG_NAME_SIZE - 1);
-            } else {
-                jr_skip(&r); /* vendor, flags, keywords, image, …: not ours */
-            }
-        }
-    }
-    if (!error[0] && !jr_finished(&r))
-        snprintf(error, error_size, "template is not valid JSON: %s", r.error[0] ? r.error : "trailing data");
-    if (!error[0] && !has_pins)
-        snprintf(error, error_size, "template has no \"pins\" object");
-    if (error[0])
-        return false;
-    memcpy(pins, new_pins, sizeof new_pins);
-    memcpy(name, new_name, sizeof new_name);
-    return true;
+    for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
+        if (role_is_relay((enum pin_role)pins[gpio].role) && pins[gpio].channel == channel)
+            return true;
+    return false;
 }
 
-void template_write(struct json_writer *w, const struct config *config)
+bool pins_check(const struct pin_setting pins[CONFIG_PINS], char *error, size_t error_size)
 {
-    jw_string(w, "name", config->template_name);
-    jw_object_begin(w, "pins");
+    unsigned base = channel_base(pins);
     for (int gpio = 0; gpio < CONFIG_PINS; gpio++) {
-        if (config->pins[gpio].role == PIN_NONE)
-            continue;
-        char gpio_key[4], value[24];
-        snprintf(gpio_key, sizeof gpio_key, "%d", gpio);
-        pin_setting_format(config->pins[gpio], value, sizeof value);
-        jw_string(w, gpio_key, value);
+        enum pin_role role = (enum pin_role)pins[gpio].role;
+        unsigned channel = pins[gpio].channel;
+        if (role_is_relay(role) && channel + base > CHANNEL_MAX) {
+            snprintf(error, error_size, "GPIO %d: %s;%u: a plug here switches at most %d relays, on channels %u..%u",
+                     gpio, role_names[role], channel, CHANNEL_MAX, 1 - base, CHANNEL_MAX - base);
+            return false;
+        }
+        if (role_needs_relay(role) && !has_relay(pins, channel)) {
+            snprintf(error, error_size, "GPIO %d: %s;%u: channel %u has no relay to %s", gpio, role_names[role],
+                     channel, channel, role_is_led(role) ? "show" : "switch");
+            return false;
+        }
     }
-    jw_object_end(w);
+    return true;
 }
 
 /* ---- The board ---- */
 
-static struct pin_setting applied[CONFIG_PINS]; /* what each pin is set up as */
+/* What each pin is set up as, with the POWER index as its channel. */
+static struct pin_setting applied[CONFIG_PINS];
 
 /* Wi-Fi LED: steady on when connected, blinking while connecting. */
 static bool wifi_led_lit;
 static struct sched_timer wifi_blink_timer;
 static struct event_listener wifi_listener;
 
-static bool output_level(struct pin_setting s)
+/* Whether an output is active (lit, closed, high), before inversion. */
+static bool output_active(struct pin_setting s)
 {
-    bool on;
     switch (s.role) {
     case PIN_WIFILED:
-    case PIN_WIFILED_N:
-        on = wifi_led_lit;
-        break;
-    default:
-        on = channel_get(s.channel);
-        break;
+    case PIN_WIFILED_N: return wifi_led_lit;
+    case PIN_ALWAYS_HIGH: return true;
+    case PIN_ALWAYS_LOW: return false;
+    default: return channel_get(s.channel);
     }
-    return on != role_inverted((enum pin_role)s.role);
+}
+
+static bool output_level(struct pin_setting s)
+{
+    return output_active(s) != role_inverted((enum pin_role)s.role);
+}
+
+/* An LED at LedPwmOn / LedPwmOff: by PWM where the pin has a free PWM
+ * unit, else on/off (a brightness of half or more is on). */
+static void drive(int gpio, struct pin_setting s)
+{
+    enum pin_role role = (enum pin_role)s.role;
+    if (!role_is_led(role)) {
+        hal_pin_write(gpio, output_level(s));
+        return;
+    }
+    const struct config *c = config_get();
+    unsigned brightness = output_active(s) ? c->led_pwm_on : c->led_pwm_off; /* 0..255 */
+    if (brightness != 0 && brightness != 255) {
+        uint16_t permille = (uint16_t)((brightness * 1000u + 127u) / 255u);
+        if (role_inverted(role))
+            permille = (uint16_t)(1000u - permille);
+        if (hal_pin_pwm(gpio, permille) == HAL_OK)
+            return;
+    }
+    hal_pin_write(gpio, (brightness >= 128) != role_inverted(role));
 }
 
 void pins_refresh_outputs(void)
 {
     for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
         if (role_is_output((enum pin_role)applied[gpio].role))
-            hal_pin_write(gpio, output_level(applied[gpio]));
+            drive(gpio, applied[gpio]);
 }
 
 static void wifi_blink(void *arg)
@@ -227,11 +273,22 @@ static void on_wifi_event(const struct event *event, void *arg)
 
 static void release_pin(int gpio)
 {
-    enum pin_role role = (enum pin_role)applied[gpio].role;
-    if (role == PIN_BTN || role == PIN_BTN_N)
+    if (role_is_button((enum pin_role)applied[gpio].role))
         button_detach(gpio);
     hal_pin_mode(gpio, HAL_PIN_DISABLED);
     applied[gpio] = (struct pin_setting){0};
+}
+
+static enum button_kind button_kind_of(enum pin_role role)
+{
+    switch (role) {
+    case PIN_TGL_CHAN_ON_TGL: return BUTTON_SWITCH;
+    case PIN_BTN_TGL_ALL:
+    case PIN_BTN_TGL_ALL_N: return BUTTON_TOGGLE_ALL;
+    case PIN_BTN_SCRIPT_ONLY:
+    case PIN_BTN_SCRIPT_ONLY_N: return BUTTON_SCRIPT_ONLY;
+    default: return BUTTON_PUSH;
+    }
 }
 
 static void set_up_pin(int gpio, struct pin_setting s)
@@ -241,9 +298,12 @@ static void set_up_pin(int gpio, struct pin_setting s)
     if (role_is_output(role)) {
         hal_pin_write(gpio, output_level(s)); /* level first, then drive */
         hal_pin_mode(gpio, HAL_PIN_OUTPUT);
-    } else if (role == PIN_BTN || role == PIN_BTN_N) {
-        hal_pin_mode(gpio, role == PIN_BTN ? HAL_PIN_INPUT_PULLUP : HAL_PIN_INPUT_PULLDOWN);
-        button_attach(gpio, role == PIN_BTN, s.channel);
+        drive(gpio, s); /* dimmed LEDs: the PWM wave */
+    } else if (role_is_button(role)) {
+        /* "_n" buttons pull down and are pressed high; the others pull up. */
+        bool active_low = role != PIN_BTN_N && role != PIN_BTN_TGL_ALL_N && role != PIN_BTN_SCRIPT_ONLY_N;
+        hal_pin_mode(gpio, active_low ? HAL_PIN_INPUT_PULLUP : HAL_PIN_INPUT_PULLDOWN);
+        button_attach(gpio, active_low, s.channel, button_kind_of(role));
     }
 }
 
@@ -259,17 +319,21 @@ void pins_apply(const struct pin_setting pins[CONFIG_PINS])
         sched_timer_init(&wifi_blink_timer, wifi_blink, NULL);
         event_listen(&wifi_listener, on_wifi_event, NULL);
     }
+    unsigned base = channel_base(pins);
     for (int gpio = 0; gpio < CONFIG_PINS && gpio < hal_pin_count(); gpio++) {
-        if (applied[gpio].role == pins[gpio].role && applied[gpio].channel == pins[gpio].channel)
+        struct pin_setting want = pins[gpio];
+        if (pin_role_has_channel((enum pin_role)want.role))
+            want.channel = (uint8_t)(want.channel + base);
+        if (applied[gpio].role == want.role && applied[gpio].channel == want.channel)
             continue;
         if (applied[gpio].role != PIN_NONE) {
             /* An output keeping its output role changes level in place:
              * releasing it would glitch the relay. */
-            if (!(role_is_output((enum pin_role)applied[gpio].role) && role_is_output((enum pin_role)pins[gpio].role)))
+            if (!(role_is_output((enum pin_role)applied[gpio].role) && role_is_output((enum pin_role)want.role)))
                 release_pin(gpio);
         }
-        if (pins[gpio].role != PIN_NONE)
-            set_up_pin(gpio, pins[gpio]);
+        if (want.role != PIN_NONE)
+            set_up_pin(gpio, want);
         else
             applied[gpio] = (struct pin_setting){0};
     }

@@ -73,6 +73,14 @@ static unsigned relay_count(void)
     return n > HASS_RELAYS_MAX ? HASS_RELAYS_MAX : n;
 }
 
+/* The plug's name for HA: its DeviceName; while that is still the factory
+ * "OpenPlug", its topic (openplug_<MAC>), so that no two plugs look alike. */
+static const char *plug_name(void)
+{
+    const char *name = config_get()->device_name;
+    return *name && strcmp(name, "OpenPlug") != 0 ? name : tasmota_topic();
+}
+
 /* ---- HA MQTT discovery ---- */
 
 static void device_block(struct json_writer *w)
@@ -90,7 +98,7 @@ static void device_block(struct json_writer *w)
     jw_string(w, NULL, mac);
     jw_array_end(w);
     jw_array_end(w);
-    jw_string(w, "name", *config_get()->device_name ? config_get()->device_name : tasmota_topic());
+    jw_string(w, "name", plug_name());
     jw_string(w, "model", config_get()->template_name);
     jw_string(w, "manufacturer", OPENPLUG_NAME);
     jw_string(w, "sw_version", OPENPLUG_VERSION);
@@ -209,7 +217,7 @@ static void tasmota_config(struct json_writer *w)
 {
     char text[24], mac[13];
     int relays[HASS_RELAYS_MAX] = {0}, switches[HASS_RELAYS_MAX], zeros[HASS_RELAYS_MAX] = {0};
-    const char *name = *config_get()->device_name ? config_get()->device_name : tasmota_topic();
+    const char *name = plug_name();
     tasmota_mac_plain(mac);
     for (unsigned i = 0; i < HASS_RELAYS_MAX; i++) {
         relays[i] = pins_find(PIN_REL, i + 1) >= 0 || pins_find(PIN_REL_N, i + 1) >= 0;

@@ -68,6 +68,7 @@ struct http_request {
     bool producer_waiting, producer_done;
     bool replied, keep_alive, head_only;
     size_t extra_len;
+    http_end_fn end_fn; /* http_on_end() */
     _Alignas(8) uint8_t user[HTTP_USER_SIZE];
 };
 
@@ -156,6 +157,8 @@ const char *http_body(const struct http_request *req, size_t *len)
         *len = req->in ? req->body_taken : 0;
     return req->in ? req->in + req->head_len : "";
 }
+void http_on_end(struct http_request *req, http_end_fn fn) { req->end_fn = fn; }
+
 void *http_user(struct http_request *req) { return req->user; }
 uint32_t http_peer_ip(const struct http_request *req) { return req->peer_ip; }
 void http_close_after(struct http_request *req) { req->keep_alive = false; }
@@ -173,8 +176,18 @@ static void watch(struct http_request *c, short events)
 /* The slot becomes free and its buffers go back to the heap.  A handler
  * that deferred its reply may still hold `c`: the accessors then answer
  * empty, and may_reply() drops its late reply. */
+/* The request is over, answered or not: its handler's resources go back. */
+static void end_request(struct http_request *c)
+{
+    http_end_fn fn = c->end_fn;
+    c->end_fn = NULL;
+    if (fn)
+        fn(c->user);
+}
+
 static void free_slot(struct http_request *c)
 {
+    end_request(c);
     heap_give(c->buffers);
     c->buffers = NULL;
     c->in = c->out = c->extra = NULL;
@@ -579,6 +592,7 @@ static void reset_request(struct http_request *c)
     c->replied = c->head_only = false;
     c->extra_len = 0;
     c->keep_alive = true;
+    end_request(c);
     memset(c->user, 0, sizeof c->user);
     memset(&c->head, 0, sizeof c->head);
 }
@@ -663,7 +677,7 @@ static const char *refuse(struct http_request *c, int *status)
         *status = 413;
         return "this resource takes no request body";
     }
-    if (length > HTTP_BODY_MAX && (route->flags & HTTP_ROUTE_BODY)) {
+    if ((length > HTTP_BODY_MAX || c->head_len + length + 1 > HTTP_IN_SIZE) && (route->flags & HTTP_ROUTE_BODY)) {
         *status = 413;
         return "request body too large";
     }

@@ -56,7 +56,7 @@
  * ---- Memory -------------------------------------------------------------
  *  Per open connection, on the heap: HTTP_IN_SIZE (head + buffered body) +
  *  HTTP_OUT_SIZE (response head + a built body or a producer's chunk) +
- *  HTTP_EXTRA_HEADERS, 5185 bytes; at most HTTP_POOL of them (20.7 KB with
+ *  HTTP_EXTRA_HEADERS, 6721 bytes; at most HTTP_POOL of them (26.9 KB with
  *  every connection open).  Static per slot: its state, the parsed head
  *  and HTTP_USER_SIZE.
  */
@@ -74,11 +74,14 @@
 #define HTTP_POOL 4 /* connections served at once (a BL602 has 10 TCP sockets) */
 #endif
 #define HTTP_REJECT_POOL 4      /* sockets lingering after a 503 or a last response */
-#define HTTP_LINE_MAX 512       /* request line: longer → 414 */
-#define HTTP_HEAD_MAX 1536      /* request line + headers: longer → 431 */
+/* A request line carries /cm?cmnd=Template%20{…}: an OpenBeken template of
+ * 2 KB percent-encoded.  Head and a buffered body share the input buffer:
+ * together they are at most HTTP_IN_SIZE - 1 bytes (more → 413). */
+#define HTTP_LINE_MAX 3584      /* request line: longer → 414 */
+#define HTTP_HEAD_MAX 4096      /* request line + headers: longer → 431 */
 #define HTTP_HEADERS_MAX 24     /* header fields kept: more → 431 */
-#define HTTP_BODY_MAX 1024      /* a buffered body: longer → 413 */
-#define HTTP_IN_SIZE (HTTP_HEAD_MAX + HTTP_BODY_MAX + 1)
+#define HTTP_BODY_MAX 3584      /* a buffered body: longer → 413 */
+#define HTTP_IN_SIZE (HTTP_HEAD_MAX + 1)
 #define HTTP_OUT_HEAD 320       /* room for the status line and headers */
 #define HTTP_OUT_SIZE (HTTP_OUT_HEAD + 2048) /* a built body: up to 2048 bytes */
 #define HTTP_EXTRA_HEADERS 256  /* http_add_header() space per response */
@@ -164,6 +167,10 @@ const char *http_body(const struct http_request *req, size_t *len);
 /* HTTP_USER_SIZE bytes of per-request scratch, zeroed for each request
  * (aligned for any type): a producer's or a body streamer's state. */
 void *http_user(struct http_request *req);
+/* Call fn(http_user(req)) once when this request ends, however it ends
+ * (answered, or the connection lost): for state holding a heap block. */
+typedef void (*http_end_fn)(void *user);
+void http_on_end(struct http_request *req, http_end_fn fn);
 /* The client's IPv4 address (host order), for logs and rate limits. */
 uint32_t http_peer_ip(const struct http_request *req);
 

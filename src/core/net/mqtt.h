@@ -29,7 +29,7 @@
 #include "core/storage/config.h"
 #include "core/util/json.h"
 
-#define MQTT_RX_MAX 2048        /* longest packet accepted from the broker */
+#define MQTT_RX_MAX 3072        /* longest packet accepted from the broker: a Template of 2.5 KB and more */
 #define MQTT_TX_MAX 4096        /* bytes queued for the broker */
 #define MQTT_INFLIGHT 4         /* QoS 1 messages awaiting PUBACK */
 #define MQTT_INFLIGHT_MAX 320   /* longest QoS 1 packet (larger ones go at QoS 0) */

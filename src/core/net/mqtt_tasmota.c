@@ -25,6 +25,7 @@
 #include "core/net/hass.h"
 #include "core/net/mqtt.h"
 #include "core/net/mqtt_ca.h"
+#include "core/net/mqtt_replies.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
 #include "core/system.h"
@@ -260,6 +261,7 @@ static void publish_pending(void *arg)
     (void)arg;
     if (!mqtt_connected())
         return;
+    mqtt_replies_send();
     static const struct {
         unsigned bit;
         bool (*send)(void);
@@ -341,8 +343,7 @@ struct reply_route {
 static void reply_to_mqtt(const char *json, void *arg)
 {
     const struct reply_route *route = arg;
-    if (!publish(PREFIX_STAT, route->suffix, json, 1, false))
-        LOG_INF("MQT", "reply dropped: transmit buffer full");
+    mqtt_reply(route->suffix, json);
 }
 
 static bool same_word(const char *a, const char *b)
@@ -438,6 +439,7 @@ static void on_disconnected(void)
 {
     sched_timer_stop(&tele_timer);
     pending = 0;
+    mqtt_replies_drop();
     event_publish(&(struct event){.type = EVENT_MQTT, .value = 0, .source = SOURCE_MQTT});
 }
 
@@ -551,10 +553,18 @@ static enum cmd_result cmd_topic(struct cmd_ctx *ctx)
 {
     if (!valid_topic_word(ctx->arg))
         return cmd_error(ctx, "Topic: one topic level without '+', '#', '/' or spaces");
-    enum cmd_result r = text_setting(ctx, MQTT_FIELD(topic), CONFIG_NAME_SIZE, SETTING_PLAIN);
-    if (r == CMD_DONE)
-        jw_string(ctx->reply, "Topic", tasmota_topic()); /* the effective one when cleared */
-    return r;
+    if (*ctx->arg) {
+        const char *text = strcmp(ctx->arg, "0") == 0 || strcmp(ctx->arg, "\"\"") == 0 ? "" : ctx->arg;
+        if (strlen(text) >= CONFIG_NAME_SIZE)
+            return cmd_error(ctx, "Topic: at most %d characters", CONFIG_NAME_SIZE - 1);
+        struct config *next = config_edit();
+        strcpy(next->mqtt.topic, text);
+        if (cmd_setting_save(ctx, next) != CMD_DONE)
+            return CMD_FAILED;
+        settings_changed();
+    }
+    jw_string(ctx->reply, "Topic", tasmota_topic()); /* the effective one, also when cleared */
+    return CMD_DONE;
 }
 
 static enum cmd_result cmd_group_topic(struct cmd_ctx *ctx)

@@ -19,6 +19,7 @@
 #include "core/health.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
+#include "core/util/heap.h"
 #include "core/log.h"
 #include "core/net/web_events.h"
 #include "core/net/web_metrics.h"
@@ -134,49 +135,65 @@ static bool body_string(struct http_request *req, const char *name, char *out, s
     return true;
 }
 
-/* The reply streams: one chunk per command, so a Backlog of any length
- * (each reply up to CMD_REPLY_MAX) needs no buffer larger than a chunk.
- * All replies' members go into one object, as Tasmota answers /cm. */
+/* Command replies stream.  The line lives on the heap (a Template line
+ * runs to CMD_LONG_LINE_MAX); each command's replies — any number, of any
+ * length: Help, Status 0, a Template export — are collected on the heap
+ * (growing up to STREAM_OUT_MAX) and sent in as many chunks as they take,
+ * then the next command of a Backlog runs.  All replies' members go into
+ * one object, as Tasmota answers /cm.  Both blocks are given back when the
+ * request ends, however it ends (http_on_end). */
+#define STREAM_OUT_FIRST 1024
+#define STREAM_OUT_MAX 8192 /* Help (about 6 KB) fits; four at once stay within the heap */
+
 struct command_stream {
-    uint16_t offset; /* where the next Backlog command starts in the line */
-    uint8_t phase;   /* 0 "{", 1 commands, 2 "}", 3 done */
-    bool backlog;    /* run the line's commands one per chunk */
-    bool any;        /* a member was written: the next needs a comma */
-    bool from_body;  /* /api/command: the line is the body's "cmnd" */
+    char *line;             /* the command line, decoded */
+    char *out;              /* members of replies not yet sent */
+    uint16_t line_len;
+    uint16_t out_cap, out_len, out_sent;
+    uint16_t offset;        /* where the next Backlog command starts in the line */
+    uint8_t phase;          /* 0 "{", 1 commands, 2 "}", 3 done */
+    bool backlog;           /* run the line's commands one at a time */
+    bool any;               /* a member was written: the next needs a comma */
+    bool overflow;
 };
+_Static_assert(sizeof(struct command_stream) <= HTTP_USER_SIZE, "fits http_user()");
 
-static bool command_line(struct http_request *req, const struct command_stream *s, char *line, size_t size)
+static void stream_end(void *user)
 {
-    if (!s->from_body)
-        return http_query(req, "cmnd", line, size);
-    size_t len;
-    const char *body = http_body(req, &len);
-    return json_string_member(body, len, "cmnd", line, size) == 1;
+    struct command_stream *s = user;
+    heap_give(s->line);
+    heap_give(s->out);
+    s->line = s->out = NULL;
 }
-
-struct member_sink {
-    char *buf;
-    size_t cap, len;
-    bool any, overflow;
-};
 
 /* A reply {…}: its members, after a comma when needed. */
 static void sink_members(const char *json, void *arg)
 {
-    struct member_sink *sink = arg;
+    struct command_stream *s = arg;
     size_t n = strlen(json);
-    if (n <= 2 || json[0] != '{' || json[n - 1] != '}')
+    if (n <= 2 || json[0] != '{' || json[n - 1] != '}' || s->overflow)
         return;
-    size_t need = n - 2 + (sink->any ? 1 : 0);
-    if (sink->len + need > sink->cap) {
-        sink->overflow = true;
-        return;
+    size_t need = s->out_len + (s->any ? 1 : 0) + n - 2;
+    if (need > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap : STREAM_OUT_FIRST;
+        while (cap < need)
+            cap *= 2;
+        char *bigger = cap <= STREAM_OUT_MAX ? heap_take(cap) : NULL;
+        if (!bigger) {
+            s->overflow = true;
+            return;
+        }
+        if (s->out_len)
+            memcpy(bigger, s->out, s->out_len);
+        heap_give(s->out);
+        s->out = bigger;
+        s->out_cap = (uint16_t)cap;
     }
-    if (sink->any)
-        sink->buf[sink->len++] = ',';
-    memcpy(sink->buf + sink->len, json + 1, n - 2);
-    sink->len += n - 2;
-    sink->any = true;
+    if (s->any)
+        s->out[s->out_len++] = ',';
+    memcpy(s->out + s->out_len, json + 1, n - 2);
+    s->out_len = (uint16_t)(s->out_len + n - 2);
+    s->any = true;
 }
 
 /* The first word is Backlog and commands follow: where they start. */
@@ -189,30 +206,47 @@ static size_t backlog_start(const char *line)
     return line[rest] ? rest : 0;
 }
 
-/* Run the next command into buf; false when none is left. */
-static bool run_next(struct http_request *req, struct command_stream *s, struct member_sink *sink)
+/* Take the stream's state and a heap copy of the line's room (size bytes,
+ * filled by the caller).  NULL after a 503 reply. */
+static struct command_stream *stream_begin(struct http_request *req, size_t size)
 {
-    char line[CMD_LINE_MAX + 1];
-    if (!command_line(req, s, line, sizeof line) || s->offset > strlen(line))
+    struct command_stream *s = http_user(req);
+    s->line = heap_take(size);
+    if (!s->line) {
+        http_reply_error(req, 503, "not enough memory for this command now");
+        return NULL;
+    }
+    http_on_end(req, stream_end);
+    s->line[0] = '\0';
+    return s;
+}
+
+static void stream_line_ready(struct command_stream *s)
+{
+    s->line_len = (uint16_t)strlen(s->line);
+    s->offset = (uint16_t)backlog_start(s->line);
+    s->backlog = s->offset != 0;
+}
+
+/* Run the next command into s->out; false when none is left. */
+static bool run_next(struct command_stream *s)
+{
+    if (s->offset > s->line_len)
         return false;
-    char *command = line;
+    char *command = s->line + s->offset;
     if (s->backlog) {
-        char *cursor = line + s->offset;
+        char *cursor = command;
         command = cmd_split(&cursor);
         if (!command)
             return false;
-        s->offset = (uint16_t)(cursor ? (size_t)(cursor - line) : strlen(line) + 1);
+        s->offset = (uint16_t)(cursor ? (size_t)(cursor - s->line) : s->line_len + 1u);
     } else {
-        s->offset = (uint16_t)(strlen(line) + 1); /* nothing after it */
+        s->offset = (uint16_t)(s->line_len + 1u); /* nothing after it */
     }
-    size_t before = sink->len;
-    bool any_before = sink->any;
-    cmd_execute(command, SOURCE_HTTP, sink_members, sink);
-    if (sink->overflow) { /* several replies of one command outgrew the chunk */
-        sink->len = before;
-        sink->any = any_before;
-        sink->overflow = false;
-        sink_members("{\"Command\":\"Error\",\"Error\":\"reply too long for one response chunk\"}", sink);
+    cmd_execute(command, SOURCE_HTTP, sink_members, s);
+    if (s->overflow) {
+        s->overflow = false;
+        sink_members("{\"Command\":\"Error\",\"Error\":\"reply longer than the plug can hold now\"}", s);
     }
     return true;
 }
@@ -221,60 +255,126 @@ static int produce_commands(struct http_request *req, char *buf, size_t cap, voi
 {
     (void)arg;
     struct command_stream *s = http_user(req);
-    struct member_sink sink = {.buf = buf, .cap = cap - 1, .any = s->any};
+    size_t n = 0;
     if (s->phase == 0) {
-        char line[CMD_LINE_MAX + 1];
-        if (command_line(req, s, line, sizeof line) && (s->offset = (uint16_t)backlog_start(line)) != 0)
-            s->backlog = true;
-        buf[sink.len++] = '{';
+        buf[n++] = '{';
         s->phase = 1;
     }
-    size_t start = sink.len;
-    while (s->phase == 1 && sink.len == start) /* commands until one has said something */
-        if (!run_next(req, s, &sink))
-            s->phase = 2;
-    if (s->phase == 2) {
-        buf[sink.len++] = '}';
-        s->phase = 3;
+    while (n < cap) {
+        if (s->out_sent < s->out_len) {
+            size_t take = s->out_len - s->out_sent;
+            if (take > cap - n)
+                take = cap - n;
+            memcpy(buf + n, s->out + s->out_sent, take);
+            s->out_sent = (uint16_t)(s->out_sent + take);
+            n += take;
+            continue;
+        }
+        s->out_len = s->out_sent = 0;
+        if (s->phase == 1) {
+            if (!run_next(s))
+                s->phase = 2;
+            continue;
+        }
+        if (s->phase == 2) {
+            buf[n++] = '}';
+            s->phase = 3;
+        }
+        break;
     }
-    s->any = sink.any;
-    return sink.len ? (int)sink.len : 0;
+    return (int)n;
 }
 
-static void reply_commands(struct http_request *req, bool from_body)
+static void reply_commands(struct http_request *req)
 {
-    struct command_stream *s = http_user(req);
-    s->from_body = from_body;
+    stream_line_ready(http_user(req));
     http_reply_stream(req, 200, "application/json", produce_commands, NULL);
 }
 
 static struct http_route cm_route, command_route;
 
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A field of a form body (name=value&…, percent- and '+'-encoded), decoded
+ * into out; false if absent, badly escaped or too long. */
+static bool form_field(const char *body, size_t len, const char *name, char *out, size_t size)
+{
+    size_t name_len = strlen(name);
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && body[end] != '&')
+            end++;
+        if (end - i > name_len && strncmp(body + i, name, name_len) == 0 && body[i + name_len] == '=') {
+            size_t n = 0;
+            for (size_t j = i + name_len + 1; j < end; j++) {
+                char c = body[j];
+                if (c == '+') {
+                    c = ' ';
+                } else if (c == '%') {
+                    int hi = j + 2 < end ? hex_value(body[j + 1]) : -1, lo = hi >= 0 ? hex_value(body[j + 2]) : -1;
+                    if (lo < 0 || (hi == 0 && lo == 0))
+                        return false;
+                    c = (char)(hi << 4 | lo);
+                    j += 2;
+                }
+                if (n + 1 >= size)
+                    return false;
+                out[n++] = c;
+            }
+            out[n] = '\0';
+            return true;
+        }
+        i = end + 1;
+    }
+    return false;
+}
+
+/* GET /cm?cmnd=…, or POST /cm with the form body cmnd=… (Tasmota's two
+ * ways); a line up to CMD_LONG_LINE_MAX. */
 static void serve_cm(struct http_request *req, void *arg)
 {
     (void)arg;
-    char line[CMD_LINE_MAX + 1];
     if (!http_same_origin(req)) {
         http_reply_error(req, 403, "cross-site request refused");
         return;
     }
     if (!http_require_admin(req))
         return;
-    if (!http_query(req, "cmnd", line, sizeof line)) {
-        http_reply_error(req, 400, *http_query_raw(req) ? "cmnd too long or badly escaped" : "expected ?cmnd=<command>");
+    size_t len = 0;
+    const char *body = http_method(req) == HTTP_POST ? http_body(req, &len) : NULL;
+    size_t query_len = strlen(http_query_raw(req));
+    size_t size = (len > query_len ? len : query_len) + 1; /* decoding only shortens */
+    if (size > CMD_LONG_LINE_MAX + 1)
+        size = CMD_LONG_LINE_MAX + 1;
+    struct command_stream *s = stream_begin(req, size);
+    if (!s)
+        return;
+    bool found = body ? form_field(body, len, "cmnd", s->line, size) || http_query(req, "cmnd", s->line, size)
+                      : http_query(req, "cmnd", s->line, size);
+    if (!found) {
+        bool given = body ? len > 0 : *http_query_raw(req) != '\0';
+        http_reply_error(req, 400, given ? "cmnd too long or badly escaped" : "expected cmnd=<command>");
         return;
     }
-    reply_commands(req, false);
+    reply_commands(req);
 }
 
 /* POST /api/command {"cmnd":"…"}: the UI's console. */
 static void serve_command(struct http_request *req, void *arg)
 {
     (void)arg;
-    char line[CMD_LINE_MAX + 1];
-    if (!http_require_admin(req) || !body_string(req, "cmnd", line, sizeof line, true))
+    size_t len;
+    http_body(req, &len);
+    if (!http_require_admin(req))
         return;
-    reply_commands(req, true);
+    size_t size = len + 1 < CMD_LONG_LINE_MAX + 1 ? len + 1 : CMD_LONG_LINE_MAX + 1;
+    struct command_stream *s = stream_begin(req, size);
+    if (!s || !body_string(req, "cmnd", s->line, size, true))
+        return;
+    reply_commands(req);
 }
 
 /* ---- GET /api/state, /api/sensors ---- */
@@ -557,41 +657,49 @@ static void serve_config(struct http_request *req, void *arg)
 
 static struct http_route template_route, pins_route;
 
+/* The "Error" of a failed command's members ("Command":"Error","Error":…). */
+static bool command_failed(const struct command_stream *s, char *message, size_t size)
+{
+    static const char prefix[] = "\"Command\":\"Error\"";
+    if (s->out_len < sizeof prefix - 1 || strncmp(s->out, prefix, sizeof prefix - 1) != 0)
+        return false;
+    struct json_reader r;
+    char key[16];
+    snprintf(message, size, "bad template");
+    jr_init(&r, s->out + sizeof prefix - 1, s->out_len - (sizeof prefix - 1));
+    while (jr_object_next(&r, key, sizeof key)) /* the members after the first, as an open object */
+        if (!(strcmp(key, "Error") == 0 ? jr_string(&r, message, size) : jr_skip(&r)))
+            break;
+    return true;
+}
+
+/* GET: the running template (OpenBeken JSON, as the Template command
+ * exports it).  POST: import the body (?empty=1 lets an empty pin map
+ * through), then the same; a refused template → 400 with the reason. */
 static void serve_template(struct http_request *req, void *arg)
 {
     (void)arg;
     if (!http_require_admin(req))
         return;
-    if (http_method(req) == HTTP_POST) {
-        char line[CMD_LINE_MAX + 1];
-        size_t len;
-        const char *body = http_body(req, &len);
-        if (len + sizeof "Template " > sizeof line) {
-            http_reply_error(req, 413, "template too long");
-            return;
-        }
-        snprintf(line, sizeof line, "Template %s", body);
-        struct config_results results = {.w = NULL};
-        char reply[CMD_REPLY_MAX];
-        struct json_writer capture;
-        jw_init(&capture, reply, sizeof reply);
-        results.w = &capture;
-        results.key = NULL;
-        cmd_execute(line, SOURCE_HTTP, collect_result, &results);
-        if (results.failed) {
-            struct json_reader r;
-            char k[16], message[160] = "bad template";
-            jr_init(&r, reply, strlen(reply));
-            if (jr_object_begin(&r))
-                while (jr_object_next(&r, k, sizeof k))
-                    if (!(strcmp(k, "Error") == 0 ? jr_string(&r, message, sizeof message) : jr_skip(&r)))
-                        break;
-            http_reply_error(req, 400, message);
-            return;
-        }
+    size_t len = 0;
+    const char *body = http_method(req) == HTTP_POST ? http_body(req, &len) : NULL;
+    char flag[4];
+    bool empty = http_query(req, "empty", flag, sizeof flag) && strcmp(flag, "1") == 0;
+    struct command_stream *s = stream_begin(req, len + sizeof "Template empty ");
+    if (!s)
+        return;
+    snprintf(s->line, len + sizeof "Template empty ", "Template%s%s%s", body ? " " : "", body && empty ? "empty " : "",
+             body ? body : "");
+    s->line_len = (uint16_t)strlen(s->line);
+    s->offset = (uint16_t)(s->line_len + 1u);
+    cmd_execute(s->line, SOURCE_HTTP, sink_members, s);
+    char message[256];
+    if (s->overflow || command_failed(s, message, sizeof message)) {
+        http_reply_error(req, s->overflow ? 503 : 400, s->overflow ? "not enough memory for the reply now" : message);
+        return;
     }
-    template_write(http_reply_json_begin(req, 200), config_get());
-    http_reply_json_end(req);
+    s->phase = 0; /* stream "{", the members collected, "}" */
+    http_reply_stream(req, 200, "application/json", produce_commands, NULL);
 }
 
 static void serve_pins(struct http_request *req, void *arg)
@@ -716,7 +824,7 @@ static void serve_logs(struct http_request *req, void *arg)
 
 void web_api_start(void)
 {
-    http_route_add(&cm_route, HTTP_GET, "/cm", 0, serve_cm, NULL);
+    http_route_add(&cm_route, HTTP_GET | HTTP_POST, "/cm", HTTP_ROUTE_BODY, serve_cm, NULL);
     http_route_add(&command_route, HTTP_POST, "/api/command", HTTP_ROUTE_BODY, serve_command, NULL);
     http_route_add(&state_route, HTTP_GET, "/api/state", 0, serve_state, NULL);
     http_route_add(&sensors_route, HTTP_GET, "/api/sensors", 0, serve_sensors, NULL);

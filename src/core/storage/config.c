@@ -8,6 +8,7 @@
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
+#include "core/io/template.h"
 #include "core/log.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
@@ -25,7 +26,7 @@ _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT,
 const struct config *config_get(void) { return &current; }
 
 /* Size of each version's layout; each one extends the one before. */
-static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148, 152, 156,
+static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148, 152, 156, 1572,
                                                           sizeof(struct config)};
 
 /* Defaults of the fields added after `version`. */
@@ -56,16 +57,24 @@ static void defaults_after(struct config *c, unsigned version)
         for (int i = 0; i < CONFIG_NTP_SERVERS; i++)
             snprintf(c->time.ntp_server[i], sizeof c->time.ntp_server[i], "%d.pool.ntp.org", i);
     }
+    if (version < 7) {
+        /* The name moves to its longer field; LEDs at full brightness. */
+        if (c->template_name_v2[0] && memchr(c->template_name_v2, '\0', sizeof c->template_name_v2)) {
+            memcpy(c->template_name, c->template_name_v2, sizeof c->template_name_v2);
+            memset(c->template_name_v2, 0, sizeof c->template_name_v2);
+        }
+        c->led_pwm_on = 255;
+        c->led_pwm_off = 0;
+        c->template_extra_crc = 0;
+    }
 }
 
 void config_defaults(struct config *c)
 {
-    char error[64];
     memset(c, 0, sizeof *c);
     strcpy(c->device_name, "OpenPlug");
     c->power_on_state = POWER_ON_RESTORE;
-    template_parse(pins_default_template, strlen(pins_default_template), c->pins, c->template_name, error,
-                   sizeof error);
+    template_defaults(c);
     defaults_after(c, 0);
 }
 
@@ -97,7 +106,9 @@ static bool strings_terminated(const struct config *c)
 /* Every field in range; a stored copy that fails is not used. */
 static const char *invalid_field(const struct config *c)
 {
-    if (!terminated(c->device_name, sizeof c->device_name) || !terminated(c->template_name, sizeof c->template_name))
+    if (!terminated(c->device_name, sizeof c->device_name) ||
+        !terminated(c->template_name_v2, sizeof c->template_name_v2) ||
+        !terminated(c->template_name, sizeof c->template_name))
         return "name";
     if (c->power_on_state >= POWER_ON_COUNT)
         return "power_on_state";
@@ -174,7 +185,7 @@ struct config *config_edit(void)
 }
 
 /* Which group each stretch of the struct belongs to, in order (the pins'
- * stretch holds the template's name). */
+ * stretch holds the template's old name field). */
 #define SPAN(first, group) {offsetof(struct config, first), group}
 static const struct {
     uint16_t offset;
@@ -186,7 +197,8 @@ static const struct {
     SPAN(energy_save_wh, SETTINGS_ENERGY),  SPAN(wifi, SETTINGS_WIFI),
     SPAN(web, SETTINGS_WEB),                SPAN(mqtt, SETTINGS_MQTT),
     SPAN(time, SETTINGS_TIME),              SPAN(automation, SETTINGS_AUTOMATION),
-    SPAN(ota, SETTINGS_OTA),
+    SPAN(ota, SETTINGS_OTA),                SPAN(template_name, SETTINGS_PINS),
+    SPAN(led_pwm_on, SETTINGS_DEVICE),      SPAN(template_extra_crc, SETTINGS_PINS),
 };
 
 static int32_t changed_groups(const struct config *before, const struct config *after)

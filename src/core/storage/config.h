@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 6
+#define CONFIG_VERSION 7
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
 #define CONFIG_HOST_SIZE 65 /* host names, URLs' hosts, topics */
@@ -22,10 +22,11 @@
 #define CONFIG_WIFI_NETWORKS 2
 #define CONFIG_NTP_SERVERS 3
 #define CONFIG_STARTUP_SIZE 256
+#define CONFIG_TEMPLATE_NAME_SIZE 129 /* OpenBeken names run long: 128 characters and the NUL */
 
 struct pin_setting {
     uint8_t role;    /* enum pin_role */
-    uint8_t channel; /* 1-based relay/LED/button channel, 0 when unused */
+    uint8_t channel; /* OpenBeken's channel number (0..63) as the template gives it */
 };
 
 /* Added in version 6, one group per subsystem.  Each group ends in spare
@@ -86,7 +87,7 @@ struct config {
     uint8_t power_on_state; /* enum power_on_state */
     struct pin_setting pins[CONFIG_PINS];
     /* added in version 2 */
-    char template_name[CONFIG_NAME_SIZE];
+    char template_name_v2[CONFIG_NAME_SIZE]; /* up to version 6; "" since (template_name below) */
     uint8_t meter_chip; /* enum meter_chip the calibration below belongs to (0, BL0937, before it was kept) */
     uint16_t button_double_ms; /* second click within this: a double click */
     uint16_t button_long_ms;   /* held this long: a long press */
@@ -108,8 +109,15 @@ struct config {
     struct config_time time;
     struct config_automation automation;
     struct config_ota ota;
+    /* added in version 7: templates as OpenBeken writes them */
+    char template_name[CONFIG_TEMPLATE_NAME_SIZE];
+    uint8_t led_pwm_on;  /* LedPwmOn: an LED's brightness when lit, 0..255 */
+    uint8_t led_pwm_off; /* LedPwmOff: when dark */
+    uint8_t reserved3;
+    uint32_t template_extra_crc; /* CRC-32 of the kept members in TEMPLATE_EXTRA_FILE; 0 = none */
+    uint8_t spare7[16];
 };
-_Static_assert(sizeof(struct config) == 1572, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config) == 1724, "config layout is persisted: bump CONFIG_VERSION");
 
 /* Version 1, the first layout (a prefix of every later one), kept as the
  * reference of what old devices hold. */

@@ -144,6 +144,14 @@ void jw_raw(struct json_writer *w, const char *key, const char *json)
     put(w, json, strlen(json));
 }
 
+void jw_raw_members(struct json_writer *w, const char *members, size_t len, bool continued)
+{
+    if (!continued && w->has_items[w->depth])
+        put_c(w, ',');
+    w->has_items[w->depth] = true;
+    put(w, members, len);
+}
+
 const char *jw_text(struct json_writer *w) { return w->cap ? w->buf : ""; }
 
 /* ---- Reader ---- */

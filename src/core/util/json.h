@@ -43,6 +43,9 @@ void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned de
 void jw_float(struct json_writer *w, const char *key, float value, unsigned decimals);
 /* Already-encoded JSON, copied as it is. */
 void jw_raw(struct json_writer *w, const char *key, const char *json);
+/* Already-encoded members ("a":1,"b":[2]) of the open object, in pieces:
+ * the first piece with continued = false. */
+void jw_raw_members(struct json_writer *w, const char *members, size_t len, bool continued);
 /* The text so far, NUL-terminated (always, even after an overflow). */
 const char *jw_text(struct json_writer *w);
 

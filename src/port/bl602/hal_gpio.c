@@ -17,6 +17,7 @@
 
 #include <bl602_glb.h>
 #include <bl_gpio.h>
+#include <bl_pwm.h>
 #include <hal_gpio.h>
 
 #include "bl602_port.h"
@@ -35,6 +36,20 @@ static volatile uint8_t output_latch[BL602_PIN_COUNT];
 
 static bool pin_valid(int pin) { return pin >= 0 && pin < BL602_PIN_COUNT; }
 
+/* The five PWM units: GPIO n can only be on unit n % 5. */
+#define BL602_PWM_UNITS 5
+#define BL602_PWM_HZ 1000
+static int8_t pwm_pin[BL602_PWM_UNITS] = {-1, -1, -1, -1, -1};
+
+static void pwm_release(int pin)
+{
+    int unit = pin % BL602_PWM_UNITS;
+    if (pwm_pin[unit] == pin) {
+        bl_pwm_stop((uint8_t)unit);
+        pwm_pin[unit] = -1;
+    }
+}
+
 int hal_pin_count(void) { return BL602_PIN_COUNT; }
 
 int hal_pin_mode(int pin, enum hal_pin_mode mode)
@@ -43,6 +58,7 @@ int hal_pin_mode(int pin, enum hal_pin_mode mode)
         return HAL_EINVAL;
     switch (mode) {
     case HAL_PIN_DISABLED:
+        pwm_release(pin);
         GLB_GPIO_Set_HZ((GLB_GPIO_Type)pin);
         return HAL_OK;
     case HAL_PIN_INPUT:
@@ -65,7 +81,31 @@ int hal_pin_write(int pin, bool level)
     if (!pin_valid(pin))
         return HAL_EINVAL;
     output_latch[pin] = level;
+    if (pwm_pin[pin % BL602_PWM_UNITS] == pin) {
+        pwm_release(pin); /* back to a plain GPIO at the level */
+        bl_gpio_output_set((uint8_t)pin, level);
+        return bl_gpio_enable_output((uint8_t)pin, 0, 0) == 0 ? HAL_OK : HAL_EIO;
+    }
     bl_gpio_output_set((uint8_t)pin, level);
+    return HAL_OK;
+}
+
+int hal_pin_pwm(int pin, uint16_t permille)
+{
+    if (!pin_valid(pin) || permille > 1000)
+        return HAL_EINVAL;
+    if (permille == 0 || permille == 1000)
+        return hal_pin_write(pin, permille == 1000);
+    int unit = pin % BL602_PWM_UNITS;
+    if (pwm_pin[unit] >= 0 && pwm_pin[unit] != pin)
+        return HAL_EBUSY;
+    if (pwm_pin[unit] != pin) {
+        if (bl_pwm_init((uint8_t)unit, (uint8_t)pin, BL602_PWM_HZ) != 0)
+            return HAL_EIO;
+        pwm_pin[unit] = (int8_t)pin;
+    }
+    if (bl_pwm_set_duty((uint8_t)unit, (float)permille / 10.0f) != 0 || bl_pwm_start((uint8_t)unit) != 0)
+        return HAL_EIO;
     return HAL_OK;
 }
 

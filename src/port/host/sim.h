@@ -126,6 +126,8 @@ void sim_gpio_irq_stats(int gpio, struct sim_irq_stats *out);
 uint64_t sim_gpio_firmware_irqs(void); /* firmware handler calls since boot */
 /* Press a button on gpio for ms, with contact bounce, from now. */
 int sim_gpio_press(int gpio, uint32_t ms, char *error, unsigned error_size);
+/* Close (or open) a rocker switch on gpio, with contact bounce; it stays. */
+int sim_gpio_switch(int gpio, bool closed, char *error, unsigned error_size);
 /* JSON object of every pin: mode, level, output changes since boot. */
 void sim_gpio_json(char *buf, unsigned size);
 

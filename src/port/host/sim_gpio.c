@@ -25,6 +25,7 @@ struct sim_pin {
     bool latch;
     int external; /* -1: not driven from outside */
     uint32_t output_changes;
+    int pwm; /* duty in permille while a PWM wave drives the pin, else -1 */
     hal_pin_irq_fn irq_fn;
     void *irq_arg;
     bool irq_enabled;
@@ -43,7 +44,7 @@ static uint64_t firmware_irqs;
 static void init_pins(void)
 {
     for (int i = 0; i < SIM_PINS; i++)
-        pins[i] = (struct sim_pin){.mode = HAL_PIN_DISABLED, .external = -1, .probe_edge = -1,
+        pins[i] = (struct sim_pin){.mode = HAL_PIN_DISABLED, .external = -1, .probe_edge = -1, .pwm = -1,
                                    .stats.latency_min_us = UINT64_MAX};
     pins_ready = true;
 }
@@ -204,6 +205,8 @@ int hal_pin_mode(int gpio, enum hal_pin_mode mode)
         return HAL_EINVAL;
     bool before = level_of(p);
     p->mode = mode;
+    if (mode != HAL_PIN_OUTPUT)
+        p->pwm = -1;
     if (level_of(p) != before)
         sim_bl0937_pin_changed(gpio);
     return HAL_OK;
@@ -215,11 +218,33 @@ int hal_pin_write(int gpio, bool level)
     if (!p)
         return HAL_EINVAL;
     bool before = level_of(p);
-    if (p->mode == HAL_PIN_OUTPUT && p->latch != level)
+    if (p->mode == HAL_PIN_OUTPUT && (p->latch != level || p->pwm >= 0))
         p->output_changes++;
     p->latch = level;
+    p->pwm = -1; /* a level ends a PWM wave */
     if (level_of(p) != before)
         sim_bl0937_pin_changed(gpio);
+    return HAL_OK;
+}
+
+/* The BL602's five PWM units: GPIO n is on unit n % 5, one pin at a time. */
+#define SIM_PWM_UNITS 5
+
+int hal_pin_pwm(int gpio, uint16_t permille)
+{
+    struct sim_pin *p = pin_at(gpio);
+    if (!p || permille > 1000)
+        return HAL_EINVAL;
+    if (permille == 0 || permille == 1000) {
+        p->pwm = -1;
+        return hal_pin_write(gpio, permille == 1000);
+    }
+    for (int other = gpio % SIM_PWM_UNITS; other < SIM_PINS; other += SIM_PWM_UNITS)
+        if (other != gpio && pins[other].pwm >= 0)
+            return HAL_EBUSY;
+    if (p->pwm < 0 && p->mode == HAL_PIN_OUTPUT)
+        p->output_changes++;
+    p->pwm = permille;
     return HAL_OK;
 }
 
@@ -307,6 +332,20 @@ int sim_gpio_press(int gpio, uint32_t ms, char *error, unsigned error_size)
     return 0;
 }
 
+int sim_gpio_switch(int gpio, bool closed, char *error, unsigned error_size)
+{
+    struct sim_pin *p = pin_at(gpio);
+    if (!p) {
+        snprintf(error, error_size, "switch: expected <gpio 0..%d> on|off", SIM_PINS - 1);
+        return -1;
+    }
+    /* A rocker switch: closed shorts the pin to the rail opposite its pull
+     * resistor and stays so; open lets it go. */
+    int shorted = p->mode == HAL_PIN_INPUT_PULLDOWN ? 1 : 0;
+    schedule_contact(gpio, sim_now_us(), closed ? shorted : -1, closed ? -1 : shorted);
+    return 0;
+}
+
 void sim_gpio_json(char *buf, unsigned size)
 {
     static const char *const modes[] = {"disabled", "input", "input_pullup", "input_pulldown", "output"};
@@ -315,8 +354,12 @@ void sim_gpio_json(char *buf, unsigned size)
     unsigned len = (unsigned)snprintf(buf, size, "{");
     for (int gpio = 0; gpio < SIM_PINS && len < size; gpio++) {
         struct sim_pin *p = pin_at(gpio);
-        len += (unsigned)snprintf(buf + len, size - len, "%s\"%d\":{\"mode\":\"%s\",\"level\":%d,\"changes\":%u}",
+        len += (unsigned)snprintf(buf + len, size - len, "%s\"%d\":{\"mode\":\"%s\",\"level\":%d,\"changes\":%u",
                                   gpio ? "," : "", gpio, modes[p->mode], level_of(p), p->output_changes);
+        if (p->pwm >= 0 && len < size) /* a PWM wave: its duty in permille */
+            len += (unsigned)snprintf(buf + len, size - len, ",\"pwm\":%d", p->pwm);
+        if (len < size)
+            len += (unsigned)snprintf(buf + len, size - len, "}");
     }
     if (len < size)
         snprintf(buf + len, size - len, "}");

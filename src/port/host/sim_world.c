@@ -3,12 +3,14 @@
  * tests and people act on the physical plug.  One reply line per request,
  * "ok …" or "error: …":
  *   press <gpio> [ms]   press a button (default 100 ms), with contact bounce
+ *   switch <gpio> on|off  close / open a rocker switch, with contact bounce
  *   powercut            pull the plug: the process ends at once
  *   hang <seconds>      the main loop stops (the watchdog's business)
  *   wedge <activity>    test hook: one activity of the firmware ("metering",
  *                       "loop", "mqtt" …) stops reporting progress (health.h)
  *   crash               a fatal signal (SIGSEGV): the simulator's crash reboot
- *   pins                every pin's mode, level and output changes, as JSON
+ *   pins                every pin's mode, level, output changes and, while a
+ *                       PWM wave drives it, "pwm": its duty in permille, as JSON
  *   load [<watts>W [pf=<pf>] [volts=<v>]]
  *                       plug in a load (and set the mains volts); without
  *                       arguments, say what is plugged in:
@@ -97,7 +99,7 @@ static void reply(struct client *c, const char *text)
 
 static void handle(struct client *c, char *request)
 {
-    char out[2048];
+    char out[3072];
     if (strncmp(request, "load", 4) == 0 && (!request[4] || request[4] == ' ' || request[4] == '\t')) {
         sim_bl0937_load_request(request + 4, out, sizeof out);
         reply(c, out);
@@ -128,6 +130,15 @@ static void handle(struct client *c, char *request)
             fprintf(stderr, "openplug-sim: world: GPIO%ld pressed for %ld ms from %.3f s of device time\n", gpio, ms,
                     (double)(sim_boot_offset_us() + sim_now_us()) / 1e6);
         }
+        reply(c, out);
+    } else if (strcmp(verb, "switch") == 0) {
+        long gpio = a1 ? strtol(a1, &end, 10) : -1;
+        if (!a1 || *end || !a2 || (strcmp(a2, "on") != 0 && strcmp(a2, "off") != 0) || extra)
+            gpio = -1;
+        if (sim_gpio_switch((int)gpio, a2 && strcmp(a2, "on") == 0, error, sizeof error) != 0)
+            snprintf(out, sizeof out, "error: %s\n", error);
+        else
+            snprintf(out, sizeof out, "ok switch GPIO%ld %s\n", gpio, a2);
         reply(c, out);
     } else if (strcmp(verb, "powercut") == 0 && !a1) {
         reply(c, "ok power cut\n");
@@ -174,8 +185,8 @@ static void handle(struct client *c, char *request)
         strcat(out, "\n");
         reply(c, out);
     } else if (strcmp(verb, "help") == 0) {
-        reply(c, "ok press <gpio> [ms] | powercut | hang <seconds> | wedge <activity> | crash | pins"
-                 " | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | bl0942 [fault KIND [EVERY]] | wifi up|down\n");
+        reply(c, "ok press <gpio> [ms] | switch <gpio> on|off | powercut | hang <seconds> | wedge <activity> | crash"
+                 " | pins | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | bl0942 [fault KIND [EVERY]] | wifi up|down\n");
     } else {
         snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
         reply(c, out);

@@ -110,6 +110,14 @@ int hal_pin_write(int pin, bool level)
     return HAL_OK;
 }
 
+int hal_pin_pwm(int pin, uint16_t permille)
+{
+    if (!pin_valid(pin) || permille > 1000)
+        return HAL_EINVAL;
+    pin_latch[pin] = permille >= 500; /* no PWM unit on this board: the nearest level */
+    return HAL_OK;
+}
+
 bool hal_pin_read(int pin)
 {
     if (!pin_valid(pin))
