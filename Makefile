@@ -1,7 +1,9 @@
 # OpenPlug — the two commands (and a few more).  The build is CMake's; this
 # file only installs what is missing, configures the build trees and runs.
 #
-#   make run     build and start the simulated plug (console in this terminal)
+#   make run     build and start the simulated plug (console in this terminal);
+#                PORT=8080 the web UI's port (taken: the next free one),
+#                DATE=now the world's clock (its NTP server), e.g. 2026-06-21T12:00
 #   make test    build everything and run every test (also under ASan+UBSan,
 #                on an emulated RV32 CPU, the whole firmware on QEMU's virt
 #                machine driven through its serial console, and the fuzz
@@ -32,14 +34,18 @@ PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf newlib-source liblwip-dev
 
 SIM  = $(BUILD)/host/openplug-sim
 WORLD ?= $(BUILD)/world.sock
+PORT ?= 8080
+DATE ?= now
+# The networks around the simulated plug (its set-up page lists them).
+WIFI ?= --wifi HomeNet:openplug-demo --wifi Neighbours-5G:not-yours-1234 --wifi CafeGuest
 
 .PHONY: run test bench size fuzz host asan rv32 rv32-newlib fuzz-build bl602 clean
 
 run:
 	@$(DEPS) $(PKG_BUILD)
 	@$(MAKE) --no-print-directory host
-	@echo "openplug-sim: serial console below (type Help); web UI and API: http://127.0.0.1:8080/; world socket: $(WORLD); Ctrl-C stops"
-	@$(SIM) --flash-timing real --flash $(BUILD)/openplug-flash.bin --world $(WORLD)
+	@echo "openplug-sim: serial console below (type Help); the web UI is at the address of the 'HTTP: web server on' line; Wi-Fi HomeNet, password openplug-demo; world socket: $(WORLD); Ctrl-C stops"
+	@$(SIM) --flash-timing real --flash $(BUILD)/openplug-flash.bin --world $(WORLD) --http $(PORT) --http-next-free --date $(DATE) $(WIFI)
 
 host:
 	@$(CMAKE) -S . -B $(BUILD)/host -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
