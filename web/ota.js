@@ -6,7 +6,8 @@
  * then waits for the plug to come back with the new version. */
 'use strict';
 
-const ota = { uploading: false, done: null, seen: [] }; /* seen: progress values shown */
+/* seen: progress values shown; stages: written, verified, restarting, running (or failed) */
+const ota = { uploading: false, done: null, seen: [], stages: [] };
 window.openplugOta = ota;
 
 const OTA_PAGE = `
@@ -29,10 +30,19 @@ function otaShowStatus(s) {
   text('ota-slot', String(s.Slot));
   text('ota-trial', s.Trial ? ' (on trial: it keeps itself after 30 s online)' : '');
   $('#ota-confirm').hidden = !s.Trial;
-  const last = s.LastUpdate === 'rolled back' ? 'The last update did not start: the plug went back to this firmware.'
-    : s.State === 'failed' && s.Error ? 'Last update failed: ' + s.Error : '';
+  const last = otaFailure(s);
   text('ota-last', last);
   $('#ota-last').classList.toggle('error', !!last);
+}
+
+/* What went wrong with the last update, from the plug's own account
+ * (GET /api/ota, as OtaStatus): '' when nothing did. */
+function otaFailure(s) {
+  if (s.LastUpdate === 'rolled back') return 'The last update did not start: the plug went back to this firmware.';
+  if (s.LastUpdate === 'failed' && s.State !== 'failed')
+    return 'The last update failed at the restart: the boot loader could not install the image, this firmware stayed.';
+  if (s.State === 'failed' || s.LastUpdate === 'failed') return 'Last update failed: ' + (s.Error || 'no reason given');
+  return '';
 }
 
 async function otaLoad() {
@@ -78,20 +88,34 @@ function otaPost(file) {
 }
 
 /* After the switch the plug restarts: wait until the new boot answers (the
- * old one still says "done"). */
-async function otaWaitBack(form) {
-  for (let i = 0; i < 60; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+ * old one still says "done"), then believe only what it says it runs. */
+async function otaWaitBack(form, version) {
+  const since = Date.now();
+  while (Date.now() - since < 60000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let s, fw;
     try {
-      const s = await request('GET', '/api/ota');
+      s = await request('GET', '/api/ota');
       if (s.State === 'done') continue;
-      const fw = await command('Status 2');
-      text('ota-version', fw.StatusFWR.Version);
-      otaShowStatus(s);
-      return fw.StatusFWR.Version;
-    } catch (e) { say(form, 'Restarting… (' + (i + 1) + ' s)'); }
+      fw = (await command('Status 2')).StatusFWR.Version;
+    } catch (e) {
+      say(form, 'Restarting… (' + Math.round((Date.now() - since) / 1000) + ' s)');
+      continue;
+    }
+    text('ota-version', fw);
+    otaShowStatus(s);
+    const failure = otaFailure(s);
+    if (failure) throw new PlugError(failure + ' Running ' + fw + '.');
+    if (fw.slice(0, 16) !== version.slice(0, 16))
+      throw new PlugError('The plug restarted but runs ' + fw + ', not ' + version + '.');
+    return fw;
   }
   throw new PlugError('the plug did not come back within a minute');
+}
+
+function otaStage(form, stage, message) {
+  ota.stages.push(stage);
+  say(form, message);
 }
 
 async function otaUpload(form) {
@@ -105,18 +129,22 @@ async function otaUpload(form) {
   ota.uploading = true;
   ota.done = null;
   ota.seen = [];
+  ota.stages = [];
   say(form, 'Uploading ' + file.name + '…');
   otaFollow(bar);
   try {
     const result = await otaPost(file);
     bar.value = 100;
-    say(form, 'Version ' + result.Version + ' written and verified. The plug restarts into it…');
+    ota.stages.push('written');
+    otaStage(form, 'verified', 'Version ' + result.Version + ' written and verified (read back from flash).');
     ota.uploading = false;
-    const running = await otaWaitBack(form);
+    otaStage(form, 'restarting', 'Version ' + result.Version + ' written and verified. Restarting into it…');
+    const running = await otaWaitBack(form, result.Version);
     ota.done = running;
-    say(form, 'Updated: now running ' + running + '.');
+    otaStage(form, 'running', 'Updated: now running ' + running + '.');
   } catch (e) {
     ota.done = 'failed';
+    ota.stages.push('failed');
     say(form, e.message, true);
   } finally {
     ota.uploading = false;

@@ -365,7 +365,11 @@ static void serve_login(struct http_request *req, void *arg)
         http_reply_error(req, 409, "no password is set: nothing to log in to");
         return;
     }
-    if (http_auth_locked_ms(ip)) {
+    uint32_t locked = http_auth_locked_ms(ip);
+    if (locked) { /* the sign-in page counts the seconds down */
+        char seconds[12];
+        snprintf(seconds, sizeof seconds, "%lu", (unsigned long)(locked + 999) / 1000);
+        http_add_header(req, "Retry-After", seconds);
         http_reply_error(req, 429, "too many failed logins: wait and retry");
         return;
     }
