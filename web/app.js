@@ -111,7 +111,7 @@ const pages = {
   template: { show: loadTemplate },
   calibration: { show: () => {} },
   console: { show: loadLog },
-  setup: { show: () => {} },
+  setup: { show: scanNetworks },
   login: { show: () => {} },
 };
 let currentPage = null;
@@ -540,14 +540,51 @@ async function loadWifi() {
 let joining = null;
 let setupTried = false;
 
+/* The networks in range (GET /api/wifi/scan), strongest first: a click
+ * picks one.  The plug scans for a second or two: ask until it is done. */
+async function scanNetworks() {
+  const list = $('#scan-list'), form = $('#setup-form');
+  try {
+    let found = await request('GET', '/api/wifi/scan');
+    for (let i = 0; i < 20 && found.scanning; i++) {
+      await sleep(500);
+      found = await request('GET', '/api/wifi/scan');
+    }
+    list.textContent = '';
+    $('#ssids').textContent = '';
+    for (const n of found.networks) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.append(n.ssid);
+      const info = document.createElement('span');
+      info.textContent = n.rssi + ' dBm' + (n.secured ? ' · password' : ' · open');
+      b.append(info);
+      b.addEventListener('click', () => { form.elements.ssid.value = n.ssid; form.elements.password.focus(); });
+      const li = document.createElement('li');
+      li.append(b);
+      list.append(li);
+      const option = document.createElement('option');
+      option.value = n.ssid;
+      $('#ssids').append(option);
+    }
+    text('scan-note', found.networks.length ? 'Networks in range:' : 'No network in range: type its name.');
+  } catch (e) {
+    text('scan-note', 'Cannot list the networks: ' + e.message);
+  }
+}
+
 function wifiChanged(w) {
   if (currentPage === 'wifi') showWifi(w);
   if (!joining || !w.setup) return;
   const setup = w.setup;
   if (setup.state === 'connected') {
-    say(joining, 'Connected to ' + setup.ssid + ' (' + w.rssi + ' dBm). The plug is now on that network: find it there at its address' +
-        (plug.deviceName ? ', or http://' + plug.deviceName.toLowerCase().replace(/[^a-z0-9-]/g, '') + '.local/ where mDNS works' : '') + '.');
+    const form = joining;
     joining = null;
+    /* The address it got, as the plug says (an event has none: ask). */
+    const where = (url) => say(form, 'Connected to ' + setup.ssid + ' (' + w.rssi + ' dBm). On that network the plug is at ' +
+        (url || 'the address your router gave it') + '.');
+    if (w.url) where(w.url);
+    else request('GET', '/api/wifi').then((d) => where(d.url), () => where(''));
   } else if (setup.state === 'failed') {
     say(joining, 'Could not join ' + setup.ssid + ': ' + (setup.error || 'failed') + '. Check the password and try again.', true);
     joining = null;

@@ -410,7 +410,17 @@ static void write_url(struct json_writer *w)
     jw_string(w, "url", url);
 }
 
-static struct http_route wifi_route;
+static struct http_route wifi_route, scan_route;
+
+static void serve_scan(struct http_request *req, void *arg)
+{
+    (void)arg;
+    if (!http_require_admin(req))
+        return;
+    struct json_writer *w = http_reply_json_begin(req, 200);
+    wifi_write_scan(w);
+    http_reply_json_end(req);
+}
 
 static void serve_wifi(struct http_request *req, void *arg)
 {
@@ -738,6 +748,7 @@ void web_api_start(void)
     http_route_add(&login_route, HTTP_POST, "/api/login", HTTP_ROUTE_BODY, serve_login, NULL);
     http_route_add(&logout_route, HTTP_POST, "/api/logout", HTTP_ROUTE_BODY, serve_logout, NULL);
     http_route_add(&wifi_route, HTTP_GET | HTTP_POST, "/api/wifi", HTTP_ROUTE_BODY, serve_wifi, NULL);
+    http_route_add(&scan_route, HTTP_GET, "/api/wifi/scan", 0, serve_scan, NULL);
     http_route_add(&config_route, HTTP_GET | HTTP_POST, "/api/config", HTTP_ROUTE_BODY, serve_config, NULL);
     http_route_add(&template_route, HTTP_GET | HTTP_POST, "/api/template", HTTP_ROUTE_BODY, serve_template, NULL);
     http_route_add(&pins_route, HTTP_GET, "/api/pins", 0, serve_pins, NULL);
