@@ -24,6 +24,12 @@ const OTA_PAGE = `
   <progress id="ota-progress" max="100" value="0" hidden></progress>
   <button type="submit">Upload and install</button>
   <p class="msg" role="status" aria-live="polite"></p>
+</form>
+<form id="ota-url-form" class="card form">
+  <label>Or let the plug download it (OtaUrl) <input name="url" type="url" maxlength="127" spellcheck="false"
+    autocomplete="off" placeholder="http://192.168.1.10:8000/openplug.ota" required></label>
+  <button type="submit">Download and install</button>
+  <p class="msg" role="status" aria-live="polite"></p>
 </form>`;
 
 function otaShowStatus(s) {
@@ -47,6 +53,7 @@ function otaFailure(s) {
 
 async function otaLoad() {
   try {
+    $('#ota-url-form').elements.url.value = (await command('OtaUrl')).OtaUrl;
     const fw = await command('Status 2');
     text('ota-version', fw.StatusFWR.Version);
     otaShowStatus(await request('GET', '/api/ota'));
@@ -150,6 +157,47 @@ async function otaUpload(form) {
   }
 }
 
+/* OtaUrl, then Upgrade 1: the plug pulls the image; the page follows the
+ * same progress and restart as an upload. */
+async function otaPull(form) {
+  if (ota.uploading) return;
+  const button = $('button', form);
+  button.disabled = true;
+  ota.uploading = true;
+  ota.done = null;
+  ota.stages = [];
+  try {
+    await command('OtaUrl ' + form.elements.url.value.trim());
+    await command('Upgrade 1');
+    say(form, 'Downloading…');
+    /* Until the image is in ("done"), or the plug has already restarted
+     * into it (gone, or idle after it worked). */
+    for (let working = false; ;) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      let s;
+      try { s = await request('GET', '/api/ota'); } catch (e) { if (working) break; throw e; }
+      if (s.State === 'failed') throw new PlugError('The plug refused the image: ' + (s.Error || 'no reason given'));
+      if (s.State === 'done' || (s.State === 'idle' && working)) break;
+      working = working || s.State !== 'idle';
+      if (s.Total) say(form, 'Downloading and writing: ' + s.Percent + ' %');
+    }
+    ota.stages.push('written');
+    otaStage(form, 'verified', 'Written and verified (read back from flash).');
+    ota.uploading = false;
+    otaStage(form, 'restarting', 'Written and verified. Restarting into it…');
+    const running = await otaWaitBack(form);
+    ota.done = running;
+    otaStage(form, 'running', 'Updated: now running ' + running + '.');
+  } catch (e) {
+    ota.done = 'failed';
+    ota.stages.push('failed');
+    say(form, e.message, true);
+  } finally {
+    ota.uploading = false;
+    button.disabled = false;
+  }
+}
+
 /* Keep the new firmware: the table is written in the next loop turns. */
 async function otaConfirm() {
   try {
@@ -174,6 +222,7 @@ async function otaConfirm() {
   $('main').appendChild(section);
   $('#ota-form').addEventListener('submit', (ev) => { ev.preventDefault(); otaUpload(ev.target); });
   $('#ota-confirm').addEventListener('click', otaConfirm);
+  $('#ota-url-form').addEventListener('submit', (ev) => { ev.preventDefault(); otaPull(ev.target); });
   pages.ota = { show: otaLoad };
   if (location.hash === '#ota') route();
 })();
