@@ -183,12 +183,16 @@ def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
     time.sleep(4)  # a few seconds of the live chart
     browser.js("loadHistory()")
     shots = []
-    for page in ("home", "device", "template", "calibration", "console"):
+    for page in ("home", "wifi", "mqtt", "device", "time", "energy", "template", "calibration", "console",
+                 "scripts", "ota", "info"):
         browser.js("location.hash = arguments[0]", "#" + page)
         browser.wait(lambda: browser.find("#page-" + page).is_displayed(), what="page " + page)
         time.sleep(0.8)
         for width in (390, 1280):
             shots.append(browser.screenshot("ui-%s-%d" % (page, width), width))
+            overflow = browser.js("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (page, width, overflow)
+        shots.append(browser.screenshot("ui-%s-390-dark" % page, 390, dark=True))
     for path in shots:
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
