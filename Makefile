@@ -30,7 +30,7 @@ PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev
 PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl chrony \
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl \
             mosquitto python3-paho-mqtt python3-jsonschema chromium chromium-driver python3-selenium \
-            gupnp-tools iproute2 newlib-source liblwip-dev
+            gupnp-tools iproute2 newlib-source liblwip-dev avahi-utils avahi-daemon dbus
 PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt
 PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf newlib-source liblwip-dev
 

@@ -18,6 +18,7 @@
 #   fuzz_expr      script expressions and $variable expansion
 #   fuzz_script    script lines: event tables, if, delay_s, runs, the loop's budget
 #   fuzz_ssdp      the SSDP M-SEARCH parser
+#   fuzz_mdns      the mDNS query reader and response writer
 #
 # Each target gets a ctest smoke test (fuzz/smoke.cmake): a fixed seed and a
 # fixed number of runs over its committed seeds, so the same commit always
@@ -33,7 +34,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get)
+set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get mdns)
 # Smoke runs per target (executions, seeds included); the default suits the fast parsers.
 set(FUZZ_SMOKE_RUNS 1000000)
 set(FUZZ_SMOKE_RUNS_json 200000)
@@ -41,6 +42,7 @@ set(FUZZ_SMOKE_RUNS_template 500000)
 set(FUZZ_SMOKE_RUNS_http 800000)
 set(FUZZ_SMOKE_RUNS_mqtt 600000)
 set(FUZZ_SMOKE_RUNS_ssdp 800000)
+set(FUZZ_SMOKE_RUNS_mdns 800000)
 set(FUZZ_SMOKE_RUNS_expr 200000)
 set(FUZZ_SMOKE_RUNS_cmd 20000)
 set(FUZZ_SMOKE_RUNS_reclog 15000)

@@ -80,8 +80,10 @@ bool mdns_query_parse(const uint8_t *p, size_t len, const struct mdns_names *nam
         int is_instance = name_is(p, len, &skip, instance, 4);
         skip = off;
         int is_services = name_is(p, len, &skip, services, 4);
-        if (is_host < 0 || is_service < 0 || is_instance < 0 || is_services < 0 || after + 4 > len)
+        if (is_host < 0 || is_service < 0 || is_instance < 0 || is_services < 0 || after + 4 > len) {
+            *out = (struct mdns_query){0}; /* a malformed query asks nothing, not even its first questions */
             return false;
+        }
         unsigned type = get16(p + after), class = get16(p + after + 2);
         off = after + 4;
         if ((class & ~CLASS_FLUSH) != CLASS_IN && (class & ~CLASS_FLUSH) != 255)
