@@ -415,7 +415,7 @@ async function loadHistory() {
 
 /* ---- Is the plug there? ---- */
 
-const OFFLINE_MS = 3500; /* events come every second: three missed, it is gone */
+const OFFLINE_MS = 4000; /* events come every second: four missed (checked each second: said within 5 s) */
 let probing = false;
 let events = null;
 
