@@ -172,3 +172,19 @@ def test_information_time_and_energy_pages(make_plug, browser):
     assert form_message(browser, "#counters-form") == "Counters reset."
     assert cm(plug, "EnergyTotal")["EnergyTotal"]["Total"] == 0
     assert not browser.console_errors()[errors_before:]
+
+
+def test_history_from_the_first_minute_with_the_worlds_clock(make_plug, browser):
+    # make run's world: its NTP server gives the time at once, so the bars
+    # fill from the first minute (without it they wait for the clock).
+    plug = plug_on_port(make_plug, "--date", "2026-06-21T12:00", "--load", "2000W", exec_="Power on")
+    plug.wait_log(r"NTP: time from 0\.pool\.ntp\.org:123", timeout=10)
+    open_ui(browser, plug)
+
+    def last_bar():
+        browser.js("loadHistory()")
+        bars = browser.find("#chart-hours").get_attribute("data-bars")
+        return bars and float(bars.split(",")[-1]) > 0
+    browser.wait(last_bar, timeout=30, what="energy in this hour's bar")
+    assert browser.text("#hours-note").endswith("in all")
+    assert browser.text("#hours-note") != "waiting for the clock"
