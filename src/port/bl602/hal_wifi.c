@@ -230,6 +230,15 @@ void hal_mac(uint8_t mac[6]) { bl_wifi_mac_addr_get(mac); }
 
 static volatile bool scan_running, scan_done;
 
+/* An entry's auth: WIFI_EVENT_BEACON_IND_AUTH_* of the SDK's Wi-Fi manager,
+ * where 0 is an open network (the macro is in wifi_mgmr_ext.h only in some
+ * SDK versions). */
+#ifdef WIFI_EVENT_BEACON_IND_AUTH_OPEN
+#define SCAN_AUTH_OPEN WIFI_EVENT_BEACON_IND_AUTH_OPEN
+#else
+#define SCAN_AUTH_OPEN 0
+#endif
+
 static void on_scan_done(void *data, void *param)
 {
     (void)data;
@@ -278,7 +287,7 @@ static void take_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr
     memcpy(scan_out[at].ssid, item->ssid, len);
     scan_out[at].rssi = item->rssi;
     scan_out[at].channel = item->channel;
-    scan_out[at].secured = item->auth != WM_WIFI_AUTH_OPEN;
+    scan_out[at].secured = item->auth != SCAN_AUTH_OPEN;
 }
 
 int hal_wifi_scan_results(struct hal_wifi_network *out, int max)
