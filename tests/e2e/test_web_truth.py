@@ -69,6 +69,9 @@ def test_sign_in_says_the_servers_reason_and_the_lock_out(make_plug, browser):
     first = int(m.group(1))
     browser.wait(lambda: int(re.search(r"(\d+) s", browser.text("#login-form .msg")).group(1)) < first,
                  timeout=5, what="the countdown")
+    for width in (390, 1280):
+        browser.screenshot("ui-login-%d" % width, width)
+    browser.screenshot("ui-login-390-dark", 390, dark=True)
 
 
 def test_an_update_that_fails_at_the_restart_says_so_also_after_a_reload(make_plug, browser, tmp_path):
