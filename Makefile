@@ -1,7 +1,11 @@
 # OpenPlug — the two commands (and a few more).  The build is CMake's; this
 # file only installs what is missing, configures the build trees and runs.
 #
-#   make run     build and start the simulated plug (console in this terminal)
+#   make run     build and start the simulated plug (console in this terminal);
+#                PORT=8080 the web UI's port (taken: the next free one),
+#                DATE=now the world's clock (its NTP server), e.g. 2026-06-21T12:00
+#   make ota-image  build/openplug-sim.ota: an update image of the simulator's
+#                own firmware (stripped, as a slot holds it), for its Update page
 #   make test    build everything and run every test (also under ASan+UBSan,
 #                on an emulated RV32 CPU, the whole firmware on QEMU's virt
 #                machine driven through its serial console, and the fuzz
@@ -26,20 +30,31 @@ PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev
 PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl chrony \
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl \
             mosquitto python3-paho-mqtt python3-jsonschema chromium chromium-driver python3-selenium \
-            gupnp-tools iproute2 newlib-source liblwip-dev
+            gupnp-tools iproute2 newlib-source liblwip-dev avahi-utils avahi-daemon dbus
 PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt
 PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf newlib-source liblwip-dev
 
 SIM  = $(BUILD)/host/openplug-sim
 WORLD ?= $(BUILD)/world.sock
+PORT ?= 8080
+DATE ?= now
+# The networks around the simulated plug (its set-up page lists them).
+WIFI ?= --wifi HomeNet:openplug-demo --wifi Neighbours-5G:not-yours-1234 --wifi CafeGuest
 
-.PHONY: run test bench size fuzz host asan rv32 rv32-newlib fuzz-build bl602 clean
+.PHONY: ota-image run test bench size fuzz host asan rv32 rv32-newlib fuzz-build bl602 clean
 
 run:
 	@$(DEPS) $(PKG_BUILD)
 	@$(MAKE) --no-print-directory host
-	@echo "openplug-sim: serial console below (type Help); web UI and API: http://127.0.0.1:8080/; world socket: $(WORLD); Ctrl-C stops"
-	@$(SIM) --flash-timing real --flash $(BUILD)/openplug-flash.bin --world $(WORLD)
+	@echo "openplug-sim: serial console below (type Help); the web UI is at the address of the 'HTTP: web server on' line; Wi-Fi HomeNet, password openplug-demo; world socket: $(WORLD); Ctrl-C stops"
+	@$(SIM) --flash-timing real --flash $(BUILD)/openplug-flash.bin --world $(WORLD) --http $(PORT) --http-next-free --date $(DATE) $(WIFI)
+
+# The version in the image's header: the build's, cut to the header's 16 characters.
+OTA_VERSION ?= $(shell $(SIM) --version 2>/dev/null | cut -d' ' -f2 | cut -c1-16)
+ota-image: host
+	@strip -o $(BUILD)/openplug-sim.bin $(SIM)
+	@$(BUILD)/host/mkota --version "$(OTA_VERSION)" $(BUILD)/openplug-sim.bin $(BUILD)/openplug-sim.ota
+	@echo "upload $(BUILD)/openplug-sim.ota on the Update page, or: curl --data-binary @$(BUILD)/openplug-sim.ota http://127.0.0.1:$(PORT)/api/ota"
 
 host:
 	@$(CMAKE) -S . -B $(BUILD)/host -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -19,6 +19,7 @@
 #   fuzz_script    script lines: event tables, if, delay_s, runs, the loop's budget
 #   fuzz_ssdp      the SSDP M-SEARCH parser
 #   fuzz_bl0942    the BL0942 packet parser and CF_CNT counter on any byte stream
+#   fuzz_mdns      the mDNS query reader and response writer
 #
 # Each target gets a ctest smoke test (fuzz/smoke.cmake): a fixed seed and a
 # fixed number of runs over its committed seeds, so the same commit always
@@ -34,7 +35,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
-set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get bl0942)
+set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get bl0942 mdns)
 # Smoke runs per target (executions, seeds included); the default suits the fast parsers.
 set(FUZZ_SMOKE_RUNS 1000000)
 set(FUZZ_SMOKE_RUNS_json 200000)
@@ -42,6 +43,7 @@ set(FUZZ_SMOKE_RUNS_template 500000)
 set(FUZZ_SMOKE_RUNS_http 800000)
 set(FUZZ_SMOKE_RUNS_mqtt 600000)
 set(FUZZ_SMOKE_RUNS_ssdp 800000)
+set(FUZZ_SMOKE_RUNS_mdns 800000)
 set(FUZZ_SMOKE_RUNS_expr 200000)
 set(FUZZ_SMOKE_RUNS_cmd 20000)
 set(FUZZ_SMOKE_RUNS_reclog 15000)

@@ -3,8 +3,12 @@
  * of core/ota/ota_image.h, then the body), optionally XZ-compressed
  * (liblzma) and signed with an ECDSA P-256 key (mbedTLS).
  *
- *   mkota [--xz] [--key priv.pem] [--hardware NAME] --version VER in.bin out.ota
+ *   mkota [--xz] [--key priv.pem] [--hardware NAME] [--slot BYTES] --version VER in.bin out.ota
  *   mkota --key priv.pem --public-key      (the key for the plug's OtaKey)
+ *
+ * An image the plug would refuse for its size is not written: a body (RAW)
+ * or an unpacked firmware (XZ) larger than the slot, 832 KiB by default
+ * (docs/flashing.md, layout A).
  *
  * A host tool, built with the project; not part of the firmware.
  */
@@ -23,12 +27,13 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: mkota [--xz] [--key priv.pem] [--hardware NAME] --version VER input output\n"
+    fputs("usage: mkota [--xz] [--key priv.pem] [--hardware NAME] [--slot BYTES] --version VER input output\n"
           "       mkota --key priv.pem --public-key\n"
           "  --xz             compress the body (the plug's boot loader decompresses it over the running slot)\n"
           "  --key FILE       sign with this ECDSA P-256 private key (PEM)\n"
           "  --hardware NAME  the hardware string the plug must have (default " OPENPLUG_OTA_HARDWARE ")\n"
           "  --version VER    the software version string (at most 16 characters)\n"
+          "  --slot BYTES     the plug's firmware slot (default 851968 = 832 KiB): a larger firmware is refused\n"
           "  --public-key     print the key's public point in hex, for the plug's OtaKey command\n",
           out);
 }
@@ -122,11 +127,20 @@ static int sign(mbedtls_ecp_keypair *key, const uint8_t digest[32], uint8_t sign
     return err;
 }
 
+#define DEFAULT_SLOT_SIZE (832u * 1024)
+
 static int pack(const char *in, const char *out_path, bool xz, const char *hardware, const char *version,
-                mbedtls_ecp_keypair *key)
+                unsigned long slot_size, mbedtls_ecp_keypair *key)
 {
     size_t size;
     uint8_t *body = read_file(in, &size);
+    if (body && size > slot_size) {
+        fprintf(stderr, "mkota: %s is %zu bytes, larger than the plug's firmware slot (%lu bytes): the plug would "
+                        "refuse it%s; nothing written\n", in, size, slot_size,
+                xz ? " (an XZ image unpacks into the slot)" : "");
+        free(body);
+        return 1;
+    }
     if (body && xz) {
         size_t packed_size;
         uint8_t *packed = compress(body, size, &packed_size);
@@ -168,10 +182,13 @@ int main(int argc, char **argv)
         {"xz", no_argument, NULL, 'x'},          {"key", required_argument, NULL, 'k'},
         {"hardware", required_argument, NULL, 'w'}, {"version", required_argument, NULL, 'v'},
         {"public-key", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
+        {"slot", required_argument, NULL, 's'},
         {0},
     };
     const char *key_path = NULL, *hardware = OPENPLUG_OTA_HARDWARE, *version = NULL;
     bool xz = false, public_key = false;
+    unsigned long slot_size = DEFAULT_SLOT_SIZE;
+    char *end;
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -180,6 +197,13 @@ int main(int argc, char **argv)
         case 'w': hardware = optarg; break;
         case 'v': version = optarg; break;
         case 'p': public_key = true; break;
+        case 's':
+            slot_size = strtoul(optarg, &end, 0);
+            if (end == optarg || *end || slot_size < 4096 || slot_size > 16ul * 1024 * 1024) {
+                fprintf(stderr, "mkota: --slot takes the slot's size in bytes, e.g. 851968\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -195,7 +219,7 @@ int main(int argc, char **argv)
              strlen(hardware) > OTA_STRING_SIZE)
         rc = (usage(stderr), 2);
     else
-        rc = pack(argv[optind], argv[optind + 1], xz, hardware, version, key);
+        rc = pack(argv[optind], argv[optind + 1], xz, hardware, version, slot_size, key);
     if (key_path)
         mbedtls_pk_free(&pk);
     return rc;

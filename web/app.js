@@ -16,19 +16,27 @@ const plug = {
   history: null,       /* GET /api/history */
   mqtt: false,         /* the firmware has MQTT commands */
   stream: 'none',      /* 'events' (pushed) or 'polling' */
+  seen: 0,             /* Date.now() of the plug's last answer or event */
+  offline: false,      /* no word from the plug for OFFLINE_MS */
 };
 window.openplug = plug;
 
 /* ---- Talking to the plug ---- */
 
-class PlugError extends Error {}
+/* An error the plug (or its absence) explains; retry: seconds the plug
+ * asks to wait (a 429's Retry-After). */
+class PlugError extends Error {
+  constructor(message, retry) { super(message); this.retry = retry || 0; }
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function request(method, url, body) {
+async function request(method, url, body, asText) {
   /* X-Requested-With: a 401 then comes without a Basic challenge, so the
-   * browser does not ask for the password itself: the sign-in page does. */
-  const options = { method, credentials: 'same-origin', headers: { 'X-Requested-With': 'OpenPlug' } };
+   * browser does not ask for the password itself: the sign-in page does.
+   * A plug that does not answer within 8 s is taken as gone. */
+  const options = { method, credentials: 'same-origin', headers: { 'X-Requested-With': 'OpenPlug' },
+                    signal: AbortSignal.timeout(8000) };
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
@@ -39,14 +47,18 @@ async function request(method, url, body) {
     await sleep(1000 * (Number(reply.headers.get('Retry-After')) || 1));
     reply = await fetch(url, options);
   }
-  if (reply.status === 401) {
+  alive();
+  const raw = await reply.text();
+  let data = null;
+  try { data = JSON.parse(raw); } catch (e) { /* no JSON body */ }
+  const reason = (data && data.error) || reply.status + ' ' + reply.statusText;
+  /* A sign-in's own refusal is its answer; elsewhere a 401 asks for it. */
+  if (reply.status === 401 && url !== '/api/login') {
     showLogin();
     throw new PlugError('sign in first');
   }
-  let data = null;
-  try { data = await reply.json(); } catch (e) { /* no JSON body */ }
-  if (!reply.ok) throw new PlugError((data && data.error) || reply.status + ' ' + reply.statusText);
-  return data;
+  if (!reply.ok) throw new PlugError(reason, Number(reply.headers.get('Retry-After')));
+  return asText ? raw : data;
 }
 
 /* Run a command as the console would: its Tasmota JSON reply; a command
@@ -99,7 +111,7 @@ const pages = {
   template: { show: loadTemplate },
   calibration: { show: () => {} },
   console: { show: loadLog },
-  setup: { show: () => {} },
+  setup: { show: scanNetworks },
   login: { show: () => {} },
 };
 let currentPage = null;
@@ -216,12 +228,20 @@ function surface(canvas) {
   return { g, width, height };
 }
 
-/* Four grid steps of 1, 2 or 5 times a power of ten that cover value. */
+/* The lowest axis that holds value: 3 to 5 grid steps of 1, 2, 2.5 or 5
+ * times a power of ten (the top at most 1.67 times the value). */
 function niceScale(value) {
-  const raw = value > 0 ? value / 4 : 0.25;
-  const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * 0.9999);
-  return { step, max: 4 * step, decimals: Math.max(0, -Math.floor(Math.log10(step))) };
+  if (!(value > 0)) return { step: 0.25, count: 4, max: 1, decimals: 2 };
+  const power = Math.pow(10, Math.floor(Math.log10(value / 5)));
+  let best = null;
+  for (const m of [1, 2, 2.5, 5, 10, 20]) {
+    const step = m * power, count = Math.max(3, Math.ceil(value / step - 1e-9));
+    if (count <= 5 && (!best || count * step < best.max)) best = { step, count, max: count * step };
+  }
+  let decimals = 0;
+  while (decimals < 6 && Math.abs(best.step * 10 ** decimals - Math.round(best.step * 10 ** decimals)) > 1e-6) decimals++;
+  best.decimals = decimals;
+  return best;
 }
 
 const PAD = { left: 40, right: 8, top: 20, bottom: 20 };
@@ -235,8 +255,8 @@ function grid(s, scale, unit) {
   g.lineWidth = 1;
   g.textAlign = 'right';
   g.textBaseline = 'middle';
-  for (let i = 0; i <= 4; i++) {
-    const y = Math.round(area.y + area.h - (area.h * i) / 4) + 0.5;
+  for (let i = 0; i <= scale.count; i++) {
+    const y = Math.round(area.y + area.h - (area.h * i) / scale.count) + 0.5;
     g.beginPath();
     g.moveTo(area.x, y);
     g.lineTo(area.x + area.w, y);
@@ -393,7 +413,45 @@ async function loadHistory() {
 
 /* ---- Live values ---- */
 
+/* ---- Is the plug there? ---- */
+
+const OFFLINE_MS = 4000; /* events come every second: four missed (checked each second: said within 5 s) */
+let probing = false;
+let events = null;
+
+function alive() {
+  plug.seen = Date.now();
+  if (!plug.offline) return;
+  plug.offline = false;
+  document.body.classList.remove('offline');
+  showLink();
+}
+
+/* Every second: say so when the plug has gone quiet, blank what it can
+ * no longer vouch for, and ask until it answers again. */
+async function watchPlug() {
+  if (!plug.seen || Date.now() - plug.seen < OFFLINE_MS || currentPage === 'login') return;
+  if (!plug.offline) {
+    plug.offline = true;
+    plug.relay = null;
+    plug.energy = null;
+    document.body.classList.add('offline');
+    showRelay();
+    showEnergy();
+  }
+  const t = new Date(plug.seen);
+  text('link', 'offline, last seen ' + two(t.getHours()) + ':' + two(t.getMinutes()) + ':' + two(t.getSeconds()));
+  if (probing) return;
+  probing = true;
+  try {
+    stateChanged(await request('GET', '/api/state'));
+    if (plug.stream === 'events' && (!events || events.readyState === EventSource.CLOSED)) follow();
+  } catch (e) { /* still gone */ }
+  probing = false;
+}
+
 function stateChanged(state) {
+  alive();
   plug.energy = state.energy;
   plug.wifi = state.wifi;
   showName(state.device_name);
@@ -406,6 +464,7 @@ function stateChanged(state) {
 }
 
 function showLink() {
+  if (plug.offline) return;
   const w = plug.wifi;
   text('link', !w ? '' : w.state === 'connected' ? 'Wi-Fi ' + w.rssi + ' dBm' : 'Wi-Fi ' + w.state);
 }
@@ -414,8 +473,8 @@ function showLink() {
  * it fails for good, ask for the state every second instead. */
 function follow() {
   if (!window.EventSource) return poll();
-  const events = new EventSource('/api/events');
-  const on = (name, fn) => events.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
+  events = new EventSource('/api/events');
+  const on = (name, fn) => events.addEventListener(name, (ev) => { alive(); fn(JSON.parse(ev.data)); });
   on('state', (state) => { plug.stream = 'events'; stopPolling(); stateChanged(state); });
   on('relay', (r) => relaysChanged([r]));
   on('sensors', (s) => { plug.energy = s.energy; showEnergy(); });
@@ -438,7 +497,7 @@ function poll() {
     try {
       stateChanged(await request('GET', '/api/state'));
     } catch (e) {
-      text('link', e instanceof PlugError ? e.message : 'plug unreachable');
+      if (e instanceof PlugError) text('link', e.message); /* unreachable: watchPlug() says so */
     }
   };
   polling = setInterval(() => { if (currentPage !== 'login') once(); }, 1000);
@@ -481,14 +540,51 @@ async function loadWifi() {
 let joining = null;
 let setupTried = false;
 
+/* The networks in range (GET /api/wifi/scan), strongest first: a click
+ * picks one.  The plug scans for a second or two: ask until it is done. */
+async function scanNetworks() {
+  const list = $('#scan-list'), form = $('#setup-form');
+  try {
+    let found = await request('GET', '/api/wifi/scan');
+    for (let i = 0; i < 20 && found.scanning; i++) {
+      await sleep(500);
+      found = await request('GET', '/api/wifi/scan');
+    }
+    list.textContent = '';
+    $('#ssids').textContent = '';
+    for (const n of found.networks) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.append(n.ssid);
+      const info = document.createElement('span');
+      info.textContent = n.rssi + ' dBm' + (n.secured ? ' · password' : ' · open');
+      b.append(info);
+      b.addEventListener('click', () => { form.elements.ssid.value = n.ssid; form.elements.password.focus(); });
+      const li = document.createElement('li');
+      li.append(b);
+      list.append(li);
+      const option = document.createElement('option');
+      option.value = n.ssid;
+      $('#ssids').append(option);
+    }
+    text('scan-note', found.networks.length ? 'Networks in range:' : 'No network in range: type its name.');
+  } catch (e) {
+    text('scan-note', 'Cannot list the networks: ' + e.message);
+  }
+}
+
 function wifiChanged(w) {
   if (currentPage === 'wifi') showWifi(w);
   if (!joining || !w.setup) return;
   const setup = w.setup;
   if (setup.state === 'connected') {
-    say(joining, 'Connected to ' + setup.ssid + ' (' + w.rssi + ' dBm). The plug is now on that network: find it there at its address' +
-        (plug.deviceName ? ', or http://' + plug.deviceName.toLowerCase().replace(/[^a-z0-9-]/g, '') + '.local/ where mDNS works' : '') + '.');
+    const form = joining;
     joining = null;
+    /* The address it got, as the plug says (an event has none: ask). */
+    const where = (url) => say(form, 'Connected to ' + setup.ssid + ' (' + w.rssi + ' dBm). On that network the plug is at ' +
+        (url || 'the address your router gave it') + '.');
+    if (w.url) where(w.url);
+    else request('GET', '/api/wifi').then((d) => where(d.url), () => where(''));
   } else if (setup.state === 'failed') {
     say(joining, 'Could not join ' + setup.ssid + ': ' + (setup.error || 'failed') + '. Check the password and try again.', true);
     joining = null;
@@ -610,11 +706,36 @@ async function savePassword(form) {
 async function restart(kind) {
   const msg = $('#system-msg');
   try {
+    const before = await request('GET', '/api/state');
+    const since = Date.now();
     await command(kind === 'reset' ? 'Reset 1' : 'Restart 1');
     msg.textContent = kind === 'reset' ? 'Erasing the settings and restarting…' : 'Restarting…';
+    const seconds = await waitForBoot(before.uptime_s, since, 60);
+    msg.textContent = 'Restarted: the plug answered again after ' + seconds + ' s.';
   } catch (e) {
     msg.textContent = e.message;
   }
+}
+
+/* Wait until the plug answers from a new boot: it was down meanwhile, or
+ * its uptime is behind what the old boot's would be.  Returns the seconds
+ * it took; throws after `limit` seconds. */
+async function waitForBoot(uptimeBefore, since, limit) {
+  let down = false;
+  while (Date.now() - since < limit * 1000) {
+    await sleep(500);
+    try {
+      const s = await request('GET', '/api/state');
+      if (down || s.uptime_s + 1.5 < uptimeBefore + (Date.now() - since) / 1000) {
+        stateChanged(s);
+        return Math.max(1, Math.round((Date.now() - since) / 1000));
+      }
+    } catch (e) {
+      if (e instanceof PlugError && !/^\d/.test(e.message)) throw e; /* it answered with a refusal */
+      down = true;
+    }
+  }
+  throw new PlugError('the plug did not come back within ' + limit + ' s');
 }
 
 /* ---- Template ---- */
@@ -776,8 +897,7 @@ async function runConsole(form) {
   logLine('> ' + line);
   input.value = '';
   try {
-    const reply = await request('POST', '/api/command', { cmnd: line });
-    logLine(JSON.stringify(reply));
+    logLine(await request('POST', '/api/command', { cmnd: line }, true)); /* as the plug wrote it: 230.0 stays */
   } catch (e) {
     logLine('error: ' + e.message);
   }
@@ -785,14 +905,35 @@ async function runConsole(form) {
 
 /* ---- Sign in ---- */
 
+let lockTimer = null;
 async function login(form) {
+  clearInterval(lockTimer);
   await busy(form, async () => {
-    await request('POST', '/api/login', { password: form.elements.password.value });
+    try {
+      await request('POST', '/api/login', { password: form.elements.password.value });
+    } catch (e) {
+      if (e.retry) lockedOut(form, e.message.replace(/: wait and retry$/, ''), e.retry);
+      throw e;
+    }
     form.elements.password.value = '';
     location.hash = '#home';
     route();
     connect();
   });
+}
+
+/* The lock-out's seconds, counted down; the button waits for them. */
+function lockedOut(form, reason, seconds) {
+  const end = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((end - Date.now()) / 1000);
+    const button = $('button', form);
+    button.disabled = left > 0;
+    if (left > 0) say(form, reason + ': try again in ' + left + ' s', true);
+    else { clearInterval(lockTimer); say(form, 'You can try again now.'); }
+  };
+  setTimeout(tick, 0);
+  lockTimer = setInterval(tick, 1000);
 }
 
 /* ---- Start ---- */
@@ -853,6 +994,7 @@ function start() {
   window.addEventListener('hashchange', route);
   window.addEventListener('resize', () => { if (currentPage === 'home') showHome(); });
   setInterval(sample, 1000);
+  setInterval(watchPlug, 1000);
   setInterval(() => { if (currentPage === 'home') loadHistory(); }, 60000);
   route();
   connect();

@@ -6,7 +6,8 @@
  * then waits for the plug to come back with the new version. */
 'use strict';
 
-const ota = { uploading: false, done: null, seen: [] }; /* seen: progress values shown */
+/* seen: progress values shown; stages: written, verified, restarting, running (or failed) */
+const ota = { uploading: false, done: null, seen: [], stages: [] };
 window.openplugOta = ota;
 
 const OTA_PAGE = `
@@ -23,20 +24,36 @@ const OTA_PAGE = `
   <progress id="ota-progress" max="100" value="0" hidden></progress>
   <button type="submit">Upload and install</button>
   <p class="msg" role="status" aria-live="polite"></p>
+</form>
+<form id="ota-url-form" class="card form">
+  <label>Or let the plug download it (OtaUrl) <input name="url" type="url" maxlength="127" spellcheck="false"
+    autocomplete="off" placeholder="http://192.168.1.10:8000/openplug.ota" required></label>
+  <button type="submit">Download and install</button>
+  <p class="msg" role="status" aria-live="polite"></p>
 </form>`;
 
 function otaShowStatus(s) {
   text('ota-slot', String(s.Slot));
   text('ota-trial', s.Trial ? ' (on trial: it keeps itself after 30 s online)' : '');
   $('#ota-confirm').hidden = !s.Trial;
-  const last = s.LastUpdate === 'rolled back' ? 'The last update did not start: the plug went back to this firmware.'
-    : s.State === 'failed' && s.Error ? 'Last update failed: ' + s.Error : '';
+  const last = otaFailure(s);
   text('ota-last', last);
   $('#ota-last').classList.toggle('error', !!last);
 }
 
+/* What went wrong with the last update, from the plug's own account
+ * (GET /api/ota, as OtaStatus): '' when nothing did. */
+function otaFailure(s) {
+  if (s.LastUpdate === 'rolled back') return 'The last update did not start: the plug went back to this firmware.';
+  if (s.LastUpdate === 'failed' && s.State !== 'failed')
+    return 'The last update failed at the restart: the boot loader could not install the image, this firmware stayed.';
+  if (s.State === 'failed' || s.LastUpdate === 'failed') return 'Last update failed: ' + (s.Error || 'no reason given');
+  return '';
+}
+
 async function otaLoad() {
   try {
+    $('#ota-url-form').elements.url.value = (await command('OtaUrl')).OtaUrl;
     const fw = await command('Status 2');
     text('ota-version', fw.StatusFWR.Version);
     otaShowStatus(await request('GET', '/api/ota'));
@@ -78,20 +95,32 @@ function otaPost(file) {
 }
 
 /* After the switch the plug restarts: wait until the new boot answers (the
- * old one still says "done"). */
+ * old one still says "done"), then believe only what it says it runs. */
 async function otaWaitBack(form) {
-  for (let i = 0; i < 60; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+  const since = Date.now();
+  while (Date.now() - since < 60000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let s, fw;
     try {
-      const s = await request('GET', '/api/ota');
+      s = await request('GET', '/api/ota');
       if (s.State === 'done') continue;
-      const fw = await command('Status 2');
-      text('ota-version', fw.StatusFWR.Version);
-      otaShowStatus(s);
-      return fw.StatusFWR.Version;
-    } catch (e) { say(form, 'Restarting… (' + (i + 1) + ' s)'); }
+      fw = (await command('Status 2')).StatusFWR.Version;
+    } catch (e) {
+      say(form, 'Restarting… (' + Math.round((Date.now() - since) / 1000) + ' s)');
+      continue;
+    }
+    text('ota-version', fw);
+    otaShowStatus(s);
+    const failure = otaFailure(s);
+    if (failure) throw new PlugError(failure + ' Running ' + fw + '.');
+    return fw;
   }
   throw new PlugError('the plug did not come back within a minute');
+}
+
+function otaStage(form, stage, message) {
+  ota.stages.push(stage);
+  say(form, message);
 }
 
 async function otaUpload(form) {
@@ -105,18 +134,63 @@ async function otaUpload(form) {
   ota.uploading = true;
   ota.done = null;
   ota.seen = [];
+  ota.stages = [];
   say(form, 'Uploading ' + file.name + '…');
   otaFollow(bar);
   try {
     const result = await otaPost(file);
     bar.value = 100;
-    say(form, 'Version ' + result.Version + ' written and verified. The plug restarts into it…');
+    ota.stages.push('written');
+    otaStage(form, 'verified', 'Version ' + result.Version + ' written and verified (read back from flash).');
     ota.uploading = false;
+    otaStage(form, 'restarting', 'Version ' + result.Version + ' written and verified. Restarting into it…');
     const running = await otaWaitBack(form);
     ota.done = running;
-    say(form, 'Updated: now running ' + running + '.');
+    otaStage(form, 'running', 'Updated: now running ' + running + '.');
   } catch (e) {
     ota.done = 'failed';
+    ota.stages.push('failed');
+    say(form, e.message, true);
+  } finally {
+    ota.uploading = false;
+    button.disabled = false;
+  }
+}
+
+/* OtaUrl, then Upgrade 1: the plug pulls the image; the page follows the
+ * same progress and restart as an upload. */
+async function otaPull(form) {
+  if (ota.uploading) return;
+  const button = $('button', form);
+  button.disabled = true;
+  ota.uploading = true;
+  ota.done = null;
+  ota.stages = [];
+  try {
+    await command('OtaUrl ' + form.elements.url.value.trim());
+    await command('Upgrade 1');
+    say(form, 'Downloading…');
+    /* Until the image is in ("done"), or the plug has already restarted
+     * into it (gone, or idle after it worked). */
+    for (let working = false; ;) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      let s;
+      try { s = await request('GET', '/api/ota'); } catch (e) { if (working) break; throw e; }
+      if (s.State === 'failed') throw new PlugError('The plug refused the image: ' + (s.Error || 'no reason given'));
+      if (s.State === 'done' || (s.State === 'idle' && working)) break;
+      working = working || s.State !== 'idle';
+      if (s.Total) say(form, 'Downloading and writing: ' + s.Percent + ' %');
+    }
+    ota.stages.push('written');
+    otaStage(form, 'verified', 'Written and verified (read back from flash).');
+    ota.uploading = false;
+    otaStage(form, 'restarting', 'Written and verified. Restarting into it…');
+    const running = await otaWaitBack(form);
+    ota.done = running;
+    otaStage(form, 'running', 'Updated: now running ' + running + '.');
+  } catch (e) {
+    ota.done = 'failed';
+    ota.stages.push('failed');
     say(form, e.message, true);
   } finally {
     ota.uploading = false;
@@ -148,6 +222,7 @@ async function otaConfirm() {
   $('main').appendChild(section);
   $('#ota-form').addEventListener('submit', (ev) => { ev.preventDefault(); otaUpload(ev.target); });
   $('#ota-confirm').addEventListener('click', otaConfirm);
+  $('#ota-url-form').addEventListener('submit', (ev) => { ev.preventDefault(); otaPull(ev.target); });
   pages.ota = { show: otaLoad };
   if (location.hash === '#ota') route();
 })();

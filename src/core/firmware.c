@@ -28,6 +28,7 @@
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
 #include "core/net/ssdp.h"
+#include "core/net/mdns.h"
 #include "core/net/web_ui.h"
 #endif
 #include "core/sched.h"
@@ -92,6 +93,7 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     http_auth_register();
     ssdp_register();
+    mdns_register();
 #endif
     safemode_register();
     meter_register(&bl0937_driver);

@@ -208,6 +208,22 @@ bool hal_wifi_link(struct hal_wifi_link *out);
  * otherwise. */
 uint32_t hal_wifi_ip(void);
 
+/* Scan for the networks around (the set-up page lists them).  Start
+ * returns at once (HAL_EBUSY while a scan runs); a scan takes a second or
+ * two, beside the access point or a link.  Results returns HAL_EBUSY while
+ * it runs, else the count of networks found (at most max; one entry per
+ * SSID, the strongest; hidden networks left out), strongest first, and
+ * keeps them until the next scan; 0 before any scan. */
+#define HAL_WIFI_SCAN_MAX 12
+struct hal_wifi_network {
+    char ssid[33];
+    int8_t rssi; /* dBm */
+    uint8_t channel;
+    bool secured; /* a password is needed */
+};
+int hal_wifi_scan_start(void);
+int hal_wifi_scan_results(struct hal_wifi_network *out, int max);
+
 /* The station MAC address. */
 void hal_mac(uint8_t mac[6]);
 

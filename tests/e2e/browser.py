@@ -117,9 +117,12 @@ class Browser:
     def text(self, css):
         return self.find(css).text
 
-    def screenshot(self, name, width, height=None):
-        """Save build/artifacts/<name>.png of the whole page at `width` CSS px."""
+    def screenshot(self, name, width, height=None, dark=False):
+        """Save build/artifacts/<name>.png of the whole page at `width` CSS px
+        (dark: as a browser that prefers a dark colour scheme shows it)."""
         os.makedirs(ARTIFACTS, exist_ok=True)
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+            {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
         self.driver.set_window_size(width, height or 900)
         time.sleep(0.3)  # a resize redraws the charts
         full = height or self.js("return Math.ceil(document.documentElement.scrollHeight)")
@@ -130,4 +133,5 @@ class Browser:
         path = os.path.abspath(os.path.join(ARTIFACTS, name + ".png"))
         assert self.driver.save_screenshot(path), path
         self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
         return path

@@ -1,4 +1,4 @@
-"""The automation page of the web UI (web/scripts.js) in headless Chromium
+"""The automation page of the web UI (web/pages.js) in headless Chromium
 (browser.py: no network beyond 127.0.0.1): the startup command and
 autoexec.bat edited and saved on the page reach the plug and run at its
 next boot; a file uploaded through the file input is listed, downloadable

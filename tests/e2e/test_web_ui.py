@@ -183,12 +183,16 @@ def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
     time.sleep(4)  # a few seconds of the live chart
     browser.js("loadHistory()")
     shots = []
-    for page in ("home", "device", "template", "calibration", "console"):
+    for page in ("home", "wifi", "mqtt", "device", "time", "energy", "template", "calibration", "console",
+                 "scripts", "ota", "info"):
         browser.js("location.hash = arguments[0]", "#" + page)
         browser.wait(lambda: browser.find("#page-" + page).is_displayed(), what="page " + page)
         time.sleep(0.8)
         for width in (390, 1280):
             shots.append(browser.screenshot("ui-%s-%d" % (page, width), width))
+            overflow = browser.js("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (page, width, overflow)
+        shots.append(browser.screenshot("ui-%s-390-dark" % page, 390, dark=True))
     for path in shots:
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -436,12 +440,18 @@ def test_served_bytes_are_what_bench_reports(make_plug):
 
 
 def test_wifi_setup_from_a_blank_plug(make_plug, browser):
-    plug = start_web_plug(make_plug, "--wifi", "Home:correct-horse", "--rssi", "-67")
+    plug = start_web_plug(make_plug, "--wifi", "Home:correct-horse", "--wifi", "Cafe", "--rssi", "-67")
     plug.wait_log(r"WIF: Wi-Fi access point (OpenPlug-[0-9A-F]{6}) \(open\)")
     browser.open(plug.base + "/")
     browser.wait(lambda: browser.find("#page-setup").is_displayed(), what="the set-up form")
     assert not browser.find("#page-home").is_displayed()
     browser.wait(lambda: browser.text("#link") == "Wi-Fi access point", what="the link state")
+    # The networks in range, strongest first, as the plug's scan found them; a click picks one.
+    browser.wait(lambda: browser.text("#scan-note") == "Networks in range:", what="the scan")
+    rows = [li.text for li in browser.driver.find_elements("css selector", "#scan-list li")]
+    assert rows == ["Home\n-67 dBm · password", "Cafe\n-76 dBm · open"], rows
+    browser.find("#scan-list li:last-child button").click()
+    assert browser.find("#setup-form [name=ssid]").get_attribute("value") == "Cafe"
 
     submit(browser, "#setup-form", {"ssid": "Home", "password": "correct-horsE"})
     browser.wait(lambda: "Could not join Home: wrong password" in browser.text("#setup-form .msg"), timeout=10,
@@ -453,7 +463,7 @@ def test_wifi_setup_from_a_blank_plug(make_plug, browser):
     submit(browser, "#setup-form", {"ssid": "Home", "password": "correct-horse"})
     browser.wait(lambda: browser.text("#setup-form .msg").startswith("Connected to Home (-67 dBm)"), timeout=10,
                  what="the join said")
-    assert "http://openplug.local/" in browser.text("#setup-form .msg")  # where to find it
+    assert "the plug is at %s/." % plug.base in browser.text("#setup-form .msg")  # where to find it, as it says
     plug.wait_log(r"WIF: Wi-Fi connected \(RSSI -67 dBm\) to Home")
     assert cm(plug, "SSId1") == {"SSId1": "Home"}
     browser.wait(lambda: browser.text("#link") == "Wi-Fi -67 dBm", what="the link state")

@@ -332,6 +332,14 @@ int hal_wifi_start_ap(const char *name)
     return HAL_OK;
 }
 
+int hal_wifi_scan_start(void) { return HAL_OK; }
+int hal_wifi_scan_results(struct hal_wifi_network *out, int max)
+{
+    (void)out;
+    (void)max;
+    return 0;
+}
+
 void hal_mac(uint8_t mac[6])
 {
     static const uint8_t fixed[6] = {0x02, 0x0B, 0x60, 0x12, 0x34, 0x56};

@@ -456,7 +456,11 @@ static void serve_login(struct http_request *req, void *arg)
         http_reply_error(req, 409, "no password is set: nothing to log in to");
         return;
     }
-    if (http_auth_locked_ms(ip)) {
+    uint32_t locked = http_auth_locked_ms(ip);
+    if (locked) { /* the sign-in page counts the seconds down */
+        char seconds[12];
+        snprintf(seconds, sizeof seconds, "%lu", (unsigned long)(locked + 999) / 1000);
+        http_add_header(req, "Retry-After", seconds);
         http_reply_error(req, 429, "too many failed logins: wait and retry");
         return;
     }
@@ -497,7 +501,17 @@ static void write_url(struct json_writer *w)
     jw_string(w, "url", url);
 }
 
-static struct http_route wifi_route;
+static struct http_route wifi_route, scan_route;
+
+static void serve_scan(struct http_request *req, void *arg)
+{
+    (void)arg;
+    if (!http_require_admin(req))
+        return;
+    struct json_writer *w = http_reply_json_begin(req, 200);
+    wifi_write_scan(w);
+    http_reply_json_end(req);
+}
 
 static void serve_wifi(struct http_request *req, void *arg)
 {
@@ -833,6 +847,7 @@ void web_api_start(void)
     http_route_add(&login_route, HTTP_POST, "/api/login", HTTP_ROUTE_BODY, serve_login, NULL);
     http_route_add(&logout_route, HTTP_POST, "/api/logout", HTTP_ROUTE_BODY, serve_logout, NULL);
     http_route_add(&wifi_route, HTTP_GET | HTTP_POST, "/api/wifi", HTTP_ROUTE_BODY, serve_wifi, NULL);
+    http_route_add(&scan_route, HTTP_GET, "/api/wifi/scan", 0, serve_scan, NULL);
     http_route_add(&config_route, HTTP_GET | HTTP_POST, "/api/config", HTTP_ROUTE_BODY, serve_config, NULL);
     http_route_add(&template_route, HTTP_GET | HTTP_POST, "/api/template", HTTP_ROUTE_BODY, serve_template, NULL);
     http_route_add(&pins_route, HTTP_GET, "/api/pins", 0, serve_pins, NULL);

@@ -325,3 +325,38 @@ void wifi_register(void)
     static struct cmd_table table;
     cmd_register(&table, wifi_commands, sizeof wifi_commands / sizeof wifi_commands[0]);
 }
+
+/* ---- Scans for the set-up page ---- */
+
+static struct hal_wifi_network scan_found[HAL_WIFI_SCAN_MAX];
+static int scan_count;
+static uint64_t scan_started_ms;
+static bool scanning;
+
+void wifi_write_scan(struct json_writer *w)
+{
+    if (scanning) {
+        int n = hal_wifi_scan_results(scan_found, HAL_WIFI_SCAN_MAX);
+        if (n != HAL_EBUSY) {
+            scanning = false;
+            scan_count = n > 0 ? n : 0;
+        }
+    }
+    uint64_t now = hal_time_ms();
+    if (!scanning && (!scan_started_ms || now - scan_started_ms >= WIFI_SCAN_FRESH_MS) &&
+        hal_wifi_scan_start() == HAL_OK) {
+        scanning = true;
+        scan_started_ms = now;
+    }
+    jw_bool(w, "scanning", scanning);
+    jw_array_begin(w, "networks");
+    for (int i = 0; i < scan_count; i++) {
+        jw_object_begin(w, NULL);
+        jw_string(w, "ssid", scan_found[i].ssid);
+        jw_int(w, "rssi", scan_found[i].rssi);
+        jw_int(w, "channel", scan_found[i].channel);
+        jw_bool(w, "secured", scan_found[i].secured);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}

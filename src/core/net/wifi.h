@@ -6,7 +6,9 @@
  * hal_wifi_connect() / hal_wifi_start_ap() and announces every change of
  * the link as EVENT_WIFI (and in the log).
  *
- * Not here: IP configuration (the port's network stack does DHCP), scans.
+ * Also the scan of the networks around for the set-up page
+ * (wifi_write_scan()).  Not here: IP configuration (the port's network
+ * stack does DHCP).
  */
 #ifndef OPENPLUG_WIFI_H
 #define OPENPLUG_WIFI_H
@@ -37,6 +39,13 @@ bool wifi_try(const char *ssid, const char *password);
 void wifi_write_status(struct json_writer *w);
 /* The members of /api/wifi (status + saved networks, errors, set-up attempt). */
 void wifi_write_details(struct json_writer *w);
+
+/* GET /api/wifi/scan: {"scanning":…,"networks":[{"ssid","rssi","channel",
+ * "secured"}…]} — the last scan's networks, strongest first; a new scan is
+ * started when the last is older than WIFI_SCAN_FRESH_MS (the page asks
+ * again while "scanning" is true). */
+#define WIFI_SCAN_FRESH_MS 15000
+void wifi_write_scan(struct json_writer *w);
 
 /* An IPv4 address (host order) as text, "192.168.4.1". */
 void wifi_ip_text(uint32_t ip, char out[16]);

@@ -223,3 +223,88 @@ uint32_t hal_wifi_ip(void)
 /* The board's station MAC (efuse or factory parameters), known from the
  * SDK's early init, before the radio starts. */
 void hal_mac(uint8_t mac[6]) { bl_wifi_mac_addr_get(mac); }
+
+/* ---- Scans: wifi_mgmr_scan() runs in the manager's task and calls back
+ * when done; the results are then read from the manager's scan table
+ * (wifi_mgmr_scan_ap_all()), in the loop, one entry per SSID. ---- */
+
+static volatile bool scan_running, scan_done;
+
+/* An entry's auth: WIFI_EVENT_BEACON_IND_AUTH_* of the SDK's Wi-Fi manager,
+ * where 0 is an open network (the macro is in wifi_mgmr_ext.h only in some
+ * SDK versions). */
+#ifdef WIFI_EVENT_BEACON_IND_AUTH_OPEN
+#define SCAN_AUTH_OPEN WIFI_EVENT_BEACON_IND_AUTH_OPEN
+#else
+#define SCAN_AUTH_OPEN 0
+#endif
+
+static void on_scan_done(void *data, void *param)
+{
+    (void)data;
+    (void)param;
+    scan_running = false;
+    scan_done = true;
+    bl602_wake_loop();
+}
+
+int hal_wifi_scan_start(void)
+{
+    if (scan_running)
+        return HAL_EBUSY;
+    if (!manager_ready)
+        return HAL_EIO;
+    scan_running = true;
+    if (wifi_mgmr_scan(NULL, on_scan_done) != 0) {
+        scan_running = false;
+        return HAL_EIO;
+    }
+    return HAL_OK;
+}
+
+static struct hal_wifi_network *scan_out;
+static int scan_max, scan_count;
+
+/* One entry of the manager's table: kept if its SSID is new or louder. */
+static void take_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr_ap_item_t *item)
+{
+    (void)env;
+    (void)param1;
+    size_t len = strnlen(item->ssid, sizeof item->ssid);
+    if (!len)
+        return; /* hidden */
+    int at = 0;
+    while (at < scan_count && (strncmp(scan_out[at].ssid, item->ssid, len) != 0 || scan_out[at].ssid[len]))
+        at++;
+    if (at < scan_count && scan_out[at].rssi >= item->rssi)
+        return;
+    if (at == scan_count) {
+        if (scan_count == scan_max)
+            return;
+        scan_count++;
+    }
+    memset(&scan_out[at], 0, sizeof scan_out[at]);
+    memcpy(scan_out[at].ssid, item->ssid, len);
+    scan_out[at].rssi = item->rssi;
+    scan_out[at].channel = item->channel;
+    scan_out[at].secured = item->auth != SCAN_AUTH_OPEN;
+}
+
+int hal_wifi_scan_results(struct hal_wifi_network *out, int max)
+{
+    if (scan_running)
+        return HAL_EBUSY;
+    if (!scan_done)
+        return 0;
+    scan_out = out;
+    scan_max = max;
+    scan_count = 0;
+    wifi_mgmr_scan_ap_all(NULL, NULL, take_scan_item);
+    for (int i = 1; i < scan_count; i++) /* strongest first: an insertion sort of a few */
+        for (int k = i; k > 0 && scan_out[k].rssi > scan_out[k - 1].rssi; k--) {
+            struct hal_wifi_network t = scan_out[k];
+            scan_out[k] = scan_out[k - 1];
+            scan_out[k - 1] = t;
+        }
+    return scan_count;
+}

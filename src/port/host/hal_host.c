@@ -176,7 +176,7 @@ static char **next_boot_environment(char handover[][192], int count)
 
 void hal_reboot(uint32_t reason)
 {
-    static char handover[7][192];
+    static char handover[8][192];
     summary("reboot");
     sim_world_close();
     sim_energy_log_close();
@@ -189,10 +189,11 @@ void hal_reboot(uint32_t reason)
              (unsigned long long)sim_flash_erases());
     sim_bl0937_handover(handover[5], sizeof handover[5]);
     sim_bl0942_handover(handover[6], sizeof handover[6]);
+    snprintf(handover[7], sizeof handover[7], "OPENPLUG_SIM_HTTP_PORT=%u", (unsigned)sim_opt.http_port);
     /* A reset drops every connection: no socket (the web server's listening
      * one above all) may live on in the next boot, which binds its port again. */
     close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-    execve(sim_launcher(), sim_argv, next_boot_environment(handover, 7)); /* boot2 lives there */
+    execve(sim_launcher(), sim_argv, next_boot_environment(handover, 8)); /* boot2 lives there */
     fprintf(stderr, "openplug-sim: cannot re-execute for the reboot: %m\n");
     _exit(1);
 }

@@ -13,4 +13,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+/* Datagrams go through the simulated world's router (sim_net.c): those to
+ * a world service's address reach the simulator's own server. */
+ssize_t sim_net_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t to_len);
+ssize_t sim_net_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *from_len);
+#define sendto sim_net_sendto
+#define recvfrom sim_net_recvfrom
+
 #endif

@@ -8,10 +8,14 @@
  * with the same arguments (see hal_reboot() in hal_host.c).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/cmd/cmd.h"
 #include "core/firmware.h"
@@ -40,6 +44,9 @@ static void usage(FILE *out)
           "  --energy-log FILE        a CSV row a second: t_s,volts,amps,watts,va,pf,kwh_total\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
           "  --http PORT              the web server's port on 127.0.0.1 (default 8080; 0 = any free port)\n"
+          "  --http-next-free         if PORT is taken, say so and use the next free one\n"
+          "  --date now|DATE          the world has a time server (NTP) with the host's clock or DATE\n"
+          "                           (UTC, YYYY-MM-DD[THH:MM[:SS]] or seconds since 1970)\n"
           "  --wifi SSID:PASS         a Wi-Fi network that exists (repeatable; no :PASS = open)\n"
           "  --rssi DBM               the networks' signal in dBm (default -58..-52)\n"
           "the metering chip (CF GPIO14, CF1 GPIO3, SEL GPIO21) and what it measures:\n"
@@ -113,6 +120,30 @@ static bool start_probes(const char *list)
     return ok;
 }
 
+/* --http-next-free: the first port from `port` that no program holds on
+ * 127.0.0.1 (a few tried); `port` itself when none is free, and the web
+ * server then says it cannot listen. */
+static uint16_t first_free_port(uint16_t port)
+{
+    for (unsigned p = port; p && p <= 65535u && p < port + 50u; p++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p),
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool taken = fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0;
+        if (fd >= 0)
+            close(fd);
+        if (!taken) {
+            if (p != port)
+                fprintf(stderr, "openplug-sim: port %u is taken by another program: the web UI is on "
+                                "http://127.0.0.1:%u/ instead\n", (unsigned)port, p);
+            return (uint16_t)p;
+        }
+    }
+    return port;
+}
+
 /* "a; b;c" -> "a\nb\nc\n" on the console, as if typed (a ; inside JSON
  * does not split: cmd_split()). */
 void sim_console_type(const char *commands)
@@ -143,7 +174,7 @@ int main(int argc, char **argv)
         OPT_FLASH = 1, OPT_TIMING, OPT_VIRTUAL, OPT_DURATION, OPT_SEED, OPT_EXEC, OPT_WORLD, OPT_CUT, OPT_VERSION,
         OPT_HELP, OPT_LOAD, OPT_MAINS, OPT_PROFILE, OPT_SHUNT, OPT_DIVIDER, OPT_SEL_INV, OPT_SETTLE, OPT_CREEP,
         OPT_TRACE, OPT_JITTER, OPT_BLACKOUT, OPT_PROBE, OPT_ENERGY_LOG, OPT_HTTP, OPT_WIFI, OPT_RSSI, OPT_AT,
-        OPT_METER, OPT_BL0942_FAULT, OPT_BL0942_CF
+        OPT_METER, OPT_BL0942_FAULT, OPT_BL0942_CF, OPT_HTTP_NEXT, OPT_DATE
     };
     static const struct option options[] = {
         {"flash", required_argument, NULL, OPT_FLASH},
@@ -172,6 +203,8 @@ int main(int argc, char **argv)
         {"blackout", required_argument, NULL, OPT_BLACKOUT},
         {"irq-probe", required_argument, NULL, OPT_PROBE},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"http-next-free", no_argument, NULL, OPT_HTTP_NEXT},
+        {"date", required_argument, NULL, OPT_DATE},
         {"wifi", required_argument, NULL, OPT_WIFI},
         {"rssi", required_argument, NULL, OPT_RSSI},
         {"meter", required_argument, NULL, OPT_METER},
@@ -180,6 +213,7 @@ int main(int argc, char **argv)
     };
     sim_argv = argv;
     uint16_t http_port_option = 8080;
+    bool http_next_free = false;
     int opt;
     double number;
     const char *probes = NULL;
@@ -268,6 +302,11 @@ int main(int argc, char **argv)
                 return 2;
             http_port_option = (uint16_t)number;
             break;
+        case OPT_HTTP_NEXT: http_next_free = true; break;
+        case OPT_DATE:
+            if (!sim_net_date_option(optarg))
+                return 2;
+            break;
         case OPT_WIFI:
             if (!sim_wifi_option(optarg))
                 return 2;
@@ -327,6 +366,13 @@ int main(int argc, char **argv)
         sim_console_type("Template " SIM_BL0942_TEMPLATE); /* the board's own, before anything else */
     if (sim_opt.exec && sim_first_boot())
         sim_console_type(sim_opt.exec);
-    http_set_listen(0x7F000001, http_port_option); /* 127.0.0.1 only: the simulator is not a device on the LAN */
+    if (!sim_net_start())
+        return 1;
+    /* The port chosen at the first boot stays across reboots (the URL the
+     * user has open keeps working). */
+    const char *kept_port = getenv("OPENPLUG_SIM_HTTP_PORT");
+    sim_opt.http_port = kept_port ? (uint16_t)atoi(kept_port)
+                                  : http_next_free ? first_free_port(http_port_option) : http_port_option;
+    http_set_listen(0x7F000001, sim_opt.http_port); /* 127.0.0.1 only: the simulator is not a device on the LAN */
     firmware_main();
 }

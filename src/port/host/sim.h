@@ -13,6 +13,7 @@
  *                XZ images, and executing the firmware in the active slot
  *                (trial boots and rollback are the firmware's: ota_boot_guard())
  *   sim_world.c  the world socket (press, powercut, hang, wedge, pins, load, counts)
+ *   sim_net.c    the world's network services: its time server (--date)
  *   sim_system.c retained RAM file, crash reboots, socket count, name lookups
  *   sim_wifi.c   the networks of the world, the station's joins, the set-up AP
  *   hal_host.c   the rest of the HAL: idle, console, watchdog, reset
@@ -59,6 +60,8 @@ struct sim_options {
     const char *bl0942_fault; /* KIND[/EVERY] */
     uint32_t bl0942_cf_start;
     int rssi_dbm; /* --rssi: the networks' signal; 0 = -58..-52 dBm */
+    bool world_time;    /* --date: the world has a time server (sim_net.c) */
+    uint16_t http_port; /* the web server's port, kept across reboots */
     /* Interrupt imperfections (sim_gpio.c) */
     uint32_t irq_jitter_us;
     double blackout_ms, blackout_every_s; /* 0 = none */
@@ -226,6 +229,16 @@ void sim_world_close(void);
 /* Add the world's descriptors to a poll set; handle what is ready. */
 int sim_world_pollfds(struct pollfd *fds, int max);
 void sim_world_service(const struct pollfd *fds, int count);
+
+/* ---- The world's network services (sim_net.c) ---- */
+#define SIM_NET_TIME_IP 0xC000027Bu /* 192.0.2.123 (TEST-NET-1): the world's time server */
+bool sim_net_date_option(const char *text); /* --date; false + message if bad */
+bool sim_net_start(void);                   /* open the time server's socket (with --date) */
+int64_t sim_net_world_ms(void);             /* the world's clock, Unix ms */
+/* The world's name service: true with the address for a name it knows. */
+bool sim_net_world_name(const char *host, uint32_t *ipv4);
+int sim_net_pollfds(struct pollfd *fds, int max);
+void sim_net_service(const struct pollfd *fds, int count);
 
 /* ---- Retained RAM, crashes, sockets (sim_system.c) ---- */
 bool sim_retained_open(const char *flash_path, bool power_on);

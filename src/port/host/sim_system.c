@@ -105,6 +105,8 @@ int hal_net_sockets_in_use(void)
 
 struct lookup {
     bool busy;
+    bool world;     /* answered by the world's name service (sim_net.c): world_ip */
+    uint32_t world_ip;
     bool abandoned; /* cancelled while glibc's helper thread had it: freed when done */
     struct gaicb request;
     struct addrinfo hints;
@@ -131,6 +133,10 @@ int hal_net_lookup_start(const char *host)
         if (strlen(host) >= sizeof l->host)
             return HAL_EINVAL;
         *l = (struct lookup){.busy = true, .hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}};
+        if (sim_net_world_name(host, &l->world_ip)) {
+            l->world = true;
+            return i;
+        }
         strcpy(l->host, host);
         l->request = (struct gaicb){.ar_name = l->host, .ar_request = &l->hints};
         struct gaicb *list[1] = {&l->request};
@@ -149,6 +155,11 @@ int hal_net_lookup_poll(int handle, uint32_t *ipv4)
     if (handle < 0 || handle >= HAL_NET_LOOKUPS || !lookups[handle].busy || lookups[handle].abandoned)
         return HAL_EINVAL;
     struct lookup *l = &lookups[handle];
+    if (l->world) {
+        *ipv4 = l->world_ip;
+        l->busy = l->world = false;
+        return HAL_OK;
+    }
     int status = gai_error(&l->request);
     if (status == EAI_INPROGRESS)
         return HAL_EBUSY;
@@ -164,6 +175,10 @@ void hal_net_lookup_cancel(int handle)
     if (handle < 0 || handle >= HAL_NET_LOOKUPS || !lookups[handle].busy || lookups[handle].abandoned)
         return;
     struct lookup *l = &lookups[handle];
+    if (l->world) {
+        l->busy = l->world = false;
+        return;
+    }
     gai_cancel(&l->request);
     if (gai_error(&l->request) == EAI_INPROGRESS)
         l->abandoned = true; /* glibc's helper thread still has it: never wait in the loop */

@@ -3,8 +3,10 @@
  * SSID:PASS, repeatable; their signal --rssi DBM), the station's join (a
  * modelled 1.5-2 s of scanning and handshake, then joined, "network not
  * found" or "wrong password") and the set-up access point; the world's
- * "wifi down|up" takes every network away and back.  The HAL's Wi-Fi
- * functions for the host port.
+ * "wifi down|up" takes every network away and back; scans (1.2 s) see every
+ * network, each with its own signal (--rssi, or -55 dBm for the first and
+ * 9 dB less for each next one).  The HAL's Wi-Fi functions for the host
+ * port.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -29,6 +31,8 @@ static uint64_t join_done_us;
 static enum hal_wifi_error join_error;
 static bool ap_up;
 static bool networks_gone; /* world request "wifi down" */
+static uint64_t scan_done_us; /* 0: no scan asked */
+#define SCAN_US 1200000
 
 void sim_wifi_link(bool up)
 {
@@ -143,4 +147,37 @@ uint32_t hal_wifi_ip(void)
 {
     enum hal_wifi_state state = hal_wifi_state();
     return state == HAL_WIFI_CONNECTED ? 0x7F000001u : state == HAL_WIFI_AP ? 0xC0A80401u : 0;
+}
+
+/* ---- Scans ---- */
+
+int hal_wifi_scan_start(void)
+{
+    if (scan_done_us && sim_now_us() < scan_done_us)
+        return HAL_EBUSY;
+    scan_done_us = sim_now_us() + SCAN_US;
+    return HAL_OK;
+}
+
+/* The networks as the radio hears them: every one of the world, its
+ * channel from its name, its signal by its place in the list. */
+int hal_wifi_scan_results(struct hal_wifi_network *out, int max)
+{
+    if (!scan_done_us)
+        return 0;
+    if (sim_now_us() < scan_done_us)
+        return HAL_EBUSY;
+    int count = 0;
+    for (int i = 0; i < network_count && count < max && !networks_gone; i++) {
+        uint32_t bits = 2166136261u;
+        for (const char *p = networks[i].ssid; *p; p++)
+            bits = (bits ^ (uint8_t)*p) * 16777619u;
+        int rssi = (sim_opt.rssi_dbm ? sim_opt.rssi_dbm : -55) - 9 * i;
+        out[count] = (struct hal_wifi_network){.rssi = (int8_t)(rssi < -95 ? -95 : rssi),
+                                               .channel = (uint8_t)(1 + bits % 13),
+                                               .secured = networks[i].password[0] != 0};
+        memcpy(out[count].ssid, networks[i].ssid, sizeof out[count].ssid); /* both 33 bytes, terminated */
+        count++;
+    }
+    return count; /* in the order given: strongest first */
 }

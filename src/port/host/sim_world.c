@@ -195,9 +195,9 @@ static void handle(struct client *c, char *request)
 
 int sim_world_pollfds(struct pollfd *fds, int max)
 {
-    int n = 0;
+    int n = sim_net_pollfds(fds, max);
     if (listen_fd < 0)
-        return 0;
+        return n;
     if (n < max)
         fds[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
     for (int i = 0; i < CLIENT_MAX && n < max; i++)
@@ -251,6 +251,7 @@ static void read_client(struct client *c)
 
 void sim_world_service(const struct pollfd *fds, int count)
 {
+    sim_net_service(fds, count);
     for (int i = 0; i < count; i++) {
         if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;

@@ -173,6 +173,14 @@ bool hal_wifi_link(struct hal_wifi_link *out)
     return false;
 }
 
+int hal_wifi_scan_start(void) { return HAL_EIO; }
+int hal_wifi_scan_results(struct hal_wifi_network *out, int max)
+{
+    (void)out;
+    (void)max;
+    return 0;
+}
+
 /* Health reports the sockets in use: none without a network. */
 int hal_net_sockets_in_use(void) { return 0; }
 
