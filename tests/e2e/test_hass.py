@@ -195,6 +195,25 @@ def test_device_name_is_the_plugs_name_not_openplug(plug, broker, ha):
     assert config["dn"] == TOPIC and config["fn"][0] == TOPIC
 
 
+def test_discovery_follows_device_name_and_template_at_once(plug, broker, ha):
+    """A new DeviceName or template reaches HA at once (the settings-changed
+    event), not at the next reconnect; a template without metering takes
+    the metering entities away."""
+    connect_plug(plug, broker, extra=["SetOption19 1"])
+    wait_ha_configs(ha)
+    mark = ha.mark()
+    assert plug.cmd("DeviceName Garden plug") == {"DeviceName": "Garden plug"}
+    configs = wait_ha_configs(ha, since=mark)
+    assert {payload["device"]["name"] for payload, _ in configs.values()} == {"Garden plug"}
+    mark = ha.mark()
+    plug.cmd('Template {"name":"Relay only","pins":{"2":"Rel;1","17":"Btn;1"}}')
+    metering = {key for key in HA_SCHEMAS if key[1] in ("power", "voltage", "current", "power_factor",
+                                                        "energy_total", "energy_today", "energy_yesterday")}
+    configs = wait_ha_configs(ha, since=mark, count=len(HA_SCHEMAS) - len(metering))
+    assert {payload["device"]["model"] for payload, _ in configs.values()} == {"Relay only"}
+    assert not metering & set(configs), sorted(metering & set(configs))  # no meter: not announced
+
+
 def test_ha_status_online_publishes_again(plug, broker, ha):
     connect_plug(plug, broker, extra=["SetOption19 1"])
     wait_ha_configs(ha)

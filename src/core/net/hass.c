@@ -8,6 +8,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"
+#include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/log.h"
@@ -312,11 +313,28 @@ void hass_connected(void)
     start();
 }
 
-void hass_mode_changed(void)
+/* `arg`: the mode announced last. */
+static void on_settings(const struct event *event, void *arg)
 {
-    clear_other = true;
-    LOG_INF("MQT", "discovery: %s", ha_mode() ? "Home Assistant MQTT discovery" : "Tasmota discovery");
-    start();
+    bool *announced_ha = arg;
+    if (event->type != EVENT_SETTINGS)
+        return;
+    if ((event->value & SETTINGS_MQTT) && ha_mode() != *announced_ha) {
+        *announced_ha = ha_mode();
+        clear_other = true;
+        LOG_INF("MQT", "discovery: %s", ha_mode() ? "Home Assistant MQTT discovery" : "Tasmota discovery");
+        start();
+    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS)) {
+        start(); /* the device's name or its entities changed */
+    }
+}
+
+void hass_start(void)
+{
+    static struct event_listener listener;
+    static bool announced_ha;
+    announced_ha = ha_mode();
+    event_listen(&listener, on_settings, &announced_ha);
 }
 
 bool hass_on_message(const struct mqtt_message *m)

@@ -25,10 +25,12 @@
 
 #define HASS_STATUS_TOPIC "homeassistant/status"
 
+/* Follow the settings (with MQTT): SetOption19 changed clears the other
+ * mode's topics and announces again; a new DeviceName or template
+ * announces again at once (EVENT_SETTINGS). */
+void hass_start(void);
 /* Connected: announce (clear the other mode, publish this one). */
 void hass_connected(void);
-/* SetOption19 changed: clear and announce again. */
-void hass_mode_changed(void);
 /* A message on HASS_STATUS_TOPIC: true if it was one (consumed). */
 bool hass_on_message(const struct mqtt_message *message);
 /* Send the next discovery messages while the client has room. */

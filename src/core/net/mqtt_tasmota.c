@@ -482,6 +482,7 @@ void mqtt_start(void)
         sched_timer_init(&tele_timer, tele_due, NULL);
         sched_timer_init(&restart_timer, apply_settings, NULL);
         event_listen(&listener, on_event, NULL);
+        hass_start();
     }
     started = true;
     apply_settings(NULL);
@@ -684,13 +685,10 @@ static enum cmd_result cmd_set_option19(struct cmd_ctx *ctx)
         int on = cmd_parse_switch(ctx->arg);
         if (on != 0 && on != 1)
             return cmd_error(ctx, "SetOption19: expected 0 (Tasmota discovery) or 1 (Home Assistant discovery)");
-        bool was = config_get()->mqtt.ha_discovery;
         struct config *next = config_edit();
         next->mqtt.ha_discovery = (uint8_t)on;
         if (cmd_setting_save(ctx, next) != CMD_DONE)
-            return CMD_FAILED;
-        if (was != (bool)on)
-            hass_mode_changed();
+            return CMD_FAILED; /* discovery follows the settings (hass.c) */
     }
     jw_string(ctx->reply, "SetOption19", config_get()->mqtt.ha_discovery ? "ON" : "OFF");
     return CMD_DONE;
