@@ -5,11 +5,11 @@ that does not depend on the machine's speed or load.
 openplug-sim runs under callgrind with its default 60 W load and the
 BL0937 running; instrumentation is switched on only while REQUESTS requests
 go over one keep-alive connection (a client that sends the next request
-when the last reply is in), then off.  The plug's background work over the
-same stretch of time (metering reports, the loop) is measured with no
-requests and taken away, so what is left is the requests' own cost:
-reading and parsing the request, running the command, writing the JSON and
-sending the reply.
+when the last reply is in), then the counts are dumped.  What is counted
+is the cost inclusive of the web server's poller (http.c's poll_http):
+reading and parsing each request, running the command, writing the JSON
+and sending the reply — the plug's background work (metering, timers)
+never enters.
 
     bench/http_cost.py build/host/openplug-sim [REQUESTS]
 """
@@ -27,6 +27,7 @@ SIM = sys.argv[1]
 REQUESTS = int(sys.argv[2]) if len(sys.argv) > 2 else 400
 TMP = tempfile.mkdtemp(prefix="openplug-bench-cost-")
 PATHS = ("/cm?cmnd=Status%208", "/api/state", "/")
+POLLER = "poll_http"
 
 
 def start(name):
@@ -44,60 +45,50 @@ def start(name):
     raise SystemExit("the simulator did not start its web server under valgrind")
 
 
-def instrument(proc, on):
-    subprocess.run(["callgrind_control", "--instr=" + ("on" if on else "off"), str(proc.pid)], check=True,
-                   stdout=subprocess.DEVNULL)
+def control(proc, *args):
+    subprocess.run(["callgrind_control", *args, str(proc.pid)], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
 
 
-def total_ir(proc, out):
-    """Dump what was counted, stop the simulator, read the dump's total."""
-    subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, stdout=subprocess.DEVNULL)
+def poller_cost(proc, out):
+    """Dump, stop the simulator, and read the poller's inclusive count."""
+    control(proc, "--dump")
     proc.kill()
     proc.wait()
-    dumps = sorted(f for f in os.listdir(TMP) if f.startswith(os.path.basename(out)))
-    with open(os.path.join(TMP, dumps[-1])) as f:
-        for line in f:
-            if line.startswith("summary:") or line.startswith("totals:"):
-                return int(line.split()[1])
-    raise SystemExit("no totals in " + dumps[-1])
+    dump = sorted(f for f in os.listdir(TMP) if f.startswith(os.path.basename(out) + "."))[-1]
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", os.path.join(TMP, dump)], check=True,
+                          capture_output=True, text=True).stdout
+    for line in text.splitlines():
+        if line.rstrip().endswith("]") and (":" + POLLER + " ") in line:
+            return int(line.split()[0].replace(",", ""))
+    raise SystemExit("no %s in %s" % (POLLER, dump))
 
 
 def measure(path):
-    """(instructions, seconds) with instrumentation on around the requests."""
-    proc, port, out = start(re.sub(r"\W", "_", path) or "idle")
-    time.sleep(3)  # past the boot: the meter reports, Wi-Fi is up
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    if path:
-        conn.request("GET", path)  # the first request, outside the count: the connection opens
-        body = conn.getresponse().read()
-    instrument(proc, True)
-    began = time.monotonic()
-    if path:
-        for _ in range(REQUESTS):
-            conn.request("GET", path)
-            response = conn.getresponse()
-            body = response.read()
-            assert response.status == 200, (path, response.status, body[:200])
-    else:
-        time.sleep(6)
-    seconds = time.monotonic() - began
-    instrument(proc, False)
+    """(instructions per request, body bytes)."""
+    proc, port, out = start(re.sub(r"\W", "_", path))
+    time.sleep(3)  # past the boot: the meter has measured, Wi-Fi is up
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path)  # the first request, outside the count: the connection opens
+    body = conn.getresponse().read()
+    control(proc, "--instr=on")
+    for _ in range(REQUESTS):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 200, (path, response.status, body[:200])
+    control(proc, "--instr=off")
     conn.close()
-    return total_ir(proc, out), seconds, len(body) if path else 0
+    return poller_cost(proc, out) / REQUESTS, len(body)
 
 
 def main():
-    idle_ir, idle_s, _ = measure("")
-    background = idle_ir / idle_s
-    rows = []
+    print(f"{REQUESTS} requests per path over one keep-alive connection, instructions inclusive of {POLLER}")
+    print("| request | body bytes | instructions per request |")
+    print("|---|---|---|")
     for path in PATHS:
-        ir, seconds, size = measure(path)
-        rows.append((path, size, (ir - background * seconds) / REQUESTS, background * seconds / ir * 100))
-    print(f"{REQUESTS} requests per path over one keep-alive connection; background {background:,.0f} instructions/s")
-    print("| request | body bytes | instructions per request | background share |")
-    print("|---|---|---|---|")
-    for path, size, per, share in rows:
-        print(f"| GET {path} | {size} | {per:,.0f} | {share:.1f} % |")
+        per, size = measure(path)
+        print(f"| GET {path} | {size} | {per:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -26,10 +26,13 @@ void cmd_register(struct cmd_table *table, const struct cmd_def *defs, size_t co
 
 static const struct cmd_def *find(const char *name, size_t len, bool indexed)
 {
+    int first = tolower((unsigned char)name[0]);
     for (struct cmd_table *t = tables; t; t = t->next)
         for (size_t i = 0; i < t->count; i++) {
             const struct cmd_def *def = &t->defs[i];
-            if (strlen(def->name) == len && strncasecmp(def->name, name, len) == 0 &&
+            /* The first letter rules out most of the ~100 names at once. */
+            if (tolower((unsigned char)def->name[0]) == first && strlen(def->name) == len &&
+                strncasecmp(def->name, name, len) == 0 &&
                 (!indexed || (def->flags & CMD_INDEXED)))
                 return def;
         }

@@ -28,24 +28,37 @@ static void put(struct json_writer *w, const char *s, size_t n)
     w->buf[w->len] = '\0';
 }
 
-static void put_c(struct json_writer *w, char c) { put(w, &c, 1); }
+static void put_c(struct json_writer *w, char c)
+{
+    if (w->len + 1 < w->cap && !w->overflow) {
+        w->buf[w->len++] = c;
+        w->buf[w->len] = '\0';
+    } else {
+        put(w, &c, 1);
+    }
+}
 
+/* Runs of characters that need no escape go in one copy. */
 static void put_escaped(struct json_writer *w, const char *s)
 {
     put_c(w, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (;;) {
+        const char *run = s;
+        while ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
+            s++;
+        put(w, run, (size_t)(s - run));
+        unsigned char c = (unsigned char)*s++;
+        if (c == '\0')
+            break;
         if (c == '"' || c == '\\') {
-            put_c(w, '\\');
-            put_c(w, (char)c);
+            char esc[2] = {'\\', (char)c};
+            put(w, esc, 2);
         } else if (c == '\n') {
             put(w, "\\n", 2);
-        } else if (c < 0x20) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            put(w, esc, 6);
         } else {
-            put_c(w, (char)c);
+            static const char hex[] = "0123456789abcdef";
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            put(w, esc, 6);
         }
     }
     put_c(w, '"');
@@ -95,13 +108,13 @@ void jw_string(struct json_writer *w, const char *key, const char *value)
 static void put_u64(struct json_writer *w, uint64_t v, unsigned min_digits)
 {
     char digits[24];
-    unsigned n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v || n < min_digits);
-    while (n)
-        put_c(w, digits[--n]);
+    unsigned n = sizeof digits;
+    do { /* 32-bit divisions where the value allows: a soft 64-bit one costs much more on the chip */
+        uint32_t small = (uint32_t)v;
+        digits[--n] = (char)('0' + (v == small ? small % 10 : v % 10));
+        v = v == small ? small / 10 : v / 10;
+    } while (v || sizeof digits - n < min_digits);
+    put(w, digits + n, sizeof digits - n);
 }
 
 void jw_int(struct json_writer *w, const char *key, int64_t value) { jw_fixed(w, key, value, 0); }
