@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cmd/status.h"
+#include "core/status.h"
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"

@@ -16,7 +16,7 @@
 
 #include "core/cmd/cmd.h"
 #include "core/cmd/cmd_setting.h"
-#include "core/cmd/status.h"
+#include "core/status.h"
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
 #include "core/events.h"
