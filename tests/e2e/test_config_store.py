@@ -39,7 +39,7 @@ def test_record_format_on_flash(tmp_path):
     assert result.returncode == 0, result
     records = config_records(image)
     assert [(slot, seq, version, len(payload)) for slot, seq, version, payload in records] == \
-        [(0, 1, 6, 1572), (1, 2, 6, 1572)]
+        [(0, 1, 7, 1716), (1, 2, 7, 1716)]
     first, second = records[0][3], records[1][3]
     assert first[:6] == b"Alpha\0" and first[33] == 3
     assert second[:6] == b"Alpha\0" and second[33] == 1
@@ -73,7 +73,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
     v1_template = {"name": "", "pins": {"3": "BL0937CF1;0", "5": "Rel;1", "12": "Btn;1", "20": "LED_n;1"}}
 
     plug = make_plug(image)
-    plug.wait_log(r"CFG: settings migrated from version 1 to 6")
+    plug.wait_log(r"CFG: settings migrated from version 1 to 7")
     assert plug.log_lines(r"CFG: settings area|using defaults") == []
     assert plug.cmd("DeviceName") == {"DeviceName": "Old kitchen"}
     assert plug.cmd("PowerOnState") == {"PowerOnState": 1}
@@ -90,7 +90,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
 
     # nothing saved yet: the next boot migrates the same record again
     plug.restart()
-    plug.wait_log(r"CFG: settings migrated from version 1 to 6", since=plug.boot_mark)
+    plug.wait_log(r"CFG: settings migrated from version 1 to 7", since=plug.boot_mark)
     assert plug.cmd("DeviceName") == {"DeviceName": "Old kitchen"}
 
     # a save writes the version-2 layout, which then loads as such
@@ -102,7 +102,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
     assert plug.cmd("Template") == v1_template
     plug.stop()
     newest = max(config_records(image), key=lambda r: r[1])
-    assert newest[1:3] == (2, 6) and len(newest[3]) == 1572
+    assert newest[1:3] == (2, 7) and len(newest[3]) == 1716
 
 
 def fill_random(path, offset, length, seed):
