@@ -220,6 +220,8 @@ static enum cmd_result cmd_device_name(struct cmd_ctx *ctx)
     if (*ctx->arg) {
         if (strlen(ctx->arg) >= CONFIG_NAME_SIZE)
             return cmd_error(ctx, "DeviceName: at most %d characters", CONFIG_NAME_SIZE - 1);
+        if (!cmd_text_printable(ctx->arg))
+            return cmd_error(ctx, "DeviceName: control characters are not allowed");
         struct config *next = config_edit();
         strcpy(next->device_name, ctx->arg);
         if (cmd_setting_save(ctx, next) != CMD_DONE)

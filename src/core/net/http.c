@@ -43,7 +43,7 @@ struct http_buffers {
 struct http_request {
     int fd;
     enum conn_state state;
-    uint32_t peer_ip;
+    uint32_t peer_ip, local_ip;
     uint64_t deadline_ms;
     uint32_t requests_served;
     uint32_t serial; /* changes with every request: "is this still my request?" */
@@ -630,6 +630,10 @@ static void take_streamed_body(struct http_request *c);
 static const char *refuse(struct http_request *c, int *status)
 {
     const char *path = c->head.path;
+    if (!http_host_allowed(http_header(c, "Host"), c->local_ip)) {
+        *status = 421;
+        return "this plug does not answer to that host name (WebHosts adds names)";
+    }
     const struct http_route *route = find_route(path);
     if (!route) {
         *status = 404;
@@ -957,6 +961,9 @@ static void accept_clients(void)
         c->extra = c->buffers->extra;
         c->fd = fd;
         c->peer_ip = ntohl(peer.sin_addr.s_addr);
+        struct sockaddr_in local;
+        socklen_t local_len = sizeof local;
+        c->local_ip = getsockname(fd, (struct sockaddr *)&local, &local_len) == 0 ? ntohl(local.sin_addr.s_addr) : 0;
         c->in_len = 0;
         c->requests_served = 0;
         c->accepted_ms = hal_time_ms();
@@ -1098,6 +1105,7 @@ const char *http_status_text(int status)
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 421: return "Misdirected Request";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";

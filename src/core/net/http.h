@@ -234,6 +234,10 @@ bool http_require_admin(struct http_request *req);
 bool http_same_origin(const struct http_request *req);
 /* Whether a WebPassword is set. */
 bool http_password_set(void);
+/* Whether a Host header names this plug (the server checks every request:
+ * 421 otherwise): an address of it (local_ip: where the client reached
+ * it), its name, <name>.local, or a name of WebHosts; no Host: true. */
+bool http_host_allowed(const char *host, uint32_t local_ip);
 
 /* ---- The server ---- */
 
