@@ -7,10 +7,11 @@ import http.client
 import base64
 import json
 import socket
+import threading
 
 import pytest
 
-from weblib import curl, raw_request, relay_level, start_web_plug, status_line
+from weblib import curl, raw_request, relay_level, start_web_plug, status_line, wait_until
 
 PASSWORD = "s3cret-Plug!"
 WIFI = ("--wifi", "Home:correct-horse")
@@ -170,3 +171,88 @@ def test_nul_in_a_header_value_is_refused(web):
                 b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\0evil\r\n\r\n",
                 b"GET /api/state\0x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"):
         assert status_line(raw_request(web.port, raw)) == 400, raw
+
+
+# ---- D6 (and issue 15 item 7): slow clients, the pool and the backlog ----
+
+class Tricklers:
+    """n sockets each sending a header line every 0.5 s, never ending their
+    request head, reconnecting whenever the plug drops them (an attacker)."""
+
+    def __init__(self, port, n):
+        self.port, self.stop_flag, self.reconnects = port, threading.Event(), 0
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            try:
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                s.sendall(b"GET /api/state HTTP/1.1\r\n")
+                i = 0
+                while not self.stop_flag.wait(0.5):
+                    s.sendall(b"X-Slow-%d: y\r\n" % i)
+                    i += 1
+                s.close()
+            except OSError:
+                self.reconnects += 1
+
+    def stop(self):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(timeout=10)
+
+
+def open_stream(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        assert chunk, head
+        head += chunk
+    return s, head
+
+
+def test_trickling_sockets_never_lock_the_owner_out(web):
+    tricklers = Tricklers(web.port, 4)
+    try:
+        wait_until(lambda: web.cmd("Status 11")["StatusSTS"]["Sockets"] >= 5, timeout=10,
+                   what="the four slow sockets to hold the pool")
+        statuses = [curl(web.base + "/cm?cmnd=Power%20Toggle", timeout=30).status for _ in range(8)]
+    finally:
+        tricklers.stop()
+    assert statuses == [200] * 8, statuses
+    assert relay_level(web) == 0  # 8 toggles
+
+
+def test_event_streams_and_slow_sockets_leave_room(web):
+    streams = [open_stream(web.port) for _ in range(2)]
+    assert all(b" 200 OK" in head for _, head in streams)
+    tricklers = Tricklers(web.port, 2)
+    try:
+        statuses = [curl(web.base + "/api/state", timeout=30).status for _ in range(6)]
+    finally:
+        tricklers.stop()
+        for s, _ in streams:
+            s.close()
+    assert statuses == [200] * 6, statuses
+
+
+def test_a_page_load_of_six_parallel_requests_never_sees_503(web):
+    stream, head = open_stream(web.port)
+    assert b" 200 OK" in head
+    results = []
+
+    def load(path):
+        for _ in range(5):
+            results.append((path, curl(web.base + path, timeout=30).status))
+    paths = ["/", "/app.js", "/api/state", "/api/config", "/api/wifi", "/api/sensors"]
+    threads = [threading.Thread(target=load, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    stream.close()
+    assert len(results) == 30 and all(status == 200 for _, status in results), results

@@ -48,6 +48,7 @@ struct http_request {
     uint32_t requests_served;
     uint32_t serial; /* changes with every request: "is this still my request?" */
     uint64_t accepted_ms;
+    uint64_t started_ms; /* the current request's first byte came (0: none yet) */
     short watching;
     struct http_buffers *buffers; /* NULL while the slot is free */
     char *in, *out, *extra;       /* into buffers */
@@ -80,6 +81,7 @@ static struct http_request pool[HTTP_POOL];
 static struct reject rejects[HTTP_REJECT_POOL];
 static struct http_route *routes;
 static int listen_fd = -1;
+static bool listen_paused; /* pool full, clients wait in the listen backlog */
 static uint32_t listen_addr;
 static uint16_t listen_port = HTTP_DEFAULT_PORT, bound_port;
 static struct sched_poller poller;
@@ -87,6 +89,7 @@ static struct http_stats stats;
 
 static void send_pending(struct http_request *c);
 static void kick(void);
+static void resume_listen(void);
 
 /* ---- Routes ---- */
 
@@ -185,7 +188,9 @@ static void free_slot(struct http_request *c)
     c->serial++;
     c->state = CONN_FREE;
     c->watching = 0;
+    c->started_ms = 0;
     stats.active--;
+    resume_listen();
 }
 
 static void close_conn(struct http_request *c, bool aborted)
@@ -600,6 +605,7 @@ static void finish_response(struct http_request *c)
     memmove(c->in, c->in + used, left);
     c->in_len = left;
     c->requests_served++;
+    c->started_ms = left ? hal_time_ms() : 0;
     reset_request(c);
     c->state = CONN_READ_HEAD;
     c->deadline_ms = hal_time_ms() + HTTP_IDLE_MS;
@@ -800,8 +806,10 @@ static void read_head(struct http_request *c)
     size_t before = c->in_len;
     if (!http_head_length(c->in, c->in_len) && !read_into(c, HTTP_HEAD_MAX))
         return;
-    if (before == 0 && c->in_len > 0)
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS; /* a request started: it has this long */
+    if (before == 0 && c->in_len > 0) {
+        c->started_ms = hal_time_ms();
+        c->deadline_ms = c->started_ms + HTTP_REQUEST_MS; /* a request started: it has this long */
+    }
     if (http_head_length(c->in, c->in_len)) {
         serve_head(c);
     } else if (http_line_too_long(c->in, c->in_len)) {
@@ -876,23 +884,44 @@ static void check_deadline(struct http_request *c, uint64_t now)
 
 /* ---- Accepting ---- */
 
-/* A connection to give to a new client, or NULL: one idle between
- * keep-alive requests, or one that has sent nothing for a second since it
- * connected (a browser's speculative pre-connection); the oldest first. */
-static struct http_request *idle_slot(uint64_t now)
+/* A connection to give to a client waiting in the listen backlog, or
+ * NULL: one idle between keep-alive requests, one that has sent nothing
+ * for a second since it opened (a browser's speculative pre-connection),
+ * or one whose request head (or small buffered body) has been coming for
+ * longer than HTTP_SLOW_RECLAIM_MS — a slow client loses its slot to a new
+ * one, so trickling sockets never lock the owner out.  Idle ones first,
+ * then the slowest; each group oldest first.  Event streams, uploads and
+ * requests being answered keep theirs (web_events.c leaves a slot free of
+ * streams). */
+static struct http_request *reclaimable_slot(uint64_t now)
 {
-    struct http_request *oldest = NULL;
+    struct http_request *best = NULL;
+    int best_rank = 0;
+    uint64_t best_since = 0;
     for (int i = 0; i < HTTP_POOL; i++) {
         struct http_request *c = &pool[i];
-        bool idle = c->state == CONN_READ_HEAD && c->in_len == 0 &&
-                    (c->requests_served > 0 || now - c->accepted_ms >= HTTP_SILENT_RECLAIM_MS);
-        if (idle && (!oldest || c->deadline_ms < oldest->deadline_ms))
-            oldest = c;
+        int rank = 0;
+        uint64_t since = 0;
+        bool reading = c->state == CONN_READ_HEAD ||
+                       (c->state == CONN_READ_BODY && c->route && (c->route->flags & HTTP_ROUTE_BODY));
+        if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->requests_served > 0)
+            rank = 3, since = c->deadline_ms;
+        else if (c->state == CONN_READ_HEAD && c->in_len == 0 && now - c->accepted_ms >= HTTP_SILENT_RECLAIM_MS)
+            rank = 2, since = c->accepted_ms;
+        else if (reading && c->started_ms && now - c->started_ms >= HTTP_SLOW_RECLAIM_MS)
+            rank = 1, since = c->started_ms;
+        if (rank > best_rank || (rank && rank == best_rank && since < best_since))
+            best = c, best_rank = rank, best_since = since;
     }
-    return oldest;
+    if (best && best_rank == 1) {
+        stats.timeouts++;
+        LOG_DBG("HTTP", "a slow request gives its connection to a waiting client");
+    }
+    return best;
 }
 
-/* 503 at once, without a slot or its buffers, then close. */
+/* 503 at once, without a slot or its buffers, then close (only when the
+ * heap cannot give a connection its buffers). */
 static void reject_busy(int fd, const char *why)
 {
     char busy[240];
@@ -907,26 +936,61 @@ static void reject_busy(int fd, const char *why)
     linger_close(fd);
 }
 
-static void serve_rejects(uint64_t now, bool all)
+/* ---- The listen backlog ----
+ *
+ * A client that finds every slot busy is not accepted: it waits in the
+ * listen backlog (HTTP_BACKLOG) until a slot frees or becomes reclaimable.
+ * Meanwhile the listening socket is not watched (its readiness would wake
+ * every idle wait); it is looked at again when a slot frees, and every
+ * HTTP_BACKLOG_RECHECK_MS for a slot that has become reclaimable. */
+
+static struct sched_timer recheck_timer;
+
+static void pause_listen(void)
 {
-    char sink[64];
-    for (int i = 0; i < HTTP_REJECT_POOL; i++) {
-        struct reject *r = &rejects[i];
-        if (r->fd < 0 || (!all && !hal_net_ready(r->fd) && now < r->until_ms))
-            continue;
-        long n;
-        while ((n = (long)recv(r->fd, sink, sizeof sink, 0)) > 0)
-            ;
-        if (n == 0 || (n < 0 && !would_block()) || now >= r->until_ms) {
-            hal_net_close(r->fd);
-            r->fd = -1;
-        }
+    if (!listen_paused) {
+        listen_paused = true;
+        hal_net_watch(listen_fd, 0);
     }
+    if (!recheck_timer.armed)
+        sched_timer_start(&recheck_timer, HTTP_BACKLOG_RECHECK_MS, 0);
 }
 
-static void accept_clients(void)
+static void resume_listen(void)
+{
+    if (!listen_paused || listen_fd < 0)
+        return;
+    listen_paused = false;
+    sched_timer_stop(&recheck_timer);
+    hal_net_watch(listen_fd, POLLIN);
+}
+
+static void recheck_fn(void *arg)
+{
+    (void)arg;
+    resume_listen(); /* the next idle wait says whether a client still waits */
+}
+
+/* Clients wait in the backlog (`pending`: the listening socket is ready). */
+static void accept_clients(bool pending)
 {
     for (;;) {
+        struct http_request *c = NULL;
+        for (int i = 0; i < HTTP_POOL && !c; i++)
+            if (pool[i].state == CONN_FREE)
+                c = &pool[i];
+        if (!c) {
+            if (!pending)
+                return;
+            if ((c = reclaimable_slot(hal_time_ms())) == NULL) {
+                stats.rejected_full++; /* counted once per wait, not per client */
+                pause_listen();
+                return;
+            }
+            close_conn(c, false);
+            listen_paused = false; /* close_conn resumed it */
+        }
+        pending = false;
         struct sockaddr_in peer;
         socklen_t peer_len = sizeof peer;
         int fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len);
@@ -939,17 +1003,6 @@ static void accept_clients(void)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         stats.accepted++;
-        struct http_request *c = NULL;
-        for (int i = 0; i < HTTP_POOL && !c; i++)
-            if (pool[i].state == CONN_FREE)
-                c = &pool[i];
-        if (!c && (c = idle_slot(hal_time_ms())) != NULL)
-            close_conn(c, false);
-        if (!c) {
-            stats.rejected_full++;
-            reject_busy(fd, "all connections in use");
-            continue;
-        }
         c->buffers = heap_take(sizeof *c->buffers);
         if (!c->buffers) {
             stats.rejected_memory++;
@@ -967,12 +1020,30 @@ static void accept_clients(void)
         c->in_len = 0;
         c->requests_served = 0;
         c->accepted_ms = hal_time_ms();
+        c->started_ms = 0;
         c->watching = 0;
         reset_request(c);
         c->state = CONN_READ_HEAD;
         c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
         stats.active++;
         watch(c, POLLIN);
+    }
+}
+
+static void serve_rejects(uint64_t now, bool all)
+{
+    char sink[64];
+    for (int i = 0; i < HTTP_REJECT_POOL; i++) {
+        struct reject *r = &rejects[i];
+        if (r->fd < 0 || (!all && !hal_net_ready(r->fd) && now < r->until_ms))
+            continue;
+        long n;
+        while ((n = (long)recv(r->fd, sink, sizeof sink, 0)) > 0)
+            ;
+        if (n == 0 || (n < 0 && !would_block()) || now >= r->until_ms) {
+            hal_net_close(r->fd);
+            r->fd = -1;
+        }
     }
 }
 
@@ -999,8 +1070,9 @@ static void serve(bool all)
 {
     if (listen_fd < 0)
         return;
-    if (all || hal_net_ready(listen_fd))
-        accept_clients();
+    short ready = listen_paused ? 0 : hal_net_ready(listen_fd);
+    if (all || ready)
+        accept_clients(ready != 0);
     uint64_t now = hal_time_ms();
     serve_rejects(now, all);
     for (int i = 0; i < HTTP_POOL; i++) {
@@ -1054,7 +1126,7 @@ static int open_listener(void)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(listen_port),
                                .sin_addr.s_addr = htonl(listen_addr)};
     socklen_t len = sizeof addr;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, HTTP_POOL * 2) != 0 ||
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, HTTP_BACKLOG) != 0 ||
         hal_net_set_nonblocking(fd) != HAL_OK || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
         hal_net_close(fd);
         return -1;
@@ -1078,6 +1150,7 @@ void http_start(void)
     }
     hal_net_watch(listen_fd, POLLIN);
     sched_timer_init(&kick_timer, kick_fn, NULL);
+    sched_timer_init(&recheck_timer, recheck_fn, NULL);
     sched_poller_add(&poller, poll_http, NULL);
     char address[16];
     wifi_ip_text(listen_addr, address);

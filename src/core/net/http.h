@@ -88,6 +88,11 @@
 #define HTTP_SEND_MS 10000      /* a client that reads nothing of our response this long */
 #define HTTP_DEFER_MS 60000     /* a deferred reply must come within this */
 #define HTTP_SILENT_RECLAIM_MS 1000 /* a connection silent this long since it opened may be given to a new client */
+#define HTTP_SLOW_RECLAIM_MS 2000   /* a request head (or small body) still coming after this: its slot may go to a new client */
+#ifndef HTTP_BACKLOG
+#define HTTP_BACKLOG 16             /* clients waiting for a connection slot (the listen backlog) */
+#endif
+#define HTTP_BACKLOG_RECHECK_MS 250 /* while clients wait: look for a slot become reclaimable this often */
 #define HTTP_DEFAULT_PORT 80
 
 struct http_request; /* one per pooled connection; opaque */
