@@ -971,6 +971,14 @@ static void recheck_fn(void *arg)
     resume_listen(); /* the next idle wait says whether a client still waits */
 }
 
+/* Is a client in the backlog now?  Asked before a slot is taken from
+ * someone, which cannot be undone. */
+static bool client_waiting(void)
+{
+    struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 /* Clients wait in the backlog (`pending`: the listening socket is ready). */
 static void accept_clients(bool pending)
 {
@@ -980,8 +988,8 @@ static void accept_clients(bool pending)
             if (pool[i].state == CONN_FREE)
                 c = &pool[i];
         if (!c) {
-            if (!pending)
-                return;
+            if (!pending || !client_waiting())
+                return; /* (a readiness seen before the last accept: nobody waits) */
             if ((c = reclaimable_slot(hal_time_ms())) == NULL) {
                 stats.rejected_full++; /* counted once per wait, not per client */
                 pause_listen();
