@@ -610,6 +610,7 @@ static void finish_response(struct http_request *c)
     c->state = CONN_READ_HEAD;
     c->deadline_ms = hal_time_ms() + HTTP_IDLE_MS;
     watch(c, POLLIN);
+    resume_listen(); /* idle now: a client waiting in the backlog may take it */
     if (left)
         kick(); /* the next request may be here already: serve it next turn */
 }
@@ -893,6 +894,12 @@ static void check_deadline(struct http_request *c, uint64_t now)
  * then the slowest; each group oldest first.  Event streams, uploads and
  * requests being answered keep theirs (web_events.c leaves a slot free of
  * streams). */
+static bool has_input(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
 static struct http_request *reclaimable_slot(uint64_t now)
 {
     struct http_request *best = NULL;
@@ -910,6 +917,8 @@ static struct http_request *reclaimable_slot(uint64_t now)
             rank = 2, since = c->accepted_ms;
         else if (reading && c->started_ms && now - c->started_ms >= HTTP_SLOW_RECLAIM_MS)
             rank = 1, since = c->started_ms;
+        if (rank >= 2 && has_input(c->fd))
+            rank = 0; /* its next request (or its close) is already here: not idle */
         if (rank > best_rank || (rank && rank == best_rank && since < best_since))
             best = c, best_rank = rank, best_since = since;
     }
