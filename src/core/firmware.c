@@ -107,8 +107,9 @@ void firmware_boot(void)
     ota_start();
     history_start();
     power_trail_start();
-    /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
-    if (!system_safe_mode() && pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
+    /* Safe mode: relays, metering, console, Wi-Fi access point, web UI and
+     * OTA; no scripts, MQTT or optional drivers. */
+    if (pins_find(PIN_BL0937CF, 0) >= 0) /* the template says the plug meters */
         driver_start("BL0937");
 #if OPENPLUG_NET
     if (!system_safe_mode())

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/cmd/cmd_setting.h"
 #include "core/cmd/status.h"
@@ -280,8 +281,8 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
     char names[96];
     if (!*ctx->arg)
         return cmd_error(ctx, "startDriver: expected a driver name");
-    if (system_safe_mode())
-        return cmd_error(ctx, "startDriver: no drivers in safe mode (SafeMode 0 leaves it)");
+    if (system_safe_mode() && strcasecmp(ctx->arg, "BL0937") != 0) /* metering never stops */
+        return cmd_error(ctx, "startDriver: no optional drivers in safe mode (SafeMode 0 leaves it)");
     int err = driver_start(ctx->arg);
     if (err == -1) {
         driver_list(names, sizeof names);
