@@ -424,10 +424,11 @@ bool http_host_allowed(const char *host, uint32_t local_ip)
     return listed(config_get()->web_hosts.names, host, len);
 }
 
-/* A host name: letters, digits, '-' and '.', 1..63 characters. */
+/* A host name: letters, digits, '-' and '.', 1..63 characters, not
+ * starting or ending with a dot. */
 static bool valid_host_name(const char *name, size_t len)
 {
-    if (!len || len > WEB_HOST_MAX)
+    if (!len || len > WEB_HOST_MAX || name[0] == '.' || name[len - 1] == '.')
         return false;
     for (size_t i = 0; i < len; i++) {
         char ch = name[i];
@@ -446,7 +447,9 @@ static enum cmd_result cmd_web_hosts(struct cmd_ctx *ctx)
         size_t used = 0;
         bool clear = strcmp(ctx->arg, "\"\"") == 0 || strcmp(ctx->arg, "0") == 0;
         for (const char *p = clear ? "" : ctx->arg + strspn(ctx->arg, " ,"); *p;) {
-            size_t n = strcspn(p, " ,");
+            size_t token = strcspn(p, " ,"), n = token;
+            if (n > 1 && p[n - 1] == '.')
+                n--; /* "name." is "name", as in a Host header */
             if (!valid_host_name(p, n))
                 return cmd_error(ctx, "WebHosts: host names of 1-%d letters, digits, '-' and '.', separated by spaces",
                                  WEB_HOST_MAX);
@@ -457,7 +460,7 @@ static enum cmd_result cmd_web_hosts(struct cmd_ctx *ctx)
             memcpy(names + used, p, n);
             used += n;
             names[used] = '\0';
-            p += n;
+            p += token;
             p += strspn(p, " ,");
         }
         struct config *next = config_edit();
