@@ -81,7 +81,8 @@ static struct http_request pool[HTTP_POOL];
 static struct reject rejects[HTTP_REJECT_POOL];
 static struct http_route *routes;
 static int listen_fd = -1;
-static bool listen_paused; /* pool full, clients wait in the listen backlog */
+static bool listen_paused;   /* pool full, clients wait in the listen backlog */
+static bool clients_waiting; /* the last look at the backlog, with the pool full, saw a client */
 static uint32_t listen_addr;
 static uint16_t listen_port = HTTP_DEFAULT_PORT, bound_port;
 static struct sched_poller poller;
@@ -279,6 +280,10 @@ static bool may_reply(const struct http_request *c) { return !c->replied && c->s
 static void prepare_reply(struct http_request *c)
 {
     if (c->body_taken < c->head.content_length)
+        c->keep_alive = false;
+    /* Clients wait for a slot: a busy keep-alive connection hands its slot
+     * on (saying so: Connection: close) after HTTP_KEEPALIVE_TURN requests. */
+    if (clients_waiting && c->requests_served + 1 >= HTTP_KEEPALIVE_TURN)
         c->keep_alive = false;
 }
 
@@ -886,7 +891,10 @@ static void check_deadline(struct http_request *c, uint64_t now)
 /* ---- Accepting ---- */
 
 /* A connection to give to a client waiting in the listen backlog, or
- * NULL: one idle between keep-alive requests, one that has sent nothing
+ * NULL: one idle between keep-alive requests for HTTP_IDLE_RECLAIM_MS (a
+ * browser's after its page has loaded; not one of a client that sends
+ * its next request at once: those hand their slot on after
+ * HTTP_KEEPALIVE_TURN requests, see prepare_reply()), one that has sent nothing
  * for a second since it opened (a browser's speculative pre-connection),
  * or one whose request head (or small buffered body) has been coming for
  * longer than HTTP_SLOW_RECLAIM_MS — a slow client loses its slot to a new
@@ -911,7 +919,8 @@ static struct http_request *reclaimable_slot(uint64_t now)
         uint64_t since = 0;
         bool reading = c->state == CONN_READ_HEAD ||
                        (c->state == CONN_READ_BODY && c->route && (c->route->flags & HTTP_ROUTE_BODY));
-        if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->requests_served > 0)
+        if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->requests_served > 0 &&
+            now + HTTP_IDLE_MS >= c->deadline_ms + HTTP_IDLE_RECLAIM_MS)
             rank = 3, since = c->deadline_ms;
         else if (c->state == CONN_READ_HEAD && c->in_len == 0 && now - c->accepted_ms >= HTTP_SILENT_RECLAIM_MS)
             rank = 2, since = c->accepted_ms;
@@ -997,7 +1006,7 @@ static void accept_clients(bool pending)
             if (pool[i].state == CONN_FREE)
                 c = &pool[i];
         if (!c) {
-            if (!pending || !client_waiting())
+            if (!pending || !(clients_waiting = client_waiting()))
                 return; /* (a readiness seen before the last accept: nobody waits) */
             if ((c = reclaimable_slot(hal_time_ms())) == NULL) {
                 stats.rejected_full++; /* counted once per wait, not per client */

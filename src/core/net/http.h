@@ -92,7 +92,9 @@
 #ifndef HTTP_BACKLOG
 #define HTTP_BACKLOG 16             /* clients waiting for a connection slot (the listen backlog) */
 #endif
-#define HTTP_BACKLOG_RECHECK_MS 250 /* while clients wait: look for a slot become reclaimable this often */
+#define HTTP_BACKLOG_RECHECK_MS 100 /* while clients wait: look for a slot become reclaimable this often */
+#define HTTP_IDLE_RECLAIM_MS 100    /* a keep-alive connection idle this long may be given to a waiting client */
+#define HTTP_KEEPALIVE_TURN 16      /* while clients wait, a keep-alive connection closes after this many requests */
 #define HTTP_DEFAULT_PORT 80
 
 struct http_request; /* one per pooled connection; opaque */
