@@ -890,6 +890,13 @@ static void check_deadline(struct http_request *c, uint64_t now)
 
 /* ---- Accepting ---- */
 
+/* Input (or the end of the stream) waits on fd. */
+static bool has_input(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
 /* A connection to give to a client waiting in the listen backlog, or
  * NULL: one idle between keep-alive requests for HTTP_IDLE_RECLAIM_MS (a
  * browser's after its page has loaded; not one of a client that sends
@@ -902,12 +909,6 @@ static void check_deadline(struct http_request *c, uint64_t now)
  * then the slowest; each group oldest first.  Event streams, uploads and
  * requests being answered keep theirs (web_events.c leaves a slot free of
  * streams). */
-static bool has_input(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0;
-}
-
 static struct http_request *reclaimable_slot(uint64_t now)
 {
     struct http_request *best = NULL;
@@ -1009,19 +1010,20 @@ static void accept_clients(bool pending)
             if (!pending || !(clients_waiting = client_waiting()))
                 return; /* (a readiness seen before the last accept: nobody waits) */
             if ((c = reclaimable_slot(hal_time_ms())) == NULL) {
-                stats.rejected_full++; /* counted once per wait, not per client */
+                stats.backlog_waits++;
                 pause_listen();
                 return;
             }
             close_conn(c, false);
-            listen_paused = false; /* close_conn resumed it */
         }
         pending = false;
         struct sockaddr_in peer;
         socklen_t peer_len = sizeof peer;
         int fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len);
-        if (fd < 0)
+        if (fd < 0) {
+            clients_waiting = false; /* the backlog is empty */
             return;
+        }
         if (hal_net_set_nonblocking(fd) != HAL_OK) {
             hal_net_close(fd);
             continue;

@@ -260,7 +260,8 @@ uint16_t http_port(void);
 
 /* Counters for /metrics and tests. */
 struct http_stats {
-    uint32_t accepted, rejected_full, rejected_memory, requests, errors_4xx, errors_5xx, timeouts, active;
+    uint32_t accepted, rejected_memory, requests, errors_4xx, errors_5xx, timeouts, active;
+    uint32_t backlog_waits; /* times clients found the pool full and waited in the backlog */
 };
 void http_get_stats(struct http_stats *out);
 
