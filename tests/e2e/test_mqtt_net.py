@@ -204,6 +204,7 @@ class FakeBroker:
                 self.open.append(conn)  # say nothing, keep it open
                 continue
             try:
+                conn.settimeout(30)  # 100 kB to a plug that reads it over several loop turns (ASan, a loaded host)
                 conn.sendall(data)
                 if behaviour in ("mid-packet", "oversized"):
                     conn.close()
