@@ -47,24 +47,25 @@ static const struct reclog boot_layout = {
 
 /* Size of each settings version's layout (an independent copy of the
  * rule: each version appends to the one before). */
-static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572, 1724};
-_Static_assert(CONFIG_VERSION == 7, "add the new layout's size above");
+static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572, 1724, 1868};
+_Static_assert(CONFIG_VERSION == 8, "add the new layout's size above");
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 
-/* The version-6 groups: every text ends in its field, MQTT in range. */
+/* The version-6 and -7 groups: every text ends in its field, MQTT in range. */
 static bool valid_v6(const struct config *c)
 {
     const char *texts[] = {c->wifi.ssid[0], c->wifi.ssid[1], c->wifi.password[0], c->wifi.password[1],
                            c->mqtt.host, c->mqtt.user, c->mqtt.password, c->mqtt.client, c->mqtt.topic,
                            c->mqtt.group_topic, c->mqtt.full_topic, c->time.ntp_server[0], c->time.ntp_server[1],
-                           c->time.ntp_server[2], c->time.tz, c->automation.startup_command, c->ota.url};
+                           c->time.ntp_server[2], c->time.tz, c->automation.startup_command, c->ota.url,
+                           c->web_hosts.names};
     const size_t sizes[] = {sizeof c->wifi.ssid[0], sizeof c->wifi.ssid[1], sizeof c->wifi.password[0],
                             sizeof c->wifi.password[1], sizeof c->mqtt.host, sizeof c->mqtt.user,
                             sizeof c->mqtt.password, sizeof c->mqtt.client, sizeof c->mqtt.topic,
                             sizeof c->mqtt.group_topic, sizeof c->mqtt.full_topic, sizeof c->time.ntp_server[0],
                             sizeof c->time.ntp_server[1], sizeof c->time.ntp_server[2], sizeof c->time.tz,
-                            sizeof c->automation.startup_command, sizeof c->ota.url};
+                            sizeof c->automation.startup_command, sizeof c->ota.url, sizeof c->web_hosts.names};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (!terminated(texts[i], sizes[i]))
             return false;

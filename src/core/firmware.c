@@ -113,8 +113,9 @@ void firmware_boot(void)
     ota_start();
     history_start();
     power_trail_start();
-    /* Safe mode: relays, console, Wi-Fi access point, web UI and OTA only. */
-    meter_follow_template(); /* the template says whether and with what the plug meters; safe mode too */
+    /* Safe mode: relays, metering, console, Wi-Fi access point, web UI and
+     * OTA; no scripts, MQTT or optional drivers. */
+    meter_follow_template(); /* the template says whether and with what the plug meters */
 #if OPENPLUG_NET
     if (!system_safe_mode())
         driver_start("NTP"); /* on by default, as in the field's startup commands */

@@ -115,4 +115,5 @@ void health_write_json(struct json_writer *w)
     system_reset_reason(text, sizeof text);
     jw_string(w, "RestartReason", text);
     jw_int(w, "SafeMode", system_safe_mode());
+    jw_int(w, "SafeModeExitIn", safemode_exit_in_s());
 }

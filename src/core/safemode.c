@@ -8,6 +8,7 @@
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
 #include "core/system.h"
+#include "hal/hal.h"
 
 #define RECORD_VERSION 1
 
@@ -32,8 +33,9 @@ static struct reclog ring = {
 };
 static struct boot_record record;
 static uint32_t bad_before_this_boot;
-static bool safe_mode, boot_good;
-static struct sched_timer good_timer;
+static bool safe_mode, safe_mode_asked, boot_good;
+static uint64_t booted_ms;
+static struct sched_timer good_timer, exit_timer;
 
 bool system_safe_mode(void) { return safe_mode; }
 uint32_t safemode_boot_count(void) { return record.boot_count; }
@@ -47,6 +49,17 @@ static void save(void)
     int err = reclog_append(&ring, &record, sizeof record, RECORD_VERSION);
     if (err)
         LOG_ERR("SYS", "cannot save the boot record (flash error %d)", err);
+}
+
+/* Did the previous boot die unplanned after the firmware had run (the
+ * watchdog, a crash), or restart by a script (a restart loop)?  A power
+ * cut says nothing about the firmware: a flickering supply is ordinary. */
+static bool ended_badly(void)
+{
+    enum boot_cause cause = system_boot_cause();
+    return cause == BOOT_WATCHDOG || cause == BOOT_CRASH ||
+           (cause == BOOT_PLANNED && system_boot_restart_source() == SOURCE_SCRIPT &&
+            system_boot_restart_kind() != RESTART_SAFE_MODE_EXIT);
 }
 
 /* Did the previous boot end because a person asked for a restart? */
@@ -71,6 +84,30 @@ static void check_good(void *arg)
             SAFEMODE_GOOD_AFTER_MS / 1000);
 }
 
+/* Safe mode entered by bad boots ends by itself once the plug has been
+ * stable this long: a restart into the normal mode, its bad boots
+ * forgotten (a fault that is still there brings safe mode back). */
+static void leave_when_stable(void *arg)
+{
+    (void)arg;
+    if (!boot_good || health_stalled()) {
+        sched_timer_start(&exit_timer, 1000, 0);
+        return;
+    }
+    LOG_INF("SYS", "safe mode: stable for %u s: leaving it (restart)", SAFEMODE_EXIT_AFTER_MS / 1000);
+    record.bad_in_a_row = 0;
+    save();
+    system_restart(RESTART_SAFE_MODE_EXIT, SOURCE_BOOT);
+}
+
+uint32_t safemode_exit_in_s(void)
+{
+    if (!safe_mode || safe_mode_asked || !exit_timer.armed)
+        return 0;
+    uint64_t up = hal_time_ms() - booted_ms;
+    return up < SAFEMODE_EXIT_AFTER_MS ? (uint32_t)((SAFEMODE_EXIT_AFTER_MS - up + 999) / 1000) : 1;
+}
+
 void safemode_boot(void)
 {
     uint8_t version;
@@ -79,19 +116,28 @@ void safemode_boot(void)
         record = (struct boot_record){0};
     if (ended_by_request())
         record.bad_in_a_row = 0;
+    else if (ended_badly() && record.bad_in_a_row < UINT16_MAX)
+        record.bad_in_a_row++;
     bad_before_this_boot = record.bad_in_a_row;
-    safe_mode = record.enter_safe_mode || record.bad_in_a_row >= SAFEMODE_BAD_BOOTS;
+    safe_mode_asked = record.enter_safe_mode;
+    booted_ms = hal_time_ms();
+    safe_mode = safe_mode_asked || record.bad_in_a_row >= SAFEMODE_BAD_BOOTS;
     record.boot_count++;
     record.watchdog_resets += system_boot_cause() == BOOT_WATCHDOG;
     record.crash_resets += system_boot_cause() == BOOT_CRASH;
-    if (record.bad_in_a_row < UINT16_MAX)
-        record.bad_in_a_row++; /* until this boot proves good */
-    if (safe_mode)
-        LOG_ERR("SYS", "SAFE MODE (%s): console, access point, web UI and OTA only; SafeMode 0 leaves it",
-                record.enter_safe_mode ? "asked for" : "5 bad boots in a row");
+    sched_timer_init(&good_timer, check_good, NULL);
+    sched_timer_init(&exit_timer, leave_when_stable, NULL);
+    if (safe_mode && safe_mode_asked)
+        LOG_ERR("SYS", "SAFE MODE (asked for): no scripts, MQTT or optional drivers (metering runs); SafeMode 0 "
+                       "leaves it");
+    else if (safe_mode) {
+        LOG_ERR("SYS", "SAFE MODE (%u bad boots in a row): no scripts, MQTT or optional drivers (metering runs); "
+                       "left by itself after %u s stable, or with SafeMode 0",
+                (unsigned)record.bad_in_a_row, SAFEMODE_EXIT_AFTER_MS / 1000);
+        sched_timer_start(&exit_timer, SAFEMODE_EXIT_AFTER_MS, 0);
+    }
     record.enter_safe_mode = 0;
     save();
-    sched_timer_init(&good_timer, check_good, NULL);
     sched_timer_start(&good_timer, SAFEMODE_GOOD_AFTER_MS, 0);
 }
 

@@ -233,6 +233,11 @@ void hal_mac(uint8_t mac[6]);
  * simulator (deterministic). */
 uint32_t hal_random(void);
 
+/* Unpredictable bytes for secrets (session tokens, password salts): the
+ * chip's TRNG on the BL602, the OS's getrandom() in the simulator — never
+ * the seeded model, so two simulated plugs never share a secret. */
+void hal_random_secret(void *out, size_t len);
+
 /* Free heap bytes now, and the lowest it has been since boot. */
 uint32_t hal_heap_free(void);
 uint32_t hal_heap_min_free(void);

@@ -39,7 +39,7 @@ def test_record_format_on_flash(tmp_path):
     assert result.returncode == 0, result
     records = config_records(image)
     assert [(slot, seq, version, len(payload)) for slot, seq, version, payload in records] == \
-        [(0, 1, 7, 1724), (1, 2, 7, 1724)]
+        [(0, 1, 8, 1868), (1, 2, 8, 1868)]
     first, second = records[0][3], records[1][3]
     assert first[:6] == b"Alpha\0" and first[33] == 3
     assert second[:6] == b"Alpha\0" and second[33] == 1
@@ -104,7 +104,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
     assert plug.cmd("Template") == v1_template
     plug.stop()
     newest = max(config_records(image), key=lambda r: r[1])
-    assert newest[1:3] == (2, 7) and len(newest[3]) == 1724
+    assert newest[1:3] == (2, 8) and len(newest[3]) == 1724
 
 
 def fill_random(path, offset, length, seed):

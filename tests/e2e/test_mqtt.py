@@ -341,3 +341,27 @@ def test_wifi_loss_drops_and_rejoining_reconnects(plug, broker, ha):
     assert plug.world("wifi up").startswith("ok")
     plug.wait_log(r"MQT: connected to", since=mark, timeout=40)
     ha.wait("tele/%s/LWT" % TOPIC, "Online", since=hamark, timeout=10)
+
+
+def test_a_retained_message_too_long_is_skipped_not_fatal(plug, broker, ha):
+    """Issue 16 D5: one retained message over the receive buffer on the
+    group topic used to knock every plug of the broker off, again on each
+    reconnect.  Now it is skipped (QoS 0 and QoS 1) and the plug stays."""
+    ha.publish("cmnd/openplugs/Blob", "x" * 3000, retain=True)
+    ha.publish("cmnd/openplugs/Blob2", "y" * 5000, qos=1, retain=True)
+    mark = plug.mark()
+    connect_plug(plug, broker)
+    online(ha)
+    plug.wait_log(r"MQT: ignored a packet from the broker too long for the receive buffer: 30\d\d bytes", since=mark)
+    plug.wait_log(r"MQT: ignored a packet from the broker too long for the receive buffer: 50\d\d bytes", since=mark)
+    since = ha.mark()
+    ha.publish("cmnd/%s/POWER" % TOPIC, "on")
+    ha.wait("stat/%s/POWER" % TOPIC, "ON", since=since)
+    ha.publish("cmnd/openplugs/Blob3", "z" * 4000)  # live, not retained
+    since = ha.mark()
+    ha.publish("cmnd/%s/POWER" % TOPIC, "off")
+    ha.wait("stat/%s/POWER" % TOPIC, "OFF", since=since)
+    assert len(plug.log_lines(r"MQT: connected to", since=mark)) == 1
+    assert not plug.log_lines(r"MQT: .*(connection lost|closed the connection|next attempt)", since=mark)
+    ha.publish("cmnd/openplugs/Blob", "", retain=True)
+    ha.publish("cmnd/openplugs/Blob2", "", qos=1, retain=True)

@@ -159,8 +159,9 @@ CONNACK = b"\x20\x02\x00\x00"
 BEHAVIOURS = {
     # CONNACK, then a PUBLISH whose length field runs on for five bytes
     "malformed": CONNACK + b"\x30\xff\xff\xff\xff\x01",
-    # CONNACK, then a PUBLISH of 100 kB announced (beyond the 2 KiB buffer)
-    "oversized": CONNACK + b"\x30" + remaining_length(100000) + b"\x00\x03a/b" + b"x" * 200,
+    # CONNACK, then a PUBLISH of 100 kB (beyond the 2 KiB buffer: skipped,
+    # not fatal), and the connection closes
+    "oversized": CONNACK + b"\x30" + remaining_length(100000) + b"\x00\x03a/b" + b"x" * (100000 - 5),
     # CONNACK, then half a PUBLISH and the connection closes
     "mid-packet": CONNACK + b"\x30" + remaining_length(40) + b"\x00\x03a/bhalf",
     # takes the CONNECT and never answers
@@ -203,8 +204,9 @@ class FakeBroker:
                 self.open.append(conn)  # say nothing, keep it open
                 continue
             try:
+                conn.settimeout(30)  # 100 kB to a plug that reads it over several loop turns (ASan, a loaded host)
                 conn.sendall(data)
-                if behaviour == "mid-packet":
+                if behaviour in ("mid-packet", "oversized"):
                     conn.close()
                 else:
                     self.open.append(conn)  # the client must hang up by itself

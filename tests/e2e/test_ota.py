@@ -530,7 +530,7 @@ def test_api_upload_refusals_say_why(make_plug, images):
         assert status == 422, body
         reply = json.loads(body)
         assert reply["State"] == "failed" and error in reply["Error"], reply
-    huge = weblib.raw_request(plug.port, b"POST /api/ota HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n")
+    huge = weblib.raw_request(plug.port, b"POST /api/ota HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 9999999\r\n\r\n")
     assert b" 413 " in huge.split(b"\r\n")[0], huge
     assert otalib.ptable_bytes(plug.flash) == before and version(plug) == images["old_version"]
 
@@ -539,7 +539,7 @@ def test_api_second_upload_at_once_is_refused(make_plug, images):
     plug = weblib.start_web_plug(make_plug)
     first = socket.create_connection(("127.0.0.1", plug.port), timeout=10)
     try:
-        first.sendall(b"POST /api/ota HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(images["raw"]))
+        first.sendall(b"POST /api/ota HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(images["raw"]))
         first.sendall(images["raw"][:2000])
         wait_state(plug, ("receiving",))
         status, _, body = post_in_pieces(plug.port, images["raw"], lambda i: 65536, pause=0)

@@ -70,7 +70,7 @@ def test_failed_logins_lock_the_address_out(web):
 
 def test_event_stream_sends_state_then_changes(web):
     s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
-    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     buf = b""
     deadline = time.monotonic() + 8
 
@@ -183,7 +183,7 @@ def test_slow_clients_time_out_and_others_are_served(web):
     slow_head = socket.create_connection(("127.0.0.1", web.port), timeout=20)
     slow_head.sendall(b"GET /api/state HTTP/1.1\r\nHo")
     slow_body = socket.create_connection(("127.0.0.1", web.port), timeout=20)
-    slow_body.sendall(b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"cmnd\"")
+    slow_body.sendall(b"POST /api/command HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"cmnd\"")
     t0 = time.monotonic()
     for _ in range(5):  # meanwhile, everyone else is served and the plug switches
         assert curl(web.base + "/cm?cmnd=Power%20Toggle").status == 200
@@ -211,7 +211,7 @@ def read_all_until_close(s, timeout):
 def test_event_streams_leave_room_for_requests(web):
     def open_stream():
         s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
-        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         head = b""
         while b"\r\n\r\n" not in head:
             head += s.recv(4096)

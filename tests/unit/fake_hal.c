@@ -353,6 +353,13 @@ uint32_t hal_random(void)
     return state;
 }
 
+void hal_random_secret(void *out, size_t len)
+{
+    uint8_t *p = out;
+    for (size_t i = 0; i < len; i++)
+        p[i] = (uint8_t)(hal_random() >> 24);
+}
+
 uint32_t hal_heap_free(void) { return 100000; }
 uint32_t hal_heap_min_free(void) { return 90000; }
 const char *hal_chip_name(void) { return "BL602"; }

@@ -195,7 +195,7 @@ static void serve_defer(struct http_request *req, void *arg)
 static void test_static_blob(void)
 {
     struct client c;
-    static const char get[] = "GET /app.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char get[] = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     client_open(&c, get, sizeof get - 1);
     client_run(&c, 2000);
     CHECK_CONTAINS(c.in, "HTTP/1.1 200 OK\r\n");
@@ -207,7 +207,7 @@ static void test_static_blob(void)
     CHECK_EQ(c.in_len - (size_t)(body - c.in), sizeof blob_data);
     CHECK(memcmp(body, blob_data, sizeof blob_data) == 0);
 
-    static const char again[] = "GET /app.js HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"v0\", \"v1\"\r\n"
+    static const char again[] = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: \"v0\", \"v1\"\r\n"
                                 "Connection: close\r\n\r\n";
     client_open(&c, again, sizeof again - 1);
     client_run(&c, 200);
@@ -215,7 +215,7 @@ static void test_static_blob(void)
     CHECK(strstr(c.in, "Content-Length") == NULL);
     CHECK_STR(body_of(&c), "");
 
-    static const char head[] = "HEAD /app.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char head[] = "HEAD /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     client_open(&c, head, sizeof head - 1);
     client_run(&c, 200);
     CHECK_CONTAINS(c.in, "Content-Length: 10000\r\n");
@@ -227,7 +227,7 @@ static char upload_request[200 + 20000];
 static void test_upload_back_pressure(void)
 {
     memset(&up, 0, sizeof up);
-    int head = snprintf(upload_request, 200, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 20000\r\n"
+    int head = snprintf(upload_request, 200, "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 20000\r\n"
                                              "Connection: close\r\n\r\n");
     uint32_t sum = 0;
     for (int i = 0; i < 20000; i++) {
@@ -246,7 +246,7 @@ static void test_upload_back_pressure(void)
             client_step(&c); /* paused: the handler is offered nothing */
             CHECK_EQ(up.received, before);
             if (!served_other) { /* … while another client is served */
-                static const char get[] = "GET /app.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+                static const char get[] = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
                 client_open(&other, get, sizeof get - 1);
                 client_run(&other, 2000);
                 CHECK_CONTAINS(other.in, "HTTP/1.1 200 OK");
@@ -269,7 +269,7 @@ static void test_upload_back_pressure(void)
 static void test_upload_abort_and_refusal(void)
 {
     memset(&up, 0, sizeof up);
-    static const char partial[] = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\nonly this";
+    static const char partial[] = "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\nonly this";
     struct client c;
     client_open(&c, partial, sizeof partial - 1);
     for (int i = 0; i < 50; i++) {
@@ -285,7 +285,7 @@ static void test_upload_abort_and_refusal(void)
     CHECK(up.aborted && !up.ended);
 
     memset(&up, 0, sizeof up);
-    static const char huge[] = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\nxyz";
+    static const char huge[] = "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\nxyz";
     client_open(&c, huge, sizeof huge - 1);
     client_run(&c, 200);
     CHECK_CONTAINS(c.in, "HTTP/1.1 413 ");
@@ -316,7 +316,7 @@ static long dechunk(char *body)
 
 static void test_producer_waits_and_resumes(void)
 {
-    static const char get[] = "GET /count HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char get[] = "GET /count HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     struct client c;
     client_open(&c, get, sizeof get - 1);
     int resumes = 0, streaming_seen = 0;
@@ -351,20 +351,20 @@ static void test_producer_waits_and_resumes(void)
 static void test_routes_and_deferred_reply(void)
 {
     struct client c;
-    static const char deep[] = "GET /files/a/b.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char deep[] = "GET /files/a/b.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     client_open(&c, deep, sizeof deep - 1);
     client_run(&c, 100);
     CHECK_STR(body_of(&c), "{\"route\":\"prefix\",\"path\":\"/files/a/b.txt\"}");
-    static const char exact[] = "GET /files/index HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char exact[] = "GET /files/index HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     client_open(&c, exact, sizeof exact - 1);
     client_run(&c, 100);
     CHECK_STR(body_of(&c), "{\"route\":\"exact\",\"path\":\"/files/index\"}");
-    static const char encoded[] = "GET /files/a%20b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char encoded[] = "GET /files/a%20b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     client_open(&c, encoded, sizeof encoded - 1);
     client_run(&c, 100);
     CHECK_STR(body_of(&c), "{\"route\":\"prefix\",\"path\":\"/files/a b\"}");
 
-    static const char later[] = "GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char later[] = "GET /later HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     deferred = NULL;
     client_open(&c, later, sizeof later - 1);
     for (int i = 0; i < 20; i++)
@@ -404,7 +404,7 @@ static void test_timeouts(void)
     CHECK_EQ(timeouts(), before + 1);
 
     /* an idle keep-alive connection closes after HTTP_IDLE_MS, silently */
-    static const char get[] = "GET /files/x HTTP/1.1\r\nHost: t\r\n\r\n";
+    static const char get[] = "GET /files/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     client_open(&c, get, sizeof get - 1);
     for (int i = 0; i < 10; i++)
         client_step(&c);
@@ -418,7 +418,7 @@ static void test_timeouts(void)
     CHECK(c.closed && c.in_len == got);
 
     /* a client that stops reading: closed after HTTP_SEND_MS without progress */
-    static const char endless[] = "GET /endless HTTP/1.1\r\nHost: t\r\n\r\n";
+    static const char endless[] = "GET /endless HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     memset(&c, 0, sizeof c);
     c.fd = socket(AF_INET, SOCK_STREAM, 0);
     int small = 4096;
@@ -521,7 +521,7 @@ static void test_heap_buffers(void)
         sched_run_once(0); /* earlier tests' connections finish closing */
     uint32_t base = heap_in_use();
     struct client c;
-    static const char get[] = "GET /files/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char get[] = "GET /files/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
     /* heap short: refused at once, nothing held */
     struct http_stats before, after;
@@ -545,7 +545,7 @@ static void test_heap_buffers(void)
     CHECK_EQ(heap_in_use(), base);
 
     /* every slot open: HTTP_POOL blocks, the next client finds the pool full */
-    static const char keep[] = "GET /files/k HTTP/1.1\r\nHost: t\r\n\r\n";
+    static const char keep[] = "GET /files/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     struct client open_clients[HTTP_POOL];
     for (int i = 0; i < HTTP_POOL; i++) {
         client_open(&open_clients[i], keep, sizeof keep - 1);
@@ -564,7 +564,7 @@ static void test_heap_buffers(void)
 
     /* a deferred reply that comes too late (the server answered 500 and
      * closed): dropped, nothing of the freed buffers touched */
-    static const char later[] = "GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char later[] = "GET /later HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     deferred = NULL;
     client_open(&c, later, sizeof later - 1);
     for (int i = 0; i < 20; i++)

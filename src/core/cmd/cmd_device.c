@@ -9,6 +9,7 @@
 #include "core/cmd/cmd_setting.h"
 #include "core/cmd/commands.h"
 #include "core/drivers.h"
+#include "core/energy/meter.h"
 #include "core/health.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -74,6 +75,8 @@ static enum cmd_result cmd_device_name(struct cmd_ctx *ctx)
     if (*ctx->arg) {
         if (strlen(ctx->arg) >= CONFIG_NAME_SIZE)
             return cmd_error(ctx, "DeviceName: at most %d characters", CONFIG_NAME_SIZE - 1);
+        if (!cmd_text_printable(ctx->arg))
+            return cmd_error(ctx, "DeviceName: control characters are not allowed");
         struct config *next = config_edit();
         strcpy(next->device_name, ctx->arg);
         if (cmd_setting_save(ctx, next) != CMD_DONE)
@@ -148,8 +151,8 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
     char names[96];
     if (!*ctx->arg)
         return cmd_error(ctx, "startDriver: expected a driver name");
-    if (system_safe_mode())
-        return cmd_error(ctx, "startDriver: no drivers in safe mode (SafeMode 0 leaves it)");
+    if (system_safe_mode() && !meter_known(ctx->arg)) /* metering never stops */
+        return cmd_error(ctx, "startDriver: no optional drivers in safe mode (SafeMode 0 leaves it)");
     int err = driver_start(ctx->arg);
     if (err == -1) {
         driver_list(names, sizeof names);

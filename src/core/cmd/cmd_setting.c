@@ -31,12 +31,22 @@ enum cmd_result cmd_setting_u16(struct cmd_ctx *ctx, size_t offset, long min, lo
     return CMD_DONE;
 }
 
+bool cmd_text_printable(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p < 0x20 || *p == 0x7F)
+            return false;
+    return true;
+}
+
 enum cmd_result cmd_setting_text(struct cmd_ctx *ctx, size_t offset, size_t size, enum setting_text kind)
 {
     if (*ctx->arg) {
         const char *text = strcmp(ctx->arg, "\"\"") == 0 || strcmp(ctx->arg, "0") == 0 ? "" : ctx->arg;
         if (strlen(text) >= size)
             return cmd_error(ctx, "%s: at most %zu characters", ctx->name, size - 1);
+        if (!cmd_text_printable(text))
+            return cmd_error(ctx, "%s: control characters are not allowed", ctx->name);
         struct config *next = config_edit();
         char *field = (char *)next + offset;
         memset(field, 0, size);

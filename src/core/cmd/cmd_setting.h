@@ -11,6 +11,7 @@
 #ifndef OPENPLUG_CMD_SETTING_H
 #define OPENPLUG_CMD_SETTING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/cmd/cmd.h"
@@ -22,8 +23,12 @@ enum cmd_result cmd_setting_u16(struct cmd_ctx *ctx, size_t offset, long min, lo
 enum setting_text { SETTING_PLAIN, SETTING_SECRET };
 
 /* A NUL-terminated text field of `size` bytes.  The argument "" (two
- * quotes) or "0" clears it, as in Tasmota. */
+ * quotes) or "0" clears it, as in Tasmota.  Control characters (below
+ * 0x20, DEL) are refused: settings end up in XML, JSON, MQTT and HTTP. */
 enum cmd_result cmd_setting_text(struct cmd_ctx *ctx, size_t offset, size_t size, enum setting_text kind);
+
+/* True when text has no control character (below 0x20, DEL). */
+bool cmd_text_printable(const char *text);
 
 /* Save `next` (from config_edit()); on a flash error write the reply. */
 enum cmd_result cmd_setting_save(struct cmd_ctx *ctx, const struct config *next);

@@ -137,7 +137,10 @@ static void on_sensors(const struct event *event, void *arg)
     counters.total_uj += uj;
     counters.today_uj += uj;
     history_add(uj); /* after the day rollover: the same hour and day */
-    if (new_day || counters.total_uj - saved.total_uj >= config_get()->energy_save_wh * UJ_PER_WH)
+    /* Save before the unsaved energy could pass EnergySaveWh: once one more
+     * report like this one would (a power cut tearing this save then loses
+     * less than EnergySaveWh, not EnergySaveWh and a report). */
+    if (new_day || counters.total_uj - saved.total_uj + uj >= config_get()->energy_save_wh * UJ_PER_WH)
         save();
 }
 
@@ -194,7 +197,11 @@ int energy_reset(void)
 
 uint32_t energy_flash_life_years(uint32_t watts)
 {
-    uint64_t saves_per_day = (uint64_t)watts * 24 / config_get()->energy_save_wh + 1;
+    /* A save every EnergySaveWh less one report (1 s of energy), at least
+     * one a report. */
+    uint64_t report_mwh = (uint64_t)watts * 1000 / 3600, limit_mwh = config_get()->energy_save_wh * 1000ull;
+    uint64_t interval_mwh = limit_mwh > report_mwh ? limit_mwh - report_mwh : report_mwh;
+    uint64_t saves_per_day = (uint64_t)watts * 24000 / (interval_mwh ? interval_mwh : 1) + 1;
     uint64_t slots = (uint64_t)LAYOUT_ENERGY_SECTORS * (HAL_FLASH_SECTOR / LAYOUT_ENERGY_SLOT);
     /* Each sector is erased once per lap of the ring. */
     return (uint32_t)(100000ull * slots / saves_per_day / 365);

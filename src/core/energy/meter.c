@@ -146,6 +146,14 @@ int meter_start(const char *name)
     return -1;
 }
 
+bool meter_known(const char *name)
+{
+    for (unsigned i = 0; i < slot_count; i++)
+        if (strcasecmp(slots[i].driver->name, name) == 0)
+            return true;
+    return false;
+}
+
 static int start_by_name(struct driver *self) { return meter_start(self->name); }
 
 /* A new template: on the board first (pins_apply() changes only what

@@ -82,6 +82,8 @@ void meter_register(const struct meter_driver *driver);
 void meter_follow_template(void);
 /* startDriver <name>: run this chip on the template's metering pins. */
 int meter_start(const char *name);
+/* Is `name` a metering chip's driver (allowed in safe mode)? */
+bool meter_known(const char *name);
 
 /* The running driver, or NULL. */
 const struct meter_driver *meter_running(void);

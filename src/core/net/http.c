@@ -43,11 +43,12 @@ struct http_buffers {
 struct http_request {
     int fd;
     enum conn_state state;
-    uint32_t peer_ip;
+    uint32_t peer_ip, local_ip;
     uint64_t deadline_ms;
     uint32_t requests_served;
     uint32_t serial; /* changes with every request: "is this still my request?" */
     uint64_t accepted_ms;
+    uint64_t started_ms; /* the current request's first byte came (0: none yet) */
     short watching;
     struct http_buffers *buffers; /* NULL while the slot is free */
     char *in, *out, *extra;       /* into buffers */
@@ -81,6 +82,8 @@ static struct http_request pool[HTTP_POOL];
 static struct reject rejects[HTTP_REJECT_POOL];
 static struct http_route *routes;
 static int listen_fd = -1;
+static bool listen_paused;   /* pool full, clients wait in the listen backlog */
+static bool clients_waiting; /* the last look at the backlog, with the pool full, saw a client */
 static uint32_t listen_addr;
 static uint16_t listen_port = HTTP_DEFAULT_PORT, bound_port;
 static struct sched_poller poller;
@@ -88,6 +91,7 @@ static struct http_stats stats;
 
 static void send_pending(struct http_request *c);
 static void kick(void);
+static void resume_listen(void);
 
 /* ---- Routes ---- */
 
@@ -198,7 +202,9 @@ static void free_slot(struct http_request *c)
     c->serial++;
     c->state = CONN_FREE;
     c->watching = 0;
+    c->started_ms = 0;
     stats.active--;
+    resume_listen();
 }
 
 static void close_conn(struct http_request *c, bool aborted)
@@ -287,6 +293,10 @@ static bool may_reply(const struct http_request *c) { return !c->replied && c->s
 static void prepare_reply(struct http_request *c)
 {
     if (c->body_taken < c->head.content_length)
+        c->keep_alive = false;
+    /* Clients wait for a slot: a busy keep-alive connection hands its slot
+     * on (saying so: Connection: close) after HTTP_KEEPALIVE_TURN requests. */
+    if (clients_waiting && c->requests_served + 1 >= HTTP_KEEPALIVE_TURN)
         c->keep_alive = false;
 }
 
@@ -614,10 +624,12 @@ static void finish_response(struct http_request *c)
     memmove(c->in, c->in + used, left);
     c->in_len = left;
     c->requests_served++;
+    c->started_ms = left ? hal_time_ms() : 0;
     reset_request(c);
     c->state = CONN_READ_HEAD;
     c->deadline_ms = hal_time_ms() + HTTP_IDLE_MS;
     watch(c, POLLIN);
+    resume_listen(); /* idle now: a client waiting in the backlog may take it */
     if (left)
         kick(); /* the next request may be here already: serve it next turn */
 }
@@ -644,6 +656,10 @@ static void take_streamed_body(struct http_request *c);
 static const char *refuse(struct http_request *c, int *status)
 {
     const char *path = c->head.path;
+    if (!http_host_allowed(http_header(c, "Host"), c->local_ip)) {
+        *status = 421;
+        return "this plug does not answer to that host name (WebHosts adds names)";
+    }
     const struct http_route *route = find_route(path);
     if (!route) {
         *status = 404;
@@ -810,8 +826,10 @@ static void read_head(struct http_request *c)
     size_t before = c->in_len;
     if (!http_head_length(c->in, c->in_len) && !read_into(c, HTTP_HEAD_MAX))
         return;
-    if (before == 0 && c->in_len > 0)
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS; /* a request started: it has this long */
+    if (before == 0 && c->in_len > 0) {
+        c->started_ms = hal_time_ms();
+        c->deadline_ms = c->started_ms + HTTP_REQUEST_MS; /* a request started: it has this long */
+    }
     if (http_head_length(c->in, c->in_len)) {
         serve_head(c);
     } else if (http_line_too_long(c->in, c->in_len)) {
@@ -886,23 +904,57 @@ static void check_deadline(struct http_request *c, uint64_t now)
 
 /* ---- Accepting ---- */
 
-/* A connection to give to a new client, or NULL: one idle between
- * keep-alive requests, or one that has sent nothing for a second since it
- * connected (a browser's speculative pre-connection); the oldest first. */
-static struct http_request *idle_slot(uint64_t now)
+/* Input (or the end of the stream) waits on fd. */
+static bool has_input(int fd)
 {
-    struct http_request *oldest = NULL;
-    for (int i = 0; i < HTTP_POOL; i++) {
-        struct http_request *c = &pool[i];
-        bool idle = c->state == CONN_READ_HEAD && c->in_len == 0 &&
-                    (c->requests_served > 0 || now - c->accepted_ms >= HTTP_SILENT_RECLAIM_MS);
-        if (idle && (!oldest || c->deadline_ms < oldest->deadline_ms))
-            oldest = c;
-    }
-    return oldest;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
 }
 
-/* 503 at once, without a slot or its buffers, then close. */
+/* A connection to give to a client waiting in the listen backlog, or
+ * NULL: one idle between keep-alive requests for HTTP_IDLE_RECLAIM_MS (a
+ * browser's after its page has loaded; not one of a client that sends
+ * its next request at once: those hand their slot on after
+ * HTTP_KEEPALIVE_TURN requests, see prepare_reply()), one that has sent nothing
+ * for a second since it opened (a browser's speculative pre-connection),
+ * or one whose request head (or small buffered body) has been coming for
+ * longer than HTTP_SLOW_RECLAIM_MS — a slow client loses its slot to a new
+ * one, so trickling sockets never lock the owner out.  Idle ones first,
+ * then the slowest; each group oldest first.  Event streams, uploads and
+ * requests being answered keep theirs (web_events.c leaves a slot free of
+ * streams). */
+static struct http_request *reclaimable_slot(uint64_t now)
+{
+    struct http_request *best = NULL;
+    int best_rank = 0;
+    uint64_t best_since = 0;
+    for (int i = 0; i < HTTP_POOL; i++) {
+        struct http_request *c = &pool[i];
+        int rank = 0;
+        uint64_t since = 0;
+        bool reading = c->state == CONN_READ_HEAD ||
+                       (c->state == CONN_READ_BODY && c->route && (c->route->flags & HTTP_ROUTE_BODY));
+        if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->requests_served > 0 &&
+            now + HTTP_IDLE_MS >= c->deadline_ms + HTTP_IDLE_RECLAIM_MS)
+            rank = 3, since = c->deadline_ms;
+        else if (c->state == CONN_READ_HEAD && c->in_len == 0 && now - c->accepted_ms >= HTTP_SILENT_RECLAIM_MS)
+            rank = 2, since = c->accepted_ms;
+        else if (reading && c->started_ms && now - c->started_ms >= HTTP_SLOW_RECLAIM_MS)
+            rank = 1, since = c->started_ms;
+        if (rank >= 2 && has_input(c->fd))
+            rank = 0; /* its next request (or its close) is already here: not idle */
+        if (rank > best_rank || (rank && rank == best_rank && since < best_since))
+            best = c, best_rank = rank, best_since = since;
+    }
+    if (best && best_rank == 1) {
+        stats.timeouts++;
+        LOG_DBG("HTTP", "a slow request gives its connection to a waiting client");
+    }
+    return best;
+}
+
+/* 503 at once, without a slot or its buffers, then close (only when the
+ * heap cannot give a connection its buffers). */
 static void reject_busy(int fd, const char *why)
 {
     char busy[240];
@@ -915,6 +967,109 @@ static void reject_busy(int fd, const char *why)
     stats.errors_5xx++;
     (void)!send(fd, busy, (size_t)len, MSG_NOSIGNAL);
     linger_close(fd);
+}
+
+/* ---- The listen backlog ----
+ *
+ * A client that finds every slot busy is not accepted: it waits in the
+ * listen backlog (HTTP_BACKLOG) until a slot frees or becomes reclaimable.
+ * Meanwhile the listening socket is not watched (its readiness would wake
+ * every idle wait); it is looked at again when a slot frees, and every
+ * HTTP_BACKLOG_RECHECK_MS for a slot that has become reclaimable. */
+
+static struct sched_timer recheck_timer;
+
+static void pause_listen(void)
+{
+    if (!listen_paused) {
+        listen_paused = true;
+        hal_net_watch(listen_fd, 0);
+    }
+    if (!recheck_timer.armed)
+        sched_timer_start(&recheck_timer, HTTP_BACKLOG_RECHECK_MS, 0);
+}
+
+static void resume_listen(void)
+{
+    if (!listen_paused || listen_fd < 0)
+        return;
+    listen_paused = false;
+    sched_timer_stop(&recheck_timer);
+    hal_net_watch(listen_fd, POLLIN);
+}
+
+static void recheck_fn(void *arg)
+{
+    (void)arg;
+    resume_listen(); /* the next idle wait says whether a client still waits */
+}
+
+/* Is a client in the backlog now?  Asked before a slot is taken from
+ * someone, which cannot be undone. */
+static bool client_waiting(void)
+{
+    struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* Clients wait in the backlog (`pending`: the listening socket is ready). */
+static void accept_clients(bool pending)
+{
+    for (;;) {
+        struct http_request *c = NULL;
+        for (int i = 0; i < HTTP_POOL && !c; i++)
+            if (pool[i].state == CONN_FREE)
+                c = &pool[i];
+        if (!c) {
+            if (!pending || !(clients_waiting = client_waiting()))
+                return; /* (a readiness seen before the last accept: nobody waits) */
+            if ((c = reclaimable_slot(hal_time_ms())) == NULL) {
+                stats.backlog_waits++;
+                pause_listen();
+                return;
+            }
+            close_conn(c, false);
+        }
+        pending = false;
+        struct sockaddr_in peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len);
+        if (fd < 0) {
+            clients_waiting = false; /* the backlog is empty */
+            return;
+        }
+        if (hal_net_set_nonblocking(fd) != HAL_OK) {
+            hal_net_close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        stats.accepted++;
+        c->buffers = heap_take(sizeof *c->buffers);
+        if (!c->buffers) {
+            stats.rejected_memory++;
+            reject_busy(fd, "out of memory");
+            continue;
+        }
+        c->in = c->buffers->in;
+        c->out = c->buffers->out;
+        c->extra = c->buffers->extra;
+        c->fd = fd;
+        c->peer_ip = ntohl(peer.sin_addr.s_addr);
+        struct sockaddr_in local;
+        socklen_t local_len = sizeof local;
+        c->local_ip = getsockname(fd, (struct sockaddr *)&local, &local_len) == 0 ? ntohl(local.sin_addr.s_addr) : 0;
+        c->in_len = 0;
+        c->requests_served = 0;
+        c->accepted_ms = hal_time_ms();
+        c->started_ms = 0;
+        c->watching = 0;
+        reset_request(c);
+        c->state = CONN_READ_HEAD;
+        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        stats.active++;
+        watch(c, POLLIN);
+    }
 }
 
 static void serve_rejects(uint64_t now, bool all)
@@ -931,55 +1086,6 @@ static void serve_rejects(uint64_t now, bool all)
             hal_net_close(r->fd);
             r->fd = -1;
         }
-    }
-}
-
-static void accept_clients(void)
-{
-    for (;;) {
-        struct sockaddr_in peer;
-        socklen_t peer_len = sizeof peer;
-        int fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len);
-        if (fd < 0)
-            return;
-        if (hal_net_set_nonblocking(fd) != HAL_OK) {
-            hal_net_close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        stats.accepted++;
-        struct http_request *c = NULL;
-        for (int i = 0; i < HTTP_POOL && !c; i++)
-            if (pool[i].state == CONN_FREE)
-                c = &pool[i];
-        if (!c && (c = idle_slot(hal_time_ms())) != NULL)
-            close_conn(c, false);
-        if (!c) {
-            stats.rejected_full++;
-            reject_busy(fd, "all connections in use");
-            continue;
-        }
-        c->buffers = heap_take(sizeof *c->buffers);
-        if (!c->buffers) {
-            stats.rejected_memory++;
-            reject_busy(fd, "out of memory");
-            continue;
-        }
-        c->in = c->buffers->in;
-        c->out = c->buffers->out;
-        c->extra = c->buffers->extra;
-        c->fd = fd;
-        c->peer_ip = ntohl(peer.sin_addr.s_addr);
-        c->in_len = 0;
-        c->requests_served = 0;
-        c->accepted_ms = hal_time_ms();
-        c->watching = 0;
-        reset_request(c);
-        c->state = CONN_READ_HEAD;
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
-        stats.active++;
-        watch(c, POLLIN);
     }
 }
 
@@ -1006,8 +1112,9 @@ static void serve(bool all)
 {
     if (listen_fd < 0)
         return;
-    if (all || hal_net_ready(listen_fd))
-        accept_clients();
+    short ready = listen_paused ? 0 : hal_net_ready(listen_fd);
+    if (all || ready)
+        accept_clients(ready != 0);
     uint64_t now = hal_time_ms();
     serve_rejects(now, all);
     for (int i = 0; i < HTTP_POOL; i++) {
@@ -1061,7 +1168,7 @@ static int open_listener(void)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(listen_port),
                                .sin_addr.s_addr = htonl(listen_addr)};
     socklen_t len = sizeof addr;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, HTTP_POOL * 2) != 0 ||
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, HTTP_BACKLOG) != 0 ||
         hal_net_set_nonblocking(fd) != HAL_OK || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
         hal_net_close(fd);
         return -1;
@@ -1085,6 +1192,7 @@ void http_start(void)
     }
     hal_net_watch(listen_fd, POLLIN);
     sched_timer_init(&kick_timer, kick_fn, NULL);
+    sched_timer_init(&recheck_timer, recheck_fn, NULL);
     sched_poller_add(&poller, poll_http, NULL);
     char address[16];
     wifi_ip_text(listen_addr, address);
@@ -1112,6 +1220,7 @@ const char *http_status_text(int status)
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 421: return "Misdirected Request";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";

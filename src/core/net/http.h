@@ -91,6 +91,13 @@
 #define HTTP_SEND_MS 10000      /* a client that reads nothing of our response this long */
 #define HTTP_DEFER_MS 60000     /* a deferred reply must come within this */
 #define HTTP_SILENT_RECLAIM_MS 1000 /* a connection silent this long since it opened may be given to a new client */
+#define HTTP_SLOW_RECLAIM_MS 2000   /* a request head (or small body) still coming after this: its slot may go to a new client */
+#ifndef HTTP_BACKLOG
+#define HTTP_BACKLOG 16             /* clients waiting for a connection slot (the listen backlog) */
+#endif
+#define HTTP_BACKLOG_RECHECK_MS 100 /* while clients wait: look for a slot become reclaimable this often */
+#define HTTP_IDLE_RECLAIM_MS 100    /* a keep-alive connection idle this long may be given to a waiting client */
+#define HTTP_KEEPALIVE_TURN 16      /* while clients wait, a keep-alive connection closes after this many requests */
 #define HTTP_DEFAULT_PORT 80
 
 struct http_request; /* one per pooled connection; opaque */
@@ -241,6 +248,10 @@ bool http_require_admin(struct http_request *req);
 bool http_same_origin(const struct http_request *req);
 /* Whether a WebPassword is set. */
 bool http_password_set(void);
+/* Whether a Host header names this plug (the server checks every request:
+ * 421 otherwise): an address of it (local_ip: where the client reached
+ * it), its name, <name>.local, or a name of WebHosts; no Host: true. */
+bool http_host_allowed(const char *host, uint32_t local_ip);
 
 /* ---- The server ---- */
 
@@ -256,7 +267,8 @@ uint16_t http_port(void);
 
 /* Counters for /metrics and tests. */
 struct http_stats {
-    uint32_t accepted, rejected_full, rejected_memory, requests, errors_4xx, errors_5xx, timeouts, active;
+    uint32_t accepted, rejected_memory, requests, errors_4xx, errors_5xx, timeouts, active;
+    uint32_t backlog_waits; /* times clients found the pool full and waited in the backlog */
 };
 void http_get_stats(struct http_stats *out);
 

@@ -4,7 +4,8 @@
  * in config->web and compared in constant time; HTTP Basic auth, Tasmota's
  * /cm?user=&password= and login sessions (a random cookie); a per-address
  * limit on failed attempts; and the same-origin check that defends state
- * changes against cross-site requests (CSRF).  See http.h.
+ * changes against cross-site requests (CSRF); the Host names the server
+ * answers to (DNS rebinding, WebHosts).  See http.h.
  *
  * Never logged, never echoed: the password itself.  The log says only that
  * a login failed and from where.
@@ -82,10 +83,7 @@ int http_password_store(struct config *next, const char *password)
         memset(next->web.password_hash, 0, sizeof next->web.password_hash);
         return 0;
     }
-    for (size_t i = 0; i < sizeof next->web.password_salt; i += 4) {
-        uint32_t r = hal_random();
-        memcpy(next->web.password_salt + i, &r, 4);
-    }
+    hal_random_secret(next->web.password_salt, sizeof next->web.password_salt);
     hash_password(next->web.password_salt, password, len, next->web.password_hash);
     return 0;
 }
@@ -107,8 +105,12 @@ static enum cmd_result cmd_web_password(struct cmd_ctx *ctx)
     return CMD_DONE;
 }
 
+static enum cmd_result cmd_web_hosts(struct cmd_ctx *ctx);
+
 static const struct cmd_def auth_commands[] = {
     {"WebPassword", cmd_web_password, 0, "WebPassword <password>: protect the web UI and API (user admin); 0 clears"},
+    {"WebHosts", cmd_web_hosts, 0,
+     "WebHosts <name> [name ...]: host names the web server answers to besides its addresses and its own name; 0 clears"},
 };
 
 void http_auth_register(void)
@@ -117,49 +119,86 @@ void http_auth_register(void)
     cmd_register(&table, auth_commands, sizeof auth_commands / sizeof auth_commands[0]);
 }
 
-/* ---- Failed attempts ---- */
+/* ---- Failed attempts ----
+ *
+ * TRACKED_ADDRESSES records, one per address that failed lately.  A
+ * record that is locked out is never given to another address; when an
+ * unlocked one is, its failures go to `others`, the record shared by every
+ * address without one of its own.  So failures spread over many addresses
+ * still add up to a lock-out (of the addresses without a record), and the
+ * count never starts again from 0 by rotating addresses. */
 
-static struct failure_record *record_for(uint32_t ip, bool create)
+static struct failure_record others;
+
+static bool locked_now(const struct failure_record *r, uint64_t now) { return r->locked_until_ms > now; }
+
+static void count_failure(struct failure_record *r, uint64_t now, unsigned count)
 {
-    struct failure_record *oldest = &failures[0];
-    for (int i = 0; i < TRACKED_ADDRESSES; i++) {
+    r->last_ms = now ? now : 1; /* 0 marks a free record */
+    r->failures = (uint8_t)(r->failures + count);
+    if (r->failures >= FAILURES_BEFORE_LOCK) {
+        uint32_t lock = LOCK_MS << (r->locks < 5 ? r->locks : 5);
+        r->locked_until_ms = now + (lock < LOCK_MAX_MS ? lock : LOCK_MAX_MS);
+        if (r->locks < 255)
+            r->locks++;
+        r->failures = 0;
+    }
+}
+
+static struct failure_record *record_of(uint32_t ip)
+{
+    for (int i = 0; i < TRACKED_ADDRESSES; i++)
         if (failures[i].last_ms && failures[i].ip == ip)
             return &failures[i];
-        if (failures[i].last_ms < oldest->last_ms)
-            oldest = &failures[i];
+    return NULL;
+}
+
+/* A record for ip: its own, a free one, or the oldest unlocked one (its
+ * failures passed on to `others`); `others` when every record is locked. */
+static struct failure_record *record_for(uint32_t ip, uint64_t now)
+{
+    struct failure_record *r = record_of(ip), *victim = NULL;
+    if (r)
+        return r;
+    for (int i = 0; i < TRACKED_ADDRESSES; i++) {
+        struct failure_record *f = &failures[i];
+        if (!f->last_ms) {
+            victim = f;
+            break;
+        }
+        if (!locked_now(f, now) && (!victim || f->last_ms < victim->last_ms))
+            victim = f;
     }
-    if (!create)
-        return NULL;
-    memset(oldest, 0, sizeof *oldest);
-    oldest->ip = ip;
-    return oldest;
+    if (!victim)
+        return &others;
+    if (victim->last_ms && victim->failures)
+        count_failure(&others, now, victim->failures);
+    memset(victim, 0, sizeof *victim);
+    victim->ip = ip;
+    return victim;
 }
 
 uint32_t http_auth_locked_ms(uint32_t ip)
 {
-    struct failure_record *r = record_for(ip, false);
     uint64_t now = hal_time_ms();
-    return r && r->locked_until_ms > now ? (uint32_t)(r->locked_until_ms - now) : 0;
+    struct failure_record *r = record_of(ip);
+    if (!r)
+        r = &others;
+    return locked_now(r, now) ? (uint32_t)(r->locked_until_ms - now) : 0;
 }
 
 void http_auth_failed(uint32_t ip)
 {
-    struct failure_record *r = record_for(ip, true);
-    r->last_ms = hal_time_ms();
-    if (++r->failures >= FAILURES_BEFORE_LOCK) {
-        uint32_t lock = LOCK_MS << (r->locks < 5 ? r->locks : 5);
-        r->locked_until_ms = r->last_ms + (lock < LOCK_MAX_MS ? lock : LOCK_MAX_MS);
-        r->locks++;
-        r->failures = 0;
-    }
+    uint64_t now = hal_time_ms();
+    count_failure(record_for(ip, now), now, 1);
     char address[16];
     wifi_ip_text(ip, address);
     LOG_INF("HTTP", "failed login from %s", address);
 }
 
-static void auth_succeeded(uint32_t ip)
+void http_auth_succeeded(uint32_t ip)
 {
-    struct failure_record *r = record_for(ip, false);
+    struct failure_record *r = record_of(ip);
     if (r)
         memset(r, 0, sizeof *r);
 }
@@ -182,10 +221,7 @@ void http_session_new(char token_hex[33])
     for (int i = 0; i < HTTP_SESSIONS; i++)
         if (!sessions[i].used || sessions[i].last_used_ms < s->last_used_ms)
             s = &sessions[i];
-    for (size_t i = 0; i < sizeof s->token; i += 4) {
-        uint32_t r = hal_random();
-        memcpy(s->token + i, &r, 4);
-    }
+    hal_random_secret(s->token, sizeof s->token);
     s->used = true;
     s->last_used_ms = hal_time_ms();
     hex(s->token, sizeof s->token, token_hex);
@@ -279,6 +315,10 @@ bool http_require_admin(struct http_request *req)
 {
     if (!http_password_set())
         return true;
+    /* A session (a 128-bit random token) first: a browser already signed in
+     * keeps working while someone else's guesses lock addresses out. */
+    if (session_valid(req))
+        return true;
     uint32_t ip = http_peer_ip(req);
     uint32_t locked = http_auth_locked_ms(ip);
     if (locked) {
@@ -288,11 +328,9 @@ bool http_require_admin(struct http_request *req)
         http_reply_error(req, 429, "too many failed logins: wait and retry");
         return false;
     }
-    if (session_valid(req))
-        return true;
     int verdict = credentials(req);
     if (verdict > 0) {
-        auth_succeeded(ip);
+        http_auth_succeeded(ip);
         return true;
     }
     if (verdict < 0)
@@ -329,4 +367,109 @@ bool http_same_origin(const struct http_request *req)
     if (referer)
         return names_host(referer, host);
     return true; /* not a browser (curl, scripts): nothing cross-site about it */
+}
+
+/* ---- Host names: the DNS-rebinding defence ----
+ *
+ * A page of evil.example whose name is made to resolve to the plug would
+ * be same-origin with it in the browser: the browser then sends
+ * "Host: evil.example".  So every request must name the plug: one of its
+ * IPv4 addresses, its name (the access point's, "OpenPlug-XXXXXX"), that
+ * name under .local, or a name added with WebHosts.  Password or not. */
+
+#define WEB_HOST_MAX 63
+
+static bool same_name(const char *a, size_t a_len, const char *b)
+{
+    return a_len == strlen(b) && strncasecmp(a, b, a_len) == 0;
+}
+
+/* name[0..len) in the space-separated list? */
+static bool listed(const char *list, const char *name, size_t len)
+{
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == len && strncasecmp(p, name, len) == 0)
+            return true;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return false;
+}
+
+static bool names_address(const char *name, size_t len, uint32_t ip)
+{
+    char text[16];
+    if (!ip)
+        return false;
+    wifi_ip_text(ip, text);
+    return same_name(name, len, text);
+}
+
+bool http_host_allowed(const char *host, uint32_t local_ip)
+{
+    if (!host)
+        return true; /* HTTP/1.0 tools; every browser sends Host */
+    size_t len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+    if (len > strlen(host))
+        return false;
+    if (len > 1 && host[len - 1] == '.')
+        len--; /* "name." is "name" */
+    const char *ap = wifi_ap_name();
+    size_t ap_len = strlen(ap);
+    if (names_address(host, len, local_ip) || names_address(host, len, hal_wifi_ip()) || same_name(host, len, ap))
+        return true;
+    if (len == ap_len + 6 && strncasecmp(host, ap, ap_len) == 0 && strncasecmp(host + ap_len, ".local", 6) == 0)
+        return true;
+    return listed(config_get()->web_hosts.names, host, len);
+}
+
+/* A host name: letters, digits, '-' and '.', 1..63 characters, not
+ * starting or ending with a dot. */
+static bool valid_host_name(const char *name, size_t len)
+{
+    if (!len || len > WEB_HOST_MAX || name[0] == '.' || name[len - 1] == '.')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+              ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* WebHosts <name> [name …]: the list, replaced; 0 clears; none: show. */
+static enum cmd_result cmd_web_hosts(struct cmd_ctx *ctx)
+{
+    if (*ctx->arg) {
+        char names[CONFIG_WEB_HOSTS_SIZE] = "";
+        size_t used = 0;
+        bool clear = strcmp(ctx->arg, "\"\"") == 0 || strcmp(ctx->arg, "0") == 0;
+        for (const char *p = clear ? "" : ctx->arg + strspn(ctx->arg, " ,"); *p;) {
+            size_t token = strcspn(p, " ,"), n = token;
+            if (n > 1 && p[n - 1] == '.')
+                n--; /* "name." is "name", as in a Host header */
+            if (!valid_host_name(p, n))
+                return cmd_error(ctx, "WebHosts: host names of 1-%d letters, digits, '-' and '.', separated by spaces",
+                                 WEB_HOST_MAX);
+            if (used + (used ? 1 : 0) + n >= sizeof names)
+                return cmd_error(ctx, "WebHosts: at most %d characters in all", CONFIG_WEB_HOSTS_SIZE - 1);
+            if (used)
+                names[used++] = ' ';
+            memcpy(names + used, p, n);
+            used += n;
+            names[used] = '\0';
+            p += token;
+            p += strspn(p, " ,");
+        }
+        struct config *next = config_edit();
+        memset(next->web_hosts.names, 0, sizeof next->web_hosts.names);
+        memcpy(next->web_hosts.names, names, used);
+        if (cmd_setting_save(ctx, next) != CMD_DONE)
+            return CMD_FAILED;
+        LOG_INF("HTTP", "web server also answers to: %s", used ? names : "(no other names)");
+    }
+    jw_string(ctx->reply, "WebHosts", config_get()->web_hosts.names);
+    return CMD_DONE;
 }

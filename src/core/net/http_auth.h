@@ -26,6 +26,8 @@ int http_password_store(struct config *next, const char *password);
 /* Milliseconds this address stays locked out after failed logins, 0 if not. */
 uint32_t http_auth_locked_ms(uint32_t ip);
 void http_auth_failed(uint32_t ip);
+/* A good password from ip: its failures are forgotten. */
+void http_auth_succeeded(uint32_t ip);
 /* A new session: its token as 32 hex digits (the cookie's value). */
 void http_session_new(char token_hex[33]);
 void http_session_end(const struct http_request *req);

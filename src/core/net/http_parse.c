@@ -192,6 +192,8 @@ int http_parse_head(char *buf, size_t head_len, struct http_head *out)
     memset(out, 0, sizeof *out);
     out->path = "/";
     out->query = "";
+    if (memchr(buf, '\0', head_len))
+        return 400; /* a NUL would cut a line or value short, unseen */
     char *cursor = buf, *end = buf + head_len;
     bool bad = false;
     char *line = next_line(&cursor, end, &bad);

@@ -51,6 +51,7 @@ static struct client {
     uint16_t next_packet_id;
     uint8_t rx[MQTT_RX_MAX];
     size_t rx_len;
+    size_t rx_skip; /* bytes still to drop of a packet too long for rx */
     uint8_t tx[MQTT_TX_MAX];
     size_t tx_len;
     struct inflight inflight[MQTT_INFLIGHT];
@@ -195,7 +196,7 @@ static void connection_lost(void)
 {
     bool was_up = c.state == ST_UP;
     close_socket();
-    c.rx_len = c.tx_len = 0;
+    c.rx_len = c.tx_len = c.rx_skip = 0;
     if (was_up) {
         c.disconnects++;
         if (hal_time_ms() - c.up_since_ms >= MQTT_STABLE_MS)
@@ -293,7 +294,7 @@ static bool parse_ipv4(const char *text, uint32_t *addr)
 
 static void begin_attempt(void)
 {
-    c.rx_len = c.tx_len = 0;
+    c.rx_len = c.tx_len = c.rx_skip = 0;
     c.ping_outstanding = false;
     LOG_INF("MQT", "connecting to %s:%u%s", c.ep.host, c.ep.port, c.ep.tls ? " (TLS)" : "");
     if (parse_ipv4(c.ep.host, &c.addr)) { /* a dotted address needs no lookup */
@@ -426,6 +427,42 @@ static bool handle_packet(const uint8_t *packet, size_t len)
     return c.state == ST_UP || c.state == ST_CONNACK;
 }
 
+/* Drop what has come of a packet being skipped. */
+static void drop_skipped(void)
+{
+    size_t n = c.rx_skip < c.rx_len ? c.rx_skip : c.rx_len;
+    memmove(c.rx, c.rx + n, c.rx_len - n);
+    c.rx_len -= n;
+    c.rx_skip -= n;
+}
+
+/* A packet longer than rx (a retained message of someone else's, say) is
+ * skipped, not fatal: dropping the connection would bring it back on every
+ * reconnect.  A QoS 1 PUBLISH is still acknowledged (its packet id sits
+ * right after the topic, near the start). */
+static bool skip_too_long(size_t total)
+{
+    char why[80];
+    if ((c.rx[0] >> 4) == MQTT_PUBLISH && (c.rx[0] & 0x06)) {
+        size_t hdr = 1;
+        while (hdr < 5 && (c.rx[hdr] & 0x80))
+            hdr++;
+        hdr++; /* past the last length byte */
+        size_t id_at = hdr + 2 + (hdr + 2 <= c.rx_len ? (size_t)(c.rx[hdr] << 8 | c.rx[hdr + 1]) : MQTT_RX_MAX);
+        uint8_t ack[4];
+        if (id_at + 2 <= c.rx_len &&
+            !queue(ack, mqtt_encode_short(ack, sizeof ack, MQTT_PUBACK, (uint16_t)(c.rx[id_at] << 8 | c.rx[id_at + 1])))) {
+            fail("%s", "no room to acknowledge a message");
+            return false;
+        }
+    }
+    snprintf(why, sizeof why, "%lu bytes, more than %d", (unsigned long)total, MQTT_RX_MAX);
+    note_error("ignored a packet from the broker too long for the receive buffer: %s", why);
+    c.rx_skip = total;
+    drop_skipped();
+    return true;
+}
+
 /* At most MQTT_READS_PER_TURN reads a turn: a broker that floods the plug
  * gets served over several turns, and the relay, the button and the web
  * their turns in between. */
@@ -439,6 +476,7 @@ static void read_packets(void)
             return;
         }
         c.rx_len += (size_t)n;
+        drop_skipped();
         size_t total;
         for (;;) {
             enum mqtt_frame f = c.rx_len ? mqtt_frame(c.rx, c.rx_len, MQTT_RX_MAX, &total) : MQTT_FRAME_PARTIAL;
@@ -447,10 +485,9 @@ static void read_packets(void)
                 return;
             }
             if (f == MQTT_FRAME_TOO_BIG) {
-                char why[64];
-                snprintf(why, sizeof why, "%lu bytes", (unsigned long)total);
-                fail("packet from the broker too long for the receive buffer: %s", why);
-                return;
+                if (!skip_too_long(total))
+                    return;
+                continue;
             }
             if (f == MQTT_FRAME_PARTIAL)
                 break;

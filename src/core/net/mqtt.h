@@ -12,8 +12,9 @@
  * Every buffer is fixed and static (MQTT_RX_MAX, MQTT_TX_MAX,
  * MQTT_INFLIGHT x MQTT_INFLIGHT_MAX): a publish that does not fit now
  * returns MQTT_EBUSY, and the caller tries again later or drops it.  A
- * packet from the broker longer than MQTT_RX_MAX, or malformed, drops the
- * connection (logged), as does a broker silent for 1.5 keepalives.
+ * packet from the broker longer than MQTT_RX_MAX is skipped (logged; a
+ * QoS 1 one acknowledged); a malformed one drops the connection (logged),
+ * as does a broker silent for 1.5 keepalives.
  * While the broker is away, nothing here waits: each loop turn costs a
  * check of a timestamp.  No attempt is made while Wi-Fi is not connected,
  * and losing the link drops the connection.

@@ -471,6 +471,7 @@ static void serve_login(struct http_request *req, void *arg)
         http_reply_error(req, 401, "wrong password");
         return;
     }
+    http_auth_succeeded(ip);
     http_session_new(token);
     snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", HTTP_SESSION_COOKIE, token);
     http_add_header(req, "Set-Cookie", cookie);
@@ -526,7 +527,7 @@ static void serve_wifi(struct http_request *req, void *arg)
         bool ok = wifi_try(ssid, password);
         memset(password, 0, sizeof password);
         if (!ok) {
-            http_reply_error(req, 400, "expected an SSID of 1-32 bytes and a password of at most 64");
+            http_reply_error(req, 400, "expected an SSID of 1-32 bytes and a WPA2 password of 8-63 characters (or none)");
             return;
         }
         struct json_writer *w = http_reply_json_begin(req, 202);
@@ -569,6 +570,7 @@ static void write_config(struct json_writer *w)
         secret(w, key, c->wifi.password[i]);
     }
     jw_string(w, "WebPassword", http_password_set() ? "****" : "");
+    jw_string(w, "WebHosts", c->web_hosts.names);
     jw_string(w, "MqttHost", c->mqtt.host);
     jw_int(w, "MqttPort", c->mqtt.port);
     jw_string(w, "MqttUser", c->mqtt.user);
@@ -598,7 +600,18 @@ static void collect_result(const char *json, void *arg)
     jw_raw(r->w, r->key, json);
 }
 
-/* One member → the command line "Key value" (a string "" clears: `""`). */
+/* The settings GET shows as "****": sent back unchanged, they mean "keep". */
+static bool is_secret(const char *key)
+{
+    static const char *const secrets[] = {"Password1", "Password2", "Password", "WebPassword", "MqttPassword"};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        if (strcasecmp(key, secrets[i]) == 0)
+            return true;
+    return false;
+}
+
+/* One member → the command line "Key value" (a string "" clears: `""`;
+ * a secret's mask "****" → "Key" alone, which shows it and changes nothing). */
 static bool member_command(struct json_reader *r, const char *key, char *line, size_t size)
 {
     char value[CMD_LINE_MAX];
@@ -606,6 +619,10 @@ static bool member_command(struct json_reader *r, const char *key, char *line, s
     if (type == JSON_STRING) {
         if (!jr_string(r, value, sizeof value))
             return false;
+        if (strcmp(value, "****") == 0 && is_secret(key)) {
+            int n = snprintf(line, size, "%s", key);
+            return n > 0 && (size_t)n < size;
+        }
         if (!*value)
             strcpy(value, "\"\"");
     } else if (type == JSON_NUMBER || type == JSON_TRUE || type == JSON_FALSE) {

@@ -30,7 +30,7 @@ static const struct family_info families[F_COUNT] = {
     [F_HEAP] = {"openplug_heap_free_bytes", "gauge", "Free heap."},
     [F_HEAP_MIN] = {"openplug_heap_min_free_bytes", "gauge", "Lowest free heap since boot."},
     [F_HTTP_REQUESTS] = {"openplug_http_requests_total", "counter", "HTTP requests received."},
-    [F_HTTP_REJECTED] = {"openplug_http_busy_rejections_total", "counter", "Clients refused with 503 (pool full or heap short)."},
+    [F_HTTP_REJECTED] = {"openplug_http_busy_rejections_total", "counter", "Clients refused with 503 (heap short; a full pool makes them wait instead)."},
 };
 
 static int samples(enum family f, char *buf, size_t cap)
@@ -52,7 +52,7 @@ static int samples(enum family f, char *buf, size_t cap)
     case F_HTTP_REQUESTS: http_get_stats(&stats); return snprintf(buf, cap, "%s %lu\n", name, (unsigned long)stats.requests);
     case F_HTTP_REJECTED:
         http_get_stats(&stats);
-        return snprintf(buf, cap, "%s %lu\n", name, (unsigned long)(stats.rejected_full + stats.rejected_memory));
+        return snprintf(buf, cap, "%s %lu\n", name, (unsigned long)stats.rejected_memory);
     case F_COUNT: break;
     }
     return 0;

@@ -208,10 +208,18 @@ void wifi_poll(void)
     announce(hal_wifi_state());
 }
 
+bool wifi_password_valid(const char *password)
+{
+    size_t len = strlen(password);
+    if (len == 64)
+        return strspn(password, "0123456789abcdefABCDEF") == 64;
+    return len == 0 || (len >= 8 && len <= 63 && cmd_text_printable(password));
+}
+
 bool wifi_try(const char *ssid, const char *password)
 {
-    size_t ssid_len = strlen(ssid), pass_len = strlen(password);
-    if (!ssid_len || ssid_len >= sizeof setup.ssid || pass_len >= sizeof setup.password)
+    size_t ssid_len = strlen(ssid);
+    if (!ssid_len || ssid_len >= sizeof setup.ssid || !wifi_password_valid(password) || !cmd_text_printable(ssid))
         return false;
     strcpy(setup.ssid, ssid);
     strcpy(setup.password, password);
@@ -301,6 +309,10 @@ static enum cmd_result wifi_setting(struct cmd_ctx *ctx, const char *base, bool 
     char key[16];
     snprintf(key, sizeof key, "%s%d", base, index);
     ctx->name = key;
+    bool clear = strcmp(ctx->arg, "\"\"") == 0 || strcmp(ctx->arg, "0") == 0;
+    if (secret && *ctx->arg && !clear && !wifi_password_valid(ctx->arg))
+        return cmd_error(ctx, "%s: a WPA2 password has 8-63 characters (or 64 hex digits); 0 clears (open network)",
+                         key);
     size_t offset = secret ? offsetof(struct config, wifi.password) + (size_t)(index - 1) * CONFIG_SECRET_SIZE
                            : offsetof(struct config, wifi.ssid) + (size_t)(index - 1) * CONFIG_NAME_SIZE;
     enum cmd_result result = cmd_setting_text(ctx, offset, secret ? CONFIG_SECRET_SIZE : CONFIG_NAME_SIZE,

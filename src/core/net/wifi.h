@@ -52,6 +52,9 @@ void wifi_ip_text(uint32_t ip, char out[16]);
 
 /* The set-up AP's name, "OpenPlug-A1B2C3". */
 const char *wifi_ap_name(void);
+/* A Wi-Fi password WPA2 takes: 8-63 printable characters or 64 hex
+ * digits; "" is an open network. */
+bool wifi_password_valid(const char *password);
 /* "off", "connecting", "connected", "access point". */
 const char *wifi_state_name(enum hal_wifi_state state);
 

@@ -26,8 +26,8 @@ _Static_assert(sizeof(struct config) + RECLOG_HEADER_SIZE <= LAYOUT_CONFIG_SLOT,
 const struct config *config_get(void) { return &current; }
 
 /* Size of each version's layout; each one extends the one before. */
-static const uint16_t layout_size[CONFIG_VERSION + 1] = {0, sizeof(struct config_v1), 136, 148, 152, 156, 1572,
-                                                          sizeof(struct config)};
+static const uint16_t layout_size[CONFIG_VERSION + 1] = {0,   sizeof(struct config_v1), 136, 148, 152, 156, 1572,
+                                                          1724, sizeof(struct config)};
 
 /* Defaults of the fields added after `version`. */
 static void defaults_after(struct config *c, unsigned version)
@@ -99,7 +99,7 @@ static bool strings_terminated(const struct config *c)
             return false;
     return T(c->mqtt.host) && T(c->mqtt.user) && T(c->mqtt.password) && T(c->mqtt.client) && T(c->mqtt.topic) &&
            T(c->mqtt.group_topic) && T(c->mqtt.full_topic) && T(c->time.tz) && T(c->automation.startup_command) &&
-           T(c->ota.url);
+           T(c->ota.url) && T(c->web_hosts.names);
 #undef T
 }
 
@@ -199,6 +199,7 @@ static const struct {
     SPAN(time, SETTINGS_TIME),              SPAN(automation, SETTINGS_AUTOMATION),
     SPAN(ota, SETTINGS_OTA),                SPAN(template_name, SETTINGS_PINS),
     SPAN(led_pwm_on, SETTINGS_DEVICE),      SPAN(template_extra_crc, SETTINGS_PINS),
+    SPAN(web_hosts, SETTINGS_WEB),
 };
 
 static int32_t changed_groups(const struct config *before, const struct config *after)

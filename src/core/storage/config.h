@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 7
+#define CONFIG_VERSION 8
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
 #define CONFIG_HOST_SIZE 65 /* host names, URLs' hosts, topics */
@@ -41,6 +41,14 @@ struct config_wifi { /* SSId1/2, Password1/2 */
 struct config_web { /* WebPassword: never stored in plain text */
     uint8_t password_salt[16];
     uint8_t password_hash[32]; /* SHA-256(salt | password); all 0 = none */
+    uint8_t spare[16];
+};
+
+/* Added in version 7: host names the web server answers to besides the
+ * plug's own addresses and names (WebHosts; DNS-rebinding defence). */
+#define CONFIG_WEB_HOSTS_SIZE 128
+struct config_web_hosts {
+    char names[CONFIG_WEB_HOSTS_SIZE]; /* space-separated; "" = none */
     uint8_t spare[16];
 };
 
@@ -116,8 +124,10 @@ struct config {
     uint8_t reserved3;
     uint32_t template_extra_crc; /* CRC-32 of the kept members in TEMPLATE_EXTRA_FILE; 0 = none */
     uint8_t spare7[16];
+    /* added in version 8 */
+    struct config_web_hosts web_hosts;
 };
-_Static_assert(sizeof(struct config) == 1724, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config) == 1868, "config layout is persisted: bump CONFIG_VERSION");
 
 /* Version 1, the first layout (a prefix of every later one), kept as the
  * reference of what old devices hold. */

@@ -117,6 +117,15 @@ void hal_wdt_feed(void) { bl_wdt_feed(); }
  * in the SDK's early init). */
 uint32_t hal_random(void) { return bl_sec_get_random_word(); }
 
+void hal_random_secret(void *out, size_t len)
+{
+    uint8_t *p = out;
+    for (size_t i = 0; i < len; i += 4) {
+        uint32_t word = bl_sec_get_random_word();
+        memcpy(p + i, &word, len - i < 4 ? len - i : 4);
+    }
+}
+
 /* Both heap regions FreeRTOS's heap_5 was given (TCM and the Wi-Fi RAM). */
 uint32_t hal_heap_free(void) { return (uint32_t)xPortGetFreeHeapSize(); }
 uint32_t hal_heap_min_free(void) { return (uint32_t)xPortGetMinimumEverFreeHeapSize(); }

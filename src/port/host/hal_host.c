@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -412,6 +413,22 @@ void hal_mac(uint8_t mac[6])
 }
 
 uint32_t hal_random(void) { return (uint32_t)(sim_random_firmware() >> 32); }
+
+void hal_random_secret(void *out, size_t len)
+{
+    uint8_t *p = out;
+    while (len) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fprintf(stderr, "openplug-sim: getrandom failed (%d): no secret can be made\n", errno);
+            abort();
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
 
 static uint32_t heap_min = SIM_HEAP_BYTES;
 
