@@ -63,7 +63,7 @@ static void test_version_1_is_migrated(void)
 
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 7");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 8");
     CHECK_STR(config_get()->device_name, "Garage");
     CHECK_EQ(config_get()->power_on_state, POWER_ON_ON);
     CHECK_EQ(config_get()->pins[4].role, PIN_REL);
@@ -95,7 +95,7 @@ static void test_version_2_is_migrated(void)
     CHECK_EQ(reclog_append(&area, &v2, 136, 2), 0);
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 7");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 8");
     CHECK_STR(config_get()->device_name, "Attic");
     CHECK_EQ(config_get()->button_long_ms, 2500);
     CHECK_EQ(config_get()->voltage_cal, 156710);
@@ -115,7 +115,7 @@ static void test_version_5_is_migrated(void)
     CHECK_EQ(reclog_append(&area, v5, 156, 5), 0);
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 5 to 7");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 5 to 8");
     CHECK_EQ(config_get()->max_power_w, 2500);
     CHECK_EQ(config_get()->mqtt.port, 1883);
     CHECK_EQ(config_get()->mqtt.tele_period_s, 300);

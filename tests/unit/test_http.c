@@ -490,7 +490,7 @@ static void test_end_hook_frees_on_every_way_out(void)
     uint32_t base = heap_in_use();
     struct client c;
     /* a stream the client walks away from */
-    static const char endless[] = "GET /held HTTP/1.1\r\nHost: t\r\n\r\n";
+    static const char endless[] = "GET /held HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     ends_seen = 0;
     client_open(&c, endless, sizeof endless - 1);
     for (int i = 0; i < 10; i++)
@@ -503,8 +503,8 @@ static void test_end_hook_frees_on_every_way_out(void)
     CHECK_EQ(heap_in_use(), base);
     CHECK_EQ(ends_seen, 1);
     /* keep-alive: answered, then the next request on the same connection */
-    static const char two[] = "GET /held?short HTTP/1.1\r\nHost: t\r\n\r\n"
-                              "GET /held?short HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char two[] = "GET /held?short HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                              "GET /held?short HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     client_open(&c, two, sizeof two - 1);
     client_run(&c, 100);
     for (int i = 0; i < 5; i++)
