@@ -10,7 +10,6 @@
  */
 #include "http.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -109,6 +108,9 @@ void http_route_add(struct http_route *route, unsigned methods, const char *path
 
 static bool route_matches(const struct http_route *r, const char *path)
 {
+    /* Paths start with '/': the next character rules out most routes. */
+    if (r->path[1] != path[1] && (r->path[1] || !(r->flags & HTTP_ROUTE_PREFIX)))
+        return false;
     if (r->flags & HTTP_ROUTE_PREFIX)
         return strncmp(path, r->path, strlen(r->path)) == 0;
     return strcmp(path, r->path) == 0;
@@ -242,17 +244,35 @@ bool http_add_header(struct http_request *req, const char *name, const char *val
 }
 
 /* Append printf-style text to out[*n..room); false when it does not fit. */
-static bool put(char *out, size_t room, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static bool put(char *out, size_t room, size_t *n, const char *fmt, ...)
+/* A head is written by copies, not printf: every reply has one, and a
+ * formatted one cost more than the Status 8 it carried. */
+struct head {
+    char *out;
+    size_t room, n;
+    bool ok;
+};
+
+static void add(struct head *h, const char *text, size_t len)
 {
-    va_list args;
-    va_start(args, fmt);
-    int w = *n < room ? vsnprintf(out + *n, room - *n, fmt, args) : -1;
-    va_end(args);
-    if (w < 0 || *n + (size_t)w >= room)
-        return false;
-    *n += (size_t)w;
-    return true;
+    if (!h->ok || h->n + len >= h->room) {
+        h->ok = false;
+        return;
+    }
+    memcpy(h->out + h->n, text, len);
+    h->n += len;
+}
+
+static void add_text(struct head *h, const char *text) { add(h, text, strlen(text)); }
+
+static void add_number(struct head *h, unsigned long value)
+{
+    char digits[20];
+    size_t k = sizeof digits;
+    do {
+        digits[--k] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    add(h, digits + k, sizeof digits - k);
 }
 
 /* Write the status line and headers at out[0..); returns their length, or
@@ -263,17 +283,32 @@ static bool put(char *out, size_t room, size_t *n, const char *fmt, ...)
 static size_t write_head(struct http_request *c, int status, const char *type, long length, const char *more,
                          size_t room)
 {
-    size_t n = 0;
-    bool ok = put(c->out, room, &n, "HTTP/1.1 %d %s\r\nServer: OpenPlug\r\n", status, http_status_text(status));
-    if (type)
-        ok = ok && put(c->out, room, &n, "Content-Type: %s\r\n", type);
-    if (length >= 0)
-        ok = ok && put(c->out, room, &n, "Content-Length: %ld\r\n", length);
-    else if (length == HTTP_CHUNKED)
-        ok = ok && put(c->out, room, &n, "Transfer-Encoding: chunked\r\n");
-    ok = ok && put(c->out, room, &n, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n%s%s%.*s\r\n",
-                   c->keep_alive ? "" : "Connection: close\r\n", more ? more : "", (int)c->extra_len, c->extra);
-    return ok ? n : 0;
+    struct head h = {c->out, room, 0, true};
+    add_text(&h, "HTTP/1.1 ");
+    add_number(&h, (unsigned long)status);
+    add_text(&h, " ");
+    add_text(&h, http_status_text(status));
+    add_text(&h, "\r\nServer: OpenPlug\r\n");
+    if (type) {
+        add_text(&h, "Content-Type: ");
+        add_text(&h, type);
+        add_text(&h, "\r\n");
+    }
+    if (length >= 0) {
+        add_text(&h, "Content-Length: ");
+        add_number(&h, (unsigned long)length);
+        add_text(&h, "\r\n");
+    } else if (length == HTTP_CHUNKED) {
+        add_text(&h, "Transfer-Encoding: chunked\r\n");
+    }
+    add_text(&h, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
+    if (!c->keep_alive)
+        add_text(&h, "Connection: close\r\n");
+    if (more)
+        add_text(&h, more);
+    add(&h, c->extra, c->extra_len);
+    add_text(&h, "\r\n");
+    return h.ok ? h.n : 0;
 }
 
 static void count_status(int status)
@@ -516,10 +551,14 @@ static void produce_chunk(struct http_request *c)
         c->out_len = 5;
         return;
     }
+    static const char hex[] = "0123456789abcdef";
     char size[8];
-    int s = snprintf(size, sizeof size, "%x\r\n", (unsigned)n);
+    int s = 2;
+    size[6] = '\r', size[7] = '\n';
+    for (unsigned v = (unsigned)n; v || s == 2; v >>= 4)
+        size[8 - ++s] = hex[v & 15];
     size_t start = prefix - (size_t)s;
-    memcpy(c->out + start, size, (size_t)s);
+    memcpy(c->out + start, size + 8 - s, (size_t)s);
     memcpy(c->out + prefix + (size_t)n, "\r\n", 2);
     c->out_pos = start;
     c->out_len = prefix + (size_t)n + 2;

@@ -397,13 +397,28 @@ static bool listed(const char *list, const char *name, size_t len)
     return false;
 }
 
+/* name[0..len) is the dotted quad of ip (as wifi_ip_text() writes it:
+ * no leading zeros), read without formatting anything. */
 static bool names_address(const char *name, size_t len, uint32_t ip)
 {
-    char text[16];
+    uint32_t value = 0;
+    unsigned parts = 0, digits = 0, part = 0;
     if (!ip)
         return false;
-    wifi_ip_text(ip, text);
-    return same_name(name, len, text);
+    for (size_t i = 0; i <= len; i++) {
+        char ch = i < len ? name[i] : '.';
+        if (ch >= '0' && ch <= '9' && digits < 3 && !(digits == 1 && part == 0)) {
+            part = part * 10 + (unsigned)(ch - '0');
+            digits++;
+        } else if (ch == '.' && digits && part <= 255 && parts < 4) {
+            value = value << 8 | part;
+            parts++;
+            part = digits = 0;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4 && value == ip; /* the same order wifi_ip_text() reads */
 }
 
 bool http_host_allowed(const char *host, uint32_t local_ip)

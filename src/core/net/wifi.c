@@ -55,10 +55,12 @@ void wifi_ip_text(uint32_t ip, char out[16])
 
 const char *wifi_ap_name(void)
 {
-    static char name[20];
-    uint8_t mac[6];
-    hal_mac(mac);
-    snprintf(name, sizeof name, "OpenPlug-%02X%02X%02X", mac[3], mac[4], mac[5]);
+    static char name[20]; /* the MAC never changes: made once */
+    if (!name[0]) {
+        uint8_t mac[6];
+        hal_mac(mac);
+        snprintf(name, sizeof name, "OpenPlug-%02X%02X%02X", mac[3], mac[4], mac[5]);
+    }
     return name;
 }
 
