@@ -64,12 +64,31 @@ static void put_escaped(struct json_writer *w, const char *s)
     put_c(w, '"');
 }
 
-/* Comma and key before a new item of the current container. */
+/* Comma and key before a new item of the current container.  Keys are
+ * nearly always plain words: those go in one copy. */
 static void item(struct json_writer *w, const char *key)
 {
-    if (w->has_items[w->depth])
-        put_c(w, ',');
+    bool comma = w->has_items[w->depth];
     w->has_items[w->depth] = true;
+    size_t n = 0;
+    if (key)
+        while ((unsigned char)key[n] >= 0x20 && key[n] != '"' && key[n] != '\\')
+            n++;
+    if (key && !key[n] && !w->overflow && w->len + n + 4 < w->cap) {
+        char *p = w->buf + w->len;
+        if (comma)
+            *p++ = ',';
+        *p++ = '"';
+        memcpy(p, key, n);
+        p += n;
+        *p++ = '"';
+        *p++ = ':';
+        *p = '\0';
+        w->len = (size_t)(p - w->buf);
+        return;
+    }
+    if (comma)
+        put_c(w, ',');
     if (key) {
         put_escaped(w, key);
         put_c(w, ':');
@@ -105,34 +124,32 @@ void jw_string(struct json_writer *w, const char *key, const char *value)
     put_escaped(w, value);
 }
 
-static void put_u64(struct json_writer *w, uint64_t v, unsigned min_digits)
-{
-    char digits[24];
-    unsigned n = sizeof digits;
-    do { /* 32-bit divisions where the value allows: a soft 64-bit one costs much more on the chip */
-        uint32_t small = (uint32_t)v;
-        digits[--n] = (char)('0' + (v == small ? small % 10 : v % 10));
-        v = v == small ? small / 10 : v / 10;
-    } while (v || sizeof digits - n < min_digits);
-    put(w, digits + n, sizeof digits - n);
-}
-
 void jw_int(struct json_writer *w, const char *key, int64_t value) { jw_fixed(w, key, value, 0); }
+
+/* The digits written from the end of text[24], the point `decimals` from
+ * the right; returns where they start. */
+static char *fixed_digits(char text[24], uint64_t magnitude, unsigned decimals)
+{
+    char *p = text + 24;
+    unsigned written = 0;
+    do { /* 32-bit divisions where the value allows: a soft 64-bit one costs much more on the chip */
+        uint32_t small = (uint32_t)magnitude;
+        *--p = (char)('0' + (magnitude == small ? small % 10 : magnitude % 10));
+        magnitude = magnitude == small ? small / 10 : magnitude / 10;
+        if (++written == decimals)
+            *--p = '.';
+    } while (magnitude || written <= decimals);
+    return p;
+}
 
 void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned decimals)
 {
     item(w, key);
-    uint64_t magnitude = value < 0 ? 0u - (uint64_t)value : (uint64_t)value;
-    uint64_t scale = 1;
-    for (unsigned i = 0; i < decimals; i++)
-        scale *= 10;
+    char text[24], *p = fixed_digits(text, value < 0 ? 0u - (uint64_t)value : (uint64_t)value,
+                                     decimals < 18 ? decimals : 18);
     if (value < 0)
-        put_c(w, '-');
-    put_u64(w, magnitude / scale, 1);
-    if (decimals) {
-        put_c(w, '.');
-        put_u64(w, magnitude % scale, decimals);
-    }
+        *--p = '-';
+    put(w, p, (size_t)(text + sizeof text - p));
 }
 
 void jw_float(struct json_writer *w, const char *key, float value, unsigned decimals)
