@@ -11,6 +11,9 @@ echo
 echo "## HTTP server (bench/http.py: wrk, keep-alive, pool of 4)"
 /usr/bin/python3 "$here/http.py" "$sim"
 echo
+echo "## Instructions per HTTP request (bench/http_cost.py: callgrind)"
+/usr/bin/python3 "$here/http_cost.py" "$sim"
+echo
 echo "## Firmware update (bench/ota.py: 500 KB over 127.0.0.1, --flash-timing real)"
 /usr/bin/python3 "$here/ota.py" "$sim"
 echo

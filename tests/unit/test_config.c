@@ -1,5 +1,9 @@
 /* test_config.c — the settings store: defaults, round trip, migration from
- * version 1, corrupt and invalid areas, torn saves. */
+ * version 1, corrupt and invalid areas, torn saves, the settings-changed
+ * event. */
+#include <stdio.h>
+
+#include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/storage/config.h"
@@ -222,6 +226,47 @@ static void test_failed_save_changes_nothing(void)
     fake_flash_power_on();
 }
 
+static int32_t groups_seen;
+static unsigned events_seen;
+
+static void note_settings(const struct event *event, void *arg)
+{
+    (void)arg;
+    if (event->type == EVENT_SETTINGS) {
+        groups_seen = event->value;
+        events_seen++;
+    }
+}
+
+/* A save announces exactly the groups it changed, once; an unchanged save
+ * announces nothing. */
+static void test_a_save_announces_the_groups_it_changed(void)
+{
+    static struct event_listener listener;
+    fake_flash_blank();
+    config_load();
+    event_listen(&listener, note_settings, NULL);
+    struct config *next = config_edit();
+    snprintf(next->device_name, sizeof next->device_name, "Kitchen");
+    events_seen = 0;
+    CHECK_EQ(config_update(next), 0);
+    CHECK_EQ(events_seen, 1);
+    CHECK_EQ(groups_seen, SETTINGS_NAME);
+    next = config_edit();
+    next->pins[4] = (struct pin_setting){PIN_LED, 1};
+    snprintf(next->template_name, sizeof next->template_name, "Kitchen plug v2");
+    next->mqtt.tele_period_s = 60;
+    CHECK_EQ(config_update(next), 0);
+    CHECK_EQ(events_seen, 2);
+    CHECK_EQ(groups_seen, SETTINGS_PINS | SETTINGS_MQTT);
+    next = config_edit();
+    next->power_cal += 1000;
+    CHECK_EQ(config_update(next), 0);
+    CHECK_EQ(groups_seen, SETTINGS_METER);
+    CHECK_EQ(config_update(config_edit()), 0); /* nothing changed */
+    CHECK_EQ(events_seen, 3);
+}
+
 int main(void)
 {
     RUN(test_blank_area_gives_defaults);
@@ -233,5 +278,6 @@ int main(void)
     RUN(test_invalid_fields_are_refused);
     RUN(test_torn_saves_keep_old_or_new);
     RUN(test_failed_save_changes_nothing);
+    RUN(test_a_save_announces_the_groups_it_changed);
     return harness_report();
 }
