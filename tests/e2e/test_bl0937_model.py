@@ -65,7 +65,7 @@ def run_chip_alone(tmp_path, *args, duration, sel_on=False, name="flash.bin"):
     Returns (counts, boot offset in us)."""
     lines = ["Template " + NO_METER, "Power1 on"] + (["Power2 on"] if sel_on else []) + ["Restart 1"]
     counts, result = run_counts(tmp_path, *args, duration=duration, lines=lines, name=name)
-    assert result.boot == 2 and "BL0937 started" not in result.stdout.split("reset reason: Restart")[-1], result
+    assert result.boot == 2 and "NRG: BL0937 on CF" not in result.stdout.split("reset reason: Restart")[-1], result
     return counts, round(duration * 1e6) - counts["t_us"]
 
 

@@ -167,7 +167,7 @@ def test_five_crashes_give_safe_mode_where_metering_runs_and_safemode_0_leaves_i
     safe_mode_booted(plug, mark)
     assert plug.cmd("SafeMode") == {"SafeMode": 1, "BadBoots": 5, "BootCount": 6}
     # issue 16 D4: metering and energy counting go on in safe mode
-    plug.wait_log(r"DRV: BL0937 started", since=mark)
+    plug.wait_log(r"NRG: BL0937 on CF GPIO", since=mark)
     assert not plug.log_lines(r"DRV: NTP started", since=mark)
     assert plug.pins()[RELAY_GPIO]["level"] == 1  # relays and console still work
     energy_counts(plug)
@@ -182,7 +182,7 @@ def test_five_crashes_give_safe_mode_where_metering_runs_and_safemode_0_leaves_i
     mark = plug.mark()
     assert plug.cmd("SafeMode 0") == {"SafeMode": 1, "Restart": "Restarting"}
     plug.wait_log(r"BOOT: .*reset reason: Safe mode exit \(console\)", since=mark, timeout=5)
-    plug.wait_log(r"DRV: BL0937 started", since=mark)
+    plug.wait_log(r"NRG: BL0937 on CF GPIO", since=mark)
     assert plug.cmd("SafeMode") == {"SafeMode": 0, "BadBoots": 0, "BootCount": 7}
     assert plug.cmd("Status 11")["StatusSTS"]["SafeModeExitIn"] == 0
     assert not plug.log_lines(r"SAFE MODE", since=mark)
@@ -199,7 +199,7 @@ def test_power_cuts_are_not_bad_boots(make_plug):
         plug.start()
         assert plug.cmd("SafeMode") == {"SafeMode": 0, "BadBoots": 0, "BootCount": boot}
     assert not plug.log_lines(r"SAFE MODE", since=0)
-    plug.wait_log(r"DRV: BL0937 started", since=mark)
+    plug.wait_log(r"NRG: BL0937 on CF GPIO", since=mark)
     energy_counts(plug)
     # a power cut between crashes neither adds nor forgets a bad boot
     mark = plug.mark()
@@ -257,7 +257,7 @@ def test_safe_mode_by_bad_boots_leaves_by_itself_when_stable(tmp_path):
     assert "SCR: running the startup command" in after  # normal mode again: the loop comes back
     # metering ran in safe mode: ~600 s at 2 kW is ~0.33 kWh counted
     during = result.stdout.split("SAFE MODE (5 bad boots in a row)")[1].split("safe mode: stable for")[0]
-    assert "DRV: BL0937 started" in during
+    assert "NRG: BL0937 on CF GPIO" in during
 
 
 def test_a_restart_loop_from_the_startup_command_ends_in_safe_mode(tmp_path):

@@ -169,7 +169,7 @@ TYPICAL = {
     "TelePeriod": "TelePeriod 300", "MqttTLS": "MqttTLS 0", "MqttFingerprint": "MqttFingerprint 0",
     "MqttCA": "MqttCA 0", "SetOption19": "SetOption19 0", "PowerDelta": "PowerDelta 0", "MqttStatus": "MqttStatus 1",
     "State": "State 1", "Backlog": "Backlog Power on; Status 11", "Help": "Help Power", "SSId": "SSId2 Office",
-    "Password": "Password2 secret-words", "WebPassword": "WebPassword 0",
+    "Password": "Password2 secret-words", "WebPassword": "WebPassword 0", "WebHosts": "WebHosts plug.example",
 }
 # Over MQTT these would drop the connection the test listens on: no argument only.
 MQTT_NO_ARG = {"MqttHost", "MqttPort", "MqttUser", "MqttPassword", "MqttClient", "Topic", "GroupTopic", "FullTopic",
