@@ -26,12 +26,12 @@ void cmd_register(struct cmd_table *table, const struct cmd_def *defs, size_t co
 
 static const struct cmd_def *find(const char *name, size_t len, bool indexed)
 {
-    int first = tolower((unsigned char)name[0]);
+    char first = (char)(name[0] | 0x20); /* ASCII letters folded to lower case */
     for (struct cmd_table *t = tables; t; t = t->next)
         for (size_t i = 0; i < t->count; i++) {
             const struct cmd_def *def = &t->defs[i];
             /* The first letter rules out most of the ~100 names at once. */
-            if (tolower((unsigned char)def->name[0]) == first && strlen(def->name) == len &&
+            if ((char)(def->name[0] | 0x20) == first && strlen(def->name) == len &&
                 strncasecmp(def->name, name, len) == 0 &&
                 (!indexed || (def->flags & CMD_INDEXED)))
                 return def;

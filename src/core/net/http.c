@@ -102,30 +102,30 @@ void http_route_add(struct http_route *route, unsigned methods, const char *path
     route->flags = flags;
     route->handler = handler;
     route->arg = arg;
+    route->path_len = strlen(path);
     route->next = routes;
     routes = route;
 }
 
-static bool route_matches(const struct http_route *r, const char *path)
+/* Lengths first: most routes are ruled out without reading a character. */
+static bool route_matches(const struct http_route *r, const char *path, size_t len)
 {
-    /* Paths start with '/': the next character rules out most routes. */
-    if (r->path[1] != path[1] && (r->path[1] || !(r->flags & HTTP_ROUTE_PREFIX)))
-        return false;
     if (r->flags & HTTP_ROUTE_PREFIX)
-        return strncmp(path, r->path, strlen(r->path)) == 0;
-    return strcmp(path, r->path) == 0;
+        return r->path_len <= len && memcmp(path, r->path, r->path_len) == 0;
+    return r->path_len == len && memcmp(path, r->path, len) == 0;
 }
 
 /* The exact route, else the longest prefix. */
 static const struct http_route *find_route(const char *path)
 {
     const struct http_route *best = NULL;
+    size_t len = strlen(path);
     for (const struct http_route *r = routes; r; r = r->next) {
-        if (!route_matches(r, path))
+        if (!route_matches(r, path, len))
             continue;
         if (!(r->flags & HTTP_ROUTE_PREFIX))
             return r;
-        if (!best || strlen(r->path) > strlen(best->path))
+        if (!best || r->path_len > best->path_len)
             best = r;
     }
     return best;
@@ -135,8 +135,9 @@ static const struct http_route *find_route(const char *path)
 static unsigned methods_for(const char *path, const struct http_route *found)
 {
     unsigned methods = 0;
+    size_t len = strlen(path);
     for (const struct http_route *r = routes; r; r = r->next)
-        if (r == found || (!(r->flags & HTTP_ROUTE_PREFIX) && strcmp(r->path, path) == 0))
+        if (r == found || (!(r->flags & HTTP_ROUTE_PREFIX) && route_matches(r, path, len)))
             methods |= r->methods;
     if (methods & HTTP_GET)
         methods |= HTTP_HEAD;
@@ -704,16 +705,19 @@ static const char *refuse(struct http_request *c, int *status)
         *status = 404;
         return "no such page";
     }
-    unsigned allowed = methods_for(path, route);
-    if (!(allowed & c->head.method)) {
+    unsigned want = c->head.method == HTTP_HEAD ? HTTP_GET : c->head.method;
+    unsigned allowed = route->methods & want ? want : methods_for(path, route); /* the usual case: no search */
+    if (!(allowed & c->head.method) && !(c->head.method == HTTP_HEAD && (allowed & HTTP_GET))) {
         char list[48];
         http_add_header(c, "Allow", method_list(allowed, list, sizeof list));
         *status = 405;
         return "method not allowed";
     }
-    /* A HEAD on a GET route: the GET route answers. */
-    for (const struct http_route *r = routes; r; r = r->next)
-        if (route_matches(r, path) && (r->methods & (c->head.method == HTTP_HEAD ? HTTP_GET : c->head.method)))
+    /* Another route of the path for this method (a HEAD on a GET route: the
+     * GET route answers). */
+    size_t path_len = strlen(path);
+    for (const struct http_route *r = routes; r && !(route->methods & want); r = r->next)
+        if (route_matches(r, path, path_len) && (r->methods & (c->head.method == HTTP_HEAD ? HTTP_GET : c->head.method)))
             if (r == route || !(r->flags & HTTP_ROUTE_PREFIX)) {
                 route = r;
                 break;

@@ -140,6 +140,7 @@ struct http_body_stream {
 struct http_route {
     struct http_route *next;
     const char *path;
+    size_t path_len;  /* set by http_route_add() */
     unsigned methods; /* enum http_method bits */
     unsigned flags;
     http_handler_fn handler;

@@ -33,7 +33,9 @@ static const struct {
 
 static bool is_token_char(char c)
 {
-    return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')
+        return true; /* every header name there is, without a call per character */
+    return c && strchr("!#$%&'*+.^_`|~", c);
 }
 
 /* Cut the next line (ending in LF, with an optional CR before it) off
@@ -222,8 +224,9 @@ int http_parse_head(char *buf, size_t head_len, struct http_head *out)
 
 const char *http_head_header(const struct http_head *head, const char *name)
 {
+    char first = (char)(name[0] | 0x20); /* header names are ASCII: a folded first letter rules most out */
     for (unsigned i = 0; i < head->header_count; i++)
-        if (strcasecmp(head->headers[i].name, name) == 0)
+        if ((char)(head->headers[i].name[0] | 0x20) == first && strcasecmp(head->headers[i].name, name) == 0)
             return head->headers[i].value;
     return NULL;
 }
