@@ -146,7 +146,7 @@ void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned de
 {
     item(w, key);
     char text[24], *p = fixed_digits(text, value < 0 ? 0u - (uint64_t)value : (uint64_t)value,
-                                     decimals < 18 ? decimals : 18);
+                                     decimals < 19 ? decimals : 19); /* 10^19 still fits 64 bits */
     if (value < 0)
         *--p = '-';
     put(w, p, (size_t)(text + sizeof text - p));
