@@ -192,7 +192,12 @@ static void on_cf1_edge(int pin, uint32_t t_us, bool level, void *arg)
     if (cf1_settling || (int32_t)(t_us - window_us) < 0)
         return; /* the output is still moving to the new quantity */
     uint32_t dt = t_us - cf1_last_us;
-    if (cf1_count >= 2 && dt > GAP_PERIODS * ((cf1_last_us - cf1_first_us) / (cf1_count - 1)) && dt < MAX_GAP_US) {
+    /* Voltage is steady: an interval half again the average already means
+     * an edge was lost (interrupt jitter of 100 us is well within it).  A
+     * current may pause between bursts: only a long gap counts there. */
+    uint32_t average = cf1_count >= 2 ? (cf1_last_us - cf1_first_us) / (cf1_count - 1) : 0;
+    uint32_t late = cf1_mode == CF1_VOLTAGE ? average + average / 2 : GAP_PERIODS * average;
+    if (cf1_count >= 2 && dt > late && dt < MAX_GAP_US) {
         /* This edge came late: edges collapsed while interrupts were held
          * off (or the loop was late).  The window starts again here. */
         window_us = t_us;
