@@ -128,7 +128,8 @@ void status_state(struct json_writer *w)
 
 /* Status 8 / 10 and MQTT's SENSOR: the quantities (quantity.h) in
  * Tasmota's names and units, those not measured left out. */
-void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c)
+void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c,
+                           enum quantity_style style)
 {
     time_member(w);
     if (!meter_running())
@@ -139,17 +140,17 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh, const struc
     char start[24];
     timefmt_iso8601(c->total_start_s, start, sizeof start);
     jw_string(w, "TotalStartTime", start);
-    quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, true, c);
+    quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, style, c);
     if (period_wh >= 0)
         jw_int(w, "Period", period_wh);
-    quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, true, c);
+    quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, style, c);
     jw_object_end(w);
 }
 
 void status_sensors(struct json_writer *w)
 {
     jw_object_begin(w, "StatusSNS");
-    status_sensor_members(w, -1, energy_counters());
+    status_sensor_members(w, -1, energy_counters(), QUANTITY_TASMOTA);
     jw_object_end(w);
 }
 

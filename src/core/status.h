@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "core/energy/quantity.h"
 #include "core/util/json.h"
 
 /* Each writes its object ("Status", "StatusPRM", "StatusFWR", "StatusSNS",
@@ -26,11 +27,11 @@ void status_state(struct json_writer *w);
 void status_state_members(struct json_writer *w);
 
 /* Time and ENERGY{TotalStartTime,Total,Yesterday,Today,[Period],Power,…}
- * (the quantities' table, quantity.h); Period (Wh) only when
+ * (the quantities' table, quantity.h, in `style`); Period (Wh) only when
  * period_wh >= 0.  `counters`: energy_counters() for a reading now,
  * energy_saved_counters() for telemetry that must never go down across a
  * power cut. */
-struct energy_counters;
-void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *counters);
+void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *counters,
+                           enum quantity_style style);
 
 #endif

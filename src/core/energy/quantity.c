@@ -70,12 +70,17 @@ double quantity_number(enum quantity_id id)
     return (double)fixed / (double)scale[quantities[id].decimals];
 }
 
-void quantity_write(struct json_writer *w, enum quantity_id first, enum quantity_id last, bool tasmota,
+void quantity_write(struct json_writer *w, enum quantity_id first, enum quantity_id last, enum quantity_style style,
                     const struct energy_counters *counters)
 {
+    const struct meter_driver *meter = meter_running();
     for (enum quantity_id id = first; id < last; id++) {
+        const struct quantity *q = &quantities[id];
         int64_t fixed;
-        if (quantity_fixed(id, counters, &fixed))
-            jw_fixed(w, tasmota ? quantities[id].tasmota : quantities[id].json, fixed, quantities[id].decimals);
+        bool known = quantity_fixed(id, counters, &fixed);
+        if (!known && style == QUANTITY_SAMPLE && meter && (meter->measures & q->needs) == q->needs)
+            fixed = 0, known = true;
+        if (known)
+            jw_fixed(w, style == QUANTITY_JSON ? q->json : q->tasmota, fixed, q->decimals);
     }
 }

@@ -60,9 +60,17 @@ bool quantity_fixed(enum quantity_id id, const struct energy_counters *counters,
 /* The same as a number (scripts): 0 when not measured. */
 double quantity_number(enum quantity_id id);
 
-/* Members for quantities first..last-1 that have a value, named the
- * Tasmota way (tasmota = true) or the /api/state way. */
-void quantity_write(struct json_writer *w, enum quantity_id first, enum quantity_id last, bool tasmota,
+/* How quantity_write() names and chooses the members. */
+enum quantity_style {
+    QUANTITY_JSON,    /* /api/state's names, those measured */
+    QUANTITY_TASMOTA, /* Tasmota's names, those measured */
+    QUANTITY_SAMPLE,  /* Tasmota's names, every one the running meter can measure, 0 until it has:
+                       * Tasmota discovery's sample, from whose keys HA's integration makes its
+                       * entities (a plug announced before its first reading still gets them all) */
+};
+
+/* Members for quantities first..last-1, in `style`. */
+void quantity_write(struct json_writer *w, enum quantity_id first, enum quantity_id last, enum quantity_style style,
                     const struct energy_counters *counters);
 
 #endif

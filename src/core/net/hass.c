@@ -275,7 +275,7 @@ static void tasmota_config(struct json_writer *w)
 static void tasmota_sensors(struct json_writer *w)
 {
     jw_object_begin(w, "sn");
-    status_sensor_members(w, -1, energy_saved_counters());
+    status_sensor_members(w, -1, energy_saved_counters(), QUANTITY_SAMPLE);
     jw_object_end(w);
     jw_int(w, "ver", 1);
 }

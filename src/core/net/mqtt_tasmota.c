@@ -173,7 +173,7 @@ static bool publish_sensor(void)
     struct json_writer w;
     uint64_t total = energy_saved_counters()->total_uj;
     begin_json(&w);
-    status_sensor_members(&w, energy_wh(total - sensor_base_uj), energy_saved_counters());
+    status_sensor_members(&w, energy_wh(total - sensor_base_uj), energy_saved_counters(), QUANTITY_TASMOTA);
     if (!publish(PREFIX_TELE, "SENSOR", end_json(&w), 0, false))
         return false;
     sensor_base_uj = total;

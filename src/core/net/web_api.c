@@ -52,8 +52,8 @@ void web_write_energy(struct json_writer *w)
     const struct energy_counters *c = energy_counters();
     jw_object_begin(w, "energy");
     jw_bool(w, "valid", meter_reading()->valid != 0);
-    quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, false, c); /* those measured */
-    quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, false, c);
+    quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, QUANTITY_JSON, c); /* those measured */
+    quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, QUANTITY_JSON, c);
     char start[24] = "";
     if (c->total_start_s)
         timefmt_iso8601(c->total_start_s, start, sizeof start);
