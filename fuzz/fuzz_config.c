@@ -47,8 +47,8 @@ static const struct reclog boot_layout = {
 
 /* Size of each settings version's layout (an independent copy of the
  * rule: each version appends to the one before). */
-static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572, 1724, 1868};
-_Static_assert(CONFIG_VERSION == 8, "add the new layout's size above");
+static const uint16_t layout_sizes[CONFIG_VERSION + 1] = {0, 98, 136, 148, 152, 156, 1572, 1724, 1868, 2028};
+_Static_assert(CONFIG_VERSION == 9, "add the new layout's size above");
 
 static bool terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 

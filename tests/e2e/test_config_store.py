@@ -39,7 +39,7 @@ def test_record_format_on_flash(tmp_path):
     assert result.returncode == 0, result
     records = config_records(image)
     assert [(slot, seq, version, len(payload)) for slot, seq, version, payload in records] == \
-        [(0, 1, 8, 1868), (1, 2, 8, 1868)]
+        [(0, 1, 9, 2028), (1, 2, 9, 2028)]
     first, second = records[0][3], records[1][3]
     assert first[:6] == b"Alpha\0" and first[33] == 3
     assert second[:6] == b"Alpha\0" and second[33] == 1
@@ -75,7 +75,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
                    "command": ""}
 
     plug = make_plug(image)
-    plug.wait_log(r"CFG: settings migrated from version 1 to 8")
+    plug.wait_log(r"CFG: settings migrated from version 1 to 9")
     assert plug.log_lines(r"CFG: settings area|using defaults") == []
     assert plug.cmd("DeviceName") == {"DeviceName": "Old kitchen"}
     assert plug.cmd("PowerOnState") == {"PowerOnState": 1}
@@ -92,7 +92,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
 
     # nothing saved yet: the next boot migrates the same record again
     plug.restart()
-    plug.wait_log(r"CFG: settings migrated from version 1 to 8", since=plug.boot_mark)
+    plug.wait_log(r"CFG: settings migrated from version 1 to 9", since=plug.boot_mark)
     assert plug.cmd("DeviceName") == {"DeviceName": "Old kitchen"}
 
     # a save writes the version-2 layout, which then loads as such
@@ -104,7 +104,7 @@ def test_version_1_settings_are_migrated(tmp_path, make_plug):
     assert plug.cmd("Template") == v1_template
     plug.stop()
     newest = max(config_records(image), key=lambda r: r[1])
-    assert newest[1:3] == (2, 8) and len(newest[3]) == 1868
+    assert newest[1:3] == (2, 9) and len(newest[3]) == 2028
 
 
 def fill_random(path, offset, length, seed):

@@ -67,7 +67,7 @@ static void test_version_1_is_migrated(void)
 
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 8");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 1 to 9");
     CHECK_STR(config_get()->device_name, "Garage");
     CHECK_EQ(config_get()->power_on_state, POWER_ON_ON);
     CHECK_EQ(config_get()->pins[4].role, PIN_REL);
@@ -99,7 +99,7 @@ static void test_version_2_is_migrated(void)
     CHECK_EQ(reclog_append(&area, &v2, 136, 2), 0);
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 8");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 2 to 9");
     CHECK_STR(config_get()->device_name, "Attic");
     CHECK_EQ(config_get()->button_long_ms, 2500);
     CHECK_EQ(config_get()->voltage_cal, 156710);
@@ -119,13 +119,32 @@ static void test_version_5_is_migrated(void)
     CHECK_EQ(reclog_append(&area, v5, 156, 5), 0);
     fake_console_clear();
     CHECK(config_load());
-    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 5 to 8");
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 5 to 9");
     CHECK_EQ(config_get()->max_power_w, 2500);
     CHECK_EQ(config_get()->mqtt.port, 1883);
     CHECK_EQ(config_get()->mqtt.tele_period_s, 300);
     CHECK_STR(config_get()->mqtt.full_topic, "%prefix%/%topic%/");
     CHECK_STR(config_get()->mqtt.host, "");
     CHECK_STR(config_get()->time.ntp_server[2], "2.pool.ntp.org");
+}
+
+/* Version 8 is a prefix of version 9: the version-9 groups come up zero. */
+static void test_version_8_is_migrated(void)
+{
+    fake_flash_blank();
+    struct config *v8 = config_edit();
+    config_defaults(v8);
+    strcpy(v8->web_hosts.names, "plug.example");
+    memset(&v8->limits, 0xA5, sizeof v8->limits); /* beyond the prefix: must not be read */
+    struct reclog area = config_area();
+    reclog_mount(&area);
+    CHECK_EQ(reclog_append(&area, v8, 1868, 8), 0);
+    fake_console_clear();
+    CHECK(config_load());
+    CHECK_CONTAINS(fake_console_output(), "settings migrated from version 8 to 9");
+    CHECK_STR(config_get()->web_hosts.names, "plug.example");
+    static const struct config_limits zero;
+    CHECK(memcmp(&config_get()->limits, &zero, sizeof zero) == 0);
 }
 
 static void test_corrupt_area_gives_defaults_and_recovers(void)
@@ -274,6 +293,7 @@ int main(void)
     RUN(test_version_1_is_migrated);
     RUN(test_version_2_is_migrated);
     RUN(test_version_5_is_migrated);
+    RUN(test_version_8_is_migrated);
     RUN(test_corrupt_area_gives_defaults_and_recovers);
     RUN(test_invalid_fields_are_refused);
     RUN(test_torn_saves_keep_old_or_new);

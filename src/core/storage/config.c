@@ -27,7 +27,7 @@ const struct config *config_get(void) { return &current; }
 
 /* Size of each version's layout; each one extends the one before. */
 static const uint16_t layout_size[CONFIG_VERSION + 1] = {0,   sizeof(struct config_v1), 136, 148, 152, 156, 1572,
-                                                          1724, sizeof(struct config)};
+                                                          1724, 1868, sizeof(struct config)};
 
 /* Defaults of the fields added after `version`. */
 static void defaults_after(struct config *c, unsigned version)
@@ -199,7 +199,8 @@ static const struct {
     SPAN(time, SETTINGS_TIME),              SPAN(automation, SETTINGS_AUTOMATION),
     SPAN(ota, SETTINGS_OTA),                SPAN(template_name, SETTINGS_PINS),
     SPAN(led_pwm_on, SETTINGS_DEVICE),      SPAN(template_extra_crc, SETTINGS_PINS),
-    SPAN(web_hosts, SETTINGS_WEB),
+    SPAN(web_hosts, SETTINGS_WEB),          SPAN(limits, SETTINGS_LIMITS),
+    SPAN(timers, SETTINGS_TIMERS),          SPAN(tariff, SETTINGS_TARIFF),
 };
 
 static int32_t changed_groups(const struct config *before, const struct config *after)

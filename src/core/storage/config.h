@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_VERSION 8
+#define CONFIG_VERSION 9
 #define CONFIG_PINS 32      /* GPIO numbers a template can name */
 #define CONFIG_NAME_SIZE 33 /* 32 characters and the NUL */
 #define CONFIG_HOST_SIZE 65 /* host names, URLs' hosts, topics */
@@ -88,6 +88,20 @@ struct config_ota {
     uint8_t spare[15];
 };
 
+/* Added in version 9, one group per feature; each is all zero when unset
+ * (so a copy migrated from version 8 needs no defaults) and keeps its size
+ * when fields take its bytes.  The settings slot (2048 bytes with the
+ * record header) leaves 4 bytes after them. */
+struct config_limits { /* PowerLow/High, VoltageLow/High, CurrentLow/High, MaxPowerWindow, MaxEnergy, PulseTime */
+    uint8_t spare[48];
+};
+struct config_timers { /* Timer1..16, Timers */
+    uint8_t spare[72];
+};
+struct config_tariff { /* prices, tariff times, currency */
+    uint8_t spare[40];
+};
+
 /* Version 6.  Fixed-width fields only: host and target layouts must match.
  * Each version appends to the one before, so an older copy is a prefix. */
 struct config {
@@ -126,8 +140,15 @@ struct config {
     uint8_t spare7[16];
     /* added in version 8 */
     struct config_web_hosts web_hosts;
+    /* added in version 9 */
+    struct config_limits limits;
+    struct config_timers timers;
+    struct config_tariff tariff;
 };
-_Static_assert(sizeof(struct config) == 1868, "config layout is persisted: bump CONFIG_VERSION");
+_Static_assert(sizeof(struct config_limits) == 48 && sizeof(struct config_timers) == 72 &&
+                   sizeof(struct config_tariff) == 40,
+               "version-9 groups keep their sizes");
+_Static_assert(sizeof(struct config) == 2028, "config layout is persisted: bump CONFIG_VERSION");
 
 /* Version 1, the first layout (a prefix of every later one), kept as the
  * reference of what old devices hold. */
@@ -152,6 +173,9 @@ enum settings_group {
     SETTINGS_TIME = 1 << 8,
     SETTINGS_AUTOMATION = 1 << 9,
     SETTINGS_OTA = 1 << 10,
+    SETTINGS_LIMITS = 1 << 11,
+    SETTINGS_TIMERS = 1 << 12,
+    SETTINGS_TARIFF = 1 << 13,
 };
 
 /* The settings in use (read-only: change them with config_update()). */
