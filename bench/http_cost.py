@@ -29,7 +29,9 @@ SIM = sys.argv[1]
 REQUESTS = int(sys.argv[2]) if len(sys.argv) > 2 else 400
 TMP = tempfile.mkdtemp(prefix="openplug-bench-cost-")
 PATHS = ("/cm?cmnd=Status%208", "/api/state", "/")
-MEASURED = {"/cm?cmnd=Status%208": b'"Current"', "/api/state": b'"current_a"'}  # what a full body holds
+# What a full body holds (the meter measured every quantity).
+MEASURED = {"/cm?cmnd=Status%208": (b'"Power"', b'"Factor"', b'"Voltage"', b'"Current"'),
+            "/api/state": (b'"power_w"', b'"factor"', b'"voltage_v"', b'"current_a"')}
 POLLER = "poll_http"
 
 
@@ -76,7 +78,8 @@ def measure(path):
     deadline = time.monotonic() + 120  # the meter measures every quantity (slowly: valgrind)
     while time.monotonic() < deadline:
         conn.request("GET", "/cm?cmnd=Status%208")
-        if b'"Current"' in conn.getresponse().read():
+        body = conn.getresponse().read()
+        if all(m in body for m in MEASURED["/cm?cmnd=Status%208"]):
             break
         time.sleep(1)
     else:
@@ -90,7 +93,7 @@ def measure(path):
         response = conn.getresponse()
         body = response.read()
         assert response.status == 200, (path, response.status, body[:200])
-        complete = complete and re.findall(rb'"(\w+)":', body) == members and MEASURED.get(path, b"") in body
+        complete = complete and re.findall(rb'"(\w+)":', body) == members and all(m in body for m in MEASURED.get(path, ()))
     control(proc, "--instr=off")
     conn.close()
     return poller_cost(proc, out) / REQUESTS, len(body), complete

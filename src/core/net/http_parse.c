@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util/charclass.h"
+
 size_t http_head_length(const char *buf, size_t len)
 {
     for (const char *nl = memchr(buf, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - buf))) {
@@ -29,12 +31,6 @@ static const struct {
 } methods[] = {
     {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
     {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
-};
-
-/* 1 for the characters of a token (RFC 9110 5.6.2): methods, header names. */
-static const uint8_t token_char[256] = {
-    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['!'] = 1, ['#' ... '\''] = 1, ['*'] = 1, ['+'] = 1,
-    ['-'] = 1,         ['.'] = 1,         ['^'] = 1,         ['_'] = 1, ['`'] = 1,            ['|'] = 1, ['~'] = 1,
 };
 
 /* Cut the next line (ending in LF, with an optional CR before it) off
@@ -86,7 +82,7 @@ static int parse_request_line(char *line, struct http_head *out)
     *sp2 = '\0';
     const char *version = sp2 + 1;
     for (const char *c = line; *c; c++)
-        if (!token_char[(unsigned char)*c])
+        if (!(char_class[(unsigned char)*c] & CHAR_TOKEN))
             return 400;
     out->method = 0;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
@@ -153,16 +149,12 @@ static bool has_token(const char *list, const char *token)
     return false;
 }
 
-/* What a header value may hold: 1 blank (trimmed at the ends), 2 any
- * other character; 0 a control character or DEL, refused (and the NUL). */
-static const uint8_t value_char[256] = {['\t'] = 1, [' '] = 1, ['!' ... '~'] = 2, [0x80 ... 0xFF] = 2};
-
 /* One pass over "name: value": the name a token (so no folded line, which
  * starts with a blank), the value trimmed of blanks, no control character. */
 static int parse_header(char *line, struct http_head *out)
 {
     char *colon = line;
-    while (token_char[(unsigned char)*colon])
+    while (char_class[(unsigned char)*colon] & CHAR_TOKEN)
         colon++;
     if (*colon != ':' || colon == line)
         return 400;
@@ -172,8 +164,8 @@ static int parse_header(char *line, struct http_head *out)
     while (*value == ' ' || *value == '\t')
         value++;
     char *end = value, *v = value;
-    for (uint8_t kind; (kind = value_char[(unsigned char)*v]) != 0; v++)
-        if (kind == 2)
+    for (uint8_t kind; (kind = char_class[(unsigned char)*v] & (CHAR_VALUE | CHAR_BLANK)) != 0; v++)
+        if (kind == CHAR_VALUE)
             end = v + 1;
     if (*v)
         return 400;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "charclass.h"
+
 /* ---- Writer ---- */
 
 void jw_init(struct json_writer *w, char *buf, size_t cap)
@@ -38,17 +40,13 @@ static void put_c(struct json_writer *w, char c)
     }
 }
 
-/* 1 for the bytes a JSON string holds as they are: not a control
- * character, '"' or '\\' (nor the NUL that ends a C string). */
-static const uint8_t plain[256] = {[0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0xFF] = 1};
-
 /* Runs of characters that need no escape go in one copy. */
 static void put_escaped(struct json_writer *w, const char *s)
 {
     put_c(w, '"');
     for (;;) {
         const char *run = s;
-        while (plain[(unsigned char)*s])
+        while (char_class[(unsigned char)*s] & CHAR_JSON_PLAIN)
             s++;
         put(w, run, (size_t)(s - run));
         unsigned char c = (unsigned char)*s++;
@@ -76,7 +74,7 @@ static void item(struct json_writer *w, const char *key)
     w->has_items[w->depth] = true;
     size_t n = 0;
     if (key)
-        while (plain[(unsigned char)key[n]])
+        while (char_class[(unsigned char)key[n]] & CHAR_JSON_PLAIN)
             n++;
     if (key && !key[n] && !w->overflow && w->len + n + 4 < w->cap) {
         char *p = w->buf + w->len;
