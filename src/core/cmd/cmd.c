@@ -23,8 +23,13 @@ void cmd_register(struct cmd_table *table, const struct cmd_def *defs, size_t co
     table->first_letters = 0;
     for (size_t i = 0; i < count; i++)
         table->first_letters |= 1u << (defs[i].name[0] & 31);
-    table->next = tables;
-    tables = table;
+    /* Looked up in the order registered: the interpreter's, Power's and
+     * Status's tables, which pollers and switches use most, first. */
+    table->next = NULL;
+    struct cmd_table **end = &tables;
+    while (*end)
+        end = &(*end)->next;
+    *end = table;
 }
 
 static const struct cmd_def *find(const char *name, size_t len, bool indexed)
