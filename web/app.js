@@ -740,12 +740,8 @@ async function waitForBoot(uptimeBefore, since, limit) {
 
 /* ---- Template ---- */
 
-const ROLES = ['none', 'Rel', 'Rel_n', 'LED', 'LED_n', 'WifiLED', 'WifiLED_n', 'Btn', 'Btn_n',
-               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n', 'HLW8012CF', 'BL0942TX', 'BL0942RX',
-               'TglChanOnTgl', 'Btn_Tgl_All', 'Btn_Tgl_All_n', 'AlwaysHigh', 'AlwaysLow', 'Btn_ScriptOnly',
-               'Btn_ScriptOnly_n', 'PWM', 'PWM_n'];
 let shownTemplate = null; /* as exported: the editor keeps its other members */
-const GPIO_COUNT = 23; /* BL602 */
+let pinChoices = null; /* {gpios, roles}: the plug's own, from GET /api/pins */
 
 function cell(child) {
   const td = document.createElement('td');
@@ -770,7 +766,7 @@ function pinRow(gpio, role, channel, freeGpios) {
   const select = document.createElement('select');
   select.className = 'role';
   select.setAttribute('aria-label', freeGpios ? 'Role of the new pin' : 'Role of GPIO ' + gpio);
-  for (const r of ROLES) select.add(new Option(r, r, false, r === role));
+  for (const r of pinChoices.roles) select.add(new Option(r, r, false, r === role));
   const number = document.createElement('input');
   number.className = 'channel';
   number.type = 'number';
@@ -786,6 +782,7 @@ async function loadTemplate() {
   const form = $('#pins-form');
   try {
     const template = await query('Template');
+    pinChoices = pinChoices || (await request('GET', '/api/pins'));
     shownTemplate = template;
     form.elements.name.value = template.name || '';
     $('#template-command').textContent = template.command || '(nothing)';
@@ -802,7 +799,7 @@ async function loadTemplate() {
       const [role, channel] = template.pins[gpio].split(';');
       body.append(pinRow(gpio, role, channel));
     }
-    const free = [...Array(GPIO_COUNT).keys()].filter((g) => !used.includes(g));
+    const free = [...Array(pinChoices.gpios).keys()].filter((g) => !used.includes(g));
     body.append(pinRow(null, 'none', '0', free));
   } catch (e) {
     say(form, e.message, true);
