@@ -341,11 +341,13 @@ static const char *apply_record(void *arg, const struct backup_record *rec, cons
         err = apply_file(rec, src);
     } else {
         uint8_t record[BACKUP_RING_MAX];
-        a->energy_records++;
-        for (unsigned i = 0; i < BACKUP_RINGS; i++)
-            if (backup_rings[i].type == rec->type && rec->data_len <= sizeof record)
-                err = src->read(src->ctx, rec->data_offset, record, rec->data_len) ? HAL_EIO
-                      : backup_ring_append(i, record, rec->data_len, rec->version);
+        for (unsigned i = 0; i < BACKUP_RINGS; i++) {
+            if (backup_rings[i].type != rec->type || rec->data_len > sizeof record)
+                continue; /* the settings come from the marker */
+            err = src->read(src->ctx, rec->data_offset, record, rec->data_len) ? HAL_EIO
+                  : backup_ring_append(i, record, rec->data_len, rec->version);
+            a->energy_records++;
+        }
     }
     if (err) {
         LOG_ERR("RST", "restore: %s %s: error %d", rec->type == BACKUP_REC_FILE ? "file" : "record", rec->name, err);
