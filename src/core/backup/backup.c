@@ -96,11 +96,12 @@ static bool describe(uint16_t flags, unsigned index, uint32_t total, struct item
         it->head_len = backup_record_encode(it->head, BACKUP_REC_FILE, 0, info.name, info.size, info.crc);
     } else if (index < ITEM_TRAILER) {
         uint8_t version;
+        const struct backup_ring *ring = &backup_rings[index - ITEM_RINGS];
         int len = (flags & BACKUP_ENERGY) ? backup_ring_read(index - ITEM_RINGS, ring_record, &version) : -1;
-        if (len < 0)
-            return false;
+        if (len < 0 || !ring->valid(ring_record, (uint32_t)len, version))
+            return false; /* none, or one its owner does not read back either: a restore would refuse it */
         it->data_len = (uint32_t)len;
-        it->head_len = backup_record_encode(it->head, backup_rings[index - ITEM_RINGS].type, version, "",
+        it->head_len = backup_record_encode(it->head, ring->type, version, "",
                                             (uint32_t)len, crc32_update(0, ring_record, (uint32_t)len));
     } else {
         it->head_len = BACKUP_TRAILER_SIZE; /* filled by the producer */
