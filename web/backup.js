@@ -103,6 +103,7 @@ async function restoreUpload(form) {
     say(form, 'Restored (' + applied + '). Reload the page to see the restored settings.');
   } catch (e) {
     backup.stages.push('failed');
+    bar.hidden = true; /* the bytes went, the plug refused them: no full bar beside its reason */
     say(form, e.message, true);
   } finally {
     button.disabled = false;
