@@ -15,11 +15,9 @@
 #include "core/backup/backup.h"
 #include "core/log.h"
 #include "core/net/http.h"
-#include "core/sched.h"
+#include "core/net/http_upload.h"
 
 static struct http_route backup_route, restore_route;
-static struct http_request *uploading, *waiting;
-static struct sched_timer resume_timer, reply_timer;
 _Static_assert(sizeof(struct backup_writer) <= HTTP_USER_SIZE, "fits http_user()");
 
 static int produce(struct http_request *req, char *buf, size_t cap, void *arg)
@@ -57,6 +55,13 @@ static void reply_progress(struct http_request *req, int status)
     http_reply_json_end(req);
 }
 
+static bool taking(void) { return restore_state() == RESTORE_RECEIVING; }
+static bool busy(void) { return taking() || restore_state() == RESTORE_CHECKING; }
+static void reply(struct http_request *req) { reply_progress(req, restore_state() == RESTORE_COMMITTED ? 200 : 422); }
+
+static struct http_upload upload = {
+    .feed = restore_feed, .taking = taking, .end = restore_end, .abort = restore_abort, .busy = busy, .reply = reply};
+
 static void serve_restore(struct http_request *req, void *arg)
 {
     (void)arg;
@@ -72,67 +77,11 @@ static void serve_restore(struct http_request *req, void *arg)
         http_reply_error(req, err == RESTORE_EBUSY ? 409 : 413, why);
         return;
     }
-    uploading = req; /* the body streams to upload_data() */
+    http_upload_accept(&upload, req); /* the body streams to the restore */
 }
-
-static void resume_upload(void *arg)
-{
-    (void)arg;
-    if (uploading)
-        http_resume(uploading);
-}
-
-static size_t upload_data(struct http_request *req, const uint8_t *data, size_t len, void *arg)
-{
-    (void)arg;
-    if (req != uploading || restore_state() != RESTORE_RECEIVING)
-        return len; /* refused: swallow the rest, upload_end() answers */
-    size_t taken = restore_feed(data, len);
-    if (taken < len)
-        sched_timer_start(&resume_timer, 1, 0);
-    return taken;
-}
-
-static void reply_when_done(void *arg)
-{
-    (void)arg;
-    enum restore_state state = restore_state();
-    if (!waiting)
-        return;
-    if (state == RESTORE_RECEIVING || state == RESTORE_CHECKING) {
-        sched_timer_start(&reply_timer, 10, 0);
-        return;
-    }
-    reply_progress(waiting, state == RESTORE_COMMITTED ? 200 : 422);
-    waiting = NULL;
-}
-
-static void upload_end(struct http_request *req, void *arg)
-{
-    (void)arg;
-    if (req == uploading)
-        restore_end();
-    uploading = NULL;
-    waiting = req;
-    reply_when_done(NULL);
-}
-
-static void upload_abort(struct http_request *req, void *arg)
-{
-    (void)arg;
-    if (req == uploading)
-        restore_abort("the upload connection closed");
-    if (req == uploading || req == waiting)
-        uploading = waiting = NULL;
-}
-
-static const struct http_body_stream upload_stream = {upload_data, upload_end, upload_abort};
 
 void backup_api_start(void)
 {
-    sched_timer_init(&resume_timer, resume_upload, NULL);
-    sched_timer_init(&reply_timer, reply_when_done, NULL);
     http_route_add(&backup_route, HTTP_GET, "/api/backup", 0, serve_backup, NULL);
-    http_route_add(&restore_route, HTTP_GET | HTTP_POST, "/api/restore", HTTP_ROUTE_STREAM, serve_restore, NULL);
-    restore_route.stream = &upload_stream;
+    http_upload_route(&upload, &restore_route, HTTP_GET | HTTP_POST, "/api/restore", serve_restore);
 }
