@@ -1,6 +1,6 @@
 /* OpenPlug web UI: the Backup & restore page (#backup).  Its own file,
- * loaded after app.js and using its helpers ($, text, say, request,
- * showLogin, pages, route, PlugError).  A backup is GET /api/backup (with
+ * loaded after app.js and using its helpers ($, say, busy, request,
+ * postFile, addPage, showLogin, route, PlugError).  A backup is GET /api/backup (with
  * the energy records and the passwords only when ticked); a restore is
  * POST /api/restore with the file: the plug checks all of it before
  * anything changes and answers the exact reason of a refusal, shown as it
@@ -49,27 +49,6 @@ async function backupDownload(form) {
   });
 }
 
-/* The file to the plug, the bar following the bytes sent; resolves with
- * the plug's answer, rejects with its exact reason. */
-function restorePost(file, bar) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/restore');
-    xhr.setRequestHeader('X-Requested-With', 'OpenPlug');
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = Math.round(ev.loaded * 100 / ev.total); };
-    xhr.onload = () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status === 401) { showLogin(); reject(new PlugError('sign in first')); return; }
-      if (xhr.status === 200) resolve(body);
-      else reject(new PlugError((body && (body.error || body.Error)) || xhr.status + ' ' + xhr.statusText));
-    };
-    xhr.onerror = () => reject(new PlugError('the connection to the plug broke off: nothing was changed'));
-    xhr.send(file);
-  });
-}
-
 /* The plug restarts to apply the file: wait for the new boot's account. */
 async function restoreWaitBack(form) {
   const since = Date.now();
@@ -95,7 +74,7 @@ async function restoreUpload(form) {
   button.disabled = true;
   say(form, 'Sending ' + file.name + '…');
   try {
-    await restorePost(file, bar);
+    await postFile('/api/restore', file, 'nothing was changed', bar);
     backup.stages.push('committed');
     say(form, 'Checked: every part of the file is good. Restarting to apply it…');
     const applied = await restoreWaitBack(form);
@@ -111,14 +90,8 @@ async function restoreUpload(form) {
 }
 
 (function backupStart() {
-  const section = document.createElement('section');
-  section.id = 'page-backup';
-  section.className = 'page';
-  section.hidden = true;
-  section.innerHTML = BACKUP_PAGE;
-  $('main').appendChild(section);
+  addPage('backup', BACKUP_PAGE, () => {});
   $('#backup-form').addEventListener('submit', (ev) => { ev.preventDefault(); backupDownload(ev.target); });
   $('#restore-form').addEventListener('submit', (ev) => { ev.preventDefault(); restoreUpload(ev.target); });
-  pages.backup = { show: () => {} };
   if (location.hash === '#backup') route();
 })();

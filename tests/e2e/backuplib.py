@@ -72,12 +72,13 @@ class Backup:
                 r[3] = r[3][:offset] + data + r[3][offset + len(data):]
 
 
-def request(port, method, path, body=None, headers=None, timeout=30):
+def request(port, method, path, body=None, headers=None, timeout=30, content_type="application/octet-stream"):
+    """One request on its own connection: (status, body bytes)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         hdrs = {"Connection": "close"}
         if body is not None:
-            hdrs["Content-Type"] = "application/octet-stream"
+            hdrs["Content-Type"] = content_type
         hdrs.update(headers or {})
         conn.request(method, path, body=body, headers=hdrs)
         r = conn.getresponse()

@@ -31,18 +31,9 @@ class Client:
         self.port = port
 
     def request(self, method, path, body=None, headers=None, raw=False):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-        try:
-            data = body.encode() if isinstance(body, str) else body
-            hdrs = {"Connection": "close"}
-            if data is not None:
-                hdrs["Content-Type"] = "application/json"
-            hdrs.update(headers or {})
-            conn.request(method, path, body=data, headers=hdrs)
-            r = conn.getresponse()
-            return r.status, r.read() if raw else r.read(8192).decode(errors="replace")
-        finally:
-            conn.close()
+        data = body.encode() if isinstance(body, str) else body
+        status, got = backuplib.request(self.port, method, path, data, headers, 15, "application/json")
+        return status, got if raw else got[:8192].decode(errors="replace")
 
 
 # (name, method, path, body): every way to change state over HTTP
