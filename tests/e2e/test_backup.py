@@ -152,7 +152,7 @@ def bad_files(good):
     flipped = {at: raw[:at] + bytes([raw[at] ^ 0x10]) + raw[at + 1:] for at in (70, 1000, len(raw) - 6, len(raw) - 2)}
     out = [("flipped byte %d" % at, f, 422, "corrupt file: its CRC does not match") for at, f in flipped.items()]
     out += [("truncated", raw[:len(raw) // 2], 422, "truncated file: %d of %d bytes" % (len(raw) // 2, len(raw))),
-            ("shorter than a header", raw[:40], 413, "send the backup file as the request body"),
+            ("shorter than a header", raw[:40], 400, "send the backup file as the request body"),
             ("trailing bytes", raw + b"\0\0", 422, "2 bytes after the end of the backup"),
             ("other model", good.encode(model=b"ESP32"), 422, "backup of another model (ESP32): this plug is BL602"),
             ("other magic", good.encode(magic=b"TASMOTA1"), 422, "not an OpenPlug backup file"),
@@ -192,6 +192,8 @@ def test_a_bad_or_foreign_file_changes_nothing(make_plug):
         assert reply["error"] == why or why.endswith("(record at") and reply["error"].startswith(why), (name, reply)
         assert not plug.log_lines(r"BOOT:|RST: backup checked|FILE:", since=mark), name
         assert state(plug) == before, name
+    status, reply = restore(plug, b"\0" * 64, {"Content-Length": str(16 << 20)})  # refused on its head
+    assert status == 413 and reply["error"] == "file larger than any backup", (status, reply)
     # the update slot was given back each time: a good file still restores
     assert restore_and_wait(plug, good.encode()) == "applied: settings, 1 files"
     assert cm(plug, "DeviceName")["DeviceName"] == "restored"

@@ -71,10 +71,11 @@ enum restore_state { RESTORE_IDLE, RESTORE_RECEIVING, RESTORE_CHECKING, RESTORE_
 bool restore_check(const struct backup_source *src, struct config *settings, char *why, size_t why_size);
 
 /* Stage a file of `size` bytes: 0, or with why RESTORE_EBUSY (a restore or
- * an update runs, a firmware is on trial) or RESTORE_ESIZE (no backup is
- * that size). */
+ * an update runs, a firmware is on trial), RESTORE_ESHORT (not even a
+ * header) or RESTORE_ELARGE (larger than the slot takes). */
 #define RESTORE_EBUSY (-1)
-#define RESTORE_ESIZE (-2)
+#define RESTORE_ESHORT (-2)
+#define RESTORE_ELARGE (-3)
 int restore_begin(uint32_t size, enum source source, const char **why);
 /* Offer bytes; returns how many were taken (0 while the flash is busy:
  * offer the rest again in a later turn). */

@@ -160,12 +160,14 @@ static void fail(const char *why)
 int restore_begin(uint32_t size, enum source source, const char **why)
 {
     *why = NULL;
-    if (size < BACKUP_HEADER_SIZE + BACKUP_TRAILER_SIZE)
+    if (size < BACKUP_HEADER_SIZE + BACKUP_TRAILER_SIZE) {
         *why = "send the backup file as the request body";
-    else if (size > hal_flash_size(HAL_PART_OTA) - FILE_OFFSET)
+        return RESTORE_ESHORT;
+    }
+    if (size > hal_flash_size(HAL_PART_OTA) - FILE_OFFSET) {
         *why = "file larger than any backup";
-    if (*why)
-        return RESTORE_ESIZE;
+        return RESTORE_ELARGE;
+    }
     if (progress.state == RESTORE_RECEIVING || progress.state == RESTORE_CHECKING)
         *why = "a restore is already running";
     else if (progress.state == RESTORE_COMMITTED)

@@ -74,7 +74,7 @@ static void serve_restore(struct http_request *req, void *arg)
     const char *why;
     int err = restore_begin((uint32_t)http_content_length(req), SOURCE_HTTP, &why);
     if (err) {
-        http_reply_error(req, err == RESTORE_EBUSY ? 409 : 413, why);
+        http_reply_error(req, err == RESTORE_EBUSY ? 409 : err == RESTORE_ESHORT ? 400 : 413, why);
         return;
     }
     http_upload_accept(&upload, req); /* the body streams to the restore */
