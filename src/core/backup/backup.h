@@ -90,7 +90,8 @@ const char *restore_error(void);
 /* {"State","Received","Total","Error","LastRestore"} members. */
 void restore_progress_json(struct json_writer *w);
 
-/* At boot, before config_load(): apply a committed restore (see above). */
+/* At boot, before config_load(): apply a committed restore (see above);
+ * also readies the restore's timers.  Once per boot. */
 void backup_boot_apply(void);
 
 #endif

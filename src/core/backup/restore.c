@@ -3,7 +3,7 @@
  * firmware slot, checked, committed, applied at the next boot; see backup.h.
  * Owns the slot while lent (ota_slot_borrow) and its marker sector:
  *
- *   slot sector 0: the marker — magic, file size, flags, the settings to
+ *   slot sector 0: the marker — magic, file size, the settings to
  *                  restore (secrets merged), CRC (one program: whole or
  *                  invalid); at MARKER_DONE, a byte programmed once applied
  *   slot sector 1…: the backup file as received
@@ -29,7 +29,7 @@
 #define RESTART_AFTER_MS 1000    /* the reply leaves first */
 
 struct marker {
-    uint32_t magic, size, flags, reserved;
+    uint32_t magic, size, reserved[2];
     struct config settings;
     uint32_t crc; /* over everything before it */
 };
@@ -242,11 +242,8 @@ static void check_and_commit(void)
         fail(why);
         return;
     }
-    uint8_t flags[2];
-    slot_read(NULL, 10, flags, 2);
     m->magic = MARKER_MAGIC;
     m->size = progress.total;
-    m->flags = flags[0];
     m->crc = crc32_update(0, m, offsetof(struct marker, crc));
     int err = hal_flash_program(HAL_PART_OTA, 0, m, sizeof *m);
     if (err) {
