@@ -7,8 +7,7 @@ any flash operation of the apply ends in the backup's state."""
 import http.client
 import json
 import shutil
-
-import pytest
+import socket
 
 import backuplib
 from backuplib import Backup, get_backup, request
@@ -261,3 +260,23 @@ def test_power_cut_at_every_flash_operation_of_a_restore(make_plug, tmp_path):
     resumed = [op for op, last in outcomes.items() if last.startswith("applied")]
     assert len(resumed) >= at_end - at_restart - 4, outcomes  # most cuts fell inside the apply
     print("restore sweep: %d cut points, %d resumed the apply at the next boot" % (len(outcomes), len(resumed)))
+
+
+def test_a_restore_and_an_update_never_share_the_slot(make_plug):
+    """Each holds the inactive slot while it streams: the other is refused
+    with the reason, and gets it back once the first is over."""
+    plug = start_web_plug(make_plug)
+    good = get_backup(plug.port)
+    for first, started, second, why in (
+            ("/api/ota", r"OTA: update started", "/api/restore", "an update is already running"),
+            ("/api/restore", r"RST: restore started", "/api/ota", "a restore is using the update slot")):
+        mark = plug.mark()
+        held = socket.create_connection(("127.0.0.1", plug.port), timeout=10)
+        held.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                      "Content-Length: 60000\r\n\r\n" % first).encode() + b"\0" * 20)
+        plug.wait_log(started, since=mark)
+        status, reply = request(plug.port, "POST", second, good if second == "/api/restore" else b"\xff" * 600)
+        assert status == 409 and json.loads(reply)["error"] == why, (first, status, reply)
+        held.close()  # the client goes away: the first ends, and gives the slot back
+        plug.wait_log(r"the upload connection closed", since=mark, timeout=10)
+    assert restore_and_wait(plug, good) == "applied: settings, 0 files"
