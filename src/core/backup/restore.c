@@ -128,8 +128,8 @@ static struct {
     enum restore_state state;
     enum source source;
     uint32_t received, total;
-    char error[128];
-    char last[112]; /* what the apply at this boot did */
+    char error[96];
+    char last[80]; /* what the apply at this boot did */
 } progress;
 
 static struct restore_work {
@@ -308,27 +308,17 @@ struct apply {
     int errors, energy_records;
 };
 
-/* Write file record `rec` unless the store holds it already. */
+/* Write file record `rec` unless the store holds it already (at boot:
+ * the heap is free, and files_write() may erase both sectors at once). */
 static int apply_file(const struct backup_record *rec, const struct backup_source *src)
 {
     struct files_info info;
     if (files_stat(rec->name, &info) == 0 && info.size == rec->data_len && info.crc == rec->data_crc)
         return 0;
-    int err = files_write_begin(rec->name, rec->data_len);
-    uint8_t buf[256];
-    for (uint32_t at = 0; !err && at < rec->data_len;) {
-        uint32_t n = rec->data_len - at < sizeof buf ? rec->data_len - at : sizeof buf;
-        err = src->read(src->ctx, rec->data_offset + at, buf, n);
-        for (uint32_t done = 0; !err && done < n;) {
-            int took = files_write_chunk(buf + done, n - done);
-            err = took < 0 ? took : 0;
-            done += took < 0 ? 0 : (uint32_t)took;
-        }
-        at += n;
-    }
-    err = err ? err : files_write_commit();
-    if (err)
-        files_write_abort();
+    uint8_t *data = malloc(rec->data_len + 1);
+    int err = !data ? HAL_EIO : src->read(src->ctx, rec->data_offset, data, rec->data_len);
+    err = err ? err : files_write(rec->name, data, rec->data_len);
+    free(data);
     return err;
 }
 
@@ -393,7 +383,7 @@ void backup_boot_apply(void)
     files_mount();
     /* The file was checked before the commit; read again, it must still be whole. */
     if (!c->settings || !backup_read(&src, hal_chip_name(), &h, check_record, c, why, sizeof why)) {
-        snprintf(progress.last, sizeof progress.last, "not applied: %.80s", c->settings ? why : "no memory");
+        snprintf(progress.last, sizeof progress.last, "not applied: %.60s", c->settings ? why : "no memory");
     } else {
         a.errors = delete_others(c);
         backup_read(&src, hal_chip_name(), &h, apply_record, &a, why, sizeof why);
