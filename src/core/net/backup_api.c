@@ -4,8 +4,9 @@
  *   POST /api/restore  the backup file as the body: staged, checked,
  *                      committed, then the plug restarts to apply it
  *   GET  /api/restore  progress, the last refusal, what the last boot applied
- * Admin only when a WebPassword is set (the backup holds the settings, and
- * with secrets=1 the passwords).  The body streams into the restore
+ * The backup and the restore are admin only when a WebPassword is set (the
+ * backup holds the settings, with secrets=1 the passwords); the progress is
+ * open, like /api/ota's.  The body streams into the restore
  * (core/backup/backup.h) with back-pressure, as /api/ota's does into the
  * OTA writer; a refused file is swallowed to its end and answered 422 with
  * the reason.
