@@ -178,6 +178,28 @@ bool config_load(void)
     return true;
 }
 
+const char *config_check_record(const void *record, uint32_t len, unsigned version, struct config *out)
+{
+    static char why[96];
+    if (version < 1 || version > CONFIG_VERSION || len != layout_size[version]) {
+        snprintf(why, sizeof why, "settings of version %u (%lu bytes): this firmware reads 1 to %d", version,
+                 (unsigned long)len, CONFIG_VERSION);
+        return why;
+    }
+    memmove(out, record, len);
+    migrate_in_place(version, out);
+    const char *bad = invalid_field(out);
+    if (bad)
+        snprintf(why, sizeof why, "invalid settings (%s)", bad);
+    return bad ? why : NULL;
+}
+
+int config_store(const struct config *c)
+{
+    int found = reclog_mount(&config_log);
+    return found < 0 ? found : reclog_append(&config_log, c, sizeof *c, CONFIG_VERSION);
+}
+
 struct config *config_edit(void)
 {
     scratch = current;

@@ -196,6 +196,14 @@ struct config *config_edit(void);
  * flash error nothing changes: returns a negative HAL_E*, else 0. */
 int config_update(const struct config *next);
 
+/* A settings record of `version` (a backup's): migrated into *out and
+ * checked as a stored copy is.  NULL when good, else why not. */
+const char *config_check_record(const void *record, uint32_t len, unsigned version, struct config *out);
+
+/* Persist `c` without using it (a restore, at boot before config_load()).
+ * 0 or a negative HAL_E*. */
+int config_store(const struct config *c);
+
 /* Saves since the area was created or wiped (Tasmota's SaveCount). */
 uint32_t config_save_count(void);
 
