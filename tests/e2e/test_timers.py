@@ -185,22 +185,27 @@ def test_unknown_clock_and_clock_steps(tmp_path):
     """Nothing fires while the clock is unknown; set 20 s after a timer's
     time it fires at once (as clock events: up to 60 s late); a step over
     a timer's time skips it; a step back after a firing does not repeat it;
-    the next day both fire on time.  Timers 0 silences all, Timers 1 again."""
+    the next day both fire on time.  Timers 0 silences all; Timers 1 arms them
+    again from their next times."""
     day = epoch(2026, 11, 24)
     result = run_sim(tmp_path / "f.bin", "--at", "100 Time %d" % (day + 10 * 3600 + 30 * 60 + 20),
                      "--at", "200 Time %d" % (day + 10 * 3600 + 50 * 60),
                      "--at", "300 Time %d" % (day + 10 * 3600 + 29 * 60 + 50),
                      "--at", "400 Timers 0", "--at", "86000 Timers 1",
+                     "--at", "87640 Timers 0", "--at", "87690 Timers 1",
                      duration=88000, timeout=60, exec_="; ".join([
                          RELAY, timer(1, Enable=1, Time="10:30", Days="SMTWTFS", Repeat=1, Action=2),
                          timer(2, Enable=1, Time="10:45", Days="SMTWTFS", Repeat=1, Action=2),
-                         timer(4, Enable=1, Time="23:00", Days="SMTWTFS", Repeat=1, Action=2)]))
+                         timer(4, Enable=1, Time="23:00", Days="SMTWTFS", Repeat=1, Action=2),
+                         timer(5, Enable=1, Time="10:46", Days="SMTWTFS", Repeat=1, Action=2)]))
     assert not errors(result), errors(result)
     got = [(round(up), what) for up, what in fired(result)]
     # uptime 300 is 10:29:50: the next day's 10:30 is at 300 + 10 + 86400.
     assert got == [(100, "Timer1: output 1 toggle"), (86710, "Timer1: output 1 toggle"),
-                   (87610, "Timer2: output 1 toggle")], got  # Timer4 (23:00) silenced by Timers 0
-    assert {"Timers": "OFF"} == {k: v for k, v in result.replies[-2].items() if k == "Timers"}
+                   (87610, "Timer2: output 1 toggle")], got
+    # Timer2 (10:45) came round again after the step back, and Timer4 (23:00), while disarmed; Timer5
+    # (10:46, uptime 87670) passed while disarmed and is not made up for when armed again 20 s later.
+    assert [r["Timers"] for r in result.replies if "Timers" in r] == ["OFF", "ON", "OFF", "ON"]
 
 
 def test_bad_values_are_refused_and_change_nothing(tmp_path):

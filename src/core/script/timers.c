@@ -308,10 +308,13 @@ static enum cmd_result cmd_timers(struct cmd_ctx *ctx)
         int value = cmd_parse_switch(ctx->arg);
         if (value < 0)
             return cmd_error(ctx, "Timers: expected 0|off (disarm all), 1|on (arm all) or 2|toggle");
+        bool was_disarmed = timers->disarmed;
         struct config *next = config_edit();
         next->timers.disarmed = (uint8_t)(value == 2 ? !timers->disarmed : !value);
         if (cmd_setting_save(ctx, next) != CMD_DONE)
             return CMD_FAILED;
+        for (unsigned i = 0; was_disarmed && !timers->disarmed && i < CONFIG_TIMERS; i++)
+            restart_timer(i); /* armed again: from their next times, not the minute just gone */
     }
     jw_string(ctx->reply, "Timers", timers->disarmed ? "OFF" : "ON");
     for (unsigned i = 0; i < CONFIG_TIMERS; i++) {
