@@ -160,24 +160,19 @@ static void write_timer(struct json_writer *w, unsigned i)
     uint32_t timer = config_get()->timers.timer[i];
     uint32_t minutes = get(timer, F_TIME);
     bool negative = get(timer, F_MODE) && minutes >= NEGATIVE_OFFSET;
-    char key[8], time[8], days[8];
+    char key[8], days[8], json[128];
     minutes -= negative ? NEGATIVE_OFFSET : 0;
-    snprintf(key, sizeof key, "Timer%u", i + 1);
-    snprintf(time, sizeof time, "%s%02u:%02u", negative ? "-" : "", (unsigned)(minutes / 60 % 24),
-             (unsigned)(minutes % 60));
     for (unsigned d = 0; d < 7; d++)
         days[d] = (char)('0' + (get(timer, F_DAYS) >> d & 1));
     days[7] = '\0';
-    jw_object_begin(w, key);
-    jw_int(w, "Enable", get(timer, F_ENABLE));
-    jw_int(w, "Mode", get(timer, F_MODE));
-    jw_string(w, "Time", time);
-    jw_int(w, "Window", get(timer, F_WINDOW));
-    jw_string(w, "Days", days);
-    jw_int(w, "Repeat", get(timer, F_REPEAT));
-    jw_int(w, "Output", get(timer, F_OUTPUT) + 1);
-    jw_int(w, "Action", get(timer, F_ACTION));
-    jw_object_end(w);
+    snprintf(key, sizeof key, "Timer%u", i + 1);
+    snprintf(json, sizeof json,
+             "{\"Enable\":%u,\"Mode\":%u,\"Time\":\"%s%02u:%02u\",\"Window\":%u,\"Days\":\"%s\",\"Repeat\":%u,"
+             "\"Output\":%u,\"Action\":%u}",
+             (unsigned)get(timer, F_ENABLE), (unsigned)get(timer, F_MODE), negative ? "-" : "",
+             (unsigned)(minutes / 60), (unsigned)(minutes % 60), (unsigned)get(timer, F_WINDOW), days,
+             (unsigned)get(timer, F_REPEAT), (unsigned)get(timer, F_OUTPUT) + 1, (unsigned)get(timer, F_ACTION));
+    jw_raw(w, key, json);
 }
 
 /* "hh:mm"; in Modes 1 and 2 also "+hh:mm" / "-hh:mm", under 12 hours: the
@@ -223,9 +218,8 @@ static enum cmd_result apply_json(struct cmd_ctx *ctx, uint32_t *timer)
     char key[12], value[12], time_text[12] = "";
     jr_init(&r, ctx->arg, strlen(ctx->arg));
     if (!jr_object_begin(&r))
-        return cmd_error(ctx, "%s%d: expected 0 (clear), 1..16 (copy that timer) or JSON such as "
-                              "{\"Enable\":1,\"Time\":\"07:30\",\"Days\":\"-MTWTF-\",\"Action\":1}", ctx->name,
-                         ctx->index);
+        return cmd_error(ctx, "%s%d: expected 0 (clear), 1..16 (copy that timer) or JSON: "
+                              "{\"Enable\":1,\"Time\":\"07:30\",\"Action\":1}", ctx->name, ctx->index);
     while (jr_object_next(&r, key, sizeof key)) {
         enum json_type type = jr_peek(&r);
         const char *start = r.pos;
@@ -243,8 +237,8 @@ static enum cmd_result apply_json(struct cmd_ctx *ctx, uint32_t *timer)
         if (strcasecmp(key, "Days") == 0) {
             int days = parse_days(value);
             if (days < 0)
-                return cmd_error(ctx, "%s%d: Days: 7 characters from Sunday, a day's letter (SMTWTFS) or 1 for on, "
-                                      "- or 0 for off", ctx->name, ctx->index);
+                return cmd_error(ctx, "%s%d: Days: 7 characters from Sunday, SMTWTFS or 1 on, - or 0 off", ctx->name,
+                                 ctx->index);
             *timer = put(*timer, F_DAYS, (uint32_t)days);
             continue;
         }
@@ -265,9 +259,8 @@ static enum cmd_result apply_json(struct cmd_ctx *ctx, uint32_t *timer)
     if (*time_text) {
         int32_t field = parse_time(time_text, get(*timer, F_MODE));
         if (field < 0)
-            return cmd_error(ctx, "%s%d: Time: expected \"hh:mm\" (Mode 0), or an offset \"hh:mm\", \"+hh:mm\" or "
-                                  "\"-hh:mm\" under 12 hours from sunrise (Mode 1) or sunset (Mode 2)", ctx->name,
-                             ctx->index);
+            return cmd_error(ctx, "%s%d: Time: expected \"hh:mm\"; Modes 1, 2: an offset under 12 hours "
+                                  "(\"-hh:mm\" before)", ctx->name, ctx->index);
         *timer = put(*timer, F_TIME, (uint32_t)field);
     }
     return CMD_DONE;
