@@ -232,3 +232,30 @@ def test_bad_values_are_refused_and_change_nothing(tmp_path):
     result = run_sim(tmp_path / "f.bin", duration=5, exec_='Timer8 5; Timer5 0; Timer8 {"Enable":1')
     assert result.replies[0]["Timer8"]["Days"] == "0111110" and result.replies[1]["Timer5"]["Days"] == "0000000"
     assert errors(result) == ["Timer8: bad JSON: expected ',' or '}' at byte 11"], result.replies
+
+
+def test_a_power_cut_while_a_once_timer_disarms_itself(tmp_path):
+    """Repeat 0: the timer's own save (from the loop, not a command) cut at
+    every flash operation of the run that fires it: the next boot has the
+    settings from before (armed) or after (disarmed), never defaults; and
+    the relay is whatever its record says, on or off."""
+    import shutil
+    base = tmp_path / "base.bin"
+    t = epoch(2026, 11, 24, 10, 29, 58)
+    setup = run_sim(base, duration=1, exec_="; ".join([
+        RELAY, "DeviceName keep", "Power off",
+        timer(1, Enable=1, Time="10:30", Days="SMTWTFS", Repeat=0, Action=1)]))
+    assert not errors(setup), errors(setup)
+    whole = run_sim(shutil.copy(base, tmp_path / "whole.bin"), duration=5, exec_="Time %d" % t)
+    assert fired(whole) and whole.flash_ops, whole
+    seen = set()
+    for op in range(1, whole.flash_ops + 1):
+        image = shutil.copy(base, tmp_path / "cut.bin")
+        run_sim(image, "--powercut-at-flash-op", op, duration=5, exec_="Time %d" % t)
+        replies = run_sim(image, duration=1, exec_="DeviceName; Timer1").replies
+        assert replies[0] == {"DeviceName": "keep"}, (op, replies)
+        enable = replies[1]["Timer1"].pop("Enable")
+        assert replies[1]["Timer1"] == {"Mode": 0, "Time": "10:30", "Window": 0, "Days": "1111111",
+                                        "Repeat": 0, "Output": 1, "Action": 1}, (op, replies)
+        seen.add(enable)
+    assert seen == {0, 1}  # the cut landed before and after the save's commit
