@@ -107,6 +107,7 @@ function timerRow(t, x) {
 
 function timersShow(reply) {
   $('#timers-armed').checked = reply.Timers === 'ON';
+  $('#timer-list').classList.toggle('disarmed', reply.Timers !== 'ON');
   timers.list = [];
   for (let x = 1; x <= 16; x++) timers.list.push(reply['Timers' + Math.ceil(x / 4)]['Timer' + x]);
   const rows = [];
