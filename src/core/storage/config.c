@@ -10,6 +10,7 @@
 #include "core/io/pins.h"
 #include "core/io/template.h"
 #include "core/log.h"
+#include "core/script/timers.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
 
@@ -129,6 +130,8 @@ static const char *invalid_field(const struct config *c)
     if (c->mqtt.tele_period_s > 3600 || (c->mqtt.tele_period_s > 0 && c->mqtt.tele_period_s < 10) ||
         c->mqtt.port == 0 || c->mqtt.tls > 1 || c->mqtt.ha_discovery > 1)
         return "mqtt";
+    if (!timers_valid(&c->timers))
+        return "timers";
     return NULL;
 }
 

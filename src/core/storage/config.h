@@ -95,8 +95,11 @@ struct config_ota {
 struct config_limits { /* PowerLow/High, VoltageLow/High, CurrentLow/High, MaxPowerWindow, MaxEnergy, PulseTime */
     uint8_t spare[48];
 };
-struct config_timers { /* Timer1..16, Timers */
-    uint8_t spare[72];
+#define CONFIG_TIMERS 16
+struct config_timers {                  /* Timer1..16, Timers (script/timers.h) */
+    uint32_t timer[CONFIG_TIMERS];      /* each packed as timers.h says; 0 = cleared */
+    uint8_t disarmed;                   /* Timers 0: none fires (0 = armed; Tasmota ships them disarmed) */
+    uint8_t spare[7];
 };
 struct config_tariff { /* prices, tariff times, currency */
     uint8_t spare[40];
