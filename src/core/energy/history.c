@@ -1,19 +1,28 @@
 /*
- * history.c — hourly and daily energy buckets and their saving; see
- * history.h.  Owns the media ring LAYOUT_HISTORY_*; reads the energy
- * counters, never changes them.
+ * history.c — hourly, daily, monthly and yearly energy buckets, the cost of
+ * each, and their saving; see history.h.  Owns the media rings
+ * LAYOUT_HISTORY_* and LAYOUT_LEDGER_*; reads the energy counters and the
+ * tariff settings, never changes them.
  */
 #include "history.h"
 
+#include <string.h>
+
 #include "core/energy/energy.h"
+#include "core/energy/tariff.h"
 #include "core/log.h"
+#include "core/storage/config.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
 #include "core/timekeeping.h"
 #include "hal/hal.h"
 
 #define RECORD_VERSION 1
+#define LEDGER_VERSION 1
 #define UJ_PER_MWH 3600000ull
+/* mWh x price (1/10000 per kWh) counts 1e-10 of the currency; costs are
+ * kept in 1e-3. */
+#define COST_UNITS_PER_MILLI 10000000ull
 /* At boot, energy the counters saved after the history's last save belongs
  * to the history's newest hour; more than this (4 kW for 15 minutes) means
  * the counters were set by a command, not measured. */
@@ -24,9 +33,10 @@
  * firmware) and would draw a bar of gigawatt-hours. */
 #define HOUR_MAX_MWH 8480000u
 #define DAY_MAX_MWH (24u * HOUR_MAX_MWH)
+#define YEAR_MAX_MWH (366ull * DAY_MAX_MWH)
 
 /* Persisted: fixed-width fields only.  Buckets are rings indexed by hour
- * (day) number modulo their count. */
+ * (day, month, year) number modulo their count. */
 struct history_record {
     int32_t hour, day;        /* newest bucket, -1 = the clock was never known */
     uint64_t energy_total_uj; /* the counters' Total at this save */
@@ -36,6 +46,23 @@ struct history_record {
 _Static_assert(sizeof(struct history_record) == 264, "persisted layout");
 _Static_assert(sizeof(struct history_record) + RECLOG_HEADER_SIZE <= LAYOUT_HISTORY_SLOT, "fits its slot");
 
+/* The long history and the costs (docs/ARCHITECTURE.md has this layout). */
+struct ledger_record {
+    int32_t hour, day, month, year; /* newest buckets (local, since 1970), all -1 = never known */
+    uint64_t energy_total_uj;       /* the counters' Total at this save */
+    uint64_t cost_total;            /* 1/1000 of the currency, since the Total started */
+    uint32_t month_mwh[HISTORY_MONTHS];
+    uint64_t year_mwh[HISTORY_YEARS];
+    uint32_t hour_cost[HISTORY_HOURS]; /* 1/1000 of the currency */
+    uint32_t day_cost[HISTORY_DAYS];
+    uint32_t month_cost[HISTORY_MONTHS];
+    uint32_t year_cost[HISTORY_YEARS];
+    uint32_t price_e4; /* in force at this save: the price of what a power cut loses */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct ledger_record) == 600, "persisted layout");
+_Static_assert(sizeof(struct ledger_record) + RECLOG_HEADER_SIZE <= LAYOUT_LEDGER_SLOT, "fits its slot");
+
 static struct reclog ring = {
     .part = HAL_PART_MEDIA,
     .offset = LAYOUT_HISTORY_OFFSET,
@@ -43,37 +70,72 @@ static struct reclog ring = {
     .slot_size = LAYOUT_HISTORY_SLOT,
     .magic = LAYOUT_HISTORY_MAGIC,
 };
+static struct reclog ledger_ring = {
+    .part = HAL_PART_MEDIA,
+    .offset = LAYOUT_LEDGER_OFFSET,
+    .sectors = LAYOUT_LEDGER_SECTORS,
+    .slot_size = LAYOUT_LEDGER_SLOT,
+    .magic = LAYOUT_LEDGER_MAGIC,
+};
 static struct history_record state;
+static struct ledger_record ledger;
 static uint64_t pending_uj;  /* measured, not in a bucket yet (clock unknown, or < 1 mWh) */
+static uint64_t cost_units;  /* cost below 1/1000 of the currency, not in a bucket yet */
 static int32_t saved_hour;   /* state.hour at the last save */
 static uint64_t saved_at_ms;
 static bool dirty;           /* buckets changed since the last save */
+static bool ledger_due;      /* the ledger's save waits for the next report (one erase per turn) */
 static bool started;
 static uint32_t saves;
 
 static int32_t modulo(int32_t value, int32_t n) { return (value % n + n) % n; }
 
-/* Local seconds since the epoch, in which hours and days are counted (as
- * the energy counters' Today), -1 while the clock is unknown (or absurd:
- * hour numbers must fit 31 bits). */
-static int64_t clock_seconds(void)
+/* Local time now, false while the clock is unknown (or absurd: hour
+ * numbers must fit 31 bits). */
+static bool local_now(struct local_time *now, int64_t *local_s)
 {
-    struct local_time now;
-    if (!clock_local_now(&now))
-        return -1;
-    int64_t local_s = now.utc_s + now.offset_s;
-    return local_s < 0 || local_s / 3600 > INT32_MAX / 2 ? -1 : local_s;
+    if (!clock_local_now(now))
+        return false;
+    *local_s = now->utc_s + now->offset_s;
+    return *local_s >= 0 && *local_s / 3600 <= INT32_MAX / 2;
 }
+
+static int32_t month_number(const struct civil_time *t) { return (t->year - 1970) * 12 + t->month - 1; }
 
 /* A bucket never wraps: a wrapped sum would show less than was measured,
  * and the next restart more (the saved, unwrapped value). */
-static void add_saturating(uint32_t *bucket, uint32_t mwh)
+static void add_saturating(uint32_t *bucket, uint64_t add)
 {
-    *bucket = mwh > UINT32_MAX - *bucket ? UINT32_MAX : *bucket + mwh;
+    *bucket = add > UINT32_MAX - *bucket ? UINT32_MAX : *bucket + (uint32_t)add;
+}
+
+static uint32_t price_now(void)
+{
+    struct local_time now;
+    int64_t local_s;
+    return local_now(&now, &local_s) ? tariff_price_at(&config_get()->tariff, &now.civil, now.dst) : 0;
+}
+
+/* Whole milliwatt-hours into the newest months and years, and their cost
+ * into every newest bucket. */
+static void ledger_credit(uint32_t mwh, uint32_t price_e4)
+{
+    add_saturating(&ledger.month_mwh[modulo(ledger.month, HISTORY_MONTHS)], mwh);
+    ledger.year_mwh[modulo(ledger.year, HISTORY_YEARS)] += mwh;
+    cost_units += (uint64_t)mwh * price_e4;
+    uint64_t milli = cost_units / COST_UNITS_PER_MILLI;
+    cost_units %= COST_UNITS_PER_MILLI;
+    if (!milli)
+        return;
+    add_saturating(&ledger.hour_cost[modulo(ledger.hour, HISTORY_HOURS)], milli);
+    add_saturating(&ledger.day_cost[modulo(ledger.day, HISTORY_DAYS)], milli);
+    add_saturating(&ledger.month_cost[modulo(ledger.month, HISTORY_MONTHS)], milli);
+    add_saturating(&ledger.year_cost[modulo(ledger.year, HISTORY_YEARS)], milli);
+    ledger.cost_total += milli;
 }
 
 /* Whole milliwatt-hours of what is pending go to the newest buckets. */
-static void add_pending(void)
+static void add_pending(uint32_t price_e4)
 {
     uint32_t mwh = (uint32_t)(pending_uj / UJ_PER_MWH);
     pending_uj %= UJ_PER_MWH;
@@ -81,51 +143,71 @@ static void add_pending(void)
         return;
     add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
     add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
+    ledger_credit(mwh, price_e4);
     dirty = true;
 }
 
-/* Zero the buckets from just after `newest` up to `next` (at most a lap). */
-static void clear_after(uint32_t *buckets, int32_t count, int32_t newest, int32_t next)
+/* Move a ring of buckets on to `now` (never back): the buckets after the
+ * newest up to now (at most a lap) start empty.  Either array may be NULL;
+ * `energy` holds elements of `size` bytes, `cost` 32-bit ones. */
+static void advance(int32_t *newest, int32_t now, int32_t count, void *energy, size_t size, uint32_t *cost)
 {
-    int32_t steps = next - newest < count ? next - newest : count;
-    for (int32_t i = 1; i <= steps; i++)
-        buckets[modulo(newest + i, count)] = 0;
+    if (*newest >= 0 && now <= *newest)
+        return; /* same bucket, or the clock went back: keep counting here */
+    int32_t from = *newest < 0 ? now - count : *newest; /* never known: every bucket starts empty */
+    int32_t steps = now - from < count ? now - from : count;
+    for (int32_t i = 1; i <= steps; i++) {
+        int32_t slot = modulo(from + i, count);
+        if (energy)
+            memset((uint8_t *)energy + (size_t)slot * size, 0, size);
+        if (cost)
+            cost[slot] = 0;
+    }
+    *newest = now;
 }
 
-/* Start the bucket of the present hour (and day) if the clock moved on. */
-static void roll(int64_t now_s)
+/* Start the buckets of the present hour, day, month and year. */
+static void roll(int64_t now_s, const struct civil_time *civil)
 {
-    int32_t hour = (int32_t)(now_s / 3600), day = (int32_t)(now_s / 86400);
-    if (state.hour >= 0 && hour <= state.hour)
-        return; /* same hour, or the clock went back: keep counting here */
-    if (state.hour < 0) {
-        state.hour = hour - HISTORY_HOURS; /* every bucket starts empty */
-        state.day = day - HISTORY_DAYS;
-    }
-    clear_after(state.hour_mwh, HISTORY_HOURS, state.hour, hour);
-    state.hour = hour;
-    if (day > state.day) {
-        clear_after(state.day_mwh, HISTORY_DAYS, state.day, day);
-        state.day = day;
-    }
+    int32_t hour = (int32_t)(now_s / 3600), day = (int32_t)(now_s / 86400), month = month_number(civil);
+    advance(&state.hour, hour, HISTORY_HOURS, state.hour_mwh, sizeof state.hour_mwh[0], NULL);
+    advance(&state.day, day, HISTORY_DAYS, state.day_mwh, sizeof state.day_mwh[0], NULL);
+    advance(&ledger.hour, hour, HISTORY_HOURS, NULL, 0, ledger.hour_cost);
+    advance(&ledger.day, day, HISTORY_DAYS, NULL, 0, ledger.day_cost);
+    advance(&ledger.month, month, HISTORY_MONTHS, ledger.month_mwh, sizeof ledger.month_mwh[0], ledger.month_cost);
+    advance(&ledger.year, civil->year - 1970, HISTORY_YEARS, ledger.year_mwh, sizeof ledger.year_mwh[0],
+            ledger.year_cost);
 }
 
 /* The clock moves the buckets on, then what is pending goes to the present
  * hour (as the energy counters do with the day: the pulses counted when
- * the hour changes belong to the new one).  Until the clock is known,
- * energy waits, and then goes to the hour the clock shows. */
+ * the hour changes belong to the new one), at the price in force now.
+ * Until the clock is known, energy waits, and then goes to the hour the
+ * clock shows. */
 static void update(void)
 {
-    int64_t now_s = clock_seconds();
-    if (now_s < 0)
+    struct local_time now;
+    int64_t local_s;
+    if (!local_now(&now, &local_s))
         return;
-    roll(now_s);
-    add_pending();
+    roll(local_s, &now.civil);
+    add_pending(tariff_price_at(&config_get()->tariff, &now.civil, now.dst));
+}
+
+static void save_ledger(void)
+{
+    ledger.energy_total_uj = energy_counters()->total_uj;
+    ledger.price_e4 = price_now();
+    int err = reclog_append(&ledger_ring, &ledger, sizeof ledger, LEDGER_VERSION);
+    if (err)
+        LOG_ERR("HIST", "cannot save the monthly history (flash error %d)", err);
+    ledger_due = err != 0; /* else: try again at the next report */
 }
 
 static void save(void)
 {
     state.energy_total_uj = energy_counters()->total_uj;
+    uint32_t erases = ring.erases;
     int err = reclog_append(&ring, &state, sizeof state, RECORD_VERSION);
     if (err) {
         LOG_ERR("HIST", "cannot save the energy history (flash error %d)", err);
@@ -135,6 +217,11 @@ static void save(void)
     saved_at_ms = hal_time_ms();
     dirty = false;
     saves++;
+    /* Never two sector erases in one turn of the main loop. */
+    if (ring.erases != erases)
+        ledger_due = true;
+    else
+        save_ledger();
 }
 
 void history_add(uint64_t uj)
@@ -146,32 +233,53 @@ void history_add(uint64_t uj)
     bool due = state.hour != saved_hour || hal_time_ms() - saved_at_ms >= HISTORY_SAVE_INTERVAL_MS;
     if (dirty && due)
         save();
+    else if (ledger_due)
+        save_ledger();
 }
 
-/* The counters' Total was set by a command: our record must name the new
- * Total, or the next boot would take the jump for energy we did not save. */
+/* The counters' Total was set by a command: our records must name the new
+ * Total, or the next boot would take the jump for energy we did not save.
+ * A Total started again from 0 starts the total cost again too. */
 void history_counters_set(void)
 {
-    if (started && state.hour >= 0)
+    if (!started)
+        return;
+    if (energy_counters()->total_uj == 0)
+        ledger.cost_total = 0;
+    if (state.hour >= 0)
         save();
+    else if (ledger.hour >= 0)
+        save_ledger();
 }
 
-/* What the counters saved after our last save was measured in our newest
- * hour (we save whenever the hour changes): put it back there. */
-static void reconcile(void)
+/* What the counters saved after a record's last save was measured in its
+ * newest hour (we save whenever the hour changes).  Returns the energy
+ * to put back there, 0 if none or too much to be measured. */
+static uint64_t reconcile_gap(uint64_t saved_total_uj, const char *what)
 {
     uint64_t total = energy_counters()->total_uj;
-    if (state.hour < 0 || total <= state.energy_total_uj)
-        return;
-    uint64_t gap = total - state.energy_total_uj;
+    if (total <= saved_total_uj)
+        return 0;
+    uint64_t gap = total - saved_total_uj;
     if (gap > RECONCILE_MAX_UJ) {
-        LOG_INF("HIST", "energy total moved by %lu Wh since the history's last save: not added to it",
-                (unsigned long)(gap / UJ_PER_WH));
-        return;
+        LOG_INF("HIST", "energy total moved by %lu Wh since the %s's last save: not added to it",
+                (unsigned long)(gap / UJ_PER_WH), what);
+        return 0;
     }
-    pending_uj = gap;
-    add_pending();
-    pending_uj = 0;
+    return gap;
+}
+
+static void reconcile(void)
+{
+    if (state.hour >= 0) {
+        uint32_t mwh = (uint32_t)(reconcile_gap(state.energy_total_uj, "history") / UJ_PER_MWH);
+        add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
+        add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
+    }
+    if (ledger.hour >= 0)
+        ledger_credit((uint32_t)(reconcile_gap(ledger.energy_total_uj, "monthly history") / UJ_PER_MWH),
+                      ledger.price_e4);
+    cost_units = 0;
 }
 
 static bool buckets_within(const uint32_t *mwh, int count, uint32_t max)
@@ -195,31 +303,61 @@ static bool plausible(const struct history_record *r)
     return r->day == r->hour / 24;
 }
 
-static void restore(void)
+/* The same for the ledger: its month the one of its day, its year the
+ * one of its month. */
+static bool ledger_plausible(const struct ledger_record *r)
+{
+    for (int i = 0; i < HISTORY_YEARS; i++)
+        if (r->year_mwh[i] > YEAR_MAX_MWH)
+            return false;
+    if (r->price_e4 > TARIFF_PRICE_MAX_E4)
+        return false;
+    if (r->hour < 0 || r->day < 0 || r->month < 0 || r->year < 0)
+        return r->hour == -1 && r->day == -1 && r->month == -1 && r->year == -1;
+    struct civil_time civil;
+    timefmt_civil((int64_t)r->day * 86400, &civil);
+    return r->day == r->hour / 24 && r->month == month_number(&civil) && r->year == r->month / 12;
+}
+
+/* Read the newest record of a ring; false (and a log line if something
+ * was there) when there is none we could have written. */
+static bool read_ring(struct reclog *log, void *record, size_t size, uint8_t want_version, const char *what)
 {
     uint8_t version;
-    state = (struct history_record){.hour = -1, .day = -1};
-    int found = reclog_mount(&ring);
-    if (found > 0 && reclog_read(&ring, &state, sizeof state, &version) == (int)sizeof state &&
-        version == RECORD_VERSION && plausible(&state)) {
-        reconcile();
-    } else {
-        state = (struct history_record){.hour = -1, .day = -1};
-        if (found != 0 || ring.damaged)
-            LOG_ERR("HIST", "energy history unreadable: starting empty");
-    }
+    int found = reclog_mount(log);
+    if (found > 0 && reclog_read(log, record, size, &version) == (int)size && version == want_version)
+        return true;
+    if (found != 0 || log->damaged)
+        LOG_ERR("HIST", "%s unreadable: starting empty", what);
+    return false;
+}
+
+static void restore(void)
+{
+    static const struct history_record empty = {.hour = -1, .day = -1};
+    static const struct ledger_record ledger_empty = {.hour = -1, .day = -1, .month = -1, .year = -1};
+    if (!read_ring(&ring, &state, sizeof state, RECORD_VERSION, "energy history") || !plausible(&state))
+        state = empty;
+    if (!read_ring(&ledger_ring, &ledger, sizeof ledger, LEDGER_VERSION, "monthly history") ||
+        !ledger_plausible(&ledger))
+        ledger = ledger_empty;
+    reconcile();
 }
 
 void history_start(void)
 {
     pending_uj = 0;
     dirty = false;
+    ledger_due = false;
     saves = 0;
     restore();
     saved_hour = state.hour;
     saved_at_ms = hal_time_ms();
     started = true;
 }
+
+/* Bucket i (0 = oldest) of a ring whose newest is `newest`. */
+static int32_t slot(int32_t newest, int32_t count, int32_t i) { return modulo(newest - count + 1 + i, count); }
 
 void history_view(struct history_view *out)
 {
@@ -228,33 +366,107 @@ void history_view(struct history_view *out)
     out->newest_hour = state.hour;
     out->newest_day = state.day;
     for (int32_t i = 0; i < HISTORY_HOURS; i++)
-        out->hour_mwh[i] = out->known ? state.hour_mwh[modulo(state.hour - HISTORY_HOURS + 1 + i, HISTORY_HOURS)] : 0;
+        out->hour_mwh[i] = out->known ? state.hour_mwh[slot(state.hour, HISTORY_HOURS, i)] : 0;
     for (int32_t i = 0; i < HISTORY_DAYS; i++)
-        out->day_mwh[i] = out->known ? state.day_mwh[modulo(state.day - HISTORY_DAYS + 1 + i, HISTORY_DAYS)] : 0;
+        out->day_mwh[i] = out->known ? state.day_mwh[slot(state.day, HISTORY_DAYS, i)] : 0;
 }
 
-static void write_buckets(struct json_writer *w, const char *key, const uint32_t *mwh, int count)
+void history_long_view(struct history_long_view *out)
+{
+    update();
+    memset(out, 0, sizeof *out);
+    out->known = ledger.hour >= 0;
+    out->newest_month = ledger.month;
+    out->newest_year = ledger.year;
+    if (!out->known)
+        return;
+    for (int32_t i = 0; i < HISTORY_HOURS; i++)
+        out->hour_cost[i] = ledger.hour_cost[slot(ledger.hour, HISTORY_HOURS, i)];
+    for (int32_t i = 0; i < HISTORY_DAYS; i++)
+        out->day_cost[i] = ledger.day_cost[slot(ledger.day, HISTORY_DAYS, i)];
+    for (int32_t i = 0; i < HISTORY_MONTHS; i++) {
+        out->month_mwh[i] = ledger.month_mwh[slot(ledger.month, HISTORY_MONTHS, i)];
+        out->month_cost[i] = ledger.month_cost[slot(ledger.month, HISTORY_MONTHS, i)];
+    }
+    for (int32_t i = 0; i < HISTORY_YEARS; i++) {
+        out->year_mwh[i] = ledger.year_mwh[slot(ledger.year, HISTORY_YEARS, i)];
+        out->year_cost[i] = ledger.year_cost[slot(ledger.year, HISTORY_YEARS, i)];
+    }
+}
+
+void history_cost(struct history_cost *out)
+{
+    update();
+    memset(out, 0, sizeof *out);
+    out->priced = tariff_priced(&config_get()->tariff);
+    struct local_time now;
+    int64_t local_s;
+    if (!out->priced || ledger.hour < 0)
+        return;
+    out->total = ledger.cost_total;
+    if (!local_now(&now, &local_s))
+        return; /* today is not known */
+    int32_t today = (int32_t)(local_s / 86400);
+    /* The newest buckets are today's and this month's unless the clock
+     * went back (then they are later ones, and today has cost nothing). */
+    if (ledger.day == today) {
+        out->today = ledger.day_cost[modulo(today, HISTORY_DAYS)];
+        out->yesterday = ledger.day_cost[modulo(today - 1, HISTORY_DAYS)];
+    }
+    if (ledger.month == month_number(&now.civil))
+        out->month = ledger.month_cost[modulo(ledger.month, HISTORY_MONTHS)];
+}
+
+/* `count` buckets of a ring in JSON, oldest first, in 1/1000 (mWh, milli). */
+static void write_ring32(struct json_writer *w, const char *key, const uint32_t *ring32, int32_t newest, int32_t count)
 {
     jw_array_begin(w, key);
-    for (int i = 0; i < count; i++)
-        jw_fixed(w, NULL, mwh[i], 3);
+    for (int32_t i = 0; i < count; i++)
+        jw_fixed(w, NULL, newest >= 0 ? ring32[slot(newest, count, i)] : 0, 3);
     jw_array_end(w);
+}
+
+static void write_index(struct json_writer *w, const char *key, int32_t index)
+{
+    if (index >= 0)
+        jw_int(w, key, index);
+    else
+        jw_raw(w, key, "null");
 }
 
 void history_write_json(struct json_writer *w)
 {
-    static struct history_view view; /* 250 bytes: off the task stack */
-    history_view(&view);
-    jw_bool(w, "clock", clock_seconds() >= 0);
-    if (view.known) {
-        jw_int(w, "hour", view.newest_hour);
-        jw_int(w, "day", view.newest_day);
-    } else {
-        jw_raw(w, "hour", "null");
-        jw_raw(w, "day", "null");
-    }
-    write_buckets(w, "hours_wh", view.hour_mwh, HISTORY_HOURS);
-    write_buckets(w, "days_wh", view.day_mwh, HISTORY_DAYS);
+    struct local_time now;
+    int64_t local_s;
+    update();
+    jw_bool(w, "clock", local_now(&now, &local_s));
+    write_index(w, "hour", state.hour);
+    write_index(w, "day", state.day);
+    write_index(w, "month", ledger.month);
+    write_index(w, "year", ledger.year);
+    write_ring32(w, "hours_wh", state.hour_mwh, state.hour, HISTORY_HOURS);
+    write_ring32(w, "days_wh", state.day_mwh, state.day, HISTORY_DAYS);
+    write_ring32(w, "months_wh", ledger.month_mwh, ledger.month, HISTORY_MONTHS);
+    jw_array_begin(w, "years_wh");
+    for (int32_t i = 0; i < HISTORY_YEARS; i++)
+        jw_fixed(w, NULL, ledger.year >= 0 ? (int64_t)ledger.year_mwh[slot(ledger.year, HISTORY_YEARS, i)] : 0, 3);
+    jw_array_end(w);
+    const struct config_tariff *tariff = &config_get()->tariff;
+    if (!tariff_priced(tariff))
+        return;
+    struct history_cost cost;
+    history_cost(&cost);
+    jw_string(w, "currency", tariff->currency);
+    jw_object_begin(w, "cost");
+    jw_fixed(w, "today", (int64_t)cost.today, 3);
+    jw_fixed(w, "yesterday", (int64_t)cost.yesterday, 3);
+    jw_fixed(w, "month", (int64_t)cost.month, 3);
+    jw_fixed(w, "total", (int64_t)cost.total, 3);
+    jw_object_end(w);
+    write_ring32(w, "hours_cost", ledger.hour_cost, ledger.hour, HISTORY_HOURS);
+    write_ring32(w, "days_cost", ledger.day_cost, ledger.day, HISTORY_DAYS);
+    write_ring32(w, "months_cost", ledger.month_cost, ledger.month, HISTORY_MONTHS);
+    write_ring32(w, "years_cost", ledger.year_cost, ledger.year, HISTORY_YEARS);
 }
 
 uint32_t history_saves(void) { return saves; }

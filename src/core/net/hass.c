@@ -8,6 +8,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"
+#include "core/energy/tariff.h"
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -41,6 +42,15 @@ static const struct entity entities[] = {
     {"sensor", "restart_reason", "Restart reason", "INFO3", "{{ value_json.Info3.RestartReason }}", NULL, NULL, NULL, true},
 };
 #define ENTITY_COUNT (sizeof entities / sizeof entities[0])
+
+/* Announced only while a price is set (EnergyPrice), in its currency. */
+static const struct entity cost_entities[] = {
+    {"sensor", "cost_total", "Energy cost", "SENSOR", "{{ value_json.ENERGY.CostTotal }}", NULL, "monetary", "total",
+     false},
+    {"sensor", "cost_today", "Energy cost today", "SENSOR", "{{ value_json.ENERGY.CostToday }}", NULL, "monetary",
+     NULL, false},
+};
+#define COST_ENTITY_COUNT (sizeof cost_entities / sizeof cost_entities[0])
 
 /* The announcement in progress: first the other mode's topics are
  * cleared, then this mode's are published, one item per index. */
@@ -198,6 +208,15 @@ static bool ha_item(unsigned i, struct json_writer *w, bool with_payload, bool *
         return true;
     }
     i -= Q_COUNT;
+    if (i < COST_ENTITY_COUNT) {
+        const struct config_tariff *tariff = &config_get()->tariff;
+        struct entity e = cost_entities[i];
+        e.unit = tariff->currency[0] ? tariff->currency : NULL;
+        *skip = with_payload && !tariff_priced(tariff);
+        ha_sensor(w, &e, with_payload && !*skip);
+        return true;
+    }
+    i -= COST_ENTITY_COUNT;
     if (i >= ENTITY_COUNT)
         return false;
     ha_sensor(w, &entities[i], with_payload);
@@ -324,8 +343,8 @@ static void on_settings(const struct event *event, void *arg)
         clear_other = true;
         LOG_INF("MQT", "discovery: %s", ha_mode() ? "Home Assistant MQTT discovery" : "Tasmota discovery");
         start();
-    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS)) {
-        start(); /* the device's name or its entities changed */
+    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS | SETTINGS_TARIFF)) {
+        start(); /* the device's name or its entities (cost: price, currency) changed */
     }
 }
 

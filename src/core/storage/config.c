@@ -11,6 +11,7 @@
 #include "core/io/template.h"
 #include "core/log.h"
 #include "core/storage/layout.h"
+#include "core/energy/tariff.h"
 #include "core/storage/reclog.h"
 
 static struct config current;
@@ -99,7 +100,7 @@ static bool strings_terminated(const struct config *c)
             return false;
     return T(c->mqtt.host) && T(c->mqtt.user) && T(c->mqtt.password) && T(c->mqtt.client) && T(c->mqtt.topic) &&
            T(c->mqtt.group_topic) && T(c->mqtt.full_topic) && T(c->time.tz) && T(c->automation.startup_command) &&
-           T(c->ota.url) && T(c->web_hosts.names);
+           T(c->ota.url) && T(c->web_hosts.names) && T(c->tariff.currency);
 #undef T
 }
 
@@ -129,6 +130,8 @@ static const char *invalid_field(const struct config *c)
     if (c->mqtt.tele_period_s > 3600 || (c->mqtt.tele_period_s > 0 && c->mqtt.tele_period_s < 10) ||
         c->mqtt.port == 0 || c->mqtt.tls > 1 || c->mqtt.ha_discovery > 1)
         return "mqtt";
+    if (!tariff_valid(&c->tariff))
+        return "tariff";
     return NULL;
 }
 

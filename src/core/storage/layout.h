@@ -15,7 +15,11 @@
  *                slots (64 records; a save each hour and at most every
  *                10 minutes of metering: 2.6 erases of a sector a day)
  *   sectors 24-55 file store (files.h): 8 slots of two 2-sector banks
- *   sectors 56-86 free
+ *   sectors 56-63 long energy history and cost (months, years, the cost
+ *                of every bar), 1024-byte slots (32 records; saved with
+ *                the hourly history: at most 4.6 erases of a sector a day,
+ *                60 years at 100k cycles)
+ *   sectors 64-86 free
  */
 #ifndef OPENPLUG_LAYOUT_H
 #define OPENPLUG_LAYOUT_H
@@ -46,6 +50,11 @@
 #define LAYOUT_HISTORY_SECTORS 8
 #define LAYOUT_HISTORY_SLOT 512
 #define LAYOUT_HISTORY_MAGIC 0xD4
+
+#define LAYOUT_LEDGER_OFFSET (56 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */
+#define LAYOUT_LEDGER_SECTORS 8
+#define LAYOUT_LEDGER_SLOT 1024
+#define LAYOUT_LEDGER_MAGIC 0xD5
 
 #define LAYOUT_FILES_OFFSET (24 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */
 #define LAYOUT_FILES_SECTORS 32
