@@ -2,12 +2,12 @@
  * fuzz_history.c — the energy history (src/core/energy/history.h) over any
  * saved record and any sequence of measurements and clock moves.
  *
- * Input: a flag byte (bit 0: forge a saved history record from the next
- * 264 bytes, with a valid CRC, as if an older firmware or a flipped bit in
- * flash had left it), then a script of: add energy (any amount up to 1.2 kWh),
+ * Input: a flag byte (bit 0: forge a saved version 1 history record, in
+ * its 512-byte slots, from the next 264 bytes, with a valid CRC, as if an
+ * older firmware or a flipped bit in flash had left it), then a script of: add energy (any amount up to 1.2 kWh),
  * advance the clock (up to a day), set the wall clock (any time, also
  * back), view, write the JSON, restart (history_start() again), torn save
- * (a flash operation cut), forge a saved monthly record (the next 600
+ * (a flash operation cut), forge a saved version 2 record (the next 848
  * bytes, valid CRC) and restart, set prices and tariff times.
  * Properties:
  *   - never a crash, an overflow or UB; indexes of a view always either
@@ -32,30 +32,30 @@
 #include "fake_hal.h"
 #include "fuzz_input.h"
 
-#define RECORD_SIZE 264
-#define LEDGER_SIZE 600
+#define RECORD_SIZE_V1 264
+#define RECORD_SIZE 848
 
 static void forge_record(struct fuzz_in *in)
 {
-    uint8_t record[RECORD_SIZE];
+    uint8_t record[RECORD_SIZE_V1];
     fuzz_bytes(in, record, sizeof record);
     struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_HISTORY_OFFSET,
-                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT,
+                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT_V1,
                           .magic = LAYOUT_HISTORY_MAGIC};
     reclog_mount(&ring);
     reclog_append(&ring, record, sizeof record, 1);
 }
 
-static void forge_ledger(struct fuzz_in *in)
+static void forge_record_v2(struct fuzz_in *in)
 {
-    static uint8_t record[LEDGER_SIZE];
+    static uint8_t record[RECORD_SIZE];
     memset(record, 0, sizeof record);
     fuzz_bytes(in, record, sizeof record);
-    struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_LEDGER_OFFSET,
-                          .sectors = LAYOUT_LEDGER_SECTORS, .slot_size = LAYOUT_LEDGER_SLOT,
-                          .magic = LAYOUT_LEDGER_MAGIC};
+    struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_HISTORY_OFFSET,
+                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT,
+                          .magic = LAYOUT_HISTORY_MAGIC};
     reclog_mount(&ring);
-    reclog_append(&ring, record, sizeof record, 1);
+    reclog_append(&ring, record, sizeof record, 2);
     history_start();
 }
 
@@ -177,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: history_view(&view); check_view(&view); check_long_view(); break;
         case 4: check_json(); break;
         case 5: restart(); break;
-        case 6: forge_ledger(&in); check_long_view(); break;
+        case 6: forge_record_v2(&in); check_long_view(); break;
         case 7: set_tariff(&in); break;
         default:
             fake_flash_cut_at(1 + fuzz_u8(&in) % 3);

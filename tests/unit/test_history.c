@@ -231,14 +231,14 @@ static void test_record_no_plug_could_write_is_refused(void)
     boot_blank();
     hal_wallclock_set(EVENING_MS);
     look();
-    struct { /* the persisted layout of history.c */
+    struct { /* the persisted layout of history.c's version 1 */
         int32_t hour, day;
         uint64_t energy_total_uj;
         uint32_t hour_mwh[HISTORY_HOURS], day_mwh[HISTORY_DAYS];
     } forged = {.hour = view.newest_hour, .day = view.newest_day, .energy_total_uj = energy_counters()->total_uj};
     forged.hour_mwh[view.newest_hour % HISTORY_HOURS] = 0xFFFF0F00u;
     struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_HISTORY_OFFSET,
-                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT,
+                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT_V1,
                           .magic = LAYOUT_HISTORY_MAGIC};
     CHECK(reclog_mount(&ring) >= 0);
     CHECK_EQ(reclog_append(&ring, &forged, sizeof forged, 1), 0);
@@ -474,6 +474,52 @@ static void test_cost_across_a_tariff_change(void)
     CHECK_EQ(cost.today, 0);
 }
 
+/* A plug updated from a firmware that kept hours and days only (record
+ * version 1, 512-byte slots): they are carried over, their days also
+ * filling their months and years; the next save is a version 2 record. */
+static void test_version_1_record_is_carried_over(void)
+{
+    boot_blank();
+    struct {
+        int32_t hour, day;
+        uint64_t energy_total_uj;
+        uint32_t hour_mwh[HISTORY_HOURS], day_mwh[HISTORY_DAYS];
+    } v1 = {.hour = NEW_YEAR_EVE_MS / 3600000 + 24, .day = NEW_YEAR_EVE_MS / 86400000 + 1,
+            .energy_total_uj = energy_counters()->total_uj};
+    for (int i = 0; i < HISTORY_HOURS; i++)
+        v1.hour_mwh[(v1.hour - i) % HISTORY_HOURS] = 1000u * (uint32_t)(i + 1);
+    for (int i = 0; i < HISTORY_DAYS; i++) /* 1 January 2026 and the 13 days before */
+        v1.day_mwh[(v1.day - i) % HISTORY_DAYS] = 100000u * (uint32_t)(i + 1);
+    struct reclog old = {.part = HAL_PART_MEDIA, .offset = LAYOUT_HISTORY_OFFSET,
+                         .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT_V1,
+                         .magic = LAYOUT_HISTORY_MAGIC};
+    CHECK(reclog_mount(&old) >= 0);
+    for (int i = 0; i < 3; i++) /* an odd slot number: in the middle of a new slot */
+        CHECK_EQ(reclog_append(&old, &v1, sizeof v1, 1), 0);
+    history_start();
+    hal_wallclock_set((int64_t)v1.hour * 3600000 + 60000);
+    look();
+    look_long();
+    CHECK_EQ(view.newest_hour, v1.hour);
+    CHECK_EQ(view.hour_mwh[HISTORY_HOURS - 1], 1000);
+    CHECK_EQ(view.hour_mwh[0], 48000);
+    CHECK_EQ(view.day_mwh[HISTORY_DAYS - 1], 100000);
+    CHECK_EQ(view.day_mwh[0], 1400000);
+    CHECK_EQ(long_view.newest_month, MONTH_2026_01);
+    CHECK_EQ(long_view.month_mwh[HISTORY_MONTHS - 1], 100000);          /* 1 January */
+    CHECK_EQ(long_view.month_mwh[HISTORY_MONTHS - 2], 105u * 100000u - 100000u); /* 2..14 of the 14: December */
+    CHECK_EQ(long_view.year_mwh[HISTORY_YEARS - 1], 100000);
+    CHECK_EQ(long_view.year_mwh[HISTORY_YEARS - 2], 104u * 100000u);
+    /* Saved as version 2 (10 minutes on); a restart reads that. */
+    fake_time_advance_us(10 * MINUTE_US);
+    history_add(5 * WH_UJ);
+    CHECK(history_saves() >= 1);
+    history_start();
+    look_long();
+    CHECK_EQ(long_view.month_mwh[HISTORY_MONTHS - 1], 105000);
+    CHECK_EQ(long_view.month_mwh[HISTORY_MONTHS - 2], 104u * 100000u);
+}
+
 static void test_tariff_rule_is_tasmotas(void)
 {
     struct config_tariff t = {0};
@@ -599,6 +645,7 @@ int main(void)
     RUN(test_power_cut_at_the_year_rollover);
     RUN(test_power_cut_after_the_month_rollover_takes_back_the_counters);
     RUN(test_cost_across_a_tariff_change);
+    RUN(test_version_1_record_is_carried_over);
     RUN(test_tariff_rule_is_tasmotas);
     RUN(test_power_trail_keeps_ten_minutes_a_second_apart);
     return harness_report();

@@ -1,8 +1,8 @@
 /*
  * history.c — hourly, daily, monthly and yearly energy buckets, the cost of
- * each, and their saving; see history.h.  Owns the media rings
- * LAYOUT_HISTORY_* and LAYOUT_LEDGER_*; reads the energy counters and the
- * tariff settings, never changes them.
+ * each, and their saving; see history.h.  Owns the media ring
+ * LAYOUT_HISTORY_*; reads the energy counters and the tariff settings,
+ * never changes them.
  */
 #include "history.h"
 
@@ -17,8 +17,8 @@
 #include "core/timekeeping.h"
 #include "hal/hal.h"
 
-#define RECORD_VERSION 1
-#define LEDGER_VERSION 1
+#define RECORD_VERSION 2
+#define RECORD_VERSION_V1 1
 #define UJ_PER_MWH 3600000ull
 /* mWh x price (1/10000 per kWh) counts 1e-10 of the currency; costs are
  * kept in 1e-3. */
@@ -35,22 +35,15 @@
 #define DAY_MAX_MWH (24u * HOUR_MAX_MWH)
 #define YEAR_MAX_MWH (366ull * DAY_MAX_MWH)
 
-/* Persisted: fixed-width fields only.  Buckets are rings indexed by hour
- * (day, month, year) number modulo their count. */
+/* Persisted: fixed-width fields only (docs/ARCHITECTURE.md has this
+ * layout).  Buckets are rings indexed by their hour (day, month, year)
+ * number modulo their count; the four newest move together. */
 struct history_record {
-    int32_t hour, day;        /* newest bucket, -1 = the clock was never known */
-    uint64_t energy_total_uj; /* the counters' Total at this save */
-    uint32_t hour_mwh[HISTORY_HOURS];
-    uint32_t day_mwh[HISTORY_DAYS];
-};
-_Static_assert(sizeof(struct history_record) == 264, "persisted layout");
-_Static_assert(sizeof(struct history_record) + RECLOG_HEADER_SIZE <= LAYOUT_HISTORY_SLOT, "fits its slot");
-
-/* The long history and the costs (docs/ARCHITECTURE.md has this layout). */
-struct ledger_record {
-    int32_t hour, day, month, year; /* newest buckets (local, since 1970), all -1 = never known */
+    int32_t hour, day, month, year; /* newest buckets (local, since 1970), all -1: the clock was never known */
     uint64_t energy_total_uj;       /* the counters' Total at this save */
     uint64_t cost_total;            /* 1/1000 of the currency, since the Total started */
+    uint32_t hour_mwh[HISTORY_HOURS];
+    uint32_t day_mwh[HISTORY_DAYS];
     uint32_t month_mwh[HISTORY_MONTHS];
     uint64_t year_mwh[HISTORY_YEARS];
     uint32_t hour_cost[HISTORY_HOURS]; /* 1/1000 of the currency */
@@ -60,8 +53,17 @@ struct ledger_record {
     uint32_t price_e4; /* in force at this save: the price of what a power cut loses */
     uint32_t reserved;
 };
-_Static_assert(sizeof(struct ledger_record) == 600, "persisted layout");
-_Static_assert(sizeof(struct ledger_record) + RECLOG_HEADER_SIZE <= LAYOUT_LEDGER_SLOT, "fits its slot");
+_Static_assert(sizeof(struct history_record) == 848, "persisted layout");
+_Static_assert(sizeof(struct history_record) + RECLOG_HEADER_SIZE <= LAYOUT_HISTORY_SLOT, "fits its slot");
+
+/* Version 1 (hours and days, in 512-byte slots), carried over once. */
+struct history_record_v1 {
+    int32_t hour, day;
+    uint64_t energy_total_uj;
+    uint32_t hour_mwh[HISTORY_HOURS];
+    uint32_t day_mwh[HISTORY_DAYS];
+};
+_Static_assert(sizeof(struct history_record_v1) == 264, "persisted layout");
 
 static struct reclog ring = {
     .part = HAL_PART_MEDIA,
@@ -70,21 +72,12 @@ static struct reclog ring = {
     .slot_size = LAYOUT_HISTORY_SLOT,
     .magic = LAYOUT_HISTORY_MAGIC,
 };
-static struct reclog ledger_ring = {
-    .part = HAL_PART_MEDIA,
-    .offset = LAYOUT_LEDGER_OFFSET,
-    .sectors = LAYOUT_LEDGER_SECTORS,
-    .slot_size = LAYOUT_LEDGER_SLOT,
-    .magic = LAYOUT_LEDGER_MAGIC,
-};
 static struct history_record state;
-static struct ledger_record ledger;
 static uint64_t pending_uj;  /* measured, not in a bucket yet (clock unknown, or < 1 mWh) */
 static uint64_t cost_units;  /* cost below 1/1000 of the currency, not in a bucket yet */
 static int32_t saved_hour;   /* state.hour at the last save */
 static uint64_t saved_at_ms;
 static bool dirty;           /* buckets changed since the last save */
-static bool ledger_due;      /* the ledger's save waits for the next report (one erase per turn) */
 static bool started;
 static uint32_t saves;
 
@@ -116,22 +109,23 @@ static uint32_t price_now(void)
     return local_now(&now, &local_s) ? tariff_price_at(&config_get()->tariff, &now.civil, now.dst) : 0;
 }
 
-/* Whole milliwatt-hours into the newest months and years, and their cost
- * into every newest bucket. */
-static void ledger_credit(uint32_t mwh, uint32_t price_e4)
+/* Whole milliwatt-hours into every newest bucket, with their cost. */
+static void credit(uint32_t mwh, uint32_t price_e4)
 {
-    add_saturating(&ledger.month_mwh[modulo(ledger.month, HISTORY_MONTHS)], mwh);
-    ledger.year_mwh[modulo(ledger.year, HISTORY_YEARS)] += mwh;
+    add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
+    add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
+    add_saturating(&state.month_mwh[modulo(state.month, HISTORY_MONTHS)], mwh);
+    state.year_mwh[modulo(state.year, HISTORY_YEARS)] += mwh;
     cost_units += (uint64_t)mwh * price_e4;
     uint64_t milli = cost_units / COST_UNITS_PER_MILLI;
     cost_units %= COST_UNITS_PER_MILLI;
     if (!milli)
         return;
-    add_saturating(&ledger.hour_cost[modulo(ledger.hour, HISTORY_HOURS)], milli);
-    add_saturating(&ledger.day_cost[modulo(ledger.day, HISTORY_DAYS)], milli);
-    add_saturating(&ledger.month_cost[modulo(ledger.month, HISTORY_MONTHS)], milli);
-    add_saturating(&ledger.year_cost[modulo(ledger.year, HISTORY_YEARS)], milli);
-    ledger.cost_total += milli;
+    add_saturating(&state.hour_cost[modulo(state.hour, HISTORY_HOURS)], milli);
+    add_saturating(&state.day_cost[modulo(state.day, HISTORY_DAYS)], milli);
+    add_saturating(&state.month_cost[modulo(state.month, HISTORY_MONTHS)], milli);
+    add_saturating(&state.year_cost[modulo(state.year, HISTORY_YEARS)], milli);
+    state.cost_total += milli;
 }
 
 /* Whole milliwatt-hours of what is pending go to the newest buckets. */
@@ -141,15 +135,13 @@ static void add_pending(uint32_t price_e4)
     pending_uj %= UJ_PER_MWH;
     if (!mwh)
         return;
-    add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
-    add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
-    ledger_credit(mwh, price_e4);
+    credit(mwh, price_e4);
     dirty = true;
 }
 
 /* Move a ring of buckets on to `now` (never back): the buckets after the
- * newest up to now (at most a lap) start empty.  Either array may be NULL;
- * `energy` holds elements of `size` bytes, `cost` 32-bit ones. */
+ * newest up to now (at most a lap) start empty.  `energy` holds elements
+ * of `size` bytes, `cost` 32-bit ones. */
 static void advance(int32_t *newest, int32_t now, int32_t count, void *energy, size_t size, uint32_t *cost)
 {
     if (*newest >= 0 && now <= *newest)
@@ -158,10 +150,8 @@ static void advance(int32_t *newest, int32_t now, int32_t count, void *energy, s
     int32_t steps = now - from < count ? now - from : count;
     for (int32_t i = 1; i <= steps; i++) {
         int32_t slot = modulo(from + i, count);
-        if (energy)
-            memset((uint8_t *)energy + (size_t)slot * size, 0, size);
-        if (cost)
-            cost[slot] = 0;
+        memset((uint8_t *)energy + (size_t)slot * size, 0, size);
+        cost[slot] = 0;
     }
     *newest = now;
 }
@@ -169,14 +159,16 @@ static void advance(int32_t *newest, int32_t now, int32_t count, void *energy, s
 /* Start the buckets of the present hour, day, month and year. */
 static void roll(int64_t now_s, const struct civil_time *civil)
 {
-    int32_t hour = (int32_t)(now_s / 3600), day = (int32_t)(now_s / 86400), month = month_number(civil);
-    advance(&state.hour, hour, HISTORY_HOURS, state.hour_mwh, sizeof state.hour_mwh[0], NULL);
-    advance(&state.day, day, HISTORY_DAYS, state.day_mwh, sizeof state.day_mwh[0], NULL);
-    advance(&ledger.hour, hour, HISTORY_HOURS, NULL, 0, ledger.hour_cost);
-    advance(&ledger.day, day, HISTORY_DAYS, NULL, 0, ledger.day_cost);
-    advance(&ledger.month, month, HISTORY_MONTHS, ledger.month_mwh, sizeof ledger.month_mwh[0], ledger.month_cost);
-    advance(&ledger.year, civil->year - 1970, HISTORY_YEARS, ledger.year_mwh, sizeof ledger.year_mwh[0],
-            ledger.year_cost);
+    int32_t hour = (int32_t)(now_s / 3600);
+    if (state.hour >= 0 && hour <= state.hour)
+        return; /* same hour, or the clock went back: the others cannot have moved on */
+    advance(&state.hour, hour, HISTORY_HOURS, state.hour_mwh, sizeof state.hour_mwh[0], state.hour_cost);
+    advance(&state.day, (int32_t)(now_s / 86400), HISTORY_DAYS, state.day_mwh, sizeof state.day_mwh[0],
+            state.day_cost);
+    advance(&state.month, month_number(civil), HISTORY_MONTHS, state.month_mwh, sizeof state.month_mwh[0],
+            state.month_cost);
+    advance(&state.year, civil->year - 1970, HISTORY_YEARS, state.year_mwh, sizeof state.year_mwh[0],
+            state.year_cost);
 }
 
 /* The clock moves the buckets on, then what is pending goes to the present
@@ -194,20 +186,10 @@ static void update(void)
     add_pending(tariff_price_at(&config_get()->tariff, &now.civil, now.dst));
 }
 
-static void save_ledger(void)
-{
-    ledger.energy_total_uj = energy_counters()->total_uj;
-    ledger.price_e4 = price_now();
-    int err = reclog_append(&ledger_ring, &ledger, sizeof ledger, LEDGER_VERSION);
-    if (err)
-        LOG_ERR("HIST", "cannot save the monthly history (flash error %d)", err);
-    ledger_due = err != 0; /* else: try again at the next report */
-}
-
 static void save(void)
 {
     state.energy_total_uj = energy_counters()->total_uj;
-    uint32_t erases = ring.erases;
+    state.price_e4 = price_now();
     int err = reclog_append(&ring, &state, sizeof state, RECORD_VERSION);
     if (err) {
         LOG_ERR("HIST", "cannot save the energy history (flash error %d)", err);
@@ -217,11 +199,6 @@ static void save(void)
     saved_at_ms = hal_time_ms();
     dirty = false;
     saves++;
-    /* Never two sector erases in one turn of the main loop. */
-    if (ring.erases != erases)
-        ledger_due = true;
-    else
-        save_ledger();
 }
 
 void history_add(uint64_t uj)
@@ -233,11 +210,9 @@ void history_add(uint64_t uj)
     bool due = state.hour != saved_hour || hal_time_ms() - saved_at_ms >= HISTORY_SAVE_INTERVAL_MS;
     if (dirty && due)
         save();
-    else if (ledger_due)
-        save_ledger();
 }
 
-/* The counters' Total was set by a command: our records must name the new
+/* The counters' Total was set by a command: our record must name the new
  * Total, or the next boot would take the jump for energy we did not save.
  * A Total started again from 0 starts the total cost again too. */
 void history_counters_set(void)
@@ -245,41 +220,27 @@ void history_counters_set(void)
     if (!started)
         return;
     if (energy_counters()->total_uj == 0)
-        ledger.cost_total = 0;
+        state.cost_total = 0;
     if (state.hour >= 0)
         save();
-    else if (ledger.hour >= 0)
-        save_ledger();
 }
 
-/* What the counters saved after a record's last save was measured in its
- * newest hour (we save whenever the hour changes).  Returns the energy
- * to put back there, 0 if none or too much to be measured. */
-static uint64_t reconcile_gap(uint64_t saved_total_uj, const char *what)
-{
-    uint64_t total = energy_counters()->total_uj;
-    if (total <= saved_total_uj)
-        return 0;
-    uint64_t gap = total - saved_total_uj;
-    if (gap > RECONCILE_MAX_UJ) {
-        LOG_INF("HIST", "energy total moved by %lu Wh since the %s's last save: not added to it",
-                (unsigned long)(gap / UJ_PER_WH), what);
-        return 0;
-    }
-    return gap;
-}
-
+/* What the counters saved after our last save was measured in our newest
+ * hour (we save whenever the hour changes), at the price of that save:
+ * put it back there. */
 static void reconcile(void)
 {
-    if (state.hour >= 0) {
-        uint32_t mwh = (uint32_t)(reconcile_gap(state.energy_total_uj, "history") / UJ_PER_MWH);
-        add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
-        add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
-    }
-    if (ledger.hour >= 0)
-        ledger_credit((uint32_t)(reconcile_gap(ledger.energy_total_uj, "monthly history") / UJ_PER_MWH),
-                      ledger.price_e4);
+    uint64_t total = energy_counters()->total_uj;
     cost_units = 0;
+    if (state.hour < 0 || total <= state.energy_total_uj)
+        return;
+    uint64_t gap = total - state.energy_total_uj;
+    if (gap > RECONCILE_MAX_UJ) {
+        LOG_INF("HIST", "energy total moved by %lu Wh since the history's last save: not added to it",
+                (unsigned long)(gap / UJ_PER_WH));
+        return;
+    }
+    credit((uint32_t)(gap / UJ_PER_MWH), state.price_e4);
 }
 
 static bool buckets_within(const uint32_t *mwh, int count, uint32_t max)
@@ -290,28 +251,18 @@ static bool buckets_within(const uint32_t *mwh, int count, uint32_t max)
     return true;
 }
 
-/* A record we could have written: both indexes unknown, or the newest
- * day the one of the newest hour (they move together); no bucket fuller
- * than a plug can fill it. */
+/* A record we could have written: all indexes unknown, or the newest day
+ * the one of the newest hour, the month the one of the day, the year the
+ * one of the month (they move together); no bucket fuller than a plug can
+ * fill it. */
 static bool plausible(const struct history_record *r)
 {
     if (!buckets_within(r->hour_mwh, HISTORY_HOURS, HOUR_MAX_MWH) ||
-        !buckets_within(r->day_mwh, HISTORY_DAYS, DAY_MAX_MWH))
+        !buckets_within(r->day_mwh, HISTORY_DAYS, DAY_MAX_MWH) || r->price_e4 > TARIFF_PRICE_MAX_E4)
         return false;
-    if (r->hour < 0 || r->day < 0)
-        return r->hour == -1 && r->day == -1;
-    return r->day == r->hour / 24;
-}
-
-/* The same for the ledger: its month the one of its day, its year the
- * one of its month. */
-static bool ledger_plausible(const struct ledger_record *r)
-{
     for (int i = 0; i < HISTORY_YEARS; i++)
         if (r->year_mwh[i] > YEAR_MAX_MWH)
             return false;
-    if (r->price_e4 > TARIFF_PRICE_MAX_E4)
-        return false;
     if (r->hour < 0 || r->day < 0 || r->month < 0 || r->year < 0)
         return r->hour == -1 && r->day == -1 && r->month == -1 && r->year == -1;
     struct civil_time civil;
@@ -319,36 +270,66 @@ static bool ledger_plausible(const struct ledger_record *r)
     return r->day == r->hour / 24 && r->month == month_number(&civil) && r->year == r->month / 12;
 }
 
-/* Read the newest record of a ring; false (and a log line if something
- * was there) when there is none we could have written. */
-static bool read_ring(struct reclog *log, void *record, size_t size, uint8_t want_version, const char *what)
+/* A version 1 record (hours and days, 512-byte slots), if the ring holds
+ * one we could have written: carried over, its days also filling the
+ * months and years they belong to. */
+static bool carry_over_v1(void)
 {
+    static struct reclog ring_v1 = {
+        .part = HAL_PART_MEDIA,
+        .offset = LAYOUT_HISTORY_OFFSET,
+        .sectors = LAYOUT_HISTORY_SECTORS,
+        .slot_size = LAYOUT_HISTORY_SLOT_V1,
+        .magic = LAYOUT_HISTORY_MAGIC,
+    };
+    struct history_record_v1 v1;
     uint8_t version;
-    int found = reclog_mount(log);
-    if (found > 0 && reclog_read(log, record, size, &version) == (int)size && version == want_version)
-        return true;
-    if (found != 0 || log->damaged)
-        LOG_ERR("HIST", "%s unreadable: starting empty", what);
-    return false;
+    if (reclog_mount(&ring_v1) <= 0 || reclog_read(&ring_v1, &v1, sizeof v1, &version) != (int)sizeof v1 ||
+        version != RECORD_VERSION_V1 || v1.hour < 0 || v1.day != v1.hour / 24 ||
+        !buckets_within(v1.hour_mwh, HISTORY_HOURS, HOUR_MAX_MWH) ||
+        !buckets_within(v1.day_mwh, HISTORY_DAYS, DAY_MAX_MWH))
+        return false;
+    struct civil_time civil;
+    for (int32_t i = 0; i < HISTORY_DAYS; i++) {
+        int32_t day = v1.day - HISTORY_DAYS + 1 + i;
+        timefmt_civil((int64_t)day * 86400, &civil);
+        advance(&state.hour, v1.hour, HISTORY_HOURS, state.hour_mwh, sizeof state.hour_mwh[0], state.hour_cost);
+        advance(&state.day, day, HISTORY_DAYS, state.day_mwh, sizeof state.day_mwh[0], state.day_cost);
+        advance(&state.month, month_number(&civil), HISTORY_MONTHS, state.month_mwh, sizeof state.month_mwh[0],
+                state.month_cost);
+        advance(&state.year, civil.year - 1970, HISTORY_YEARS, state.year_mwh, sizeof state.year_mwh[0],
+                state.year_cost);
+        add_saturating(&state.month_mwh[modulo(state.month, HISTORY_MONTHS)], v1.day_mwh[modulo(day, HISTORY_DAYS)]);
+        state.year_mwh[modulo(state.year, HISTORY_YEARS)] += v1.day_mwh[modulo(day, HISTORY_DAYS)];
+    }
+    memcpy(state.hour_mwh, v1.hour_mwh, sizeof state.hour_mwh);
+    memcpy(state.day_mwh, v1.day_mwh, sizeof state.day_mwh);
+    state.energy_total_uj = v1.energy_total_uj;
+    LOG_INF("HIST", "energy history carried over from its version 1 record");
+    return true;
 }
 
 static void restore(void)
 {
-    static const struct history_record empty = {.hour = -1, .day = -1};
-    static const struct ledger_record ledger_empty = {.hour = -1, .day = -1, .month = -1, .year = -1};
-    if (!read_ring(&ring, &state, sizeof state, RECORD_VERSION, "energy history") || !plausible(&state))
-        state = empty;
-    if (!read_ring(&ledger_ring, &ledger, sizeof ledger, LEDGER_VERSION, "monthly history") ||
-        !ledger_plausible(&ledger))
-        ledger = ledger_empty;
-    reconcile();
+    static const struct history_record empty = {.hour = -1, .day = -1, .month = -1, .year = -1};
+    uint8_t version = 0;
+    int found = reclog_mount(&ring);
+    if (found > 0 && reclog_read(&ring, &state, sizeof state, &version) == (int)sizeof state &&
+        version == RECORD_VERSION && plausible(&state)) {
+        reconcile();
+        return;
+    }
+    state = empty;
+    if (carry_over_v1())
+        reconcile();
+    else if (found != 0 || ring.damaged)
+        LOG_ERR("HIST", "energy history unreadable: starting empty");
 }
 
 void history_start(void)
 {
     pending_uj = 0;
     dirty = false;
-    ledger_due = false;
     saves = 0;
     restore();
     saved_hour = state.hour;
@@ -375,22 +356,22 @@ void history_long_view(struct history_long_view *out)
 {
     update();
     memset(out, 0, sizeof *out);
-    out->known = ledger.hour >= 0;
-    out->newest_month = ledger.month;
-    out->newest_year = ledger.year;
+    out->known = state.hour >= 0;
+    out->newest_month = state.month;
+    out->newest_year = state.year;
     if (!out->known)
         return;
     for (int32_t i = 0; i < HISTORY_HOURS; i++)
-        out->hour_cost[i] = ledger.hour_cost[slot(ledger.hour, HISTORY_HOURS, i)];
+        out->hour_cost[i] = state.hour_cost[slot(state.hour, HISTORY_HOURS, i)];
     for (int32_t i = 0; i < HISTORY_DAYS; i++)
-        out->day_cost[i] = ledger.day_cost[slot(ledger.day, HISTORY_DAYS, i)];
+        out->day_cost[i] = state.day_cost[slot(state.day, HISTORY_DAYS, i)];
     for (int32_t i = 0; i < HISTORY_MONTHS; i++) {
-        out->month_mwh[i] = ledger.month_mwh[slot(ledger.month, HISTORY_MONTHS, i)];
-        out->month_cost[i] = ledger.month_cost[slot(ledger.month, HISTORY_MONTHS, i)];
+        out->month_mwh[i] = state.month_mwh[slot(state.month, HISTORY_MONTHS, i)];
+        out->month_cost[i] = state.month_cost[slot(state.month, HISTORY_MONTHS, i)];
     }
     for (int32_t i = 0; i < HISTORY_YEARS; i++) {
-        out->year_mwh[i] = ledger.year_mwh[slot(ledger.year, HISTORY_YEARS, i)];
-        out->year_cost[i] = ledger.year_cost[slot(ledger.year, HISTORY_YEARS, i)];
+        out->year_mwh[i] = state.year_mwh[slot(state.year, HISTORY_YEARS, i)];
+        out->year_cost[i] = state.year_cost[slot(state.year, HISTORY_YEARS, i)];
     }
 }
 
@@ -401,20 +382,20 @@ void history_cost(struct history_cost *out)
     out->priced = tariff_priced(&config_get()->tariff);
     struct local_time now;
     int64_t local_s;
-    if (!out->priced || ledger.hour < 0)
+    if (!out->priced || state.hour < 0)
         return;
-    out->total = ledger.cost_total;
+    out->total = state.cost_total;
     if (!local_now(&now, &local_s))
         return; /* today is not known */
     int32_t today = (int32_t)(local_s / 86400);
     /* The newest buckets are today's and this month's unless the clock
      * went back (then they are later ones, and today has cost nothing). */
-    if (ledger.day == today) {
-        out->today = ledger.day_cost[modulo(today, HISTORY_DAYS)];
-        out->yesterday = ledger.day_cost[modulo(today - 1, HISTORY_DAYS)];
+    if (state.day == today) {
+        out->today = state.day_cost[modulo(today, HISTORY_DAYS)];
+        out->yesterday = state.day_cost[modulo(today - 1, HISTORY_DAYS)];
     }
-    if (ledger.month == month_number(&now.civil))
-        out->month = ledger.month_cost[modulo(ledger.month, HISTORY_MONTHS)];
+    if (state.month == month_number(&now.civil))
+        out->month = state.month_cost[modulo(state.month, HISTORY_MONTHS)];
 }
 
 /* `count` buckets of a ring in JSON, oldest first, in 1/1000 (mWh, milli). */
@@ -442,14 +423,14 @@ void history_write_json(struct json_writer *w)
     jw_bool(w, "clock", local_now(&now, &local_s));
     write_index(w, "hour", state.hour);
     write_index(w, "day", state.day);
-    write_index(w, "month", ledger.month);
-    write_index(w, "year", ledger.year);
+    write_index(w, "month", state.month);
+    write_index(w, "year", state.year);
     write_ring32(w, "hours_wh", state.hour_mwh, state.hour, HISTORY_HOURS);
     write_ring32(w, "days_wh", state.day_mwh, state.day, HISTORY_DAYS);
-    write_ring32(w, "months_wh", ledger.month_mwh, ledger.month, HISTORY_MONTHS);
+    write_ring32(w, "months_wh", state.month_mwh, state.month, HISTORY_MONTHS);
     jw_array_begin(w, "years_wh");
     for (int32_t i = 0; i < HISTORY_YEARS; i++)
-        jw_fixed(w, NULL, ledger.year >= 0 ? (int64_t)ledger.year_mwh[slot(ledger.year, HISTORY_YEARS, i)] : 0, 3);
+        jw_fixed(w, NULL, state.year >= 0 ? (int64_t)state.year_mwh[slot(state.year, HISTORY_YEARS, i)] : 0, 3);
     jw_array_end(w);
     const struct config_tariff *tariff = &config_get()->tariff;
     if (!tariff_priced(tariff))
@@ -463,10 +444,10 @@ void history_write_json(struct json_writer *w)
     jw_fixed(w, "month", (int64_t)cost.month, 3);
     jw_fixed(w, "total", (int64_t)cost.total, 3);
     jw_object_end(w);
-    write_ring32(w, "hours_cost", ledger.hour_cost, ledger.hour, HISTORY_HOURS);
-    write_ring32(w, "days_cost", ledger.day_cost, ledger.day, HISTORY_DAYS);
-    write_ring32(w, "months_cost", ledger.month_cost, ledger.month, HISTORY_MONTHS);
-    write_ring32(w, "years_cost", ledger.year_cost, ledger.year, HISTORY_YEARS);
+    write_ring32(w, "hours_cost", state.hour_cost, state.hour, HISTORY_HOURS);
+    write_ring32(w, "days_cost", state.day_cost, state.day, HISTORY_DAYS);
+    write_ring32(w, "months_cost", state.month_cost, state.month, HISTORY_MONTHS);
+    write_ring32(w, "years_cost", state.year_cost, state.year, HISTORY_YEARS);
 }
 
 uint32_t history_saves(void) { return saves; }

@@ -12,17 +12,15 @@
  * saving time ends) keeps counting in the newest bucket: the past is never
  * rewritten.
  *
- * Persisted in two rings of the media partition (layout.h, reclog.h): the
- * hours and days (LAYOUT_HISTORY), and the months, years and costs
- * (LAYOUT_LEDGER; its record format is in docs/ARCHITECTURE.md).  Both are
- * saved when the hour changes and at most every 10 minutes while energy is
- * being counted.  What a power cut would lose since a ring's last save is
- * taken back at boot from the energy counters (which save every
- * EnergySaveWh), at the price in force at that save: the bars lose no more
- * than the Total does.  The cost of a kWh is the price of the tariff in
- * force when it was measured; a price changed later does not rewrite the
- * past.  The total cost restarts at 0 with the Total (EnergyReset,
- * EnergyTotal 0).
+ * Persisted in one ring of the media partition (layout.h, reclog.h; the
+ * record format is in docs/ARCHITECTURE.md): saved when the hour changes
+ * and at most every 10 minutes while energy is being counted.  What a
+ * power cut would lose since the last save is taken back at boot from the
+ * energy counters (which save every EnergySaveWh), at the price in force
+ * at that save: the bars lose no more than the Total does.  The cost of a
+ * kWh is the price of the tariff in force when it was measured; a price
+ * changed later does not rewrite the past.  The total cost restarts at 0
+ * with the Total (EnergyReset, EnergyTotal 0).
  */
 #ifndef OPENPLUG_HISTORY_H
 #define OPENPLUG_HISTORY_H
