@@ -61,6 +61,7 @@ static unsigned item;
 static bool republish_after;
 static char topic[MQTT_TOPIC_MAX + 1];
 static char payload[HASS_PAYLOAD_MAX];
+static bool clear_item; /* the item being built is published empty (retained: removed from HA) */
 
 const char *hass_ip_address(char *buf, size_t size)
 {
@@ -212,8 +213,8 @@ static bool ha_item(unsigned i, struct json_writer *w, bool with_payload, bool *
         const struct config_tariff *tariff = &config_get()->tariff;
         struct entity e = cost_entities[i];
         e.unit = tariff->currency[0] ? tariff->currency : NULL;
-        *skip = with_payload && !tariff_priced(tariff);
-        ha_sensor(w, &e, with_payload && !*skip);
+        clear_item = with_payload && !tariff_priced(tariff); /* a price removed: HA drops the entity */
+        ha_sensor(w, &e, with_payload && !clear_item);
         return true;
     }
     i -= COST_ENTITY_COUNT;
@@ -376,6 +377,7 @@ static bool build(bool *skip)
     bool this_mode_ha = ha_mode();
     bool use_ha = publishing ? this_mode_ha : !this_mode_ha;
     jw_init(&w, payload, sizeof payload);
+    clear_item = false;
     if (publishing)
         jw_object_begin(&w, NULL);
     bool exists = use_ha ? ha_item(item, &w, publishing, skip) : tasmota_item(item, &w, publishing, skip);
@@ -386,7 +388,7 @@ static bool build(bool *skip)
             *skip = true;
         }
     }
-    if (!publishing || *skip)
+    if (!publishing || *skip || clear_item)
         payload[0] = '\0';
     return exists;
 }
