@@ -6,6 +6,7 @@
  */
 #include "history.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "core/energy/energy.h"
@@ -109,22 +110,53 @@ static uint32_t price_now(void)
     return local_now(&now, &local_s) ? tariff_price_at(&config_get()->tariff, &now.civil, now.dst) : 0;
 }
 
+/* The four rings of buckets, one description each: where their newest
+ * index, energy and cost are in the record. */
+enum { HOURS, DAYS, MONTHS, YEARS, SERIES };
+static const struct series {
+    uint16_t newest, energy, cost; /* offsets in struct history_record */
+    uint8_t count, energy_size;    /* energy: uint32_t (uint64_t for years) */
+    const char *index_key, *energy_key, *cost_key;
+} series[SERIES] = {
+#define SERIES_OF(index, energy, cost, count, key)                                                            \
+    {offsetof(struct history_record, index), offsetof(struct history_record, energy),                         \
+     offsetof(struct history_record, cost), count, sizeof state.energy[0], #index, key "_wh", key "_cost"}
+    SERIES_OF(hour, hour_mwh, hour_cost, HISTORY_HOURS, "hours"),
+    SERIES_OF(day, day_mwh, day_cost, HISTORY_DAYS, "days"),
+    SERIES_OF(month, month_mwh, month_cost, HISTORY_MONTHS, "months"),
+    SERIES_OF(year, year_mwh, year_cost, HISTORY_YEARS, "years"),
+#undef SERIES_OF
+};
+
+static int32_t *newest_of(int s) { return (int32_t *)((uint8_t *)&state + series[s].newest); }
+static uint32_t *cost_of(int s, int32_t slot) { return (uint32_t *)((uint8_t *)&state + series[s].cost) + slot; }
+static void *energy_of(int s, int32_t slot)
+{
+    return (uint8_t *)&state + series[s].energy + (size_t)slot * series[s].energy_size;
+}
+/* A bucket's energy, mWh. */
+static uint64_t energy_at(int s, int32_t slot)
+{
+    void *e = energy_of(s, slot);
+    return series[s].energy_size == 8 ? *(uint64_t *)e : *(uint32_t *)e;
+}
+/* Slot of bucket i (0 = oldest) of a ring. */
+static int32_t slot_of(int s, int32_t i) { return modulo(*newest_of(s) - series[s].count + 1 + i, series[s].count); }
+
 /* Whole milliwatt-hours into every newest bucket, with their cost. */
 static void credit(uint32_t mwh, uint32_t price_e4)
 {
-    add_saturating(&state.hour_mwh[modulo(state.hour, HISTORY_HOURS)], mwh);
-    add_saturating(&state.day_mwh[modulo(state.day, HISTORY_DAYS)], mwh);
-    add_saturating(&state.month_mwh[modulo(state.month, HISTORY_MONTHS)], mwh);
-    state.year_mwh[modulo(state.year, HISTORY_YEARS)] += mwh;
     cost_units += (uint64_t)mwh * price_e4;
     uint64_t milli = cost_units / COST_UNITS_PER_MILLI;
     cost_units %= COST_UNITS_PER_MILLI;
-    if (!milli)
-        return;
-    add_saturating(&state.hour_cost[modulo(state.hour, HISTORY_HOURS)], milli);
-    add_saturating(&state.day_cost[modulo(state.day, HISTORY_DAYS)], milli);
-    add_saturating(&state.month_cost[modulo(state.month, HISTORY_MONTHS)], milli);
-    add_saturating(&state.year_cost[modulo(state.year, HISTORY_YEARS)], milli);
+    for (int s = 0; s < SERIES; s++) {
+        int32_t slot = modulo(*newest_of(s), series[s].count);
+        if (series[s].energy_size == 8)
+            *(uint64_t *)energy_of(s, slot) += mwh;
+        else
+            add_saturating(energy_of(s, slot), mwh);
+        add_saturating(cost_of(s, slot), milli);
+    }
     state.cost_total += milli;
 }
 
@@ -139,50 +171,52 @@ static void add_pending(uint32_t price_e4)
     dirty = true;
 }
 
-/* Move a ring of buckets on to `now` (never back): the buckets after the
- * newest up to now (at most a lap) start empty.  `energy` holds elements
- * of `size` bytes, `cost` 32-bit ones. */
-static void advance(int32_t *newest, int32_t now, int32_t count, void *energy, size_t size, uint32_t *cost)
+/* Move the rings on to `now` (never back): the buckets after the newest up
+ * to now (at most a lap) start empty. */
+static void advance(const int32_t now[SERIES])
 {
-    if (*newest >= 0 && now <= *newest)
-        return; /* same bucket, or the clock went back: keep counting here */
-    int32_t from = *newest < 0 ? now - count : *newest; /* never known: every bucket starts empty */
-    int32_t steps = now - from < count ? now - from : count;
-    for (int32_t i = 1; i <= steps; i++) {
-        int32_t slot = modulo(from + i, count);
-        memset((uint8_t *)energy + (size_t)slot * size, 0, size);
-        cost[slot] = 0;
+    for (int s = 0; s < SERIES; s++) {
+        int32_t *newest = newest_of(s), count = series[s].count;
+        if (*newest >= 0 && now[s] <= *newest)
+            continue; /* same bucket, or the clock went back: keep counting here */
+        int32_t from = *newest < 0 ? now[s] - count : *newest; /* never known: every bucket starts empty */
+        int32_t steps = now[s] - from < count ? now[s] - from : count;
+        for (int32_t i = 1; i <= steps; i++) {
+            int32_t slot = modulo(from + i, count);
+            memset(energy_of(s, slot), 0, series[s].energy_size);
+            *cost_of(s, slot) = 0;
+        }
+        *newest = now[s];
     }
-    *newest = now;
 }
 
-/* Start the buckets of the present hour, day, month and year. */
-static void roll(int64_t now_s, const struct civil_time *civil)
+/* The numbers of an hour's (local) hour, day, month and year. */
+static void numbers_of(int32_t hour, int32_t now[SERIES])
 {
-    int32_t hour = (int32_t)(now_s / 3600);
-    if (state.hour >= 0 && hour <= state.hour)
-        return; /* same hour, or the clock went back: the others cannot have moved on */
-    advance(&state.hour, hour, HISTORY_HOURS, state.hour_mwh, sizeof state.hour_mwh[0], state.hour_cost);
-    advance(&state.day, (int32_t)(now_s / 86400), HISTORY_DAYS, state.day_mwh, sizeof state.day_mwh[0],
-            state.day_cost);
-    advance(&state.month, month_number(civil), HISTORY_MONTHS, state.month_mwh, sizeof state.month_mwh[0],
-            state.month_cost);
-    advance(&state.year, civil->year - 1970, HISTORY_YEARS, state.year_mwh, sizeof state.year_mwh[0],
-            state.year_cost);
+    struct civil_time civil;
+    timefmt_civil((int64_t)hour * 3600, &civil);
+    now[HOURS] = hour;
+    now[DAYS] = hour / 24;
+    now[MONTHS] = month_number(&civil);
+    now[YEARS] = civil.year - 1970;
 }
 
 /* The clock moves the buckets on, then what is pending goes to the present
  * hour (as the energy counters do with the day: the pulses counted when
  * the hour changes belong to the new one), at the price in force now.
  * Until the clock is known, energy waits, and then goes to the hour the
- * clock shows. */
+ * clock shows.  The clock set back leaves every ring where it is. */
 static void update(void)
 {
     struct local_time now;
     int64_t local_s;
     if (!local_now(&now, &local_s))
         return;
-    roll(local_s, &now.civil);
+    int32_t hour = (int32_t)(local_s / 3600), numbers[SERIES];
+    if (state.hour < 0 || hour > state.hour) {
+        numbers_of(hour, numbers);
+        advance(numbers);
+    }
     add_pending(tariff_price_at(&config_get()->tariff, &now.civil, now.dst));
 }
 
@@ -289,18 +323,14 @@ static bool carry_over_v1(void)
         !buckets_within(v1.hour_mwh, HISTORY_HOURS, HOUR_MAX_MWH) ||
         !buckets_within(v1.day_mwh, HISTORY_DAYS, DAY_MAX_MWH))
         return false;
-    struct civil_time civil;
-    for (int32_t i = 0; i < HISTORY_DAYS; i++) {
-        int32_t day = v1.day - HISTORY_DAYS + 1 + i;
-        timefmt_civil((int64_t)day * 86400, &civil);
-        advance(&state.hour, v1.hour, HISTORY_HOURS, state.hour_mwh, sizeof state.hour_mwh[0], state.hour_cost);
-        advance(&state.day, day, HISTORY_DAYS, state.day_mwh, sizeof state.day_mwh[0], state.day_cost);
-        advance(&state.month, month_number(&civil), HISTORY_MONTHS, state.month_mwh, sizeof state.month_mwh[0],
-                state.month_cost);
-        advance(&state.year, civil.year - 1970, HISTORY_YEARS, state.year_mwh, sizeof state.year_mwh[0],
-                state.year_cost);
-        add_saturating(&state.month_mwh[modulo(state.month, HISTORY_MONTHS)], v1.day_mwh[modulo(day, HISTORY_DAYS)]);
-        state.year_mwh[modulo(state.year, HISTORY_YEARS)] += v1.day_mwh[modulo(day, HISTORY_DAYS)];
+    /* Day by day, oldest first: each day's energy is credited to it and so
+     * to its month and year (and, for now, to the newest hour). */
+    for (int32_t day = v1.day - HISTORY_DAYS + 1; day <= v1.day; day++) {
+        int32_t numbers[SERIES];
+        numbers_of(day * 24, numbers);
+        numbers[HOURS] = v1.hour;
+        advance(numbers);
+        credit(v1.day_mwh[modulo(day, HISTORY_DAYS)], 0);
     }
     memcpy(state.hour_mwh, v1.hour_mwh, sizeof state.hour_mwh);
     memcpy(state.day_mwh, v1.day_mwh, sizeof state.day_mwh);
@@ -337,19 +367,17 @@ void history_start(void)
     started = true;
 }
 
-/* Bucket i (0 = oldest) of a ring whose newest is `newest`. */
-static int32_t slot(int32_t newest, int32_t count, int32_t i) { return modulo(newest - count + 1 + i, count); }
-
 void history_view(struct history_view *out)
 {
     update();
+    memset(out, 0, sizeof *out);
     out->known = state.hour >= 0;
     out->newest_hour = state.hour;
     out->newest_day = state.day;
-    for (int32_t i = 0; i < HISTORY_HOURS; i++)
-        out->hour_mwh[i] = out->known ? state.hour_mwh[slot(state.hour, HISTORY_HOURS, i)] : 0;
-    for (int32_t i = 0; i < HISTORY_DAYS; i++)
-        out->day_mwh[i] = out->known ? state.day_mwh[slot(state.day, HISTORY_DAYS, i)] : 0;
+    for (int32_t i = 0; out->known && i < HISTORY_HOURS; i++)
+        out->hour_mwh[i] = (uint32_t)energy_at(HOURS, slot_of(HOURS, i));
+    for (int32_t i = 0; out->known && i < HISTORY_DAYS; i++)
+        out->day_mwh[i] = (uint32_t)energy_at(DAYS, slot_of(DAYS, i));
 }
 
 void history_long_view(struct history_long_view *out)
@@ -359,20 +387,14 @@ void history_long_view(struct history_long_view *out)
     out->known = state.hour >= 0;
     out->newest_month = state.month;
     out->newest_year = state.year;
-    if (!out->known)
-        return;
-    for (int32_t i = 0; i < HISTORY_HOURS; i++)
-        out->hour_cost[i] = state.hour_cost[slot(state.hour, HISTORY_HOURS, i)];
-    for (int32_t i = 0; i < HISTORY_DAYS; i++)
-        out->day_cost[i] = state.day_cost[slot(state.day, HISTORY_DAYS, i)];
-    for (int32_t i = 0; i < HISTORY_MONTHS; i++) {
-        out->month_mwh[i] = state.month_mwh[slot(state.month, HISTORY_MONTHS, i)];
-        out->month_cost[i] = state.month_cost[slot(state.month, HISTORY_MONTHS, i)];
-    }
-    for (int32_t i = 0; i < HISTORY_YEARS; i++) {
-        out->year_mwh[i] = state.year_mwh[slot(state.year, HISTORY_YEARS, i)];
-        out->year_cost[i] = state.year_cost[slot(state.year, HISTORY_YEARS, i)];
-    }
+    uint32_t *costs[SERIES] = {out->hour_cost, out->day_cost, out->month_cost, out->year_cost};
+    for (int s = 0; out->known && s < SERIES; s++)
+        for (int32_t i = 0; i < series[s].count; i++)
+            costs[s][i] = *cost_of(s, slot_of(s, i));
+    for (int32_t i = 0; out->known && i < HISTORY_MONTHS; i++)
+        out->month_mwh[i] = (uint32_t)energy_at(MONTHS, slot_of(MONTHS, i));
+    for (int32_t i = 0; out->known && i < HISTORY_YEARS; i++)
+        out->year_mwh[i] = energy_at(YEARS, slot_of(YEARS, i));
 }
 
 void history_cost(struct history_cost *out)
@@ -398,21 +420,17 @@ void history_cost(struct history_cost *out)
         out->month = state.month_cost[modulo(state.month, HISTORY_MONTHS)];
 }
 
-/* `count` buckets of a ring in JSON, oldest first, in 1/1000 (mWh, milli). */
-static void write_ring32(struct json_writer *w, const char *key, const uint32_t *ring32, int32_t newest, int32_t count)
+/* A ring's buckets in JSON, oldest first, in 1/1000 (mWh: Wh; milli:
+ * the currency); all 0 while the clock was never known. */
+static void write_ring(struct json_writer *w, int s, bool cost)
 {
-    jw_array_begin(w, key);
-    for (int32_t i = 0; i < count; i++)
-        jw_fixed(w, NULL, newest >= 0 ? ring32[slot(newest, count, i)] : 0, 3);
+    jw_array_begin(w, cost ? series[s].cost_key : series[s].energy_key);
+    for (int32_t i = 0; i < series[s].count; i++) {
+        int32_t slot = slot_of(s, i);
+        int64_t value = cost ? *cost_of(s, slot) : (int64_t)energy_at(s, slot);
+        jw_fixed(w, NULL, state.hour >= 0 ? value : 0, 3);
+    }
     jw_array_end(w);
-}
-
-static void write_index(struct json_writer *w, const char *key, int32_t index)
-{
-    if (index >= 0)
-        jw_int(w, key, index);
-    else
-        jw_raw(w, key, "null");
 }
 
 void history_write_json(struct json_writer *w)
@@ -421,17 +439,14 @@ void history_write_json(struct json_writer *w)
     int64_t local_s;
     update();
     jw_bool(w, "clock", local_now(&now, &local_s));
-    write_index(w, "hour", state.hour);
-    write_index(w, "day", state.day);
-    write_index(w, "month", state.month);
-    write_index(w, "year", state.year);
-    write_ring32(w, "hours_wh", state.hour_mwh, state.hour, HISTORY_HOURS);
-    write_ring32(w, "days_wh", state.day_mwh, state.day, HISTORY_DAYS);
-    write_ring32(w, "months_wh", state.month_mwh, state.month, HISTORY_MONTHS);
-    jw_array_begin(w, "years_wh");
-    for (int32_t i = 0; i < HISTORY_YEARS; i++)
-        jw_fixed(w, NULL, state.year >= 0 ? (int64_t)state.year_mwh[slot(state.year, HISTORY_YEARS, i)] : 0, 3);
-    jw_array_end(w);
+    for (int s = 0; s < SERIES; s++) {
+        if (*newest_of(s) >= 0)
+            jw_int(w, series[s].index_key, *newest_of(s));
+        else
+            jw_raw(w, series[s].index_key, "null");
+    }
+    for (int s = 0; s < SERIES; s++)
+        write_ring(w, s, false);
     const struct config_tariff *tariff = &config_get()->tariff;
     if (!tariff_priced(tariff))
         return;
@@ -444,10 +459,8 @@ void history_write_json(struct json_writer *w)
     jw_fixed(w, "month", (int64_t)cost.month, 3);
     jw_fixed(w, "total", (int64_t)cost.total, 3);
     jw_object_end(w);
-    write_ring32(w, "hours_cost", state.hour_cost, state.hour, HISTORY_HOURS);
-    write_ring32(w, "days_cost", state.day_cost, state.day, HISTORY_DAYS);
-    write_ring32(w, "months_cost", state.month_cost, state.month, HISTORY_MONTHS);
-    write_ring32(w, "years_cost", state.year_cost, state.year, HISTORY_YEARS);
+    for (int s = 0; s < SERIES; s++)
+        write_ring(w, s, true);
 }
 
 uint32_t history_saves(void) { return saves; }
