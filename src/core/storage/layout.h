@@ -15,8 +15,8 @@
  *                the UI and their cost), 1024-byte slots since record
  *                version 2 (512 before: history.c reads a version 1
  *                record in those once); 32 records: a save each hour and
- *                at most every 10 minutes of metering, at most 4.7 erases
- *                of a sector a day (58 years at 100k cycles)
+ *                at most every 10 minutes of metering (about 170 a day),
+ *                5.3 erases of a sector a day (50 years at 100k cycles)
  *   sectors 24-55 file store (files.h): 8 slots of two 2-sector banks
  *   sector  56   free (the partition table's "media" has 57 sectors,
  *                docs/flashing.md; the SDK's standard table had 87)
