@@ -312,6 +312,25 @@ def form_message(browser, form_css):
     return browser.wait(lambda: browser.text(form_css + " .msg"), what="the message of " + form_css)
 
 
+def test_prices_and_tariffs_are_saved_through_the_energy_page(make_plug, browser):
+    plug = ui_plug(make_plug, exec_="Tariff1 22:00,23:00")
+    open_ui(browser, plug, "energy")
+    browser.wait(lambda: browser.find("#cost-form [name=Tariff1]").get_attribute("value") == "22:00,23:00",
+                 what="the tariffs loaded")
+    assert browser.find("#cost-form [name=EnergyPrice2]").get_attribute("value") == "0"
+    submit(browser, "#cost-form", {"EnergyPrice2": "0.3", "EnergyPrice1": "0.12", "Tariff2": "6:00,7:00",
+                                   "Tariff9": "1", "Currency": "EUR"})
+    assert form_message(browser, "#cost-form").startswith("Saved")
+    assert cm(plug, "EnergyPrice") == {"EnergyPrice": {"Off-Peak": 0.12, "Standard": 0.3, "Currency": "EUR"}}
+    assert cm(plug, "Tariff") == {"Tariff": {"Off-Peak": {"STD": "22:00", "DST": "23:00"},
+                                             "Standard": {"STD": "06:00", "DST": "07:00"}, "Weekend": "ON"}}
+    # A refusal is said; what the plug refused stays as it was.
+    submit(browser, "#cost-form", {"Tariff1": "25:00"})
+    assert "Tariff1" in form_message(browser, "#cost-form")
+    assert cm(plug, "Tariff")["Tariff"]["Off-Peak"] == {"STD": "22:00", "DST": "23:00"}
+    assert not js_errors(browser)
+
+
 def test_device_settings_are_saved_through_the_page(make_plug, browser):
     plug = ui_plug(make_plug)
     open_ui(browser, plug, "device")
