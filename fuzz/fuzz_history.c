@@ -35,28 +35,18 @@
 #define RECORD_SIZE_V1 264
 #define RECORD_SIZE 848
 
-static void forge_record(struct fuzz_in *in)
-{
-    uint8_t record[RECORD_SIZE_V1];
-    fuzz_bytes(in, record, sizeof record);
-    struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_HISTORY_OFFSET,
-                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT_V1,
-                          .magic = LAYOUT_HISTORY_MAGIC};
-    reclog_mount(&ring);
-    reclog_append(&ring, record, sizeof record, 1);
-}
-
-static void forge_record_v2(struct fuzz_in *in)
+/* A record of `size` bytes from the input with a valid CRC, as if an
+ * older firmware (version 1, 512-byte slots) or a flipped bit had left it. */
+static void forge(struct fuzz_in *in, size_t size, uint16_t slot_size, uint8_t version)
 {
     static uint8_t record[RECORD_SIZE];
     memset(record, 0, sizeof record);
-    fuzz_bytes(in, record, sizeof record);
+    fuzz_bytes(in, record, size);
     struct reclog ring = {.part = HAL_PART_MEDIA, .offset = LAYOUT_HISTORY_OFFSET,
-                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = LAYOUT_HISTORY_SLOT,
+                          .sectors = LAYOUT_HISTORY_SECTORS, .slot_size = slot_size,
                           .magic = LAYOUT_HISTORY_MAGIC};
     reclog_mount(&ring);
-    reclog_append(&ring, record, sizeof record, 2);
-    history_start();
+    reclog_append(&ring, record, size, version);
 }
 
 static void set_tariff(struct fuzz_in *in)
@@ -165,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_update(settings);
     uint8_t flags = fuzz_u8(&in);
     if (flags & 1)
-        forge_record(&in);
+        forge(&in, RECORD_SIZE_V1, LAYOUT_HISTORY_SLOT_V1, 1);
     hal_wallclock_set(1763937000000ll + (flags >> 1) * 3600000ll); /* each input from about now */
     history_start();
     static struct history_view view;
@@ -177,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: history_view(&view); check_view(&view); check_long_view(); break;
         case 4: check_json(); break;
         case 5: restart(); break;
-        case 6: forge_record_v2(&in); check_long_view(); break;
+        case 6: forge(&in, RECORD_SIZE, LAYOUT_HISTORY_SLOT, 2); history_start(); check_long_view(); break;
         case 7: set_tariff(&in); break;
         default:
             fake_flash_cut_at(1 + fuzz_u8(&in) % 3);

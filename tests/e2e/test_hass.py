@@ -134,6 +134,17 @@ def wait_ha_configs(ha, since=0, count=len(HA_SCHEMAS), timeout=15):
     raise AssertionError("only %s" % sorted(ha_configs(ha, since)))
 
 
+def wait_cleared(ha, since, keys, timeout=10):
+    """Wait until the HA configs of `keys` were cleared (empty retained payloads) after `since`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if {k for k, (p, _) in ha_configs(ha, since).items() if p is None} >= set(keys):
+            return
+        time.sleep(0.1)
+    raise AssertionError("not cleared: %s" % sorted(set(keys) - {k for k, (p, _) in ha_configs(ha, since).items()
+                                                                   if p is None}))
+
+
 def announced(configs):
     """The configs with a payload (not the cleared ones: the cost entities without a price)."""
     return {key: config for key, config in configs.items() if config[0] is not None}
@@ -247,14 +258,7 @@ def test_switching_to_tasmota_discovery_clears_ha_configs(plug, broker, ha):
     wait_ha_configs(ha)
     mark = ha.mark()
     assert plug.cmd("SetOption19 0") == {"SetOption19": "OFF"}
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        cleared = {k for k, (p, _) in ha_configs(ha, mark).items() if p is None}
-        if cleared >= set(HA_SCHEMAS):
-            break
-        time.sleep(0.1)
-    cleared = {k for k, (p, m) in ha_configs(ha, mark).items() if p is None}
-    assert cleared >= set(HA_SCHEMAS), sorted(cleared)
+    wait_cleared(ha, mark, HA_SCHEMAS)
     # A late subscriber (HA restarting) finds no HA config left, and the Tasmota one.
     assert retained(broker, "homeassistant/") == {}
     ha.wait("tasmota/discovery/%s/sensors" % tasmota_mac(ha), since=mark)
@@ -284,13 +288,7 @@ def test_cost_entities_come_with_a_price_and_go_with_it(plug, broker, ha):
         assert isinstance(sensor[key], (int, float)), key
     mark = ha.mark()
     plug.cmd("EnergyPrice 0")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        cleared = {k for k, (p, _) in ha_configs(ha, mark).items() if p is None}
-        if cleared >= set(COST_ENTITIES):
-            break
-        time.sleep(0.1)
-    assert {k for k, (p, _) in ha_configs(ha, mark).items() if p is None} >= set(COST_ENTITIES)
+    wait_cleared(ha, mark, COST_ENTITIES)
     assert not [k for k in retained(broker, "homeassistant/") if "/cost_" in k]
     sensor = json.loads(ha.wait("tele/%s/SENSOR" % TOPIC, since=ha.mark(), timeout=20).text)["ENERGY"]
     assert not [key for key in sensor if key.startswith("Cost")], sensor

@@ -38,6 +38,18 @@ static void boot_blank(void)
     history_start();
 }
 
+/* GET /api/history's body now ("" if it did not fit 4 KiB). */
+static const char *history_json(void)
+{
+    static char buf[4096];
+    struct json_writer w;
+    jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
+    history_write_json(&w);
+    jw_object_end(&w);
+    return w.overflow ? "" : jw_text(&w);
+}
+
 static const struct history_view *look(void)
 {
     history_view(&view);
@@ -59,16 +71,11 @@ static void test_no_clock_then_energy_waits(void)
     boot_blank();
     history_add(10 * WH_UJ);
     CHECK(!look()->known);
-    char buf[2048];
-    struct json_writer w;
-    jw_init(&w, buf, sizeof buf);
-    jw_object_begin(&w, NULL);
-    history_write_json(&w);
-    jw_object_end(&w);
-    CHECK(!w.overflow);
-    CHECK_CONTAINS(jw_text(&w), "{\"clock\":false,\"hour\":null,\"day\":null,\"month\":null,\"year\":null,"
+    const char *json = history_json();
+    CHECK(json[0] != '\0');
+    CHECK_CONTAINS(json, "{\"clock\":false,\"hour\":null,\"day\":null,\"month\":null,\"year\":null,"
                                 "\"hours_wh\":[0.000,0.000,");
-    CHECK(!strstr(jw_text(&w), "cost")); /* no price: no costs */
+    CHECK(!strstr(json, "cost")); /* no price: no costs */
     hal_wallclock_set(EVENING_MS);
     CHECK(look()->known);
     CHECK_EQ(view.newest_hour, EVENING_MS / 3600000);
@@ -95,15 +102,11 @@ static void test_hours_and_days_follow_the_clock(void)
     CHECK_EQ(view.day_mwh[HISTORY_DAYS - 1], 25001);
     CHECK_EQ(view.day_mwh[HISTORY_DAYS - 2], 150000);
 
-    char buf[2048];
-    struct json_writer w;
-    jw_init(&w, buf, sizeof buf);
-    jw_object_begin(&w, NULL);
-    history_write_json(&w);
-    jw_object_end(&w);
-    CHECK_CONTAINS(jw_text(&w), "100.000,50.000,25.001],\"days_wh\":[");
-    CHECK_CONTAINS(jw_text(&w), "150.000,25.001],\"months_wh\":[");
-    CHECK_CONTAINS(jw_text(&w), "0.000,175.001],\"years_wh\":[");
+    const char *json = history_json();
+    CHECK(json[0] != '\0');
+    CHECK_CONTAINS(json, "100.000,50.000,25.001],\"days_wh\":[");
+    CHECK_CONTAINS(json, "150.000,25.001],\"months_wh\":[");
+    CHECK_CONTAINS(json, "0.000,175.001],\"years_wh\":[");
 
     /* Ten quiet hours: the buckets between are empty, the old ones move back. */
     fake_time_advance_us(10 * HOUR_US);
@@ -450,15 +453,10 @@ static void test_cost_across_a_tariff_change(void)
     CHECK_EQ(long_view.hour_cost[HISTORY_HOURS - 1], 150 + 50);
     CHECK_EQ(long_view.day_cost[HISTORY_DAYS - 2], 400);
     /* The JSON has the costs and the currency. */
-    char buf[4096];
-    struct json_writer w;
-    jw_init(&w, buf, sizeof buf);
-    jw_object_begin(&w, NULL);
-    history_write_json(&w);
-    jw_object_end(&w);
-    CHECK(!w.overflow);
-    CHECK_CONTAINS(jw_text(&w), "\"cost\":{\"today\":0.200,\"yesterday\":0.400,\"month\":0.600,\"total\":0.600}");
-    CHECK_CONTAINS(jw_text(&w), "0.400,0.200],\"months_cost\":[");
+    const char *json = history_json();
+    CHECK(json[0] != '\0');
+    CHECK_CONTAINS(json, "\"cost\":{\"today\":0.200,\"yesterday\":0.400,\"month\":0.600,\"total\":0.600}");
+    CHECK_CONTAINS(json, "0.400,0.200],\"months_cost\":[");
     /* EnergyReset starts the total cost again; the bars keep theirs. */
     CHECK_EQ(energy_reset(), 0);
     history_cost(&cost);

@@ -367,6 +367,17 @@ void history_start(void)
     started = true;
 }
 
+/* A ring's buckets oldest first: energy (32-bit rings) and cost, either may be NULL. */
+static void oldest_first(int s, uint32_t *energy, uint32_t *cost)
+{
+    for (int32_t i = 0; i < series[s].count; i++) {
+        if (energy)
+            energy[i] = (uint32_t)energy_at(s, slot_of(s, i));
+        if (cost)
+            cost[i] = *cost_of(s, slot_of(s, i));
+    }
+}
+
 void history_view(struct history_view *out)
 {
     update();
@@ -374,10 +385,10 @@ void history_view(struct history_view *out)
     out->known = state.hour >= 0;
     out->newest_hour = state.hour;
     out->newest_day = state.day;
-    for (int32_t i = 0; out->known && i < HISTORY_HOURS; i++)
-        out->hour_mwh[i] = (uint32_t)energy_at(HOURS, slot_of(HOURS, i));
-    for (int32_t i = 0; out->known && i < HISTORY_DAYS; i++)
-        out->day_mwh[i] = (uint32_t)energy_at(DAYS, slot_of(DAYS, i));
+    if (out->known) {
+        oldest_first(HOURS, out->hour_mwh, NULL);
+        oldest_first(DAYS, out->day_mwh, NULL);
+    }
 }
 
 void history_long_view(struct history_long_view *out)
@@ -387,13 +398,13 @@ void history_long_view(struct history_long_view *out)
     out->known = state.hour >= 0;
     out->newest_month = state.month;
     out->newest_year = state.year;
-    uint32_t *costs[SERIES] = {out->hour_cost, out->day_cost, out->month_cost, out->year_cost};
-    for (int s = 0; out->known && s < SERIES; s++)
-        for (int32_t i = 0; i < series[s].count; i++)
-            costs[s][i] = *cost_of(s, slot_of(s, i));
-    for (int32_t i = 0; out->known && i < HISTORY_MONTHS; i++)
-        out->month_mwh[i] = (uint32_t)energy_at(MONTHS, slot_of(MONTHS, i));
-    for (int32_t i = 0; out->known && i < HISTORY_YEARS; i++)
+    if (!out->known)
+        return;
+    oldest_first(HOURS, NULL, out->hour_cost);
+    oldest_first(DAYS, NULL, out->day_cost);
+    oldest_first(MONTHS, out->month_mwh, out->month_cost);
+    oldest_first(YEARS, NULL, out->year_cost);
+    for (int32_t i = 0; i < HISTORY_YEARS; i++)
         out->year_mwh[i] = energy_at(YEARS, slot_of(YEARS, i));
 }
 
