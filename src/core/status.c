@@ -143,6 +143,18 @@ static void cost_members(struct json_writer *w)
         jw_fixed(w, keys[i], (int64_t)((values[i] + 5) / 10), 2);
 }
 
+/* TotalStartTime changes only when the counters are reset: formatted once. */
+static const char *total_start_text(int64_t start_s)
+{
+    static int64_t formatted_s = -1;
+    static char text[24];
+    if (start_s != formatted_s) {
+        timefmt_iso8601(start_s, text, sizeof text);
+        formatted_s = start_s;
+    }
+    return text;
+}
+
 /* Status 8 / 10 and MQTT's SENSOR: the quantities (quantity.h) in
  * Tasmota's names and units, those not measured left out. */
 void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c,
@@ -154,9 +166,7 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh, const struc
     jw_object_begin(w, "ENERGY");
     /* Set when the clock is first known (as Tasmota does); before that
      * the epoch, as Tasmota prints its unset time, and as "Time" counts. */
-    char start[24];
-    timefmt_iso8601(c->total_start_s, start, sizeof start);
-    jw_string(w, "TotalStartTime", start);
+    jw_string(w, "TotalStartTime", total_start_text(c->total_start_s));
     quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, style, c);
     if (period_wh >= 0)
         jw_int(w, "Period", period_wh);
