@@ -61,21 +61,19 @@ static enum cmd_result cmd_tariff(struct cmd_ctx *ctx)
 {
     int index = ctx->index ? ctx->index : 1; /* Tasmota: Tariff is Tariff1 */
     if (index != 1 && index != 2 && index != 9)
-        return cmd_error(ctx, "Tariff%d: use Tariff1 (off-peak start), Tariff2 (standard start) or Tariff9 "
-                              "(weekends off-peak)", index);
+        return cmd_error(ctx, "Tariff%d: only Tariff1, Tariff2, Tariff9", index);
     if (*ctx->arg) {
         struct config *next = config_edit();
         if (index == 9) {
             long on;
             if (!cmd_parse_long(ctx->arg, 0, 1, &on))
-                return cmd_error(ctx, "Tariff9: expected 0 (weekends as weekdays) or 1 (weekends off-peak)");
+                return cmd_error(ctx, "Tariff9: expected 0 or 1");
             next->tariff.weekend_offpeak = (uint8_t)on;
         } else {
             uint16_t *starts = next->tariff.start_min[index - 1];
             uint16_t parsed[2] = {starts[0], starts[1]};
             if (!parse_starts(ctx->arg, parsed))
-                return cmd_error(ctx, "Tariff%d: expected <STD start>[,<DST start>] as HH:MM, hours 0..23 or "
-                                      "minutes 24..1439, e.g. 22:00,23:00", index);
+                return cmd_error(ctx, "Tariff%d: expected HH:MM[,HH:MM] (standard, daylight saving time)", index);
             starts[0] = parsed[0];
             starts[1] = parsed[1];
         }
@@ -101,13 +99,11 @@ static void reply_price(struct cmd_ctx *ctx)
 static enum cmd_result cmd_energy_price(struct cmd_ctx *ctx)
 {
     if (ctx->index > 2)
-        return cmd_error(ctx, "EnergyPrice%d: use EnergyPrice (every hour), EnergyPrice1 (off-peak) or "
-                              "EnergyPrice2 (standard)", ctx->index);
+        return cmd_error(ctx, "EnergyPrice%d: only EnergyPrice, EnergyPrice1, EnergyPrice2", ctx->index);
     if (*ctx->arg) {
         uint32_t price;
         if (!tariff_parse_price(ctx->arg, &price))
-            return cmd_error(ctx, "EnergyPrice: expected a price per kWh, 0 .. 1000 with at most 4 decimals "
-                                  "(e.g. 0.2845; 0 = none)");
+            return cmd_error(ctx, "EnergyPrice: expected 0 .. 1000 per kWh, up to 4 decimals");
         struct config *next = config_edit();
         if (ctx->index != 2)
             next->tariff.price_e4[TARIFF_OFFPEAK] = price;
@@ -127,11 +123,10 @@ static enum cmd_result cmd_currency(struct cmd_ctx *ctx)
 
 static const struct cmd_def tariff_commands[] = {
     {"Tariff", cmd_tariff, CMD_INDEXED,
-     "Tariff1|2 [STD[,DST]]: start of the off-peak (1) / standard (2) tariff, e.g. 22:00,23:00; Tariff9 0|1: "
-     "weekends off-peak"},
+     "Tariff1|2 [STD[,DST]]: off-peak / standard tariff starts; Tariff9 0|1: weekends off-peak"},
     {"EnergyPrice", cmd_energy_price, CMD_INDEXED,
-     "EnergyPrice[1|2] [price]: per kWh, every hour / off-peak (1) / standard (2); 0 = none, no costs"},
-    {"Currency", cmd_currency, 0, "Currency [text]: shown with costs, up to 7 bytes (\"\" = none)"},
+     "EnergyPrice[1|2] [price]: per kWh, all / off-peak / standard; 0 = no costs"},
+    {"Currency", cmd_currency, 0, "Currency [text]: shown with costs (up to 7 bytes)"},
 };
 
 void cmd_tariff_register(void)
