@@ -218,9 +218,9 @@ const PAGES_HTML = {
   <label>Price per kWh, standard (every hour without tariffs; 0: no costs)
     <input name="EnergyPrice2" inputmode="decimal" maxlength="9" autocomplete="off"></label>
   <label>Price per kWh, off-peak <input name="EnergyPrice1" inputmode="decimal" maxlength="9" autocomplete="off"></label>
-  <label>Off-peak starts, standard time[,summer time] <input name="Tariff1" maxlength="11" spellcheck="false"
+  <label>Off-peak starts (standard time, summer time) <input name="Tariff1" maxlength="11" spellcheck="false"
     autocomplete="off" placeholder="22:00,23:00"></label>
-  <label>Standard starts, standard time[,summer time] <input name="Tariff2" maxlength="11" spellcheck="false"
+  <label>Standard starts (standard time, summer time) <input name="Tariff2" maxlength="11" spellcheck="false"
     autocomplete="off" placeholder="06:00,07:00"></label>
   <label>Weekends <select name="Tariff9"><option value="0">as weekdays</option>
     <option value="1">off-peak all day</option></select></label>
