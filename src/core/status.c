@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "core/energy/energy.h"
+#include "core/energy/history.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"
 #include "core/firmware.h"
@@ -126,6 +127,22 @@ void status_state(struct json_writer *w)
     jw_object_end(w);
 }
 
+/* With a price set (EnergyPrice), the costs, in the currency (2 decimals):
+ * keys no Tasmota consumer knows, after all of Tasmota's, and absent
+ * without a price.  Not in Tasmota discovery's sample: HA's integration
+ * would take them for energy. */
+static void cost_members(struct json_writer *w)
+{
+    struct history_cost cost;
+    history_cost(&cost);
+    if (!cost.priced)
+        return;
+    static const char *const keys[] = {"CostTotal", "CostYesterday", "CostToday", "CostMonth"};
+    const uint64_t values[] = {cost.total, cost.yesterday, cost.today, cost.month};
+    for (unsigned i = 0; i < 4; i++)
+        jw_fixed(w, keys[i], (int64_t)((values[i] + 5) / 10), 2);
+}
+
 /* TotalStartTime changes only when the counters are reset: formatted once. */
 static const char *total_start_text(int64_t start_s)
 {
@@ -154,6 +171,8 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh, const struc
     if (period_wh >= 0)
         jw_int(w, "Period", period_wh);
     quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, style, c);
+    if (style == QUANTITY_TASMOTA)
+        cost_members(w);
     jw_object_end(w);
 }
 

@@ -8,6 +8,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"
+#include "core/energy/tariff.h"
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -42,6 +43,15 @@ static const struct entity entities[] = {
 };
 #define ENTITY_COUNT (sizeof entities / sizeof entities[0])
 
+/* Announced only while a price is set (EnergyPrice), in its currency. */
+static const struct entity cost_entities[] = {
+    {"sensor", "cost_total", "Energy cost", "SENSOR", "{{ value_json.ENERGY.CostTotal }}", NULL, "monetary", "total",
+     false},
+    {"sensor", "cost_today", "Energy cost today", "SENSOR", "{{ value_json.ENERGY.CostToday }}", NULL, "monetary",
+     NULL, false},
+};
+#define COST_ENTITY_COUNT (sizeof cost_entities / sizeof cost_entities[0])
+
 /* The announcement in progress: first the other mode's topics are
  * cleared, then this mode's are published, one item per index. */
 enum phase { IDLE, CLEARING, PUBLISHING };
@@ -51,6 +61,7 @@ static unsigned item;
 static bool republish_after;
 static char topic[MQTT_TOPIC_MAX + 1];
 static char payload[HASS_PAYLOAD_MAX];
+static bool clear_item; /* the item being built is published empty (retained: removed from HA) */
 
 const char *hass_ip_address(char *buf, size_t size)
 {
@@ -198,6 +209,15 @@ static bool ha_item(unsigned i, struct json_writer *w, bool with_payload, bool *
         return true;
     }
     i -= Q_COUNT;
+    if (i < COST_ENTITY_COUNT) {
+        const struct config_tariff *tariff = &config_get()->tariff;
+        struct entity e = cost_entities[i];
+        e.unit = tariff->currency[0] ? tariff->currency : NULL;
+        clear_item = with_payload && !tariff_priced(tariff); /* a price removed: HA drops the entity */
+        ha_sensor(w, &e, with_payload && !clear_item);
+        return true;
+    }
+    i -= COST_ENTITY_COUNT;
     if (i >= ENTITY_COUNT)
         return false;
     ha_sensor(w, &entities[i], with_payload);
@@ -324,8 +344,8 @@ static void on_settings(const struct event *event, void *arg)
         clear_other = true;
         LOG_INF("MQT", "discovery: %s", ha_mode() ? "Home Assistant MQTT discovery" : "Tasmota discovery");
         start();
-    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS)) {
-        start(); /* the device's name or its entities changed */
+    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS | SETTINGS_TARIFF)) {
+        start(); /* the device's name or its entities (cost: price, currency) changed */
     }
 }
 
@@ -357,6 +377,7 @@ static bool build(bool *skip)
     bool this_mode_ha = ha_mode();
     bool use_ha = publishing ? this_mode_ha : !this_mode_ha;
     jw_init(&w, payload, sizeof payload);
+    clear_item = false;
     if (publishing)
         jw_object_begin(&w, NULL);
     bool exists = use_ha ? ha_item(item, &w, publishing, skip) : tasmota_item(item, &w, publishing, skip);
@@ -367,7 +388,7 @@ static bool build(bool *skip)
             *skip = true;
         }
     }
-    if (!publishing || *skip)
+    if (!publishing || *skip || clear_item)
         payload[0] = '\0';
     return exists;
 }

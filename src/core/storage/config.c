@@ -10,6 +10,7 @@
 #include "core/io/pins.h"
 #include "core/io/template.h"
 #include "core/log.h"
+#include "core/energy/tariff.h"
 #include "core/script/timers.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
@@ -100,7 +101,7 @@ static bool strings_terminated(const struct config *c)
             return false;
     return T(c->mqtt.host) && T(c->mqtt.user) && T(c->mqtt.password) && T(c->mqtt.client) && T(c->mqtt.topic) &&
            T(c->mqtt.group_topic) && T(c->mqtt.full_topic) && T(c->time.tz) && T(c->automation.startup_command) &&
-           T(c->ota.url) && T(c->web_hosts.names);
+           T(c->ota.url) && T(c->web_hosts.names) && T(c->tariff.currency);
 #undef T
 }
 
@@ -132,6 +133,8 @@ static const char *invalid_field(const struct config *c)
         return "mqtt";
     if (!timers_valid(&c->timers))
         return "timers";
+    if (!tariff_valid(&c->tariff))
+        return "tariff";
     return NULL;
 }
 

@@ -101,8 +101,13 @@ struct config_timers {                  /* Timer1..16, Timers (script/timers.h) 
     uint8_t disarmed;                   /* Timers 0: none fires (0 = armed; Tasmota ships them disarmed) */
     uint8_t spare[7];
 };
-struct config_tariff { /* prices, tariff times, currency */
-    uint8_t spare[40];
+#define CONFIG_CURRENCY_SIZE 8 /* "€" is 3 bytes of UTF-8; "CHF", "zł" */
+struct config_tariff { /* EnergyPrice, Tariff1/2/9, Currency (see energy/tariff.h) */
+    uint32_t price_e4[2];      /* per kWh in 1/10000 of the currency: [0] off-peak (T1), [1] standard (T2); 0 = none */
+    uint16_t start_min[2][2];  /* Tariff1 / Tariff2: start of T1 / T2, minutes after midnight, [STD, DST] */
+    uint8_t weekend_offpeak;   /* Tariff9: 1 = Saturday and Sunday are off-peak all day */
+    char currency[CONFIG_CURRENCY_SIZE]; /* shown after costs; "" = none */
+    uint8_t spare[15];
 };
 
 /* Version 6.  Fixed-width fields only: host and target layouts must match.
