@@ -41,6 +41,15 @@ bool channel_get(unsigned channel);
 int channel_set(unsigned channel, bool on, enum source source);
 int channel_toggle(unsigned channel, enum source source);
 
+/* A protection trip (limits.h): every relay off and the latch `id` (not 0)
+ * recorded in the same boot record, so that no restart or power cut
+ * switches the load back on; a later channel_set() on by anyone but
+ * SOURCE_OVERLOAD ends the latch.  -1 when locked on (PowerOnState 4). */
+int channels_trip(uint8_t id, enum source source);
+/* The latch (0 = none) and the states its first trip switched off. */
+uint8_t channels_tripped(uint8_t *switched_off);
+void channels_trip_clear(void);
+
 /* Whether POWER index `channel` has a relay. */
 bool channel_has_relay(unsigned channel);
 /* Number of relays, and the highest channel that has one (0 if none). */
