@@ -343,6 +343,8 @@ void limits_start(void)
 void limits_write_state(struct json_writer *w)
 {
     jw_string(w, "Tripped", announced >= 0 ? limit_name((enum limit_id)announced) : "OFF");
+    if (announced >= 0)
+        jw_int(w, "Limit", setting_of(config_get(), (unsigned)announced));
     for (unsigned id = 0; id < LIMIT_MARGINS; id++)
         jw_string(w, settings[id].name, margins >> id & 1u ? "ON" : "OFF");
     for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++) {

@@ -69,7 +69,7 @@ float limits_trip_value(void);
 /* Milliseconds until PulseTime switches `channel` off, 0 if not counting. */
 uint32_t limits_pulse_remaining_ms(unsigned channel);
 
-/* Members "Tripped", the margins' "ON"/"OFF" and, while counting,
+/* Members "Tripped" (with its "Limit" setting), the margins' "ON"/"OFF" and, while counting,
  * "PulseTime<n>" remaining ms: the state for MQTT's LIMITS and /api/state. */
 void limits_write_state(struct json_writer *w);
 
