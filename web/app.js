@@ -457,6 +457,7 @@ function stateChanged(state) {
   showName(state.device_name);
   relaysChanged(state.relays);
   showEnergy();
+  if (window.openplugLimits) openplugLimits.show(state.limits); /* limits.js: trip banner, PulseTime */
   showLink();
   if (currentPage === 'home' && inAccessPoint()) route();
   /* Set up elsewhere (console, another browser): the set-up form has gone. */
