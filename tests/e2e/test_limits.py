@@ -16,17 +16,7 @@ import re
 import pytest
 
 from simlib import log_seconds, run_sim
-
-
-def ok(result):
-    assert result.returncode == 0, result
-    return result
-
-
-def reply(result, key):
-    found = [r for r in result.replies if key in r]
-    assert found, result
-    return found[-1][key]
+from test_metering import ok, reply
 
 
 def when(result, pattern):

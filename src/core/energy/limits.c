@@ -340,14 +340,14 @@ void limits_start(void)
     event_listen(&listener, on_event, NULL);
 }
 
-void limits_write_state(struct json_writer *w)
+void limits_write_state(struct json_writer *w, bool with_pulse)
 {
     jw_string(w, "Tripped", announced >= 0 ? limit_name((enum limit_id)announced) : "OFF");
     if (announced >= 0)
         jw_int(w, "Limit", setting_of(config_get(), (unsigned)announced));
     for (unsigned id = 0; id < LIMIT_MARGINS; id++)
         jw_string(w, settings[id].name, margins >> id & 1u ? "ON" : "OFF");
-    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++) {
+    for (unsigned channel = 1; with_pulse && channel <= CHANNEL_MAX; channel++) {
         char key[24];
         snprintf(key, sizeof key, "PulseTime%u", channel);
         if (limits_pulse_remaining_ms(channel))

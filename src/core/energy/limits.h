@@ -69,9 +69,10 @@ float limits_trip_value(void);
 /* Milliseconds until PulseTime switches `channel` off, 0 if not counting. */
 uint32_t limits_pulse_remaining_ms(unsigned channel);
 
-/* Members "Tripped" (with its "Limit" setting), the margins' "ON"/"OFF" and, while counting,
- * "PulseTime<n>" remaining ms: the state for MQTT's LIMITS and /api/state. */
-void limits_write_state(struct json_writer *w);
+/* Members "Tripped" (with its "Limit" setting), the margins' "ON"/"OFF"
+ * and, with_pulse and while counting, "PulseTime<n>" remaining ms: the
+ * state for MQTT's LIMITS (retained: no countdown) and /api/state. */
+void limits_write_state(struct json_writer *w, bool with_pulse);
 
 /* Settings check for config.c: NULL if fine, else what is wrong. */
 const char *limits_invalid(const struct config_limits *limits);

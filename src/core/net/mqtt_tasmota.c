@@ -269,7 +269,7 @@ static bool publish_limits(void)
 {
     struct json_writer w;
     begin_json(&w);
-    limits_write_state(&w);
+    limits_write_state(&w, false);
     return publish(PREFIX_TELE, "LIMITS", end_json(&w), 0, true);
 }
 

@@ -83,7 +83,7 @@ void web_write_state(struct json_writer *w)
     web_write_relays(w);
     web_write_energy(w);
     jw_object_begin(w, "limits"); /* protection and PulseTime (energy/limits.h) */
-    limits_write_state(w);
+    limits_write_state(w, true);
     jw_object_end(w);
     wifi_write_status(w);
     jw_object_begin(w, "health"); /* Status 11's figures: restart reason, safe mode, loop lag … (health.h) */
