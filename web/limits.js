@@ -58,3 +58,4 @@ function showLimits(limits) {
   showPulse();
 }
 window.openplugLimits = { show: showLimits };
+if (plug.limits) showLimits(plug.limits); /* a state that came before this file */
