@@ -59,3 +59,37 @@ function showLimits(limits) {
 }
 window.openplugLimits = { show: showLimits };
 if (plug.limits) showLimits(plug.limits); /* a state that came before this file */
+
+/* The Energy page's protection settings (pages.js builds the page first):
+ * each field is its command, sent only when changed; a refusal is shown
+ * and nothing else after it is sent. */
+const PROTECTION_FIELDS = ['MaxPowerWindow', 'MaxEnergy', 'MaxEnergyStart', 'MaxVoltage', 'MinVoltage',
+  'VoltageHold', 'PulseTime1'];
+(function protectionStart() {
+  const energy = $('#page-energy');
+  if (!energy) return;
+  const form = document.createElement('form');
+  form.id = 'protection-form';
+  form.className = 'card form';
+  form.innerHTML = `<h3>Protection</h3>
+  <label>After a MaxPower trip, on again after, s (0: stay off) <input name="MaxPowerWindow" type="number" min="0" max="3600"></label>
+  <label>Switch off when today reaches, Wh (0: never) <input name="MaxEnergy" type="number" min="0" max="65000"></label>
+  <label>… counting from, hour <input name="MaxEnergyStart" type="number" min="0" max="23"></label>
+  <label>Switch off above, V (0: never) <input name="MaxVoltage" type="number" min="0" max="500"></label>
+  <label>Switch off below, V (0: never) <input name="MinVoltage" type="number" min="0" max="500"></label>
+  <label>… for longer than, s <input name="VoltageHold" type="number" min="0" max="60"></label>
+  <label>Switch off after each switch-on (PulseTime: 1..111 tenths of a second, 112.. seconds + 100; 0: never)
+    <input name="PulseTime1" type="number" min="0" max="64900"></label>
+  <button type="submit">Save</button>
+  <p class="msg" role="status" aria-live="polite"></p>`;
+  energy.insertBefore(form, $('#counters-form'));
+  onSubmit('protection-form', (f) => saveFields(f, PROTECTION_FIELDS));
+  const show = pages.energy.show;
+  pages.energy.show = async () => {
+    await show();
+    const errors = await loadFields(form, PROTECTION_FIELDS,
+      (name, reply) => (name === 'PulseTime1' ? reply.PulseTime1.Set : reply[name]));
+    if (errors.length) say(form, errors[0], true);
+  };
+  if (location.hash === '#energy') route(); /* shown before this file came: again, with these fields */
+})();

@@ -7,7 +7,7 @@ PulseTime counts down to the switch-off.  Every wait polls."""
 import re
 
 from test_web_truth import plug_on_port
-from test_web_ui import open_ui
+from test_web_ui import cm, form_message, open_ui, submit
 
 
 def test_trip_banner_says_why_and_how_to_reset(make_plug, browser):
@@ -63,3 +63,18 @@ def test_pulse_time_counts_down_on_the_home_page(make_plug, browser):
     browser.wait(lambda: browser.text("#relay-state") == "Off", timeout=8, what="off by PulseTime")
     assert browser.text("#pulse-countdown") == ""
     plug.wait_log(r"PWR: channel 1 OFF \(pulsetime\)")
+
+
+def test_protection_settings_on_the_energy_page(make_plug, browser):
+    plug = plug_on_port(make_plug, exec_="MaxVoltage 250; PulseTime1 25")
+    open_ui(browser, plug, "energy")
+    field = lambda name: browser.find("#protection-form [name=%s]" % name).get_attribute("value")
+    browser.wait(lambda: field("MaxVoltage") == "250" and field("PulseTime1") == "25", what="the values loaded")
+    submit(browser, "#protection-form", {"MinVoltage": "190", "MaxEnergy": "1500"})
+    assert form_message(browser, "#protection-form") == "Saved: MaxEnergy, MinVoltage."
+    assert cm(plug, "MinVoltage") == {"MinVoltage": 190} and cm(plug, "MaxEnergy") == {"MaxEnergy": 1500}
+    submit(browser, "#protection-form", {"MinVoltage": "260"})  # not below MaxVoltage: refused, kept
+    assert "MinVoltage must stay below MaxVoltage" in form_message(browser, "#protection-form")
+    assert cm(plug, "MinVoltage") == {"MinVoltage": 190}
+    browser.screenshot("ui-protection-form-390", 390)
+    browser.screenshot("ui-protection-form-1280-dark", 1280, dark=True)
