@@ -240,3 +240,9 @@ def test_pulse_time_restarts_on_each_switch_on_and_stops_when_off(tmp_path):
     r = ok(run_sim(tmp_path / "f.bin", "--at", "3 Power off", "--at", "4 Power on",
                    "--at", "6 Power on", duration=20, exec_="PulseTime 50; Power on"))
     assert when(r, r"PulseTime1 over") == [9.0]  # 4 s + 5 s; the first countdown stopped at 3 s
+
+
+def test_status_9_shows_the_thresholds_as_tasmota(tmp_path):
+    r = ok(run_sim(tmp_path / "f.bin", duration=1, exec_="PowerLow 5; CurrentHigh 9000; PowerDelta 110; Status 9"))
+    assert r.replies[-1] == {"StatusPTH": {"PowerDelta": [110], "PowerLow": 5, "PowerHigh": 0, "VoltageLow": 0,
+                                           "VoltageHigh": 0, "CurrentLow": 0, "CurrentHigh": 9000}}

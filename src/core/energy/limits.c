@@ -355,6 +355,18 @@ void limits_write_state(struct json_writer *w, bool with_pulse)
     }
 }
 
+/* Tasmota's Status 9: {"StatusPTH":{"PowerDelta":[d],"PowerLow":…,"CurrentHigh":…}}. */
+void limits_status(struct json_writer *w)
+{
+    jw_object_begin(w, "StatusPTH");
+    jw_array_begin(w, "PowerDelta");
+    jw_int(w, NULL, config_get()->mqtt.power_delta);
+    jw_array_end(w);
+    for (unsigned id = 0; id < LIMIT_MARGINS; id++)
+        jw_int(w, settings[id].name, setting_of(config_get(), id));
+    jw_object_end(w);
+}
+
 /* ---- Commands ---- */
 
 static enum cmd_result cmd_limit(struct cmd_ctx *ctx)

@@ -74,6 +74,9 @@ uint32_t limits_pulse_remaining_ms(unsigned channel);
  * state for MQTT's LIMITS (retained: no countdown) and /api/state. */
 void limits_write_state(struct json_writer *w, bool with_pulse);
 
+/* Status 9's object, StatusPTH: PowerDelta and the margins. */
+void limits_status(struct json_writer *w);
+
 /* Settings check for config.c: NULL if fine, else what is wrong. */
 const char *limits_invalid(const struct config_limits *limits);
 
