@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from simlib import log_seconds, run_sim
+from simlib import BUTTON_GPIO, log_seconds, run_sim
 from test_metering import ok, reply
 
 
@@ -246,3 +246,30 @@ def test_status_9_shows_the_thresholds_as_tasmota(tmp_path):
     r = ok(run_sim(tmp_path / "f.bin", duration=1, exec_="PowerLow 5; CurrentHigh 9000; PowerDelta 110; Status 9"))
     assert r.replies[-1] == {"StatusPTH": {"PowerDelta": [110], "PowerLow": 5, "PowerHigh": 0, "VoltageLow": 0,
                                            "VoltageHigh": 0, "CurrentLow": 0, "CurrentHigh": 9000}}
+
+
+def test_the_button_ends_the_latch(make_plug):
+    """Real time: the plug's own button is "the user switching on" too."""
+    plug = make_plug(None, "--load", "2500W")
+    plug.cmd("MaxPower 2000")
+    plug.cmd("MaxPowerHold 1")
+    plug.cmd("Power on")
+    plug.wait_log(r"NRG: \d+ W above MaxPower 2000 W for 1 s: relays off", timeout=10)
+    assert plug.cmd("Power") == {"POWER": "OFF"}
+    plug.cmd("MaxPower 0")
+    mark = plug.mark()
+    plug.press(BUTTON_GPIO)
+    plug.wait_log(r"NRG: MaxPower trip reset: switched on \(button\)", since=mark)
+    assert plug.cmd("Power") == {"POWER": "ON"}
+
+
+@pytest.mark.parametrize("power_on_state", [0, 1, 2, 3])
+def test_no_power_on_state_switches_a_tripped_plug_on(tmp_path, power_on_state):
+    flash = tmp_path / "f.bin"
+    r = ok(run_sim(flash, "--load", "2500W", duration=5, exec_=(
+        "PowerOnState %d; MaxPower 2000; MaxPowerHold 1; Power on" % power_on_state)))
+    assert r.logs("relays off"), r
+    for boot in range(2):  # two power cuts: 2 (toggle) would switch on at one of them
+        r = ok(run_sim(flash, "--load", "2500W", duration=2, exec_="Power"))
+        assert reply(r, "POWER") == "OFF" and r.logs("MaxPower trip latched"), (boot, r)
+        assert not r.logs("channel 1 ON"), r
