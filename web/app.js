@@ -117,6 +117,39 @@ const pages = {
 };
 let currentPage = null;
 
+/* A page of its own file: its section from html, shown by show(). */
+function addPage(name, html, show) {
+  const section = document.createElement('section');
+  section.id = 'page-' + name;
+  section.className = 'page';
+  section.hidden = true;
+  section.innerHTML = html;
+  $('main').appendChild(section);
+  pages[name] = { show };
+}
+
+/* A file as a request body, the bar following the bytes sent: resolves
+ * with the plug's JSON answer, rejects with its reason (broken: what a
+ * lost connection means for this upload). */
+function postFile(url, file, broken, bar) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('X-Requested-With', 'OpenPlug');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (bar) xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = Math.round(ev.loaded * 100 / ev.total); };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 401) { showLogin(); reject(new PlugError('sign in first')); return; }
+      if (xhr.status === 200) resolve(body);
+      else reject(new PlugError((body && (body.error || body.Error)) || xhr.status + ' ' + xhr.statusText));
+    };
+    xhr.onerror = () => reject(new PlugError('the connection to the plug broke off: ' + broken));
+    xhr.send(file);
+  });
+}
+
 function route() {
   let name = location.hash.replace(/^#/, '') || 'home';
   if (!pages[name] || (name === 'mqtt' && !plug.mqtt)) name = 'home';

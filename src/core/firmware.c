@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "core/backup/backup.h"
 #include "core/cmd/commands.h"
 #include "core/console.h"
 #include "core/drivers.h"
@@ -28,6 +29,7 @@
 #include "core/net/ota_api.h"
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
+#include "core/net/backup_api.h"
 #include "core/net/ssdp.h"
 #include "core/net/mdns.h"
 #include "core/net/web_ui.h"
@@ -105,6 +107,7 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     sntp_register();
 #endif
+    backup_boot_apply(); /* a committed restore: before the settings it brings are loaded */
     config_load();
     safemode_boot(); /* decides system_safe_mode() for what follows */
     clock_start();
@@ -126,6 +129,7 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     web_api_start();
     files_api_start();
+    backup_api_start();
     ota_api_start();
     web_ui_start();
     http_start();

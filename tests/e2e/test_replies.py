@@ -165,7 +165,7 @@ TYPICAL = {
     "SafeMode": "SafeMode 2", "StartupCommand": 'StartupCommand ""', "startScript": "startScript none.bat",
     "stopAllScripts": "stopAllScripts 1", "SSDP": "SSDP 1", "delay_s": "delay_s 1", "if": "if 1 then Power",
     "addEventHandler": "addEventHandler OnClick 17 Power toggle", "addRepeatingEvent": "addRepeatingEvent 60 1 Power",
-    "addClockEvent": "addClockEvent 10:30 0x7F Power", "Latitude": "Latitude 52.5", "Longitude": "Longitude 13.4",
+    "addClockEvent": "addClockEvent 10:30 0x7F Power", "Latitude": "Latitude 52.5", "Timer": "Timer1", "Timers": "Timers", "Longitude": "Longitude 13.4",
     "listEvents": "listEvents 1", "clearEvents": "clearEvents 1", "SetupEnergyStats": "SetupEnergyStats 1 60 60",
     "OtaUrl": "OtaUrl http://127.0.0.1:1/fw.bin", "Upgrade": "Upgrade 0", "OtaStatus": "OtaStatus 1",
     "OtaConfirm": "OtaConfirm 1", "OtaKey": "OtaKey 0", "MqttHost": "MqttHost 0", "MqttPort": "MqttPort 1883",

@@ -187,7 +187,7 @@ def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
     browser.js("loadHistory()")
     shots = []
     for page in ("home", "wifi", "mqtt", "device", "time", "energy", "template", "calibration", "console",
-                 "scripts", "ota", "info"):
+                 "scripts", "ota", "info", "backup"):
         browser.js("location.hash = arguments[0]", "#" + page)
         browser.wait(lambda: browser.find("#page-" + page).is_displayed(), what="page " + page)
         time.sleep(0.8)

@@ -171,6 +171,12 @@ int energy_reset(void)
     return replace(next);
 }
 
+bool energy_record_valid(const void *record, uint32_t len, uint8_t version)
+{
+    (void)record;
+    return len == sizeof(struct energy_record) && version == RECORD_VERSION;
+}
+
 uint32_t energy_flash_life_years(uint32_t watts)
 {
     /* A save every EnergySaveWh less one report (1 s of energy), at least

@@ -5,6 +5,8 @@
  */
 #include "history.h"
 
+#include <string.h>
+
 #include "core/energy/energy.h"
 #include "core/log.h"
 #include "core/storage/layout.h"
@@ -193,6 +195,15 @@ static bool plausible(const struct history_record *r)
     if (r->hour < 0 || r->day < 0)
         return r->hour == -1 && r->day == -1;
     return r->day == r->hour / 24;
+}
+
+bool history_record_valid(const void *record, uint32_t len, uint8_t version)
+{
+    struct history_record r;
+    if (len != sizeof r || version != RECORD_VERSION)
+        return false;
+    memcpy(&r, record, sizeof r);
+    return plausible(&r);
 }
 
 static void restore(void)

@@ -52,6 +52,10 @@ void history_view(struct history_view *out);
  * an open object: the body of GET /api/history (see docs/API.md). */
 void history_write_json(struct json_writer *w);
 
+/* Whether a record of the history's ring (a backup's) is one this firmware
+ * reads back at boot. */
+bool history_record_valid(const void *record, uint32_t len, uint8_t version);
+
 /* Saves since history_start() (wear figures for tests). */
 uint32_t history_saves(void);
 

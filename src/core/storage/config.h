@@ -105,8 +105,11 @@ struct config_limits { /* limits.h: margins that report, cut-offs that trip, Pul
     uint16_t pulse_time[4];      /* PulseTime1..4, Tasmota's encoding; 0 = off */
     uint8_t spare[14];
 };
-struct config_timers { /* Timer1..16, Timers */
-    uint8_t spare[72];
+#define CONFIG_TIMERS 16
+struct config_timers {                  /* Timer1..16, Timers (script/timers.h) */
+    uint32_t timer[CONFIG_TIMERS];      /* each packed as timers.h says; 0 = cleared */
+    uint8_t disarmed;                   /* Timers 0: none fires (0 = armed; Tasmota ships them disarmed) */
+    uint8_t spare[7];
 };
 struct config_tariff { /* prices, tariff times, currency */
     uint8_t spare[40];
@@ -205,6 +208,14 @@ struct config *config_edit(void);
  * EVENT_SETTINGS with the groups that changed (none: no event).  On a
  * flash error nothing changes: returns a negative HAL_E*, else 0. */
 int config_update(const struct config *next);
+
+/* A settings record of `version` (a backup's): migrated into *out and
+ * checked as a stored copy is.  NULL when good, else why not. */
+const char *config_check_record(const void *record, uint32_t len, unsigned version, struct config *out);
+
+/* Persist `c` without using it (a restore, at boot before config_load()).
+ * 0 or a negative HAL_E*. */
+int config_store(const struct config *c);
 
 /* Saves since the area was created or wiped (Tasmota's SaveCount). */
 uint32_t config_save_count(void);
