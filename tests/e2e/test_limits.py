@@ -273,3 +273,17 @@ def test_no_power_on_state_switches_a_tripped_plug_on(tmp_path, power_on_state):
         r = ok(run_sim(flash, "--load", "2500W", duration=2, exec_="Power"))
         assert reply(r, "POWER") == "OFF" and r.logs("MaxPower trip latched"), (boot, r)
         assert not r.logs("channel 1 ON"), r
+
+
+def test_a_timer_does_not_switch_a_tripped_plug_on(tmp_path):
+    """A schedule is nobody at the plug: while a trip is latched, Timer's
+    "on" is refused (and says why); switched on by hand, timers work again."""
+    t0 = 1790121600 + 10 * 3600 - 20  # 2026-09-23 09:59:40 UTC
+    timer = 'Timer1 {"Enable":1,"Time":"10:00","Days":"SMTWTFS","Repeat":1,"Action":1}'
+    r = ok(run_sim(tmp_path / "f.bin", "--load", "2500W", "--at", "70 MaxPower 0; Power on",
+                   duration=80, exec_="Time %d; MaxPower 2000; MaxPowerHold 1; %s; Power on" % (t0, timer)))
+    assert when(r, r"NRG: \d+ W above MaxPower 2000 W for 1 s: relays off") == [2.0], r
+    assert when(r, r"PWR: channel 1 stays off: a protection trip is latched") == [20.0], r
+    assert r.logs(r"TMR: Timer1: output 1 has no relay or is locked on"), r
+    assert not [t for t in when(r, r"PWR: channel 1 ON") if 0 < t < 70], r  # only the first Power on, and by hand
+    assert when(r, r"MaxPower trip reset: switched on \(console\)") == [70.0]

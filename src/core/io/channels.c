@@ -171,6 +171,10 @@ int channel_set(unsigned channel, bool on, enum source source)
         LOG_INF("PWR", "channel %u is locked on (PowerOnState 4)", channel);
         return -1;
     }
+    if (on && trip && source == SOURCE_TIMER) {
+        LOG_INF("PWR", "channel %u stays off: a protection trip is latched (switch it on to reset it)", channel);
+        return -1; /* a schedule is no one at the plug: it neither resets the latch nor switches on */
+    }
     if (channel_get(channel) == on)
         return 0;
     states ^= (uint8_t)(1u << (channel - 1));
