@@ -12,6 +12,7 @@ const plug = {
   relay: null,         /* true / false / null while unknown */
   energy: null,        /* the "energy" object of /api/state */
   wifi: null,          /* the "wifi" object of /api/state */
+  limits: null,        /* the "limits" object of /api/state (limits.js) */
   samples: [],         /* live chart: {t: ms, w: watts or null}, one a second */
   history: null,       /* GET /api/history */
   mqtt: false,         /* the firmware has MQTT commands */
@@ -519,6 +520,8 @@ function stateChanged(state) {
   showName(state.device_name);
   relaysChanged(state.relays);
   showEnergy();
+  plug.limits = state.limits; /* limits.js (loaded later: it shows these when it comes) */
+  if (window.openplugLimits) openplugLimits.show(state.limits);
   showLink();
   if (currentPage === 'home' && inAccessPoint()) route();
   /* Set up elsewhere (console, another browser): the set-up form has gone. */

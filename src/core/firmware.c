@@ -11,6 +11,7 @@
 #include "core/energy/bl0942.h"
 #include "core/energy/meter.h"
 #include "core/energy/energy.h"
+#include "core/energy/limits.h"
 #include "core/energy/history.h"
 #include "core/energy/power_trail.h"
 #include "core/energy/energy_stats.h"
@@ -113,6 +114,7 @@ void firmware_boot(void)
     files_mount();
     channels_start();
     energy_start();
+    limits_start(); /* after energy: its checks read the counters just updated */
     ota_start();
     history_start();
     power_trail_start();

@@ -9,6 +9,7 @@ import re
 import time
 
 import jsonschema
+import types
 import pytest
 
 from mqttlib import HA
@@ -16,7 +17,7 @@ from test_mqtt import TOPIC, connect_plug, online, relay_on
 from test_mqtt import broker, ha, plug  # noqa: F401  the fixtures: a broker, HA, a plug in a world with Wi-Fi
 
 ID = r"^[a-zA-Z0-9_-]+$"
-HA_TOPIC = re.compile(r"^homeassistant/(switch|sensor)/(?P<node>[a-zA-Z0-9_-]+)/(?P<object>[a-zA-Z0-9_-]+)/config$")
+HA_TOPIC = re.compile(r"^homeassistant/(switch|sensor|binary_sensor)/(?P<node>[a-zA-Z0-9_-]+)/(?P<object>[a-zA-Z0-9_-]+)/config$")
 
 DEVICE = {
     "type": "object",
@@ -47,8 +48,14 @@ SWITCH = {"allOf": [COMMON, {
                    "payload_on": {"const": "ON"}, "payload_off": {"const": "OFF"}}}]}
 
 
+ALARM = {"allOf": [COMMON, {
+    "required": ["state_topic", "value_template", "device_class"],
+    "properties": {"state_topic": {"const": "tele/%s/LIMITS" % TOPIC}, "device_class": {"const": "problem"},
+                   "value_template": {"type": "string", "pattern": r"^\{\{ .*value_json\..* \}\}$"}}}]}
+
+
 def sensor(unit, device_class, state_class, diagnostic=False):
-    props = {"state_topic": {"type": "string", "pattern": "^tele/%s/(SENSOR|STATE|INFO2|INFO3)$" % TOPIC},
+    props = {"state_topic": {"type": "string", "pattern": "^tele/%s/(SENSOR|STATE|INFO2|INFO3|LIMITS)$" % TOPIC},
              "value_template": {"type": "string", "pattern": r"^\{\{ value_json\.[A-Za-z0-9_.]+ \}\}$"}}
     required = ["state_topic", "value_template"]
     for key, value in (("unit_of_measurement", unit), ("device_class", device_class), ("state_class", state_class)):
@@ -77,6 +84,10 @@ HA_SCHEMAS = {
     ("sensor", "ip"): sensor(None, None, None, diagnostic=True),
     ("sensor", "uptime"): sensor("s", "duration", "total_increasing", diagnostic=True),
     ("sensor", "restart_reason"): sensor(None, None, None, diagnostic=True),
+    # protection (limits.h): tele/<topic>/LIMITS, retained
+    ("binary_sensor", "trip"): ALARM,
+    ("binary_sensor", "margin"): ALARM,
+    ("sensor", "trip_reason"): sensor(None, None, None, diagnostic=True),
 }
 
 # Announced while a price is set (EnergyPrice), in its Currency.
@@ -331,3 +342,49 @@ def test_tasmota_discovery_for_has_tasmota_integration(plug, broker, ha):
     state = json.loads(ha.wait("stat/%s/RESULT" % TOPIC, since=mark, predicate=lambda m: "Wifi" in m.text).text)
     assert state["POWER"] == "ON" and "UptimeSec" in state and state["MqttCount"] == 1
     assert state["Wifi"]["SSId"] == "Home" and state["Wifi"]["LinkCount"] == 1
+
+
+def render(config, payload):
+    """What HA makes of `payload` with the entity's value_template.  These
+    templates are one Jinja expression that is Python too ('a' if x == 'b'
+    else 'c', `in` a list): evaluated with value_json's members as attributes."""
+    template = config["value_template"]
+    assert template.startswith("{{ ") and template.endswith(" }}"), template
+    value_json = types.SimpleNamespace(**json.loads(payload))
+    return str(eval(template[3:-3], {"__builtins__": {}}, {"value_json": value_json}))
+
+
+def test_limits_reach_mqtt_and_has_alarm_entities(plug, broker, ha):
+    """A margin: tele/…/MARGINS as Tasmota sends it; a MaxPower trip:
+    stat/…/WARNING {"Time","MaxPowerReached"}; both in the retained
+    tele/…/LIMITS that HA's alarm entities read; switching on over MQTT
+    ends the latch."""
+    connect_plug(plug, broker, extra=["SetOption19 1"])
+    configs = wait_ha_configs(ha)
+    trip, margin = configs[("binary_sensor", "trip")][0], configs[("binary_sensor", "margin")][0]
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC)
+    assert render(trip, limits.payload) == "OFF" and render(margin, limits.payload) == "OFF"
+    assert retained(broker, "tele/")["tele/%s/LIMITS" % TOPIC] == limits.payload  # HA restarting gets it
+    mark = ha.mark()
+    plug.cmd("PowerHigh 30")
+    plug.cmd("Power on")  # the simulated load: 60 W
+    assert json.loads(ha.wait("tele/%s/MARGINS" % TOPIC, since=mark, timeout=20).text) == \
+        {"MARGINS": {"PowerHigh": "ON"}}
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC, since=mark, predicate=lambda m: b'"PowerHigh":"ON"' in m.payload)
+    assert render(margin, limits.payload) == "ON" and render(trip, limits.payload) == "OFF"
+    mark = ha.mark()
+    plug.cmd("MaxPower 40")
+    plug.cmd("MaxPowerHold 1")
+    warning = json.loads(ha.wait("stat/%s/WARNING" % TOPIC, since=mark, timeout=20).text)
+    assert set(warning) == {"Time", "MaxPowerReached"} and 55 <= warning["MaxPowerReached"] <= 65, warning
+    assert ha.wait("stat/%s/POWER" % TOPIC, "OFF", since=mark).text == "OFF"
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC, since=mark, predicate=lambda m: b'"Tripped":"MaxPower"' in m.payload)
+    assert render(trip, limits.payload) == "ON"
+    assert json.loads(limits.text)["Limit"] == 40
+    assert configs[("sensor", "trip_reason")][0]["value_template"] == "{{ value_json.Tripped }}"
+    plug.cmd("MaxPower 0")
+    mark = ha.mark()
+    ha.publish("cmnd/%s/POWER" % TOPIC, "ON")
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC, since=mark, predicate=lambda m: b'"Tripped":"OFF"' in m.payload)
+    assert render(trip, limits.payload) == "OFF"
+    plug.wait_log(r"NRG: MaxPower trip reset: switched on \(mqtt\)")

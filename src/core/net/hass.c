@@ -40,6 +40,13 @@ static const struct entity entities[] = {
     {"sensor", "ip", "IP address", "INFO2", "{{ value_json.Info2.IPAddress }}", NULL, NULL, NULL, true},
     {"sensor", "uptime", "Uptime", "STATE", "{{ value_json.UptimeSec }}", "s", "duration", "total_increasing", true},
     {"sensor", "restart_reason", "Restart reason", "INFO3", "{{ value_json.Info3.RestartReason }}", NULL, NULL, NULL, true},
+    /* limits.h: a latched cut-off, and any margin crossed (tele/…/LIMITS) */
+    {"binary_sensor", "trip", "Protection tripped", "LIMITS", "{{ 'OFF' if value_json.Tripped == 'OFF' else 'ON' }}",
+     NULL, "problem", NULL, false},
+    {"sensor", "trip_reason", "Trip reason", "LIMITS", "{{ value_json.Tripped }}", NULL, NULL, NULL, true},
+    {"binary_sensor", "margin", "Limit crossed", "LIMITS",
+     "{{ 'ON' if 'ON' in [value_json.PowerLow, value_json.PowerHigh, value_json.VoltageLow, value_json.VoltageHigh, "
+     "value_json.CurrentLow, value_json.CurrentHigh] else 'OFF' }}", NULL, "problem", NULL, false},
 };
 #define ENTITY_COUNT (sizeof entities / sizeof entities[0])
 

@@ -27,6 +27,7 @@
 #include "core/net/http_auth.h"
 #include "core/net/wifi.h"
 #include "core/storage/config.h"
+#include "core/energy/limits.h"
 #include "core/system.h"
 #include "core/timekeeping.h"
 #include "core/util/timefmt.h"
@@ -81,6 +82,9 @@ void web_write_state(struct json_writer *w)
     jw_bool(w, "password_set", http_password_set());
     web_write_relays(w);
     web_write_energy(w);
+    jw_object_begin(w, "limits"); /* protection and PulseTime (energy/limits.h) */
+    limits_write_state(w, true);
+    jw_object_end(w);
     wifi_write_status(w);
     jw_object_begin(w, "health"); /* Status 11's figures: restart reason, safe mode, loop lag … (health.h) */
     health_write_json(w);

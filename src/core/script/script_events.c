@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/energy/limits.h"
 #include "core/energy/meter.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -43,6 +44,8 @@ enum handler_kind {
     ON_POWER_ABOVE,
     ON_POWER_BELOW,
     ON_TIMER,
+    ON_LIMIT,     /* a limits.h margin crossed or cut-off tripped; arg the enum limit_id */
+    ON_LIMIT_OFF, /* … back within it, or the latch ended */
     ON_MQTT_ON,
     ON_MQTT_OFF,
     ON_WIFI_UP,
@@ -51,7 +54,7 @@ enum handler_kind {
 };
 static const char *const kind_names[HANDLER_KINDS] = {
     "OnClick", "OnDblClick", "OnHold", "OnChannelChange", "OnPowerAbove", "OnPowerBelow", "OnTimer",
-    "OnMQTTOn", "OnMQTTOff", "OnWiFiUp", "OnWiFiDown",
+    "OnLimit", "OnLimitOff", "OnMQTTOn", "OnMQTTOff", "OnWiFiUp", "OnWiFiDown",
 };
 
 struct handler {
@@ -135,6 +138,8 @@ static bool matches(struct handler *h, const struct event *e)
     case ON_HOLD: return e->type == EVENT_BUTTON && e->value == BUTTON_LONG && e->pin == h->arg;
     case ON_CHANNEL_CHANGE: return e->type == EVENT_CHANNEL && e->channel == h->arg;
     case ON_TIMER: return e->type == EVENT_TIMER && e->value == h->arg;
+    case ON_LIMIT: return e->type == EVENT_LIMIT && e->channel == h->arg && e->value == LIMIT_ON;
+    case ON_LIMIT_OFF: return e->type == EVENT_LIMIT && e->channel == h->arg && e->value == LIMIT_OFF;
     case ON_MQTT_ON: return e->type == EVENT_MQTT && e->value == 1;
     case ON_MQTT_OFF: return e->type == EVENT_MQTT && e->value == 0;
     case ON_WIFI_UP: return e->type == EVENT_WIFI && e->value == HAL_WIFI_CONNECTED;
@@ -254,7 +259,8 @@ static enum cmd_result cmd_add_event_handler(struct cmd_ctx *ctx)
     int kind = kind_by_name(name);
     if (kind < 0)
         return cmd_error(ctx, "addEventHandler: unknown event '%.24s' (OnClick, OnDblClick, OnHold, OnChannelChange, "
-                              "OnPowerAbove, OnPowerBelow, OnTimer, OnMQTTOn, OnMQTTOff, OnWiFiUp, OnWiFiDown)", name);
+                              "OnPowerAbove, OnPowerBelow, OnTimer, OnLimit, OnLimitOff, OnMQTTOn, OnMQTTOff, OnWiFiUp, "
+                              "OnWiFiDown)", name);
     long arg = 0;
     char word[16];
     size_t word_len = 0;
@@ -265,7 +271,13 @@ static enum cmd_result cmd_add_event_handler(struct cmd_ctx *ctx)
         word_len++;
     }
     word[word_len] = '\0';
-    if (cmd_parse_long(word, 0, 100000, &arg))
+    if (kind == ON_LIMIT || kind == ON_LIMIT_OFF) {
+        arg = limit_by_name(word);
+        if (arg < 0)
+            return cmd_error(ctx, "addEventHandler %s: expected a limit (PowerLow, PowerHigh, VoltageLow, VoltageHigh, "
+                                  "CurrentLow, CurrentHigh, MaxPower, MaxEnergy, MaxVoltage, MinVoltage)", kind_names[kind]);
+        cursor += word_len;
+    } else if (cmd_parse_long(word, 0, 100000, &arg))
         cursor += word_len;
     else if (!takes_no_arg(kind)) /* OnWiFiUp Power on: no argument needed */
         return cmd_error(ctx, "addEventHandler %s: expected a number (%s) before the command", kind_names[kind],
@@ -396,7 +408,10 @@ static void list_handlers(struct json_writer *w, unsigned *left_out)
         jw_object_begin(w, NULL);
         jw_int(w, "Id", h->id);
         jw_string(w, "Event", kind_names[h->kind]);
-        jw_int(w, "Arg", h->arg);
+        if (h->kind == ON_LIMIT || h->kind == ON_LIMIT_OFF)
+            jw_string(w, "Arg", limit_name((enum limit_id)h->arg));
+        else
+            jw_int(w, "Arg", h->arg);
         jw_string(w, "Command", h->command);
         if (h->disabled)
             jw_bool(w, "Disabled", true);

@@ -9,6 +9,7 @@
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/io/template.h"
+#include "core/energy/limits.h"
 #include "core/log.h"
 #include "core/energy/tariff.h"
 #include "core/script/timers.h"
@@ -126,6 +127,8 @@ static const char *invalid_field(const struct config *c)
         return "energy_save_wh";
     if (c->max_power_w > 4000 || c->max_power_hold_s < 1 || c->max_power_hold_s > 3600)
         return "max_power";
+    if (limits_invalid(&c->limits))
+        return "limits";
     if (!strings_terminated(c))
         return "text";
     if (c->mqtt.tele_period_s > 3600 || (c->mqtt.tele_period_s > 0 && c->mqtt.tele_period_s < 10) ||

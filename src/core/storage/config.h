@@ -92,8 +92,18 @@ struct config_ota {
  * (so a copy migrated from version 8 needs no defaults) and keeps its size
  * when fields take its bytes.  The settings slot (2048 bytes with the
  * record header) leaves 4 bytes after them. */
-struct config_limits { /* PowerLow/High, VoltageLow/High, CurrentLow/High, MaxPowerWindow, MaxEnergy, PulseTime */
-    uint8_t spare[48];
+struct config_limits { /* limits.h: margins that report, cut-offs that trip, PulseTime */
+    uint16_t power_low_w, power_high_w;      /* PowerLow, PowerHigh: 0 = off */
+    uint16_t voltage_low_v, voltage_high_v;  /* VoltageLow, VoltageHigh */
+    uint16_t current_low_ma, current_high_ma; /* CurrentLow, CurrentHigh */
+    uint16_t max_power_window_s; /* MaxPowerWindow: off this long, then a retry; 0 = no retry */
+    uint16_t max_power_retries;  /* SetOption33: retries before staying off; 0 = Tasmota's 5 */
+    uint16_t max_energy_wh;      /* MaxEnergy: a day's energy; 0 = off */
+    uint16_t max_energy_start_h; /* MaxEnergyStart: local hour the day's check (and the restore) starts */
+    uint16_t max_voltage_v, min_voltage_v; /* MaxVoltage, MinVoltage: cut-offs; 0 = off */
+    uint16_t voltage_hold_s;     /* VoltageHold: beyond them this long before the trip */
+    uint16_t pulse_time[4];      /* PulseTime1..4, Tasmota's encoding; 0 = off */
+    uint8_t spare[14];
 };
 #define CONFIG_TIMERS 16
 struct config_timers {                  /* Timer1..16, Timers (script/timers.h) */
