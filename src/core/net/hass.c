@@ -19,7 +19,6 @@
 #include "hal/hal.h"
 #include "hal/hal_net.h"
 
-#define HASS_PAYLOAD_MAX 1024
 #define HASS_RELAYS_MAX 8 /* Tasmota's discovery arrays */
 
 /* One entity of HA's MQTT discovery. */
@@ -67,7 +66,7 @@ static bool clear_other; /* SetOption19 changed: clear the other mode's topics o
 static unsigned item;
 static bool republish_after;
 static char topic[MQTT_TOPIC_MAX + 1];
-static char payload[HASS_PAYLOAD_MAX];
+static char *payload; /* the MQTT client's message buffer while an item is built and published */
 static bool clear_item; /* the item being built is published empty (retained: removed from HA) */
 
 const char *hass_ip_address(char *buf, size_t size)
@@ -383,7 +382,8 @@ static bool build(bool *skip)
     bool publishing = phase == PUBLISHING;
     bool this_mode_ha = ha_mode();
     bool use_ha = publishing ? this_mode_ha : !this_mode_ha;
-    jw_init(&w, payload, sizeof payload);
+    payload = mqtt_message_buffer();
+    jw_init(&w, payload, MQTT_MESSAGE_MAX);
     clear_item = false;
     if (publishing)
         jw_object_begin(&w, NULL);

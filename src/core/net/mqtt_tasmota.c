@@ -35,7 +35,6 @@
 #include "hal/hal.h"
 
 #define TELE_FIRST_MS 2000 /* STATE and SENSOR this long after connecting */
-#define JSON_MAX 1024
 
 enum pending {
     P_SUBSCRIBE = 1u << 0,
@@ -57,7 +56,6 @@ static struct sched_poller publisher;
 static struct sched_timer tele_timer, restart_timer;
 static struct event_listener listener;
 static char topic_buf[MQTT_TOPIC_MAX + 1];
-static char json_buf[JSON_MAX];
 static uint64_t sensor_base_uj;  /* Total at the last SENSOR: its Period */
 static float sensor_last_power_w;
 static uint64_t sensor_last_ms;
@@ -155,9 +153,10 @@ static bool publish(enum topic_prefix prefix, const char *suffix, const char *te
 
 static const char *begin_json(struct json_writer *w)
 {
-    jw_init(w, json_buf, sizeof json_buf);
+    char *json = mqtt_message_buffer();
+    jw_init(w, json, MQTT_MESSAGE_MAX);
     jw_object_begin(w, NULL);
-    return json_buf;
+    return json;
 }
 
 static const char *end_json(struct json_writer *w)

@@ -857,7 +857,7 @@ static void serve_logs(struct http_request *req, void *arg)
         return;
     struct logs_cursor *cur = http_user(req);
     cur->end = log_next_seq();
-    uint32_t oldest = cur->end > LOG_RING_LINES ? cur->end - LOG_RING_LINES : 0;
+    uint32_t oldest = log_oldest_seq();
     cur->seq = oldest;
     if (http_query(req, "since", since, sizeof since)) {
         long value;

@@ -168,8 +168,8 @@ static size_t catch_up(struct client *c, char *buf, size_t cap)
     }
     char line[LOG_LINE_MAX];
     uint32_t end = log_next_seq();
-    if (end - c->log_seq > LOG_RING_LINES)
-        c->log_seq = end - LOG_RING_LINES;
+    if (end - c->log_seq > end - log_oldest_seq())
+        c->log_seq = log_oldest_seq();
     for (; c->log_seq != end; c->log_seq++) {
         struct log_item item = {c->log_seq, line};
         if (log_get(c->log_seq, line, sizeof line) && !put_event(buf, cap, &n, "log", write_log, &item))
