@@ -178,8 +178,10 @@ def retained(broker, prefix, timeout=20):
 def test_ha_mqtt_discovery_payloads_follow_has_rules(plug, broker, ha):
     connect_plug(plug, broker, extra=["SetOption19 1", "DeviceName Kitchen plug", "TelePeriod 10"])
     configs = wait_ha_configs(ha)
-    # without a price (EnergyPrice) the cost entities are removed (an empty retained config)
-    assert {key for key, (payload, _) in configs.items() if payload is None} == set(COST_ENTITIES), sorted(configs)
+    # without a price (EnergyPrice) the cost entities are removed (an empty
+    # retained config), and so is what the BL0937 does not measure: frequency
+    cleared = {key for key, (payload, _) in configs.items() if payload is None}
+    assert cleared == set(COST_ENTITIES) | {("sensor", "frequency")}, sorted(configs)
     configs = announced(configs)
     assert set(configs) == set(HA_SCHEMAS), sorted(configs)
     nodes = set()
@@ -248,6 +250,7 @@ def test_discovery_follows_device_name_and_template_at_once(plug, broker, ha):
     configs = announced(wait_ha_configs(ha, since=mark, count=len(HA_SCHEMAS) - len(metering)))
     assert {payload["device"]["model"] for payload, _ in configs.values()} == {"Relay only"}
     assert not metering & set(configs), sorted(metering & set(configs))  # no meter: not announced
+    wait_cleared(ha, mark, metering)  # and what was announced is taken back from HA
 
 
 def test_ha_status_online_publishes_again(plug, broker, ha):

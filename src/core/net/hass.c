@@ -204,14 +204,17 @@ static bool ha_item(unsigned i, struct json_writer *w, bool with_payload, bool *
     if (i < Q_COUNT) {
         const struct quantity *q = &quantities[i];
         const struct meter_driver *meter = meter_running();
-        *skip = !q->ha_object || (with_payload && !(meter && (meter->measures & q->needs) == q->needs));
+        *skip = !q->ha_object;
         if (!q->ha_object)
             return true; /* not an entity of its own */
+        /* Not measured by the running meter (or none): cleared, as it may
+         * have been announced before the template changed. */
+        clear_item = with_payload && !(meter && (meter->measures & q->needs) == q->needs);
         char value[48];
         snprintf(value, sizeof value, "{{ value_json.ENERGY.%s }}", q->tasmota);
         struct entity e = {"sensor", q->ha_object, q->name, "SENSOR", value, q->unit, q->device_class, q->state_class,
                            false};
-        ha_sensor(w, &e, with_payload && !*skip);
+        ha_sensor(w, &e, with_payload && !clear_item);
         return true;
     }
     i -= Q_COUNT;
