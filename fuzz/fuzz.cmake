@@ -21,6 +21,7 @@
 #   fuzz_bl0942    the BL0942 packet parser and CF_CNT counter on any byte stream
 #   fuzz_mdns      the mDNS query reader and response writer
 #   fuzz_web_hosts the Host allow-list and the WebHosts name list
+#   fuzz_web_config POST /api/config: the settings parser through the web server
 #
 # Each target gets a ctest smoke test (fuzz/smoke.cmake): a fixed seed and a
 # fixed number of runs over its committed seeds, so the same commit always
@@ -37,7 +38,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
 set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get
-                 bl0942 mdns web_hosts)
+                 bl0942 mdns web_hosts web_config)
 # Smoke runs per target (executions, seeds included); the default suits the fast parsers.
 set(FUZZ_SMOKE_RUNS 1000000)
 set(FUZZ_SMOKE_RUNS_json 200000)
@@ -55,6 +56,7 @@ set(FUZZ_SMOKE_RUNS_http_server 10000)
 set(FUZZ_SMOKE_RUNS_script 20000)
 set(FUZZ_SMOKE_RUNS_bl0942 300000)
 set(FUZZ_SMOKE_RUNS_web_hosts 30000)
+set(FUZZ_SMOKE_RUNS_web_config 5000)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

@@ -657,10 +657,16 @@ static void serve_config(struct http_request *req, void *arg)
     const char *body = http_body(req, &len);
     struct json_reader r;
     char key[32], line[CMD_LINE_MAX + 1];
-    /* Check the whole document before running anything. */
+    /* Check the whole document before running anything: an object whose
+     * member names all fit a command name. */
     jr_init(&r, body, len);
-    if (!jr_skip(&r) || !jr_finished(&r) || (jr_init(&r, body, len), jr_peek(&r) != JSON_OBJECT)) {
-        http_reply_error(req, 400, "expected a JSON object of {\"<Command>\":<value>}");
+    bool valid = jr_skip(&r) && jr_finished(&r);
+    jr_init(&r, body, len);
+    valid = valid && jr_peek(&r) == JSON_OBJECT && jr_object_begin(&r);
+    while (valid && jr_object_next(&r, key, sizeof key))
+        valid = jr_skip(&r);
+    if (!valid || jr_failed(&r)) {
+        http_reply_error(req, 400, "expected a JSON object of {\"<Command>\":<value>}, names under 32 characters");
         return;
     }
     jr_init(&r, body, len);
