@@ -32,7 +32,7 @@ PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl c
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl \
             mosquitto python3-paho-mqtt python3-jsonschema chromium chromium-driver python3-selenium \
             gupnp-tools iproute2 newlib-source liblwip-dev avahi-utils avahi-daemon dbus
-PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt
+PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt python3-jsonschema python3-pytest
 PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf newlib-source liblwip-dev
 
 SIM  = $(BUILD)/host/openplug-sim

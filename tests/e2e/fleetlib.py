@@ -15,6 +15,7 @@ jitter of its MQTT back-off) and topic `fleetNNN`, all in the group topic
   in its own device time (from losing the broker to connected again) and
   the back-off each one chose.
 - cpu_seconds(): user + system CPU of each plug's process (/proc).
+- documented_acl(): the mosquitto ACL that docs/fleet.md gives.
 
 Every wait is bounded (scaled by the fleet's size).
 """
@@ -27,6 +28,7 @@ import jsonschema
 
 import simlib
 import test_hass
+from mqttlib import HA
 from test_mqtt import WIFI
 
 GROUP = "fleet"
@@ -52,7 +54,7 @@ class Fleet:
             world = os.path.join(str(sockdir), "f%d" % i)
             self.plugs.append(simlib.Plug(flash, world, *WIFI, "--seed", str(first_seed + i)))
         self.topics = [topic_of(i) for i in range(size)]
-        self.ha = None
+        self.auth = None  # (user, password) of HA's account, when the broker wants one
 
     def __len__(self):
         return len(self.plugs)
@@ -64,12 +66,13 @@ class Fleet:
             plug.wait_log(plug.BOOTED_RE, since=plug.boot_mark, timeout=10 + len(self) / 5)
         return self
 
-    def connect(self, extra=()):
-        """Join, topic, group topic, `extra` commands, then the broker."""
+    def connect(self, extra=(), per_plug=lambda topic: []):
+        """Join, topic, group topic, `extra` commands and per_plug(topic)'s,
+        then the broker."""
         marks = []
         for plug, topic in zip(self.plugs, self.topics):
             commands = ["SSId1 Home", "Password1 correct-horse", "Topic " + topic, "GroupTopic " + GROUP]
-            commands += list(extra) + ["MqttPort %d" % self.broker.port, "MqttHost 127.0.0.1"]
+            commands += list(extra) + per_plug(topic) + ["MqttPort %d" % self.broker.port, "MqttHost 127.0.0.1"]
             marks.append(plug.mark())
             plug.send("Backlog " + "; ".join(commands))
         for plug, mark in zip(self.plugs, marks):
@@ -83,7 +86,17 @@ class Fleet:
     # -- discovery, as a subscriber joining now finds it --
 
     def retained(self, prefix):
-        return test_hass.retained(self.broker, prefix, timeout=20 + len(self) / 2)
+        """{topic: payload} of what a subscriber joining now gets retained
+        (all of it once a marker it publishes after subscribing comes back)."""
+        late = HA(self.broker.port, subscribe=(prefix + "#",), client_id="late-%d" % time.monotonic_ns(),
+                  auth=self.auth)
+        try:
+            marker = prefix + "test-marker-%d" % time.monotonic_ns()
+            late.publish(marker, "end")
+            late.wait(marker, timeout=20 + len(self) / 2)
+            return {m.topic: m.payload for m in late.messages if m.retain}
+        finally:
+            late.close()
 
     def ha_discovery(self):
         """{topic: {(component, object): config}} of the retained HA configs,
@@ -186,6 +199,14 @@ class Fleet:
     def cpu_seconds(self):
         """User + system CPU seconds of each plug's process so far."""
         return [proc_cpu_seconds(plug.proc.pid) for plug in self.plugs]
+
+
+def documented_acl():
+    """The mosquitto ACL of docs/fleet.md, as the page shows it."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "fleet.md")) as f:
+        page = f.read()
+    block = page.split("# /etc/mosquitto/acl\n", 1)[1].split("```", 1)[0]
+    return block.replace("cmnd/openplugs/", "cmnd/%s/" % GROUP)
 
 
 def proc_cpu_seconds(pid):

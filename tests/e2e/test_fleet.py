@@ -4,12 +4,14 @@ kinds, switched between them and on and off by one message on the group
 topic, and back with its subscriptions after the broker restarts, each
 after a back-off of its own (no thundering herd)."""
 import re
+import subprocess
 
+import paho.mqtt.client as paho
 import pytest
 
-from fleetlib import Fleet, spread
+from fleetlib import Fleet, documented_acl, spread, topic_of
 from mqttlib import HA, Broker
-from simlib import RELAY_GPIO, free_port, log_seconds, run_sim
+from simlib import RELAY_GPIO, free_port, log_seconds, run_sim, wait_until
 
 SIZE = 10
 
@@ -93,3 +95,60 @@ def test_plugs_that_boot_together_retry_apart(tmp_path):
         first.append(waits[0][1])
     assert all(500 <= ms <= 1000 for ms in first), first
     assert len(set(first)) >= SIZE // 2 and spread(first) >= 150, first
+
+
+def test_per_plug_credentials_and_the_acl_of_docs_fleet_md(tmp_path, sockdir):
+    """docs/fleet.md's mosquitto set-up, as the page gives it: no anonymous
+    clients, a user per plug named like its topic, the ACL tying each to its
+    own topics.  Every plug connects, is discovered, follows the group;
+    one plug's credentials neither switch another nor fake its readings."""
+    users = {"homeassistant": "ha-secret"}
+    users.update({topic_of(i): "pw-%d-plug" % i for i in range(3)})
+    passwd, acl = tmp_path / "passwd", tmp_path / "acl"
+    passwd.touch()
+    for user, password in users.items():
+        subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, password], check=True, timeout=10)
+    acl.write_text(documented_acl())
+    broker = Broker(tmp_path, conf=["allow_anonymous false", "password_file %s" % passwd,
+                                    "acl_file %s" % acl]).start()
+    fleet = Fleet(tmp_path, sockdir, broker, 3)
+    fleet.auth = ("homeassistant", users["homeassistant"])
+    clients = []
+    try:
+        fleet.start().connect(per_plug=lambda t: ["MqttUser " + t, "MqttPassword " + users[t]])
+        ha = HA(broker.port, auth=fleet.auth)
+        clients.append(ha)
+        fleet.group(ha, "SetOption19", "1", "stat/%s/RESULT", '{"SetOption19":"ON"}')
+        assert set(fleet.wait_ha_discovery()) == set(fleet.topics)
+
+        # plug 0's credentials (as if pulled out of its flash)
+        thief = HA(broker.port, subscribe=("cmnd/fleet000/#",), client_id="thief", auth=("fleet000", users["fleet000"]))
+        clients.append(thief)
+        thief.publish("cmnd/fleet001/POWER", "ON", qos=1)  # acknowledged, and dropped
+        thief.publish("tele/fleet001/SENSOR", '{"ENERGY":{"Power":9999}}', qos=1)
+        mark = ha.mark()
+        thief.publish("tele/fleet000/SENSOR", "its own: allowed", qos=1)
+        ha.wait("tele/fleet000/SENSOR", "its own: allowed", since=mark)
+        assert not [m for m in ha.messages if "9999" in m.text]
+        mark = ha.mark()
+        ha.publish("cmnd/fleet001/POWER", "")
+        assert ha.wait("stat/fleet001/RESULT", since=mark).text == '{"POWER":"OFF"}'
+        assert fleet.plugs[1].pins()[RELAY_GPIO]["level"] == 0
+        fleet.group(ha, "POWER", "ON", "stat/%s/POWER", "ON")  # the group still reaches them all
+
+        # no credentials, no entry
+        refused = {}
+        anonymous = paho.Client(client_id="anonymous")
+        anonymous.on_connect = lambda c, u, f, rc, *rest: refused.setdefault("rc", rc)
+        anonymous.connect("127.0.0.1", broker.port)
+        anonymous.loop_start()
+        try:
+            wait_until(lambda: "rc" in refused, timeout=10, what="the broker's CONNACK")
+        finally:
+            anonymous.loop_stop()
+        assert refused["rc"] == 5  # not authorised
+    finally:
+        for client in clients:
+            client.close()
+        fleet.stop()
+        broker.stop()
