@@ -139,12 +139,7 @@ static enum hal_wifi_state wifi_change(enum hal_wifi_state now)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool booted;
-    if (!booted) {
-        fake_flash_blank();
-        firmware_boot();
-        booted = true;
-    }
+    boot_once();
     fake_console_clear();
     fake_flash_power_on();
     reset_device();

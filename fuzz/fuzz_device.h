@@ -8,6 +8,7 @@
 #define OPENPLUG_FUZZ_DEVICE_H
 
 #include "core/cmd/cmd.h"
+#include "core/firmware.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/script/script.h"
@@ -22,6 +23,18 @@ static inline void check_config(const struct config *c)
     FUZZ_CHECK(c->power_on_state < POWER_ON_COUNT);
     for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
         FUZZ_CHECK(c->pins[gpio].role < PIN_ROLE_COUNT && c->pins[gpio].channel <= 63);
+}
+
+/* The firmware booted once per process on a blank chip (the targets then
+ * bring it back to their own starting point for each input). */
+static inline void boot_once(void)
+{
+    static bool booted;
+    if (!booted) {
+        fake_flash_blank();
+        firmware_boot(); /* fake_hal.c has the web server listen on 127.0.0.1, any port */
+        booted = true;
+    }
 }
 
 static inline unsigned relay_states(void)

@@ -38,12 +38,7 @@ static void check_status_lines(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool booted;
-    if (!booted) {
-        fake_flash_blank();
-        firmware_boot(); /* fake_hal.c has the server listen on 127.0.0.1, any port */
-        booted = true;
-    }
+    boot_once();
     FUZZ_CHECK(http_port() != 0);
     char clear[] = "WebPassword 0";
     cmd_execute(clear, SOURCE_BOOT, ignore_reply, NULL);

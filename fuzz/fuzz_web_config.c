@@ -135,12 +135,7 @@ static bool check_results(int status, unsigned sent)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool booted;
-    if (!booted) {
-        fake_flash_blank();
-        firmware_boot(); /* fake_hal.c has the server listen on 127.0.0.1, any port */
-        booted = true;
-    }
+    boot_once();
     fake_flash_power_on();
     reset_device();
     char clear[] = "WebPassword 0";

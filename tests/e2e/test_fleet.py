@@ -12,15 +12,9 @@ import pytest
 from fleetlib import Fleet, documented_acl, spread, topic_of
 from mqttlib import HA, Broker
 from simlib import RELAY_GPIO, free_port, log_seconds, run_sim, wait_until
+from test_mqtt import broker  # noqa: F401  the fixture: mosquitto on a free port
 
 SIZE = 10
-
-
-@pytest.fixture
-def broker(tmp_path):
-    b = Broker(tmp_path).start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture
