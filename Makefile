@@ -27,7 +27,7 @@ BUILD  ?= build
 DEPS    = scripts/ensure-deps.sh
 CMAKE   = cmake -Wno-dev
 
-PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev
+PKG_BUILD = build-essential cmake git python3 libmbedtls-dev liblzma-dev terser
 PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl chrony \
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl \
             mosquitto python3-paho-mqtt python3-jsonschema chromium chromium-driver python3-selenium \

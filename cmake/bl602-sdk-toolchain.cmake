@@ -27,5 +27,5 @@ list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES BL602_NEWLIB_INCLUDE)
 # The SDK's ABI (rv32imfc, ilp32f; its default code model), no common symbols.
 set(OPENPLUG_BL602_ARCH_FLAGS "-march=rv32imfc -misa-spec=2.2 -mabi=ilp32f")
 set(CMAKE_C_FLAGS_INIT
-    "${OPENPLUG_BL602_ARCH_FLAGS} -Os -ffunction-sections -fdata-sections -fno-common -isystem ${BL602_NEWLIB_INCLUDE}")
+    "${OPENPLUG_BL602_ARCH_FLAGS} ${OPENPLUG_RV32_SIZE_FLAGS} -fno-common -isystem ${BL602_NEWLIB_INCLUDE}")
 set(CMAKE_ASM_FLAGS_INIT "${CMAKE_C_FLAGS_INIT}")

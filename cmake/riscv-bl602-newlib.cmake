@@ -37,6 +37,6 @@ set(CMAKE_FIND_ROOT_PATH "${OPENPLUG_NEWLIB_SYSROOT}")
 
 set(OPENPLUG_RV32_ARCH_FLAGS "-march=rv32imfc -misa-spec=2.2 -mabi=ilp32f")
 set(CMAKE_C_FLAGS_INIT
-    "${OPENPLUG_RV32_ARCH_FLAGS} -Os -ffunction-sections -fdata-sections -isystem ${OPENPLUG_NEWLIB_SYSROOT}/include")
+    "${OPENPLUG_RV32_ARCH_FLAGS} ${OPENPLUG_RV32_SIZE_FLAGS} -isystem ${OPENPLUG_NEWLIB_SYSROOT}/include")
 set(CMAKE_ASM_FLAGS_INIT "${OPENPLUG_RV32_ARCH_FLAGS}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -nostartfiles -L${OPENPLUG_NEWLIB_SYSROOT}/lib -Wl,--gc-sections")

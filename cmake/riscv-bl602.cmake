@@ -26,7 +26,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/riscv-gcc.cmake)
 
 set(OPENPLUG_RV32_ARCH_FLAGS "-march=rv32imafc -misa-spec=2.2 -mabi=ilp32f")
 set(OPENPLUG_RV32_C_FLAGS
-    "${OPENPLUG_RV32_ARCH_FLAGS} -Os -ffunction-sections -fdata-sections --specs=picolibc.specs")
+    "${OPENPLUG_RV32_ARCH_FLAGS} ${OPENPLUG_RV32_SIZE_FLAGS} --specs=picolibc.specs")
 
 set(CMAKE_C_FLAGS_INIT   "${OPENPLUG_RV32_C_FLAGS}")
 set(CMAKE_ASM_FLAGS_INIT "${OPENPLUG_RV32_C_FLAGS}")

@@ -12,6 +12,7 @@ const plug = {
   relay: null,         /* true / false / null while unknown */
   energy: null,        /* the "energy" object of /api/state */
   wifi: null,          /* the "wifi" object of /api/state */
+  limits: null,        /* the "limits" object of /api/state (limits.js) */
   samples: [],         /* live chart: {t: ms, w: watts or null}, one a second */
   history: null,       /* GET /api/history */
   mqtt: false,         /* the firmware has MQTT commands */
@@ -115,6 +116,39 @@ const pages = {
   login: { show: () => {} },
 };
 let currentPage = null;
+
+/* A page of its own file: its section from html, shown by show(). */
+function addPage(name, html, show) {
+  const section = document.createElement('section');
+  section.id = 'page-' + name;
+  section.className = 'page';
+  section.hidden = true;
+  section.innerHTML = html;
+  $('main').appendChild(section);
+  pages[name] = { show };
+}
+
+/* A file as a request body, the bar following the bytes sent: resolves
+ * with the plug's JSON answer, rejects with its reason (broken: what a
+ * lost connection means for this upload). */
+function postFile(url, file, broken, bar) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('X-Requested-With', 'OpenPlug');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (bar) xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = Math.round(ev.loaded * 100 / ev.total); };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 401) { showLogin(); reject(new PlugError('sign in first')); return; }
+      if (xhr.status === 200) resolve(body);
+      else reject(new PlugError((body && (body.error || body.Error)) || xhr.status + ' ' + xhr.statusText));
+    };
+    xhr.onerror = () => reject(new PlugError('the connection to the plug broke off: ' + broken));
+    xhr.send(file);
+  });
+}
 
 function route() {
   let name = location.hash.replace(/^#/, '') || 'home';
@@ -327,9 +361,10 @@ function drawBars(canvas, values, labels, selected) {
     g.fillStyle = i === selected ? css('--accent') : css('--bar');
     g.fillRect(area.x + i * step + gap / 2, area.y + area.h - h, step - gap, h);
     const label = labels(i);
-    if (label) {
+    if (label) { /* centred under its bar, but inside the chart */
+      const half = g.measureText(label).width / 2;
       g.fillStyle = css('--muted');
-      g.fillText(label, area.x + i * step + step / 2, area.y + area.h + 4);
+      g.fillText(label, Math.min(Math.max(area.x + i * step + step / 2, area.x + half), area.x + area.w - half), area.y + area.h + 4);
     }
   });
   canvas.dataset.bars = values.map((v) => v.toFixed(3)).join(',');
@@ -345,43 +380,71 @@ function dayName(day) {
 }
 
 function energyText(wh) { return wh >= 1000 ? (wh / 1000).toFixed(3) + ' kWh' : wh.toFixed(1) + ' Wh'; }
+/* Costs: cents, or tenths of a cent below 0.10; with the plug's currency. */
+function money(amount) { return amount > 0 && amount < 0.1 ? amount.toFixed(3) : amount.toFixed(2); }
+function moneyText(amount) { return money(amount) + (plug.history.currency ? ' ' + plug.history.currency : ''); }
+function monthName(month) { return MONTHS[((month % 12) + 12) % 12] + ' ' + Math.floor(month / 12 + 1970); }
 
-const bars = {
-  hours: { selected: -1 },
-  days: { selected: -1 },
+/* The history's tabs: which /api/history members, how a bar is named, and
+ * which bars get an axis label (every `every`th, from the newest). */
+const RANGES = {
+  hours: { wh: 'hours_wh', cost: 'hours_cost', newest: 'hour', what: 'Energy per hour',
+           name: (i) => dayName(Math.floor(i / 24)) + ' ' + hourName(i),
+           axis: (i, narrow) => (i % (narrow ? 12 : 6) === 0 ? hourName(i) : '') },
+  days: { wh: 'days_wh', cost: 'days_cost', newest: 'day', what: 'Energy per day', name: dayName,
+          axis: (i, narrow, back) => (back % (narrow ? 4 : 2) === 0 ? dayName(i) : '') },
+  months: { wh: 'months_wh', cost: 'months_cost', newest: 'month', what: 'Energy per month', name: monthName,
+            axis: (i, narrow, back) => (back % (narrow ? 6 : 3) === 0 ? monthName(i).replace(' 20', ' ’') : '') },
+  years: { wh: 'years_wh', cost: 'years_cost', newest: 'year', what: 'Energy per year', name: (i) => String(1970 + i),
+           axis: (i, narrow, back) => (back % (narrow ? 2 : 1) === 0 ? String(1970 + i) : '') },
 };
+const bars = { range: 'hours', selected: -1 };
 
-function barChart(which) {
-  const h = plug.history;
-  if (!h) return;
-  const isHours = which === 'hours';
-  const values = isHours ? h.hours_wh : h.days_wh;
-  const newest = isHours ? h.hour : h.day;
-  const index = (i) => newest - values.length + 1 + i;
-  const canvas = $('#chart-' + which);
-  const narrow = canvas.clientWidth < 600;
-  const labels = (i) => {
-    if (newest === null) return '';
-    if (isHours) return index(i) % (narrow ? 12 : 6) === 0 ? hourName(index(i)) : '';
-    return (values.length - 1 - i) % (narrow ? 4 : 2) === 0 ? dayName(index(i)) : '';
-  };
-  const sel = bars[which].selected;
-  drawBars(canvas, values, labels, sel);
-  const total = values.reduce((a, b) => a + b, 0);
-  let note = newest === null ? 'waiting for the clock' : energyText(total) + ' in all';
-  if (sel >= 0 && newest !== null) {
-    const name = isHours ? dayName(Math.floor(index(sel) / 24)) + ' ' + hourName(index(sel)) : dayName(index(sel));
-    note = name + ': ' + energyText(values[sel]);
-  }
-  text(which + '-note', note);
-  canvas.setAttribute('aria-label', canvas.getAttribute('aria-label').split(':')[0] + ': ' + note);
+function showCost() {
+  const cost = plug.history && plug.history.cost;
+  $('#cost-tiles').hidden = !cost;
+  if (!cost) return;
+  for (const key of ['today', 'yesterday', 'month', 'total']) text('c-' + key, money(cost[key]));
+  document.querySelectorAll('#cost-tiles .cur').forEach((e) => { e.textContent = plug.history.currency; });
 }
 
-function wireBars(which) {
-  const canvas = $('#chart-' + which);
+function barChart() {
+  const h = plug.history;
+  if (!h) return;
+  const range = RANGES[bars.range];
+  const values = h[range.wh];
+  const costs = h[range.cost];
+  const newest = h[range.newest];
+  const index = (i) => newest - values.length + 1 + i;
+  const canvas = $('#chart-history');
+  const narrow = canvas.clientWidth < 600;
+  const labels = (i) => (newest === null ? '' : range.axis(index(i), narrow, values.length - 1 - i));
+  const sel = bars.selected;
+  drawBars(canvas, values, labels, sel);
+  canvas.dataset.costs = costs ? costs.map((v) => v.toFixed(3)).join(',') : '';
+  const total = values.reduce((a, b) => a + b, 0);
+  const totalCost = costs ? costs.reduce((a, b) => a + b, 0) : 0;
+  let note = newest === null ? 'waiting for the clock' : energyText(total) + (costs ? ' · ' + moneyText(totalCost) : '') + ' in all';
+  if (sel >= 0 && newest !== null) {
+    note = range.name(index(sel)) + ': ' + energyText(values[sel]) + (costs ? ' · ' + moneyText(costs[sel]) : '');
+  }
+  text('history-note', note);
+  canvas.setAttribute('aria-label', range.what + ': ' + note);
+}
+
+function selectRange(name) {
+  bars.range = name;
+  bars.selected = -1;
+  document.querySelectorAll('[data-range]').forEach((tab) => tab.setAttribute('aria-selected', String(tab.dataset.range === name)));
+  barChart();
+}
+
+function wireBars() {
+  const canvas = $('#chart-history');
   canvas.tabIndex = 0;
-  const count = () => (plug.history ? plug.history[which === 'hours' ? 'hours_wh' : 'days_wh'].length : 0);
-  const select = (i) => { bars[which].selected = i; barChart(which); };
+  document.querySelectorAll('[data-range]').forEach((tab) => tab.addEventListener('click', () => selectRange(tab.dataset.range)));
+  const count = () => (plug.history ? plug.history[RANGES[bars.range].wh].length : 0);
+  const select = (i) => { bars.selected = i; barChart(); };
   canvas.addEventListener('pointermove', (ev) => {
     const rect = canvas.getBoundingClientRect();
     const step = (rect.width - PAD.left - PAD.right) / count();
@@ -391,7 +454,7 @@ function wireBars(which) {
   canvas.addEventListener('pointerleave', () => select(-1));
   canvas.addEventListener('keydown', (ev) => {
     const n = count();
-    let i = bars[which].selected;
+    let i = bars.selected;
     if (ev.key === 'ArrowLeft') i = i < 0 ? n - 1 : Math.max(0, i - 1);
     else if (ev.key === 'ArrowRight') i = i < 0 ? n - 1 : Math.min(n - 1, i + 1);
     else if (ev.key === 'Escape') i = -1;
@@ -404,10 +467,10 @@ function wireBars(which) {
 async function loadHistory() {
   try {
     plug.history = await request('GET', '/api/history');
-    barChart('hours');
-    barChart('days');
+    barChart();
+    showCost();
   } catch (e) {
-    text('hours-note', e.message);
+    text('history-note', e.message);
   }
 }
 
@@ -457,6 +520,8 @@ function stateChanged(state) {
   showName(state.device_name);
   relaysChanged(state.relays);
   showEnergy();
+  plug.limits = state.limits; /* limits.js (loaded later: it shows these when it comes) */
+  if (window.openplugLimits) openplugLimits.show(state.limits);
   showLink();
   if (currentPage === 'home' && inAccessPoint()) route();
   /* Set up elsewhere (console, another browser): the set-up form has gone. */
@@ -740,12 +805,8 @@ async function waitForBoot(uptimeBefore, since, limit) {
 
 /* ---- Template ---- */
 
-const ROLES = ['none', 'Rel', 'Rel_n', 'LED', 'LED_n', 'WifiLED', 'WifiLED_n', 'Btn', 'Btn_n',
-               'BL0937CF', 'BL0937CF1', 'BL0937SEL', 'BL0937SEL_n', 'HLW8012CF', 'BL0942TX', 'BL0942RX',
-               'TglChanOnTgl', 'Btn_Tgl_All', 'Btn_Tgl_All_n', 'AlwaysHigh', 'AlwaysLow', 'Btn_ScriptOnly',
-               'Btn_ScriptOnly_n', 'PWM', 'PWM_n'];
 let shownTemplate = null; /* as exported: the editor keeps its other members */
-const GPIO_COUNT = 23; /* BL602 */
+let pinChoices = null; /* {gpios, roles}: the plug's own, from GET /api/pins */
 
 function cell(child) {
   const td = document.createElement('td');
@@ -770,7 +831,7 @@ function pinRow(gpio, role, channel, freeGpios) {
   const select = document.createElement('select');
   select.className = 'role';
   select.setAttribute('aria-label', freeGpios ? 'Role of the new pin' : 'Role of GPIO ' + gpio);
-  for (const r of ROLES) select.add(new Option(r, r, false, r === role));
+  for (const r of pinChoices.roles) select.add(new Option(r, r, false, r === role));
   const number = document.createElement('input');
   number.className = 'channel';
   number.type = 'number';
@@ -786,6 +847,7 @@ async function loadTemplate() {
   const form = $('#pins-form');
   try {
     const template = await query('Template');
+    pinChoices = pinChoices || (await request('GET', '/api/pins'));
     shownTemplate = template;
     form.elements.name.value = template.name || '';
     $('#template-command').textContent = template.command || '(nothing)';
@@ -802,7 +864,7 @@ async function loadTemplate() {
       const [role, channel] = template.pins[gpio].split(';');
       body.append(pinRow(gpio, role, channel));
     }
-    const free = [...Array(GPIO_COUNT).keys()].filter((g) => !used.includes(g));
+    const free = [...Array(pinChoices.gpios).keys()].filter((g) => !used.includes(g));
     body.append(pinRow(null, 'none', '0', free));
   } catch (e) {
     say(form, e.message, true);
@@ -989,8 +1051,7 @@ function start() {
   const dialog = $('#reset-dialog');
   $('#reset').addEventListener('click', () => dialog.showModal());
   dialog.addEventListener('close', () => { if (dialog.returnValue === 'reset') restart('reset'); });
-  wireBars('hours');
-  wireBars('days');
+  wireBars();
   window.addEventListener('hashchange', route);
   window.addEventListener('resize', () => { if (currentPage === 'home') showHome(); });
   setInterval(sample, 1000);

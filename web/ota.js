@@ -77,21 +77,7 @@ async function otaFollow(bar) {
 }
 
 function otaPost(file) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/ota');
-    xhr.setRequestHeader('X-Requested-With', 'OpenPlug');
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.onload = () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status === 401) { showLogin(); reject(new PlugError('sign in first')); return; }
-      if (xhr.status === 200) resolve(body);
-      else reject(new PlugError((body && (body.Error || body.error)) || xhr.status + ' ' + xhr.statusText));
-    };
-    xhr.onerror = () => reject(new PlugError('the connection to the plug broke off: the running firmware stays'));
-    xhr.send(file);
-  });
+  return postFile('/api/ota', file, 'the running firmware stays');
 }
 
 /* After the switch the plug restarts: wait until the new boot answers (the

@@ -214,6 +214,20 @@ const PAGES_HTML = {
   <button type="submit">Save</button>
   <p class="msg" role="status" aria-live="polite"></p>
 </form>
+<form id="cost-form" class="card form">
+  <label>Price per kWh, standard (every hour without tariffs; 0: no costs)
+    <input name="EnergyPrice2" inputmode="decimal" maxlength="9" autocomplete="off"></label>
+  <label>Price per kWh, off-peak <input name="EnergyPrice1" inputmode="decimal" maxlength="9" autocomplete="off"></label>
+  <label>Off-peak starts (standard time, summer time) <input name="Tariff1" maxlength="11" spellcheck="false"
+    autocomplete="off" placeholder="22:00,23:00"></label>
+  <label>Standard starts (standard time, summer time) <input name="Tariff2" maxlength="11" spellcheck="false"
+    autocomplete="off" placeholder="06:00,07:00"></label>
+  <label>Weekends <select name="Tariff9"><option value="0">as weekdays</option>
+    <option value="1">off-peak all day</option></select></label>
+  <label>Currency <input name="Currency" maxlength="7" autocomplete="off" placeholder="EUR"></label>
+  <button type="submit">Save</button>
+  <p class="msg" role="status" aria-live="polite"></p>
+</form>
 <form id="counters-form" class="card form">
   <label>Total, kWh <input name="EnergyTotal" type="number" min="0" step="0.001"></label>
   <label>Today, kWh <input name="EnergyToday" type="number" min="0" step="0.001"></label>
@@ -312,9 +326,22 @@ async function timeLoad() {
 const ENERGY_FIELDS = ['MaxPower', 'MaxPowerHold', 'EnergySaveWh'];
 const COUNTER_FIELDS = ['EnergyTotal', 'EnergyToday'];
 
+/* Tasmota's Tariff1/2/9 and OpenPlug's EnergyPrice1/2, Currency (README, "Energy cost"). */
+const COST_FIELDS = ['EnergyPrice2', 'EnergyPrice1', 'Tariff1', 'Tariff2', 'Tariff9', 'Currency'];
+function costField(name, reply) {
+  if (name.startsWith('EnergyPrice')) return reply.EnergyPrice[name === 'EnergyPrice1' ? 'Off-Peak' : 'Standard'];
+  if (name === 'Tariff9') return reply.Tariff.Weekend === 'ON' ? 1 : 0;
+  if (name.startsWith('Tariff')) {
+    const starts = reply.Tariff[name === 'Tariff1' ? 'Off-Peak' : 'Standard'];
+    return starts.STD + ',' + starts.DST;
+  }
+  return reply[name];
+}
+
 async function energyLoad() {
   const errors = await loadFields($('#energy-form'), ENERGY_FIELDS);
   if (errors.length) say($('#energy-form'), errors[0], true);
+  await loadFields($('#cost-form'), COST_FIELDS, costField);
   await loadFields($('#counters-form'), COUNTER_FIELDS,
     (name, reply) => reply[name][name === 'EnergyTotal' ? 'Total' : 'Today'].toFixed(3));
 }
@@ -340,6 +367,7 @@ async function energyReset() {
   }
   onSubmit('time-form', (f) => saveFields(f, TIME_FIELDS).then(timeLoad));
   onSubmit('energy-form', (f) => saveFields(f, ENERGY_FIELDS));
+  onSubmit('cost-form', (f) => saveFields(f, COST_FIELDS));
   onSubmit('counters-form', (f) => saveFields(f, COUNTER_FIELDS));
   $('#energy-reset').addEventListener('click', energyReset);
   pages.info = { show: infoLoad };

@@ -7,7 +7,8 @@ static struct event_listener *listeners;
 
 const char *source_name(enum source source)
 {
-    static const char *const names[SOURCE_COUNT] = {"boot", "console", "button", "web", "mqtt", "script", "overload", "ntp"};
+    static const char *const names[SOURCE_COUNT] = {"boot", "console", "button", "web", "mqtt", "script", "overload", "ntp",
+                                                    "timer", "pulsetime"};
     return (unsigned)source < SOURCE_COUNT ? names[source] : "?";
 }
 

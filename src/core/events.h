@@ -21,6 +21,8 @@ enum source {
     SOURCE_SCRIPT,
     SOURCE_OVERLOAD, /* MaxPower protection */
     SOURCE_NTP,      /* the SNTP client (clock changes) */
+    SOURCE_TIMER,    /* Timer1..16 (script/timers.h) */
+    SOURCE_PULSETIME, /* PulseTime switching a relay off */
     SOURCE_COUNT
 };
 const char *source_name(enum source source);
@@ -37,6 +39,11 @@ enum event_type {
                     * (system.h); say goodbye on the network (SSDP byebye) */
     EVENT_SETTINGS, /* settings were saved: value the enum settings_group mask
                      * of what changed (storage/config.h) */
+    EVENT_TIMER,    /* a timer with Action 3 fired: value its number 1..16
+                     * (scripts' OnTimer, Tasmota's Clock#Timer rule) */
+    EVENT_LIMIT,    /* a margin crossed, a cut-off tripped or reset, a PulseTime
+                     * countdown: channel enum limit_id, value enum limit_change
+                     * (energy/limits.h) */
 };
 
 struct event {

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "core/backup/backup.h"
 #include "core/cmd/commands.h"
 #include "core/console.h"
 #include "core/drivers.h"
@@ -10,6 +11,7 @@
 #include "core/energy/bl0942.h"
 #include "core/energy/meter.h"
 #include "core/energy/energy.h"
+#include "core/energy/limits.h"
 #include "core/energy/history.h"
 #include "core/energy/power_trail.h"
 #include "core/energy/energy_stats.h"
@@ -27,6 +29,7 @@
 #include "core/net/ota_api.h"
 #include "core/net/mqtt_tasmota.h"
 #include "core/net/files_api.h"
+#include "core/net/backup_api.h"
 #include "core/net/ssdp.h"
 #include "core/net/mdns.h"
 #include "core/net/web_ui.h"
@@ -104,12 +107,14 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     sntp_register();
 #endif
+    backup_boot_apply(); /* a committed restore: before the settings it brings are loaded */
     config_load();
     safemode_boot(); /* decides system_safe_mode() for what follows */
     clock_start();
     files_mount();
     channels_start();
     energy_start();
+    limits_start(); /* after energy: its checks read the counters just updated */
     ota_start();
     history_start();
     power_trail_start();
@@ -124,6 +129,7 @@ void firmware_boot(void)
 #if OPENPLUG_NET
     web_api_start();
     files_api_start();
+    backup_api_start();
     ota_api_start();
     web_ui_start();
     http_start();

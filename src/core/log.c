@@ -9,17 +9,29 @@
 
 static const enum log_level max_level = LOG_INFO; /* debug lines cost nothing */
 
-static char ring[LOG_RING_LINES][LOG_LINE_MAX];
-static uint32_t next_seq;
+/* The kept lines' text end to end in a byte ring (no NULs), oldest first;
+ * line seq starts at starts[seq % LOG_RING_INDEX]. */
+static char text[LOG_RING_BYTES];
+static uint16_t starts[LOG_RING_INDEX];
+static uint8_t lengths[LOG_RING_INDEX]; /* a kept line is at most LOG_LINE_MAX - 2 bytes */
+static size_t head, used;
+_Static_assert(LOG_LINE_MAX - 2 <= UINT8_MAX && LOG_RING_BYTES <= UINT16_MAX, "lengths and starts fit their types");
+static uint32_t next_seq, oldest_seq;
 static void (*listener)(uint32_t seq);
 
 uint32_t log_next_seq(void) { return next_seq; }
+uint32_t log_oldest_seq(void) { return oldest_seq; }
 
 bool log_get(uint32_t seq, char *out, size_t size)
 {
-    if (seq >= next_seq || next_seq - seq > LOG_RING_LINES || !size)
+    if (seq >= next_seq || seq < oldest_seq || !size)
         return false;
-    snprintf(out, size, "%s", ring[seq % LOG_RING_LINES]);
+    size_t at = starts[seq % LOG_RING_INDEX], n = lengths[seq % LOG_RING_INDEX];
+    if (n > size - 1)
+        n = size - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = text[(at + i) % LOG_RING_BYTES];
+    out[n] = '\0';
     return true;
 }
 
@@ -28,13 +40,17 @@ void log_set_listener(void (*fn)(uint32_t seq)) { listener = fn; }
 static void keep(const char *line, size_t len)
 {
     uint32_t seq = next_seq++;
-    char *slot = ring[seq % LOG_RING_LINES];
-    memcpy(slot, line, len);
-    slot[len] = '\0';
+    while (oldest_seq < seq && (seq - oldest_seq >= LOG_RING_INDEX || used + len > LOG_RING_BYTES))
+        used -= lengths[oldest_seq++ % LOG_RING_INDEX]; /* the oldest line makes room */
+    starts[seq % LOG_RING_INDEX] = (uint16_t)head;
+    lengths[seq % LOG_RING_INDEX] = (uint8_t)len;
+    for (size_t i = 0; i < len; i++)
+        text[(head + i) % LOG_RING_BYTES] = line[i];
+    head = (head + len) % LOG_RING_BYTES;
+    used += len;
     if (listener)
         listener(seq);
 }
-
 
 void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 {

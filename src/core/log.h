@@ -1,8 +1,10 @@
 /*
  * log.h — the firmware's log: one line per event, prefixed with the uptime,
  * written to the serial console.  Lines are bounded (longer ones are cut)
- * and formatting never allocates.  The last LOG_RING_LINES lines are also
- * kept in RAM, numbered, for the web console (/api/logs, the event stream).
+ * and formatting never allocates.  The newest lines are also kept in RAM,
+ * numbered, for the web console (/api/logs, the event stream): as many as
+ * fit LOG_RING_BYTES (about 35 lines; each takes only its own length), at
+ * most LOG_RING_INDEX.
  */
 #ifndef OPENPLUG_LOG_H
 #define OPENPLUG_LOG_H
@@ -19,10 +21,13 @@ void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 #include <stdint.h>
 
 #define LOG_LINE_MAX 256 /* a script command's reply fits */
-#define LOG_RING_LINES 16 /* 4 KiB */
+#define LOG_RING_BYTES 2880
+#define LOG_RING_INDEX 64
 
 /* Sequence number the next line will get (the first line is 0). */
 uint32_t log_next_seq(void);
+/* Sequence number of the oldest line still kept. */
+uint32_t log_oldest_seq(void);
 /* Copy line `seq` (without its newline) into out; false when it is not
  * kept (dropped from the ring, or not written yet). */
 bool log_get(uint32_t seq, char *out, size_t size);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "core/energy/energy.h"
+#include "core/energy/history.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"
 #include "core/firmware.h"
@@ -126,6 +127,34 @@ void status_state(struct json_writer *w)
     jw_object_end(w);
 }
 
+/* With a price set (EnergyPrice), the costs, in the currency (2 decimals):
+ * keys no Tasmota consumer knows, after all of Tasmota's, and absent
+ * without a price.  Not in Tasmota discovery's sample: HA's integration
+ * would take them for energy. */
+static void cost_members(struct json_writer *w)
+{
+    struct history_cost cost;
+    history_cost(&cost);
+    if (!cost.priced)
+        return;
+    static const char *const keys[] = {"CostTotal", "CostYesterday", "CostToday", "CostMonth"};
+    const uint64_t values[] = {cost.total, cost.yesterday, cost.today, cost.month};
+    for (unsigned i = 0; i < 4; i++)
+        jw_fixed(w, keys[i], (int64_t)((values[i] + 5) / 10), 2);
+}
+
+/* TotalStartTime changes only when the counters are reset: formatted once. */
+static const char *total_start_text(int64_t start_s)
+{
+    static int64_t formatted_s = -1;
+    static char text[24];
+    if (start_s != formatted_s) {
+        timefmt_iso8601(start_s, text, sizeof text);
+        formatted_s = start_s;
+    }
+    return text;
+}
+
 /* Status 8 / 10 and MQTT's SENSOR: the quantities (quantity.h) in
  * Tasmota's names and units, those not measured left out. */
 void status_sensor_members(struct json_writer *w, int64_t period_wh, const struct energy_counters *c,
@@ -137,13 +166,13 @@ void status_sensor_members(struct json_writer *w, int64_t period_wh, const struc
     jw_object_begin(w, "ENERGY");
     /* Set when the clock is first known (as Tasmota does); before that
      * the epoch, as Tasmota prints its unset time, and as "Time" counts. */
-    char start[24];
-    timefmt_iso8601(c->total_start_s, start, sizeof start);
-    jw_string(w, "TotalStartTime", start);
+    jw_string(w, "TotalStartTime", total_start_text(c->total_start_s));
     quantity_write(w, Q_TOTAL, Q_FIRST_MEASURED, style, c);
     if (period_wh >= 0)
         jw_int(w, "Period", period_wh);
     quantity_write(w, Q_FIRST_MEASURED, Q_COUNT, style, c);
+    if (style == QUANTITY_TASMOTA)
+        cost_members(w);
     jw_object_end(w);
 }
 

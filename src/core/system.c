@@ -125,7 +125,7 @@ static void restart_step(void *arg)
 static const char *kind_name(unsigned kind)
 {
     static const char *const names[] = {NULL, "Restart command", "Factory reset", "OTA update", "Safe mode entry",
-                                        "Safe mode exit", "OTA rollback"};
+                                        "Safe mode exit", "OTA rollback", "Restore"};
     return kind < sizeof names / sizeof names[0] ? names[kind] : NULL;
 }
 

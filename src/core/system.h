@@ -34,6 +34,7 @@ enum restart_kind {
     RESTART_SAFE_MODE_ENTER = 4, /* SafeMode 1 */
     RESTART_SAFE_MODE_EXIT = 5,  /* SafeMode 0 */
     RESTART_OTA_ROLLBACK = 6,    /* a firmware on trial used up its boots: the old slot again */
+    RESTART_RESTORE = 7,         /* a backup was staged: the next boot applies it */
 };
 
 /* Why this boot happened, as a class. */

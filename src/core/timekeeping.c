@@ -157,11 +157,19 @@ int clock_zone_set(const char *posix, enum source by, char *error, size_t error_
     return 0;
 }
 
+/* Formatted once a second (as web servers keep their Date header): a
+ * plug writes its time into every reply and report. */
 void clock_local_iso8601(char *buf, size_t size)
 {
+    static int64_t formatted_s = -1;
+    static char text[24];
     struct local_time now;
-    if (clock_local_now(&now))
-        timefmt_iso8601(now.utc_s + now.offset_s, buf, size);
-    else
-        timefmt_iso8601((int64_t)(hal_time_ms() / 1000), buf, size);
+    int64_t seconds = clock_local_now(&now) ? now.utc_s + now.offset_s : (int64_t)(hal_time_ms() / 1000);
+    if (seconds != formatted_s) {
+        timefmt_iso8601(seconds, text, sizeof text);
+        formatted_s = seconds;
+    }
+    size_t n = strlen(text) < size ? strlen(text) : size - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
 }

@@ -9,6 +9,7 @@ import re
 import time
 
 import jsonschema
+import types
 import pytest
 
 from mqttlib import HA
@@ -16,7 +17,7 @@ from test_mqtt import TOPIC, connect_plug, online, relay_on
 from test_mqtt import broker, ha, plug  # noqa: F401  the fixtures: a broker, HA, a plug in a world with Wi-Fi
 
 ID = r"^[a-zA-Z0-9_-]+$"
-HA_TOPIC = re.compile(r"^homeassistant/(switch|sensor)/(?P<node>[a-zA-Z0-9_-]+)/(?P<object>[a-zA-Z0-9_-]+)/config$")
+HA_TOPIC = re.compile(r"^homeassistant/(switch|sensor|binary_sensor)/(?P<node>[a-zA-Z0-9_-]+)/(?P<object>[a-zA-Z0-9_-]+)/config$")
 
 DEVICE = {
     "type": "object",
@@ -47,8 +48,14 @@ SWITCH = {"allOf": [COMMON, {
                    "payload_on": {"const": "ON"}, "payload_off": {"const": "OFF"}}}]}
 
 
+ALARM = {"allOf": [COMMON, {
+    "required": ["state_topic", "value_template", "device_class"],
+    "properties": {"state_topic": {"const": "tele/%s/LIMITS" % TOPIC}, "device_class": {"const": "problem"},
+                   "value_template": {"type": "string", "pattern": r"^\{\{ .*value_json\..* \}\}$"}}}]}
+
+
 def sensor(unit, device_class, state_class, diagnostic=False):
-    props = {"state_topic": {"type": "string", "pattern": "^tele/%s/(SENSOR|STATE|INFO2|INFO3)$" % TOPIC},
+    props = {"state_topic": {"type": "string", "pattern": "^tele/%s/(SENSOR|STATE|INFO2|INFO3|LIMITS)$" % TOPIC},
              "value_template": {"type": "string", "pattern": r"^\{\{ value_json\.[A-Za-z0-9_.]+ \}\}$"}}
     required = ["state_topic", "value_template"]
     for key, value in (("unit_of_measurement", unit), ("device_class", device_class), ("state_class", state_class)):
@@ -77,6 +84,16 @@ HA_SCHEMAS = {
     ("sensor", "ip"): sensor(None, None, None, diagnostic=True),
     ("sensor", "uptime"): sensor("s", "duration", "total_increasing", diagnostic=True),
     ("sensor", "restart_reason"): sensor(None, None, None, diagnostic=True),
+    # protection (limits.h): tele/<topic>/LIMITS, retained
+    ("binary_sensor", "trip"): ALARM,
+    ("binary_sensor", "margin"): ALARM,
+    ("sensor", "trip_reason"): sensor(None, None, None, diagnostic=True),
+}
+
+# Announced while a price is set (EnergyPrice), in its Currency.
+COST_ENTITIES = {
+    ("sensor", "cost_total"): sensor("EUR", "monetary", "total"),
+    ("sensor", "cost_today"): sensor("EUR", "monetary", None),
 }
 
 # The keys HA's Tasmota integration (hatasmota) requires of tasmota/discovery/<MAC>/config.
@@ -128,6 +145,22 @@ def wait_ha_configs(ha, since=0, count=len(HA_SCHEMAS), timeout=15):
     raise AssertionError("only %s" % sorted(ha_configs(ha, since)))
 
 
+def wait_cleared(ha, since, keys, timeout=10):
+    """Wait until the HA configs of `keys` were cleared (empty retained payloads) after `since`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if {k for k, (p, _) in ha_configs(ha, since).items() if p is None} >= set(keys):
+            return
+        time.sleep(0.1)
+    raise AssertionError("not cleared: %s" % sorted(set(keys) - {k for k, (p, _) in ha_configs(ha, since).items()
+                                                                   if p is None}))
+
+
+def announced(configs):
+    """The configs with a payload (not the cleared ones: the cost entities without a price)."""
+    return {key: config for key, config in configs.items() if config[0] is not None}
+
+
 def retained(broker, prefix, timeout=20):
     """{topic: payload} of the retained messages a new subscriber gets: all of
     them once a marker it publishes after subscribing comes back (the broker
@@ -145,6 +178,9 @@ def retained(broker, prefix, timeout=20):
 def test_ha_mqtt_discovery_payloads_follow_has_rules(plug, broker, ha):
     connect_plug(plug, broker, extra=["SetOption19 1", "DeviceName Kitchen plug", "TelePeriod 10"])
     configs = wait_ha_configs(ha)
+    # without a price (EnergyPrice) the cost entities are removed (an empty retained config)
+    assert {key for key, (payload, _) in configs.items() if payload is None} == set(COST_ENTITIES), sorted(configs)
+    configs = announced(configs)
     assert set(configs) == set(HA_SCHEMAS), sorted(configs)
     nodes = set()
     kept = retained(broker, "homeassistant/")
@@ -179,7 +215,7 @@ def test_ha_mqtt_discovery_payloads_follow_has_rules(plug, broker, ha):
 def test_device_name_is_the_plugs_name_not_openplug(plug, broker, ha):
     # a plug whose DeviceName was never set is named by its topic (unique), in both discovery kinds
     connect_plug(plug, broker, extra=["SetOption19 1"])
-    configs = wait_ha_configs(ha)
+    configs = announced(wait_ha_configs(ha))
     assert plug.cmd("DeviceName") == {"DeviceName": "OpenPlug"}
     assert {payload["device"]["name"] for payload, _ in configs.values()} == {TOPIC}
     mark = ha.mark()
@@ -203,13 +239,13 @@ def test_discovery_follows_device_name_and_template_at_once(plug, broker, ha):
     wait_ha_configs(ha)
     mark = ha.mark()
     assert plug.cmd("DeviceName Garden plug") == {"DeviceName": "Garden plug"}
-    configs = wait_ha_configs(ha, since=mark)
+    configs = announced(wait_ha_configs(ha, since=mark))
     assert {payload["device"]["name"] for payload, _ in configs.values()} == {"Garden plug"}
     mark = ha.mark()
     plug.cmd('Template {"name":"Relay only","pins":{"2":"Rel;1","17":"Btn;1"}}')
     metering = {key for key in HA_SCHEMAS if key[1] in ("power", "voltage", "current", "power_factor",
                                                         "energy_total", "energy_today", "energy_yesterday")}
-    configs = wait_ha_configs(ha, since=mark, count=len(HA_SCHEMAS) - len(metering))
+    configs = announced(wait_ha_configs(ha, since=mark, count=len(HA_SCHEMAS) - len(metering)))
     assert {payload["device"]["model"] for payload, _ in configs.values()} == {"Relay only"}
     assert not metering & set(configs), sorted(metering & set(configs))  # no meter: not announced
 
@@ -220,7 +256,7 @@ def test_ha_status_online_publishes_again(plug, broker, ha):
     mark = ha.mark()
     ha.publish("homeassistant/status", "offline")
     ha.publish("homeassistant/status", "online")
-    configs = wait_ha_configs(ha, since=mark)
+    configs = announced(wait_ha_configs(ha, since=mark))
     assert set(configs) == set(HA_SCHEMAS)
     # ... and the states HA lost when it restarted.
     ha.wait("stat/%s/POWER" % TOPIC, since=mark)
@@ -233,19 +269,40 @@ def test_switching_to_tasmota_discovery_clears_ha_configs(plug, broker, ha):
     wait_ha_configs(ha)
     mark = ha.mark()
     assert plug.cmd("SetOption19 0") == {"SetOption19": "OFF"}
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        cleared = {k for k, (p, _) in ha_configs(ha, mark).items() if p is None}
-        if cleared >= set(HA_SCHEMAS):
-            break
-        time.sleep(0.1)
-    cleared = {k for k, (p, m) in ha_configs(ha, mark).items() if p is None}
-    assert cleared >= set(HA_SCHEMAS), sorted(cleared)
+    wait_cleared(ha, mark, HA_SCHEMAS)
     # A late subscriber (HA restarting) finds no HA config left, and the Tasmota one.
     assert retained(broker, "homeassistant/") == {}
     ha.wait("tasmota/discovery/%s/sensors" % tasmota_mac(ha), since=mark)
     kept = retained(broker, "tasmota/discovery/")
     assert json.loads(kept["tasmota/discovery/%s/config" % tasmota_mac(ha)])["t"] == TOPIC
+
+
+def test_cost_entities_come_with_a_price_and_go_with_it(plug, broker, ha):
+    """EnergyPrice and Currency announce two monetary sensors (the total
+    cost, state class total; today's), whose template reads the SENSOR keys
+    that come with the price; EnergyPrice 0 removes them."""
+    connect_plug(plug, broker, extra=["SetOption19 1", "TelePeriod 10"])
+    wait_ha_configs(ha)
+    mark = ha.mark()
+    plug.cmd("Currency EUR")
+    plug.cmd("EnergyPrice 0.30")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not set(COST_ENTITIES) <= set(announced(ha_configs(ha, mark))):
+        time.sleep(0.1)
+    configs = announced(ha_configs(ha, mark))
+    for key, schema in COST_ENTITIES.items():
+        jsonschema.validate(configs[key][0], schema)
+        assert configs[key][0]["value_template"].startswith("{{ value_json.ENERGY.Cost")
+    mark = ha.mark()
+    sensor = json.loads(ha.wait("tele/%s/SENSOR" % TOPIC, since=mark, timeout=20).text)["ENERGY"]
+    for key in ("CostTotal", "CostYesterday", "CostToday", "CostMonth"):
+        assert isinstance(sensor[key], (int, float)), key
+    mark = ha.mark()
+    plug.cmd("EnergyPrice 0")
+    wait_cleared(ha, mark, COST_ENTITIES)
+    assert not [k for k in retained(broker, "homeassistant/") if "/cost_" in k]
+    sensor = json.loads(ha.wait("tele/%s/SENSOR" % TOPIC, since=ha.mark(), timeout=20).text)["ENERGY"]
+    assert not [key for key in sensor if key.startswith("Cost")], sensor
 
 
 def tasmota_mac(ha):
@@ -285,3 +342,49 @@ def test_tasmota_discovery_for_has_tasmota_integration(plug, broker, ha):
     state = json.loads(ha.wait("stat/%s/RESULT" % TOPIC, since=mark, predicate=lambda m: "Wifi" in m.text).text)
     assert state["POWER"] == "ON" and "UptimeSec" in state and state["MqttCount"] == 1
     assert state["Wifi"]["SSId"] == "Home" and state["Wifi"]["LinkCount"] == 1
+
+
+def render(config, payload):
+    """What HA makes of `payload` with the entity's value_template.  These
+    templates are one Jinja expression that is Python too ('a' if x == 'b'
+    else 'c', `in` a list): evaluated with value_json's members as attributes."""
+    template = config["value_template"]
+    assert template.startswith("{{ ") and template.endswith(" }}"), template
+    value_json = types.SimpleNamespace(**json.loads(payload))
+    return str(eval(template[3:-3], {"__builtins__": {}}, {"value_json": value_json}))
+
+
+def test_limits_reach_mqtt_and_has_alarm_entities(plug, broker, ha):
+    """A margin: tele/…/MARGINS as Tasmota sends it; a MaxPower trip:
+    stat/…/WARNING {"Time","MaxPowerReached"}; both in the retained
+    tele/…/LIMITS that HA's alarm entities read; switching on over MQTT
+    ends the latch."""
+    connect_plug(plug, broker, extra=["SetOption19 1"])
+    configs = wait_ha_configs(ha)
+    trip, margin = configs[("binary_sensor", "trip")][0], configs[("binary_sensor", "margin")][0]
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC)
+    assert render(trip, limits.payload) == "OFF" and render(margin, limits.payload) == "OFF"
+    assert retained(broker, "tele/")["tele/%s/LIMITS" % TOPIC] == limits.payload  # HA restarting gets it
+    mark = ha.mark()
+    plug.cmd("PowerHigh 30")
+    plug.cmd("Power on")  # the simulated load: 60 W
+    assert json.loads(ha.wait("tele/%s/MARGINS" % TOPIC, since=mark, timeout=20).text) == \
+        {"MARGINS": {"PowerHigh": "ON"}}
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC, since=mark, predicate=lambda m: b'"PowerHigh":"ON"' in m.payload)
+    assert render(margin, limits.payload) == "ON" and render(trip, limits.payload) == "OFF"
+    mark = ha.mark()
+    plug.cmd("MaxPower 40")
+    plug.cmd("MaxPowerHold 1")
+    warning = json.loads(ha.wait("stat/%s/WARNING" % TOPIC, since=mark, timeout=20).text)
+    assert set(warning) == {"Time", "MaxPowerReached"} and 55 <= warning["MaxPowerReached"] <= 65, warning
+    assert ha.wait("stat/%s/POWER" % TOPIC, "OFF", since=mark).text == "OFF"
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC, since=mark, predicate=lambda m: b'"Tripped":"MaxPower"' in m.payload)
+    assert render(trip, limits.payload) == "ON"
+    assert json.loads(limits.text)["Limit"] == 40
+    assert configs[("sensor", "trip_reason")][0]["value_template"] == "{{ value_json.Tripped }}"
+    plug.cmd("MaxPower 0")
+    mark = ha.mark()
+    ha.publish("cmnd/%s/POWER" % TOPIC, "ON")
+    limits = ha.wait("tele/%s/LIMITS" % TOPIC, since=mark, predicate=lambda m: b'"Tripped":"OFF"' in m.payload)
+    assert render(trip, limits.payload) == "OFF"
+    plug.wait_log(r"NRG: MaxPower trip reset: switched on \(mqtt\)")

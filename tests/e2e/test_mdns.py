@@ -62,7 +62,11 @@ def avahi(sockdir, monkeypatch):
     dbus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file=" + os.path.join(sockdir, "bus.conf")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     simlib.wait_until(lambda: os.path.exists(bus), what="the private D-Bus")
-    daemon = subprocess.Popen(["ip", "netns", "exec", name, "avahi-daemon", "-f", os.path.join(sockdir, "avahi.conf"),
+    # A private /run/avahi-daemon (its pid file): another test run's daemon
+    # on the same machine does not stop this one from starting.
+    private_run = "mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && exec avahi-daemon \"$@\""
+    daemon = subprocess.Popen(["ip", "netns", "exec", name, "unshare", "--mount", "--propagation", "private",
+                               "sh", "-c", private_run, "avahi-daemon", "-f", os.path.join(sockdir, "avahi.conf"),
                                "--no-drop-root", "--no-chroot", "--no-rlimits"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

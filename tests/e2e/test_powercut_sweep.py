@@ -1,7 +1,9 @@
 """Power cut at every single flash operation of a series of saves.
 
-For a series of settings saves (PowerOnState, DeviceName, Pin: enough of
-them for the 4-sector settings ring to erase sectors and wrap), and for
+For a series of settings saves (PowerOnState, DeviceName, Pin, EnergyPrice,
+Tariff1: enough of them for the 4-sector settings ring to erase sectors and
+wrap), for the energy history's saves across the turn of a year (hour, day,
+month and year at once), and for
 relay toggles where the relay record crosses a sector boundary and where it
 wraps round its 2-sector ring, the simulator is run on a copy of the same
 image with --powercut-at-flash-op N for EVERY N.  Each torn image is then
@@ -14,19 +16,25 @@ import shutil
 import pytest
 
 from simlib import EXIT_POWERCUT, run_sim
+from weblib import curl, start_web_plug
 
-SAVES = ["PowerOnState 1", "DeviceName a1", "PowerOnState 0", "DeviceName a2", "Pin 4 LED;1", "PowerOnState 2",
-         "DeviceName a3", "PowerOnState 3", "DeviceName a4", "Pin 4 none", "PowerOnState 1", "DeviceName a5"]
+SAVES = ["PowerOnState 1", "DeviceName a1", "EnergyPrice 0.25", "PowerOnState 0", "DeviceName a2", "Pin 4 LED;1",
+         "Tariff1 22:00", "PowerOnState 2", "DeviceName a3", "PowerOnState 3", "EnergyPrice 0.3", "DeviceName a4",
+         "Pin 4 none", "PowerOnState 1", "Tariff1 21:30", "DeviceName a5"]
 
 
 def settings_after(state, command):
-    name, pos, pin4 = state
+    name, pos, pin4, price, tariff1 = state
     word, arg = command.split(" ", 1)
     if word == "PowerOnState":
-        return (name, int(arg), pin4)
+        return (name, int(arg), pin4, price, tariff1)
     if word == "DeviceName":
-        return (arg, pos, pin4)
-    return (name, pos, arg.split(" ", 1)[1])
+        return (arg, pos, pin4, price, tariff1)
+    if word == "EnergyPrice":
+        return (name, pos, pin4, float(arg), tariff1)
+    if word == "Tariff1":
+        return (name, pos, pin4, price, arg)
+    return (name, pos, arg.split(" ", 1)[1], price, tariff1)
 
 
 def copy(src, dst):
@@ -58,10 +66,11 @@ def interrupted_save(counts, op):
 
 
 def read_settings(image):
-    result = run_sim(image, duration=1, exec_="Status; Pin 4")
+    result = run_sim(image, duration=1, exec_="Status; Pin 4; EnergyPrice; Tariff")
     assert result.returncode == 0, result
-    status, pin = result.replies
-    state = (status["Status"]["DeviceName"], status["Status"]["PowerOnState"], pin["Pin4"])
+    status, pin, price, tariff = result.replies
+    state = (status["Status"]["DeviceName"], status["Status"]["PowerOnState"], pin["Pin4"],
+             price["EnergyPrice"]["Standard"], tariff["Tariff"]["Off-Peak"]["STD"])
     return state, result
 
 
@@ -77,7 +86,7 @@ def settings_base(tmp_path_factory):
 
 def test_settings_saves_survive_a_cut_at_every_flash_operation(settings_base, tmp_path):
     counts = ops_after_each(settings_base, tmp_path, SAVES)
-    states = [("base", 3, "none")]
+    states = [("base", 3, "none", 0, "00:00")]
     for command in SAVES:
         states.append(settings_after(states[-1], command))
     # the series has to exercise sector erases and the ring's wrap
@@ -104,7 +113,7 @@ def test_settings_saves_survive_a_cut_at_every_flash_operation(settings_base, tm
         after = run_sim(image, duration=1, exec_="DeviceName after%d" % op)
         assert after.returncode == 0, after
         state2, boot2 = read_settings(image)
-        assert state2 == ("after%d" % op, state[1], state[2]), (op, state2)
+        assert state2 == ("after%d" % op,) + state[1:], (op, state2)
         assert not boot2.logs(r"corrupt|blank|using defaults"), (op, boot2.logs(r"CFG:"))
     print("settings sweep: %d cut points over %d saves, %d kept the new value"
           % (len(outcomes), len(SAVES), sum(outcomes)))
@@ -166,8 +175,8 @@ def test_factory_reset_survives_a_cut_at_every_flash_operation(settings_base, tm
     base = copy(settings_base, tmp_path / "base.bin")
     setup = run_sim(base, duration=1, exec_="; ".join(SAVES[:7]))  # 8 records: every settings sector used
     assert setup.returncode == 0, setup
-    old = ("a3", 2, "LED;1")
-    defaults = ("OpenPlug", 3, "none")
+    old = ("a2", 0, "LED;1", 0.25, "22:00")
+    defaults = ("OpenPlug", 3, "none", 0, "00:00")
     assert read_settings(copy(base, tmp_path / "check.bin"))[0] == old
     counts = ops_after_each(base, tmp_path, ["Reset 1"])
     assert counts[1] - counts[0] >= 8, counts  # 2 markers (erase + program) + 4 other sectors erased
@@ -181,3 +190,49 @@ def test_factory_reset_survives_a_cut_at_every_flash_operation(settings_base, tm
         assert not boot.logs(r"corrupt|invalid|unknown version"), (op, boot.logs(r"CFG:"))
         seen.add(state)
     assert seen == {old, defaults}, seen
+
+
+NEW_YEAR_EVE = 1767225510  # 2025-12-31 23:58:30 UTC
+
+
+def test_history_saves_at_the_turn_of_the_year_survive_a_cut_at_every_flash_operation(make_plug, tmp_path):
+    """3680 W with a price, 23:59:30 to 00:00:30 on New Year's Eve: the
+    history saves its hour, day, month and year (and their cost) at once,
+    the counters roll the day over.  Cut at every flash operation of those
+    two seconds, the plug boots with a December and a 2025 that are whole,
+    a January and a 2026 that hold what was saved, months and years that
+    add up to the Total, and each bar's cost its energy at the price."""
+    base = tmp_path / "base.bin"
+    ok = run_sim(base, "--load", "3680W", duration=60,
+                 exec_="Time %d; Power on; EnergySaveWh 1; EnergyPrice 0.25" % NEW_YEAR_EVE)
+    assert ok.returncode == 0, ok
+    resume = "Time %d" % (NEW_YEAR_EVE + 60)
+
+    def ops_after(seconds):
+        probe = copy(base, tmp_path / "probe.bin")
+        result = run_sim(probe, "--load", "3680W", duration=seconds, exec_=resume)
+        assert result.returncode == 0, result
+        return result.flash_ops
+
+    window = list(range(ops_after(29.5) + 1, ops_after(30.5) + 1))
+    assert len(window) >= 4, window
+    print("turn of the year: %d flash operations cut" % len(window))
+    for op in window:
+        image = copy(base, tmp_path / ("cut%d.bin" % op))
+        cut = run_sim(image, "--load", "3680W", "--powercut-at-flash-op", op, duration=60, exec_=resume)
+        assert cut.returncode == EXIT_POWERCUT, cut
+        plug = start_web_plug(make_plug, "--load", "0W", flash=image)
+        history = curl(plug.base + "/api/history").json()
+        total_wh = curl(plug.base + "/cm?cmnd=EnergyTotal").json()["EnergyTotal"]["Total"] * 1000
+        plug.kill()
+        months, years, hours = history["months_wh"], history["years_wh"], history["hours_wh"]
+        assert history["year"] in (2025 - 1970, 2026 - 1970), (op, history["year"])
+        assert history["month"] == (history["year"] + 1970 - 1970) * 12 + (0 if history["year"] == 56 else 11), op
+        assert sum(months) == pytest.approx(sum(years), abs=0.002), (op, months[-2:], years[-2:])
+        assert sum(months) == pytest.approx(sum(hours), abs=0.003), (op, months[-2:], hours[-2:])
+        december = months[-2] if history["year"] == 56 else months[-1]
+        assert december >= 60 * 3680 / 3600.0 - 1.1, (op, months[-2:])
+        assert total_wh - 0.51 <= sum(months) <= total_wh + 0.5 + 1.0 + 3680 / 3600.0 + 0.1, (op, total_wh, months[-2:])
+        for energy, cost in zip(months + years, history["months_cost"] + history["years_cost"]):
+            assert cost == pytest.approx(energy / 1000 * 0.25, abs=0.0015), (op, energy, cost)
+        assert history["cost"]["total"] == pytest.approx(sum(months) / 1000 * 0.25, abs=0.0015), op

@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+import backuplib
 from weblib import start_web_plug
 
 PASSWORD = "tab1e-Secret"
@@ -29,19 +30,10 @@ class Client:
     def __init__(self, port):
         self.port = port
 
-    def request(self, method, path, body=None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-        try:
-            data = body.encode() if isinstance(body, str) else body
-            hdrs = {"Connection": "close"}
-            if data is not None:
-                hdrs["Content-Type"] = "application/json"
-            hdrs.update(headers or {})
-            conn.request(method, path, body=data, headers=hdrs)
-            r = conn.getresponse()
-            return r.status, r.read(8192).decode(errors="replace")
-        finally:
-            conn.close()
+    def request(self, method, path, body=None, headers=None, raw=False):
+        data = body.encode() if isinstance(body, str) else body
+        status, got = backuplib.request(self.port, method, path, data, headers, 15, "application/json")
+        return status, got if raw else got[:8192].decode(errors="replace")
 
 
 # (name, method, path, body): every way to change state over HTTP
@@ -62,10 +54,21 @@ ENDPOINTS = [
     ("file post", "POST", "/api/files/evil.txt", "x"),
     ("file delete", "DELETE", "/api/files/keep.txt", None),
     ("ota", "POST", "/api/ota", "\xff" * 600),
+    ("restore", "POST", "/api/restore", lambda client: pwned_backup(client)),  # a good file: only auth stops it
     ("logout", "POST", "/api/logout", "{}"),  # ends only the session it names: no password needed,
 ]                                            # but never cross-site
 OPEN_TO_ANYONE = {"logout"}
 CREDENTIAL_VARIANTS = {"no credentials", "wrong password", "wrong user", "forged cookie", "empty cookie"}
+
+
+def pwned_backup(client):
+    """The plug's own backup, renamed "pwned" (a valid file: a restore it
+    got through would change the settings and restart the plug)."""
+    status, raw = client.request("GET", "/api/backup", headers={"Authorization": basic(PASSWORD)}, raw=True)
+    assert status == 200, status
+    backup = backuplib.Backup(raw)
+    backup.set_settings(backuplib.OFF_DEVICE_NAME, b"pwned\0")
+    return backup.encode()
 
 
 def variants(port, password_set):
@@ -127,6 +130,8 @@ def run_table(plug, password_set):
             if name in OPEN_TO_ANYONE and variant in CREDENTIAL_VARIANTS:
                 continue
             use_path = path
+            if callable(body):
+                body = body(client)
             if path.startswith("/cm") and variant == "wrong password":
                 use_path = path + "&user=admin&password=wrong"
             before = snapshot(plug, client)
@@ -135,7 +140,7 @@ def run_table(plug, password_set):
             checked += 1
             after = snapshot(plug, client)
             changed = [k for k in before if before[k] != after[k]]
-            events = plug.log_lines(r"BOOT:|WIF: set-up|OTA: |PWR: channel|HTTP: web password|FIL", since=mark)
+            events = plug.log_lines(r"BOOT:|WIF: set-up|OTA: |RST: |PWR: channel|HTTP: web password|FIL", since=mark)
             # GET on a route that also answers GET is a read: it may succeed
             read_only = method_override == "GET" and status in (200, 404)
             if (status < 400 and not read_only) or changed or events:
@@ -169,7 +174,7 @@ def test_table_with_a_password(make_plug):
     plug.cmd("WebPassword " + PASSWORD)
     create_keep_file(plug, {"Authorization": basic(PASSWORD)})
     checked, failures = run_table(plug, True)
-    assert checked >= 16 * 12, checked
+    assert checked >= 17 * 12, checked
     assert not failures, "\n".join(failures)
 
 
@@ -178,13 +183,13 @@ def test_table_without_a_password(make_plug):
     create_keep_file(plug, {})
     # snapshot() authenticates; with no password set the header is ignored
     checked, failures = run_table(plug, False)
-    assert checked >= 16 * 7, checked
+    assert checked >= 17 * 7, checked
     assert not failures, "\n".join(failures)
 
 
 READS = ["/api/state", "/api/config", "/api/wifi", "/api/logs", "/metrics", "/api/sensors", "/api/pins",
          "/api/template", "/api/files", "/api/files/keep.txt", "/api/history", "/api/power_trail", "/api/auth",
-         "/api/ota", "/", "/cm?cmnd=Status%200", "/cm?cmnd=Password1", "/cm?cmnd=MqttPassword",
+         "/api/ota", "/api/backup", "/api/backup?energy=1", "/api/restore", "/", "/cm?cmnd=Status%200", "/cm?cmnd=Password1", "/cm?cmnd=MqttPassword",
          "/cm?cmnd=WebPassword", "/cm?cmnd=Backlog%20Password1%3B%20Password2%3B%20MqttPassword"]
 
 

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+import simlib
+
 from weblib import curl, raw_request, read_response, relay_level, start_web_plug, status_line, wait_until
 
 
@@ -176,6 +178,9 @@ def test_template_and_pins(web):
     pins = curl(web.base + "/api/pins").json()
     assert pins["gpios"] == 23 and "Rel" in pins["roles"] and pins["pins"]["2"] == "Rel;1"
     assert pins["pins"]["0"] == "none"
+    # The web UI's pin editor offers these; the tests read settings with
+    # their own copy of the list, which must be the firmware's, in order.
+    assert pins["roles"] == simlib.ROLES
 
 
 def test_restart_and_reset_by_post(web):

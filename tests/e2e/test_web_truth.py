@@ -187,8 +187,8 @@ def test_history_from_the_first_minute_with_the_worlds_clock(make_plug, browser)
 
     def last_bar():
         browser.js("loadHistory()")
-        bars = browser.find("#chart-hours").get_attribute("data-bars")
+        bars = browser.find("#chart-history").get_attribute("data-bars")
         return bars and float(bars.split(",")[-1]) > 0
     browser.wait(last_bar, timeout=30, what="energy in this hour's bar")
-    assert browser.text("#hours-note").endswith("in all")
-    assert browser.text("#hours-note") != "waiting for the clock"
+    assert browser.text("#history-note").endswith("in all")
+    assert browser.text("#history-note") != "waiting for the clock"

@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -17,6 +18,8 @@ from simlib import free_port
 from weblib import curl, start_web_plug, wait_until
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import webassets  # noqa: E402  (the build's own minifier, to compare with)
 EVENING = 1763937000  # 2025-11-23 22:30:00 UTC
 HOME = ("--wifi", "Home:correct-horse", "--rssi", "-61")  # the world's one network
 JOIN = "SSId1 Home; Password1 correct-horse"  # a plug already set up: it joins Home
@@ -129,18 +132,84 @@ def test_energy_bars_show_the_history(make_plug, browser):
     plug = ui_plug(make_plug, "--load", "3000W", exec_="Time %d; Power on" % EVENING)
     time.sleep(4)
     open_ui(browser, plug)
-    bars = lambda which: [float(v) for v in  # noqa: E731
-                          (browser.find("#chart-" + which).get_attribute("data-bars") or "").split(",") if v]
-    browser.wait(lambda: len(bars("hours")) == 48 and bars("hours")[-1] > 0, what="the hourly bars")
-    assert len(bars("days")) == 14 and bars("days")[-1] > 0
+    browser.wait(lambda: len(history_bars(browser)) == 48 and history_bars(browser)[-1] > 0, what="the hourly bars")
+    hours = history_bars(browser)
+    browser.find('[data-range="days"]').click()
+    assert len(history_bars(browser)) == 14 and history_bars(browser)[-1] > 0
     api = curl(plug.base + "/api/history").json()
     assert api["hour"] == EVENING // 3600 and api["day"] == EVENING // 86400
-    assert 0 < bars("hours")[-1] <= api["hours_wh"][-1]  # the page read it a moment earlier
-    assert sum(bars("hours")[:-1]) == 0
+    assert 0 < hours[-1] <= api["hours_wh"][-1]  # the page read it a moment earlier
+    assert sum(hours[:-1]) == 0
     # The newest bar, chosen with the keyboard, is named by its hour.
-    chart = browser.find("#chart-hours")
+    browser.find('[data-range="hours"]').click()
+    chart = browser.find("#chart-history")
     chart.send_keys("\ue012")  # ArrowLeft: the newest bar first
-    browser.wait(lambda: browser.text("#hours-note").startswith("23 Nov 22:00: "), what="the bar's name")
+    browser.wait(lambda: browser.text("#history-note").startswith("23 Nov 22:00: "), what="the bar's name")
+
+
+def history_bars(browser, key="data-bars"):
+    """The values the history chart drew for the selected tab."""
+    return [float(v) for v in (browser.find("#chart-history").get_attribute(key) or "").split(",") if v]
+
+
+NEW_YEAR_EVE = 1767225510  # 2025-12-31 23:58:30 UTC
+
+
+def test_history_tabs_with_months_years_and_cost(make_plug, browser):
+    """The four tabs of the history (48 h, 14 days, 24 months, years) draw
+    /api/history's bars; with a price each bar has its cost, named with the
+    selected bar, and the cost tiles show today, yesterday, this month and
+    the total.  Screenshots at 390 and 1280 px, light and dark."""
+    plug = ui_plug(make_plug, "--load", "3000W",
+                   exec_="Time %d; Power on; EnergyPrice 0.25; Currency EUR" % (NEW_YEAR_EVE + 80))  # 23:59:50
+    open_ui(browser, plug)
+    browser.wait(lambda: browser.js("return !document.querySelector('#cost-tiles').hidden"), what="the cost tiles")
+    browser.wait(lambda: time.sleep(0.5) or browser.js("loadHistory(); return true") and
+                 curl(plug.base + "/api/history").json()["month"] == (2026 - 1970) * 12, timeout=20,
+                 what="the new year")
+    # a few reports into the new hour (the page reads the history once a minute, or now)
+    browser.wait(lambda: time.sleep(0.5) or browser.js("loadHistory(); return true") and
+                 history_bars(browser)[-1] > 0, what="energy in the new hour's bar")
+    api = curl(plug.base + "/api/history").json()
+    assert api["currency"] == "EUR"
+    lengths = {"hours": 48, "days": 14, "months": 24, "years": 10}
+    for tab, count in lengths.items():
+        browser.find('[data-range="%s"]' % tab).click()
+        assert browser.find('[data-range="%s"]' % tab).get_attribute("aria-selected") == "true"
+        assert len(history_bars(browser)) == count, tab
+        assert len(history_bars(browser, "data-costs")) == count, tab
+        assert history_bars(browser)[-1] > 0, tab
+    # Months: December 2025 and January 2026, each with its cost.
+    browser.find('[data-range="months"]').click()
+    months, costs = history_bars(browser), history_bars(browser, "data-costs")
+    assert months[-2] > 0 and months[-1] > 0 and sum(months[:-2]) == 0
+    assert costs[-2] > 0 and sum(costs[:-2]) == 0  # December at 0.25 (January's seconds: under a thousandth)
+    chart = browser.find("#chart-history")
+    chart.send_keys("\ue012")  # the newest bar: January
+    browser.wait(lambda: browser.text("#history-note").startswith("Jan 2026: "), what="the month's name")
+    assert browser.text("#history-note").endswith(" EUR")
+    chart.send_keys("\ue012")
+    browser.wait(lambda: browser.text("#history-note").startswith("Dec 2025: "), what="December")
+    browser.find('[data-range="years"]').click()
+    chart.send_keys("\ue012")
+    browser.wait(lambda: browser.text("#history-note").startswith("2026: "), what="the year's name")
+    # The cost tiles: the plug's costs.
+    cost = curl(plug.base + "/api/history").json()["cost"]
+    assert abs(float(browser.text("#c-total")) - cost["total"]) <= 0.011
+    assert browser.text("#c-month") and browser.text("#c-yesterday") and browser.text("#c-today")
+    assert "EUR" in browser.find("#cost-tiles").text
+    browser.find('[data-range="months"]').click()
+    for width in (390, 1280):
+        browser.screenshot("ui-history-months-%d" % width, width)
+        browser.screenshot("ui-history-months-%d-dark" % width, width, dark=True)
+    browser.find('[data-range="hours"]').click()
+    browser.screenshot("ui-history-hours-390", 390)
+    assert not js_errors(browser)
+    # Without a price: no cost tiles, no costs on the bars.
+    cm(plug, "EnergyPrice 0")
+    browser.js("loadHistory()")
+    browser.wait(lambda: browser.js("return document.querySelector('#cost-tiles').hidden"), what="no cost tiles")
+    assert history_bars(browser, "data-costs") == []
 
 
 def element_boxes(browser):
@@ -149,6 +218,7 @@ def element_boxes(browser):
     reserves (3680.0 W, 16.000 A): a real-time simulator starved of CPU can
     report a wild value for a moment."""
     boxes = browser.js("""return [...document.querySelectorAll('#relay, .tile, .tile b, figure, canvas')]
+        .filter((e) => e.getClientRects().length)  /* not the hidden ones (cost tiles without a price) */
         .map((e, i) => { const r = e.getBoundingClientRect();
                          return [(e.id || e.className) + '#' + i, e.tagName === 'B' ? e.textContent.length : 0,
                                  [r.x, r.y, r.width, r.height]]; });""")
@@ -168,7 +238,7 @@ def test_layout_holds_still_and_fits_a_phone(make_plug, browser):
         texts = browser.js("return [...document.querySelectorAll('.tile b')].map(e => e.textContent)")
         after = element_boxes(browser)
         containers = lambda boxes: [k for k in boxes if not k.startswith("m-")]  # noqa: E731
-        assert len(containers(before)) == len(containers(after)) == 14, (before, after)
+        assert len(containers(before)) == len(containers(after)) == 12, (before, after)
         moved = {k: (before[k], after[k]) for k in before.keys() & after.keys() if before[k] != after[k]}
         assert not moved, "the layout moved when values changed (%d px): %r %r" % (width, moved, texts)
         plug.world("load 60W")
@@ -184,7 +254,7 @@ def test_screenshots_at_phone_and_desktop_widths(make_plug, browser):
     browser.js("loadHistory()")
     shots = []
     for page in ("home", "wifi", "mqtt", "device", "time", "energy", "template", "calibration", "console",
-                 "scripts", "ota", "info"):
+                 "scripts", "ota", "info", "backup"):
         browser.js("location.hash = arguments[0]", "#" + page)
         browser.wait(lambda: browser.find("#page-" + page).is_displayed(), what="page " + page)
         time.sleep(0.8)
@@ -243,6 +313,25 @@ def submit(browser, form_css, fields):
 
 def form_message(browser, form_css):
     return browser.wait(lambda: browser.text(form_css + " .msg"), what="the message of " + form_css)
+
+
+def test_prices_and_tariffs_are_saved_through_the_energy_page(make_plug, browser):
+    plug = ui_plug(make_plug, exec_="Tariff1 22:00,23:00")
+    open_ui(browser, plug, "energy")
+    browser.wait(lambda: browser.find("#cost-form [name=Tariff1]").get_attribute("value") == "22:00,23:00",
+                 what="the tariffs loaded")
+    assert browser.find("#cost-form [name=EnergyPrice2]").get_attribute("value") == "0"
+    submit(browser, "#cost-form", {"EnergyPrice2": "0.3", "EnergyPrice1": "0.12", "Tariff2": "6:00,7:00",
+                                   "Tariff9": "1", "Currency": "EUR"})
+    assert form_message(browser, "#cost-form").startswith("Saved")
+    assert cm(plug, "EnergyPrice") == {"EnergyPrice": {"Off-Peak": 0.12, "Standard": 0.3, "Currency": "EUR"}}
+    assert cm(plug, "Tariff") == {"Tariff": {"Off-Peak": {"STD": "22:00", "DST": "23:00"},
+                                             "Standard": {"STD": "06:00", "DST": "07:00"}, "Weekend": "ON"}}
+    # A refusal is said; what the plug refused stays as it was.
+    submit(browser, "#cost-form", {"Tariff1": "25:00"})
+    assert "Tariff1" in form_message(browser, "#cost-form")
+    assert cm(plug, "Tariff")["Tariff"]["Off-Peak"] == {"STD": "22:00", "DST": "23:00"}
+    assert not js_errors(browser)
 
 
 def test_device_settings_are_saved_through_the_page(make_plug, browser):
@@ -429,11 +518,17 @@ def test_served_bytes_are_what_bench_reports(make_plug):
         again = curl(plug.base + path, "-H", "If-None-Match: " + etag)
         assert again.status == 304, (path, again)
     assert served == report["total_gzip"]
-    # What is served unpacks to the sources, byte for byte.
-    raw = subprocess.run(["curl", "-sS", "--max-time", "10", plug.base + "/app.js"], capture_output=True,
-                         timeout=15, check=True).stdout
-    with open(os.path.join(ROOT, "web", "app.js"), "rb") as f:
-        assert gzip.decompress(raw) == f.read()
+    # What is served unpacks to the sources byte for byte (scripts: to what
+    # terser makes of them, and that still defines what the page calls).
+    def served_raw(path):
+        return gzip.decompress(subprocess.run(["curl", "-sS", "--max-time", "10", plug.base + path],
+                                              capture_output=True, timeout=15, check=True).stdout)
+    with open(os.path.join(ROOT, "web", "app.css"), "rb") as f:
+        assert served_raw("/app.css") == f.read()
+    app_js = served_raw("/app.js")
+    assert app_js == webassets.minify_js(os.path.join(ROOT, "web", "app.js"))
+    assert len(app_js) < 0.7 * os.path.getsize(os.path.join(ROOT, "web", "app.js"))
+    assert b"async function command(" in app_js
     assert curl(plug.base + "/").headers["etag"] == curl(plug.base + "/index.html").headers["etag"]
     missing = curl(plug.base + "/nothing-here.js")
     assert missing.status == 404 and "error" in missing.json()

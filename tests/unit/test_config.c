@@ -194,6 +194,28 @@ static void test_invalid_fields_are_refused(void)
     CHECK(!config_load());
     CHECK_CONTAINS(fake_console_output(), "stored settings are invalid (mqtt): using defaults");
 
+    /* the limits group (version 9): each field in its command's range */
+    static const struct {
+        size_t offset;
+        uint16_t value;
+    } limits_bad[] = {
+        {offsetof(struct config, limits.pulse_time[3]), 64901},
+        {offsetof(struct config, limits.max_energy_start_h), 24},
+        {offsetof(struct config, limits.power_high_w), 4001},
+        {offsetof(struct config, limits.voltage_hold_s), 61},
+    };
+    for (unsigned i = 0; i <= sizeof limits_bad / sizeof limits_bad[0]; i++) {
+        config_defaults(&bad);
+        if (i < sizeof limits_bad / sizeof limits_bad[0])
+            memcpy((uint8_t *)&bad + limits_bad[i].offset, &limits_bad[i].value, sizeof(uint16_t));
+        else
+            bad.limits.min_voltage_v = bad.limits.max_voltage_v = 230; /* MinVoltage below MaxVoltage */
+        reclog_append(&area, &bad, sizeof bad, CONFIG_VERSION);
+        fake_console_clear();
+        CHECK(!config_load());
+        CHECK_CONTAINS(fake_console_output(), "stored settings are invalid (limits): using defaults");
+    }
+
     config_defaults(&bad);
     reclog_append(&area, &bad, 20, 7); /* a version this firmware does not know */
     fake_console_clear();

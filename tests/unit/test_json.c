@@ -1,4 +1,5 @@
 /* test_json.c — the bounded JSON writer and the in-place reader. */
+#include "core/util/charclass.h"
 #include "core/util/json.h"
 #include "harness.h"
 
@@ -90,6 +91,22 @@ static void test_reader_string_bounds(void)
     CHECK_CONTAINS(r.error, "too long");
 }
 
+/* The character classes' table against their definitions, byte by byte. */
+static void test_char_classes_match_their_definitions(void)
+{
+    for (int c = 0; c < 256; c++) {
+        bool plain = c >= 0x20 && c != '"' && c != '\\';
+        bool token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c && strchr("!#$%&'*+-.^_`|~", c));
+        bool blank = c == ' ' || c == '\t';
+        bool value = c > ' ' && c != 0x7F;
+        CHECK_EQ(!!(char_class[c] & CHAR_JSON_PLAIN), plain);
+        CHECK_EQ(!!(char_class[c] & CHAR_TOKEN), token);
+        CHECK_EQ(!!(char_class[c] & CHAR_BLANK), blank);
+        CHECK_EQ(!!(char_class[c] & CHAR_VALUE), value);
+    }
+}
+
 int main(void)
 {
     RUN(test_writer_nests_and_escapes);
@@ -97,5 +114,6 @@ int main(void)
     RUN(test_reader_walks_an_object);
     RUN(test_reader_rejects_malformed);
     RUN(test_reader_string_bounds);
+    RUN(test_char_classes_match_their_definitions);
     return harness_report();
 }

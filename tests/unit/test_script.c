@@ -9,6 +9,8 @@
 #include "core/script/expr.h"
 #include "core/script/script.h"
 #include "core/script/script_internal.h"
+#include "core/script/clock_match.h"
+#include "core/script/timers.h"
 #include "core/script/sun.h"
 #include "core/util/timefmt.h"
 #include "core/storage/config.h"
@@ -305,6 +307,49 @@ static void test_sunrise_sunset(void)
     CHECK(!sun_event_utc(timefmt_days_from_civil(2026, 12, 21), 78.22, 15.65, false, &utc)); /* polar night */
 }
 
+/* The matching both clock events and timers use: time syntax, the late
+ * window, once a day, the weekday mask, the wait to the next second. */
+static void test_clock_match(void)
+{
+    CHECK_EQ(clock_match_parse_time("7:05"), 7 * 3600 + 5 * 60);
+    CHECK_EQ(clock_match_parse_time("23:59:59"), 86399);
+    CHECK_EQ(clock_match_parse_time("24:00"), -1);
+    CHECK_EQ(clock_match_parse_time("7:5"), -1);
+    CHECK_EQ(clock_match_parse_time("07:60"), -1);
+    CHECK_EQ(clock_match_parse_time("07:30:"), -1);
+    CHECK_EQ(clock_match_parse_time("-1:00"), -1);
+    struct script_clock now = {.day = 20000, .second_of_day = 36000, .weekday = 2}; /* a Tuesday, 10:00:00 */
+    int32_t fired = -1;
+    uint32_t wait = 30000;
+    CHECK(!clock_match_due(36001, 0x7F, &now, &fired, &wait)); /* a second early */
+    CHECK_EQ(wait, 1000u);
+    CHECK(!clock_match_due(36000, 0x7F & ~(1 << 2), &now, &fired, &wait)); /* not on Tuesdays */
+    CHECK(clock_match_due(36000 - CLOCK_MATCH_LATE_S + 1, 0x04, &now, &fired, &wait)); /* 59 s late: still */
+    CHECK_EQ(fired, 20000);
+    CHECK(!clock_match_due(36000, 0x04, &now, &fired, &wait)); /* once a day */
+    fired = -1;
+    CHECK(!clock_match_due(36000 - CLOCK_MATCH_LATE_S, 0x7F, &now, &fired, &wait)); /* 60 s late: missed */
+    CHECK(!clock_match_due(-1, 0x7F, &now, &fired, &wait)); /* no such second today */
+    CHECK_EQ(fired, -1);
+    /* Stored timers: Mode 3 and a time past 23:59 are not valid settings. */
+    struct config_timers t = {0};
+    CHECK(timers_valid(&t));
+    t.timer[3] = 3u << 29;
+    CHECK(!timers_valid(&t));
+    t.timer[3] = 1440;
+    CHECK(!timers_valid(&t));
+    t.timer[3] = 0;
+    t.disarmed = 2;
+    CHECK(!timers_valid(&t));
+    CHECK_STR(run("Timer16 {\"Enable\":0,\"Mode\":1,\"Time\":\"-11:59\",\"Window\":15,\"Days\":\"S-----s\","
+                  "\"Repeat\":1,\"Output\":16,\"Action\":3}"),
+              "{\"Timer16\":{\"Enable\":0,\"Mode\":1,\"Time\":\"-11:59\",\"Window\":15,\"Days\":\"1000001\","
+              "\"Repeat\":1,\"Output\":16,\"Action\":3}}\n");
+    CHECK_EQ(config_get()->timers.timer[15], (1u << 29) | (3u << 27) | (15u << 23) | (0x41u << 16) | (1u << 15) |
+                                                 (15u << 11) | (720u + 719u));
+    run("Timer16 0");
+}
+
 int main(void)
 {
     fake_flash_blank();
@@ -319,5 +364,6 @@ int main(void)
     RUN(test_file_script_with_delay);
     RUN(test_budget_holds_when_a_timer_queues_in_the_same_turn);
     RUN(test_sunrise_sunset);
+    RUN(test_clock_match);
     return harness_report();
 }

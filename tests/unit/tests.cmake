@@ -1,7 +1,7 @@
 # Unit tests of src/core on the fake board (tests/unit/fake_hal.c).  The
 # same sources build for the host (also under ASan/UBSan) and, in the rv32
 # tree, freestanding with picolibc, run on qemu-system-riscv32.
-set(UNIT_TESTS json reclog config cmd pins button bl0937 bl0942 bl0942_packet sha256 history tz script ota mqtt_packet)
+set(UNIT_TESTS json log reclog config cmd pins button bl0937 bl0942 bl0942_packet sha256 history tz script ota mqtt_packet)
 if(NOT CMAKE_CROSSCOMPILING)
   list(APPEND UNIT_TESTS http sntp heap) # sockets, network modules: not in the RV32 unit build
 endif()

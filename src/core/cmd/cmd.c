@@ -20,22 +20,34 @@ void cmd_register(struct cmd_table *table, const struct cmd_def *defs, size_t co
 {
     table->defs = defs;
     table->count = count;
-    table->next = tables;
-    tables = table;
+    table->first_letters = 0;
+    for (size_t i = 0; i < count; i++)
+        table->first_letters |= 1u << (defs[i].name[0] & 31);
+    /* Looked up in the order registered: the interpreter's, Power's and
+     * Status's tables, which pollers and switches use most, first. */
+    table->next = NULL;
+    struct cmd_table **end = &tables;
+    while (*end)
+        end = &(*end)->next;
+    *end = table;
 }
 
 static const struct cmd_def *find(const char *name, size_t len, bool indexed)
 {
     char first = (char)(name[0] | 0x20); /* ASCII letters folded to lower case */
-    for (struct cmd_table *t = tables; t; t = t->next)
+    for (struct cmd_table *t = tables; t; t = t->next) {
+        if (!(t->first_letters & 1u << (first & 31)))
+            continue; /* no name in this table starts with that letter */
         for (size_t i = 0; i < t->count; i++) {
             const struct cmd_def *def = &t->defs[i];
-            /* The first letter rules out most of the ~100 names at once. */
-            if ((char)(def->name[0] | 0x20) == first && strlen(def->name) == len &&
+            /* The first two letters rule out most of the names at once. */
+            if ((char)(def->name[0] | 0x20) == first &&
+                (len < 2 || (char)(def->name[1] | 0x20) == (char)(name[1] | 0x20)) && strlen(def->name) == len &&
                 strncasecmp(def->name, name, len) == 0 &&
                 (!indexed || (def->flags & CMD_INDEXED)))
                 return def;
         }
+    }
     return NULL;
 }
 

@@ -57,6 +57,7 @@ struct cmd_table {
     struct cmd_table *next;
     const struct cmd_def *defs;
     size_t count;
+    uint32_t first_letters; /* bit (letter & 31) for each name's first letter, case folded */
 };
 
 /* Register the interpreter's own commands (Backlog, Help). */

@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "core/storage/config.h"
 #include "core/system.h"
+#include "core/energy/limits.h"
 #include "core/util/heap.h"
 #include "hal/hal.h"
 
@@ -26,7 +27,7 @@ static enum cmd_result cmd_status(struct cmd_ctx *ctx)
 {
     long which = -1;
     if (*ctx->arg && !cmd_parse_long(ctx->arg, 0, 99, &which))
-        return cmd_error(ctx, "Status: expected 0 (all), 1, 2, 7, 8, 10 or 11");
+        return cmd_error(ctx, "Status: expected 0 (all), 1, 2, 7, 8, 9, 10 or 11");
     switch (which) {
     case -1: status_device(ctx->reply); break;
     case 0:
@@ -40,10 +41,11 @@ static enum cmd_result cmd_status(struct cmd_ctx *ctx)
     case 1: status_parameters(ctx->reply); break;
     case 2: status_firmware(ctx->reply); break;
     case 7: cmd_time_status(ctx->reply); break;
+    case 9: limits_status(ctx->reply); break;
     case 8:
     case 10: status_sensors(ctx->reply); break;
     case 11: status_state(ctx->reply); break;
-    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2, 7, 8, 10 or 11", which);
+    default: return cmd_error(ctx, "Status %ld is not in this build: use 0 (all), 1, 2, 7, 8, 9, 10 or 11", which);
     }
     return CMD_DONE;
 }
@@ -165,7 +167,7 @@ static enum cmd_result cmd_start_driver(struct cmd_ctx *ctx)
 }
 
 static const struct cmd_def device_commands[] = {
-    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 7 time | 8, 10 sensors | 11 state]"},
+    {"Status", cmd_status, 0, "Status [0 all | 1 parameters | 2 firmware | 7 time | 8, 10 sensors | 9 thresholds | 11 state]"},
     {"Restart", cmd_restart, 0, "Restart 1: restart the plug (the relay keeps its state)"},
     {"Reset", cmd_reset, 0, "Reset 1: erase all settings (factory reset) and restart"},
     {"DeviceName", cmd_device_name, 0, "Name of the device (up to 32 characters)"},

@@ -10,6 +10,8 @@
 void cmd_power_register(void);  /* cmd_power.c: Power, PowerOnState, setChannel, … */
 void cmd_device_register(void); /* cmd_device.c: Status, Restart, Reset, Template, Pin, … */
 void cmd_energy_register(void); /* cmd_energy.c: PowerSet, VoltageSet, CurrentSet, *Cal */
+void cmd_tariff_register(void); /* cmd_tariff.c: Tariff1/2/9, EnergyPrice, Currency */
+void cmd_limits_register(void); /* energy/limits.c: PowerLow … MaxEnergy, PulseTime */
 void cmd_time_register(void);   /* cmd_time.c: Time, Timezone, TimeStd, TimeDst */
 void cmd_time_status(struct json_writer *w); /* Status 7 */
 void cmd_ota_register(void);    /* ota/cmd_ota.c: OtaUrl, Upgrade, OtaStatus, OtaConfirm, OtaKey */
@@ -23,6 +25,8 @@ static inline void commands_register_all(void)
     cmd_power_register();
     cmd_device_register();
     cmd_energy_register();
+    cmd_tariff_register();
+    cmd_limits_register();
     cmd_time_register();
     cmd_ota_register();
 #if OPENPLUG_NET

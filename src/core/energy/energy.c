@@ -6,8 +6,6 @@
 #include "core/energy/history.h"
 #include "core/energy/meter.h"
 #include "core/events.h"
-#include "core/io/channels.h"
-#include "core/io/pins.h"
 #include "core/log.h"
 #include "core/storage/config.h"
 #include "core/storage/layout.h"
@@ -97,27 +95,6 @@ static bool roll_over_day(void)
     return true;
 }
 
-/* MaxPower: above the limit for the hold time, every relay goes off. */
-static void protect(float power_w)
-{
-    static uint64_t above_since_ms;
-    const struct config *c = config_get();
-    if (!c->max_power_w || power_w <= c->max_power_w) {
-        above_since_ms = 0;
-        return;
-    }
-    uint64_t now = hal_time_ms();
-    if (!above_since_ms)
-        above_since_ms = now;
-    if (now - above_since_ms < (uint64_t)c->max_power_hold_s * 1000)
-        return;
-    LOG_ERR("NRG", "%.0f W above MaxPower %u W for %u s: relays off", (double)power_w, c->max_power_w,
-            c->max_power_hold_s);
-    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
-        channel_set(channel, false, SOURCE_OVERLOAD);
-    above_since_ms = 0;
-}
-
 static void on_sensors(const struct event *event, void *arg)
 {
     (void)arg;
@@ -130,7 +107,6 @@ static void on_sensors(const struct event *event, void *arg)
     if (event->type != EVENT_SENSORS)
         return;
     const struct meter_reading *v = meter_reading();
-    protect(v->power_w);
     bool new_day = roll_over_day(); /* first: the energy just counted is the new day's */
     uint64_t uj = v->import_uj - seen_uj;
     seen_uj = v->import_uj;
@@ -193,6 +169,12 @@ int energy_reset(void)
     if (next.day >= 0)
         next.total_start_s = hal_wallclock_ms() / 1000;
     return replace(next);
+}
+
+bool energy_record_valid(const void *record, uint32_t len, uint8_t version)
+{
+    (void)record;
+    return len == sizeof(struct energy_record) && version == RECORD_VERSION;
 }
 
 uint32_t energy_flash_life_years(uint32_t watts)

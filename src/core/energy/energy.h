@@ -14,6 +14,7 @@
 #ifndef OPENPLUG_ENERGY_H
 #define OPENPLUG_ENERGY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define UJ_PER_WH 3600000000ull
@@ -44,6 +45,10 @@ void energy_checkpoint(void);
 int energy_set_total(uint64_t total_uj);
 int energy_set_today(uint64_t today_uj);
 int energy_reset(void);
+
+/* Whether a record of the counters' ring (a backup's) is one this firmware
+ * reads back at boot. */
+bool energy_record_valid(const void *record, uint32_t len, uint8_t version);
 
 /* Flash life at a continuous load, in years (100k erase cycles a sector). */
 uint32_t energy_flash_life_years(uint32_t watts);

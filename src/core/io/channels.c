@@ -18,7 +18,8 @@ struct boot_record {
     uint8_t states; /* bit n-1: channel n is on */
     uint8_t power_on_state;
     uint8_t relay[CHANNEL_MAX]; /* GPIO of channel n's relay (| ACTIVE_LOW), NO_RELAY if none */
-    uint8_t reserved[2];
+    uint8_t trip;        /* a protection trip latched (limits.h's id + 1), 0 = none (zero in older records) */
+    uint8_t trip_states; /* the states the trip switched off, for a restore */
 };
 _Static_assert(sizeof(struct boot_record) == 8, "persisted layout");
 _Static_assert(sizeof(struct boot_record) + RECLOG_HEADER_SIZE <= LAYOUT_BOOT_SLOT, "fits its slot");
@@ -35,6 +36,7 @@ static struct reclog boot_log = {
 static struct boot_record stored; /* the newest record in flash */
 static bool has_stored;
 static uint8_t states;
+static uint8_t trip, trip_states; /* the latch, persisted with the states */
 static uint32_t restore_us;
 
 static uint8_t relay_mask(const struct boot_record *record)
@@ -48,13 +50,16 @@ static uint8_t relay_mask(const struct boot_record *record)
 
 /* The relays' states at boot.  PowerOnState is about power-up: after a
  * restart or a watchdog reset the relays keep their state (unless locked
- * on), so a reset never blinks the load.  Channels without a relay always
- * keep theirs. */
+ * on), so a reset never blinks the load.  A latched trip keeps them off
+ * whatever PowerOnState says (but locked on).  Channels without a relay
+ * always keep theirs. */
 static uint8_t boot_states(uint8_t power_on_state, uint8_t last, uint8_t relays)
 {
     uint8_t on = last & relays;
     if (power_on_state == POWER_ON_LOCKED_ON) {
         on = relays;
+    } else if (trip) {
+        on = 0;
     } else if (hal_reset_cause() == HAL_RESET_POWER_ON) {
         switch (power_on_state) {
         case POWER_ON_OFF: on = 0; break;
@@ -73,6 +78,8 @@ void channels_boot_restore(void)
         reclog_read(&boot_log, &stored, sizeof stored, &version) != (int)sizeof stored)
         return; /* a blank device: the configuration decides, a moment later */
     has_stored = true;
+    trip = stored.trip;
+    trip_states = stored.trip_states;
     states = boot_states(stored.power_on_state, stored.states, relay_mask(&stored));
     for (unsigned i = 0; i < CHANNEL_MAX; i++) {
         if (stored.relay[i] == NO_RELAY)
@@ -90,7 +97,8 @@ void channels_boot_restore(void)
 static struct boot_record current_record(void)
 {
     const struct config *config = config_get();
-    struct boot_record record = {.states = states, .power_on_state = config->power_on_state};
+    struct boot_record record = {.states = states, .power_on_state = config->power_on_state, .trip = trip,
+                                 .trip_states = trip_states};
     memset(record.relay, NO_RELAY, sizeof record.relay);
     for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++) {
         for (int gpio = 0; gpio < CONFIG_PINS; gpio++) {
@@ -137,6 +145,19 @@ void channels_start(void)
         LOG_INF("PWR", "no relay record: relays set by PowerOnState %u", config->power_on_state);
 }
 
+/* Drive the pins, persist, then log and announce each changed channel. */
+static void announce(uint8_t changed, bool on, enum source source)
+{
+    pins_refresh_outputs(); /* the relay switches before anything is written */
+    persist();
+    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++) {
+        if (!(changed >> (channel - 1) & 1u))
+            continue;
+        LOG_INF("PWR", "channel %u %s (%s)", channel, on ? "ON" : "OFF", source_name(source));
+        event_publish(&(struct event){.type = EVENT_CHANNEL, .channel = (uint8_t)channel, .value = on, .source = source});
+    }
+}
+
 bool channel_get(unsigned channel)
 {
     return channel >= 1 && channel <= CHANNEL_MAX && (states >> (channel - 1) & 1u);
@@ -150,14 +171,45 @@ int channel_set(unsigned channel, bool on, enum source source)
         LOG_INF("PWR", "channel %u is locked on (PowerOnState 4)", channel);
         return -1;
     }
+    if (on && trip && source == SOURCE_TIMER) {
+        LOG_INF("PWR", "channel %u stays off: a protection trip is latched (switch it on to reset it)", channel);
+        return -1; /* a schedule is no one at the plug: it neither resets the latch nor switches on */
+    }
     if (channel_get(channel) == on)
         return 0;
     states ^= (uint8_t)(1u << (channel - 1));
-    pins_refresh_outputs(); /* the relay switches before anything is written */
-    persist();
-    LOG_INF("PWR", "channel %u %s (%s)", channel, on ? "ON" : "OFF", source_name(source));
-    event_publish(&(struct event){.type = EVENT_CHANNEL, .channel = (uint8_t)channel, .value = on, .source = source});
+    if (on && source != SOURCE_OVERLOAD)
+        trip = trip_states = 0; /* switched on by the user: the latch ends (in the same record) */
+    announce((uint8_t)(1u << (channel - 1)), on, source);
     return 0;
+}
+
+int channels_trip(uint8_t id, enum source source)
+{
+    if (config_get()->power_on_state == POWER_ON_LOCKED_ON) {
+        LOG_ERR("PWR", "a protection trip cannot switch the relays off: locked on (PowerOnState 4)");
+        return -1;
+    }
+    uint8_t was = states;
+    if (!trip) /* a retry's second trip keeps what the first switched off */
+        trip_states = was;
+    trip = id;
+    states = 0;
+    announce(was, false, source);
+    return 0;
+}
+
+uint8_t channels_tripped(uint8_t *switched_off)
+{
+    if (switched_off)
+        *switched_off = trip_states;
+    return trip;
+}
+
+void channels_trip_clear(void)
+{
+    trip = trip_states = 0;
+    persist();
 }
 
 int channel_toggle(unsigned channel, enum source source)

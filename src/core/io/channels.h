@@ -36,10 +36,20 @@ void channels_boot_restore(void);
 void channels_start(void);
 
 bool channel_get(unsigned channel);
-/* Switch a channel (1 .. CHANNEL_MAX).  Returns 0, or -1 for a bad channel
- * or when PowerOnState 4 locks it on. */
+/* Switch a channel (1 .. CHANNEL_MAX).  Returns 0, or -1 for a bad channel,
+ * when PowerOnState 4 locks it on, or a timer while a trip is latched. */
 int channel_set(unsigned channel, bool on, enum source source);
 int channel_toggle(unsigned channel, enum source source);
+
+/* A protection trip (limits.h): every relay off and the latch `id` (not 0)
+ * recorded in the same boot record, so that no restart or power cut
+ * switches the load back on; a later channel_set() on by anyone but
+ * SOURCE_OVERLOAD ends the latch, but SOURCE_TIMER, which is refused while
+ * it lasts (-1).  -1 when locked on (PowerOnState 4). */
+int channels_trip(uint8_t id, enum source source);
+/* The latch (0 = none) and the states its first trip switched off. */
+uint8_t channels_tripped(uint8_t *switched_off);
+void channels_trip_clear(void);
 
 /* Whether POWER index `channel` has a relay. */
 bool channel_has_relay(unsigned channel);

@@ -8,6 +8,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/meter.h"
 #include "core/energy/quantity.h"
+#include "core/energy/tariff.h"
 #include "core/events.h"
 #include "core/io/channels.h"
 #include "core/io/pins.h"
@@ -18,7 +19,6 @@
 #include "hal/hal.h"
 #include "hal/hal_net.h"
 
-#define HASS_PAYLOAD_MAX 1024
 #define HASS_RELAYS_MAX 8 /* Tasmota's discovery arrays */
 
 /* One entity of HA's MQTT discovery. */
@@ -39,8 +39,24 @@ static const struct entity entities[] = {
     {"sensor", "ip", "IP address", "INFO2", "{{ value_json.Info2.IPAddress }}", NULL, NULL, NULL, true},
     {"sensor", "uptime", "Uptime", "STATE", "{{ value_json.UptimeSec }}", "s", "duration", "total_increasing", true},
     {"sensor", "restart_reason", "Restart reason", "INFO3", "{{ value_json.Info3.RestartReason }}", NULL, NULL, NULL, true},
+    /* limits.h: a latched cut-off, and any margin crossed (tele/…/LIMITS) */
+    {"binary_sensor", "trip", "Protection tripped", "LIMITS", "{{ 'OFF' if value_json.Tripped == 'OFF' else 'ON' }}",
+     NULL, "problem", NULL, false},
+    {"sensor", "trip_reason", "Trip reason", "LIMITS", "{{ value_json.Tripped }}", NULL, NULL, NULL, true},
+    {"binary_sensor", "margin", "Limit crossed", "LIMITS",
+     "{{ 'ON' if 'ON' in [value_json.PowerLow, value_json.PowerHigh, value_json.VoltageLow, value_json.VoltageHigh, "
+     "value_json.CurrentLow, value_json.CurrentHigh] else 'OFF' }}", NULL, "problem", NULL, false},
 };
 #define ENTITY_COUNT (sizeof entities / sizeof entities[0])
+
+/* Announced only while a price is set (EnergyPrice), in its currency. */
+static const struct entity cost_entities[] = {
+    {"sensor", "cost_total", "Energy cost", "SENSOR", "{{ value_json.ENERGY.CostTotal }}", NULL, "monetary", "total",
+     false},
+    {"sensor", "cost_today", "Energy cost today", "SENSOR", "{{ value_json.ENERGY.CostToday }}", NULL, "monetary",
+     NULL, false},
+};
+#define COST_ENTITY_COUNT (sizeof cost_entities / sizeof cost_entities[0])
 
 /* The announcement in progress: first the other mode's topics are
  * cleared, then this mode's are published, one item per index. */
@@ -50,7 +66,8 @@ static bool clear_other; /* SetOption19 changed: clear the other mode's topics o
 static unsigned item;
 static bool republish_after;
 static char topic[MQTT_TOPIC_MAX + 1];
-static char payload[HASS_PAYLOAD_MAX];
+static char *payload; /* the MQTT client's message buffer while an item is built and published */
+static bool clear_item; /* the item being built is published empty (retained: removed from HA) */
 
 const char *hass_ip_address(char *buf, size_t size)
 {
@@ -198,6 +215,15 @@ static bool ha_item(unsigned i, struct json_writer *w, bool with_payload, bool *
         return true;
     }
     i -= Q_COUNT;
+    if (i < COST_ENTITY_COUNT) {
+        const struct config_tariff *tariff = &config_get()->tariff;
+        struct entity e = cost_entities[i];
+        e.unit = tariff->currency[0] ? tariff->currency : NULL;
+        clear_item = with_payload && !tariff_priced(tariff); /* a price removed: HA drops the entity */
+        ha_sensor(w, &e, with_payload && !clear_item);
+        return true;
+    }
+    i -= COST_ENTITY_COUNT;
     if (i >= ENTITY_COUNT)
         return false;
     ha_sensor(w, &entities[i], with_payload);
@@ -324,8 +350,8 @@ static void on_settings(const struct event *event, void *arg)
         clear_other = true;
         LOG_INF("MQT", "discovery: %s", ha_mode() ? "Home Assistant MQTT discovery" : "Tasmota discovery");
         start();
-    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS)) {
-        start(); /* the device's name or its entities changed */
+    } else if (event->value & (SETTINGS_NAME | SETTINGS_PINS | SETTINGS_TARIFF)) {
+        start(); /* the device's name or its entities (cost: price, currency) changed */
     }
 }
 
@@ -356,7 +382,9 @@ static bool build(bool *skip)
     bool publishing = phase == PUBLISHING;
     bool this_mode_ha = ha_mode();
     bool use_ha = publishing ? this_mode_ha : !this_mode_ha;
-    jw_init(&w, payload, sizeof payload);
+    payload = mqtt_message_buffer();
+    jw_init(&w, payload, MQTT_MESSAGE_MAX);
+    clear_item = false;
     if (publishing)
         jw_object_begin(&w, NULL);
     bool exists = use_ha ? ha_item(item, &w, publishing, skip) : tasmota_item(item, &w, publishing, skip);
@@ -367,7 +395,7 @@ static bool build(bool *skip)
             *skip = true;
         }
     }
-    if (!publishing || *skip)
+    if (!publishing || *skip || clear_item)
         payload[0] = '\0';
     return exists;
 }

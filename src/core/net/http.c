@@ -89,6 +89,13 @@ static struct sched_poller poller;
 static struct http_stats stats;
 
 static void send_pending(struct http_request *c);
+
+/* The time of the server's pass, read once per pass as event loops keep
+ * their loop time (a pass takes micro- to milliseconds; deadlines are
+ * seconds); outside a pass (a deferred reply) the clock itself. */
+static bool in_pass;
+static uint64_t pass_ms;
+static uint64_t now_ms(void) { return in_pass ? pass_ms : hal_time_ms(); }
 static void kick(void);
 static void resume_listen(void);
 
@@ -108,7 +115,7 @@ void http_route_add(struct http_route *route, unsigned methods, const char *path
 }
 
 /* Lengths first: most routes are ruled out without reading a character. */
-static bool route_matches(const struct http_route *r, const char *path, size_t len)
+static inline bool route_matches(const struct http_route *r, const char *path, size_t len)
 {
     if (r->flags & HTTP_ROUTE_PREFIX)
         return r->path_len <= len && memcmp(path, r->path, r->path_len) == 0;
@@ -264,6 +271,7 @@ static void add(struct head *h, const char *text, size_t len)
 }
 
 static void add_text(struct head *h, const char *text) { add(h, text, strlen(text)); }
+#define ADD_LITERAL(h, text) add(h, text, sizeof text - 1)
 
 static void add_number(struct head *h, unsigned long value)
 {
@@ -285,30 +293,30 @@ static size_t write_head(struct http_request *c, int status, const char *type, l
                          size_t room)
 {
     struct head h = {c->out, room, 0, true};
-    add_text(&h, "HTTP/1.1 ");
+    ADD_LITERAL(&h, "HTTP/1.1 ");
     add_number(&h, (unsigned long)status);
-    add_text(&h, " ");
+    ADD_LITERAL(&h, " ");
     add_text(&h, http_status_text(status));
-    add_text(&h, "\r\nServer: OpenPlug\r\n");
+    ADD_LITERAL(&h, "\r\nServer: OpenPlug\r\n");
     if (type) {
-        add_text(&h, "Content-Type: ");
+        ADD_LITERAL(&h, "Content-Type: ");
         add_text(&h, type);
-        add_text(&h, "\r\n");
+        ADD_LITERAL(&h, "\r\n");
     }
     if (length >= 0) {
-        add_text(&h, "Content-Length: ");
+        ADD_LITERAL(&h, "Content-Length: ");
         add_number(&h, (unsigned long)length);
-        add_text(&h, "\r\n");
+        ADD_LITERAL(&h, "\r\n");
     } else if (length == HTTP_CHUNKED) {
-        add_text(&h, "Transfer-Encoding: chunked\r\n");
+        ADD_LITERAL(&h, "Transfer-Encoding: chunked\r\n");
     }
-    add_text(&h, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
+    ADD_LITERAL(&h, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
     if (!c->keep_alive)
-        add_text(&h, "Connection: close\r\n");
+        ADD_LITERAL(&h, "Connection: close\r\n");
     if (more)
         add_text(&h, more);
     add(&h, c->extra, c->extra_len);
-    add_text(&h, "\r\n");
+    ADD_LITERAL(&h, "\r\n");
     return h.ok ? h.n : 0;
 }
 
@@ -343,7 +351,7 @@ static void start_send(struct http_request *c, size_t total)
     c->out_pos = 0;
     c->out_len = total;
     c->state = CONN_SEND;
-    c->deadline_ms = hal_time_ms() + HTTP_SEND_MS;
+    c->deadline_ms = now_ms() + HTTP_SEND_MS;
     send_pending(c);
 }
 
@@ -469,11 +477,40 @@ void http_reply_static(struct http_request *req, const struct http_static *blob)
     start_send(req, head);
 }
 
+/* "XXXX\r\n" before a chunk of at most 0xFFFF bytes and "\r\n" after it. */
+#define CHUNK_PREFIX 6
+#define CHUNK_FRAMING (CHUNK_PREFIX + 2)
+
+/* A chunk's size line for n bytes ("1f4\r\n"), at the end of line[];
+ * returns its length. */
+static size_t chunk_size_line(char line[CHUNK_PREFIX], size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = CHUNK_PREFIX - 2;
+    line[k] = '\r', line[k + 1] = '\n';
+    do
+        line[--k] = hex[n & 15];
+    while ((n >>= 4) != 0);
+    return CHUNK_PREFIX - k;
+}
+
 void http_reply_stream(struct http_request *req, int status, const char *content_type, http_produce_fn produce,
                        void *arg)
 {
     if (!may_reply(req))
         return;
+    /* Most bodies are done within one buffer: those go out whole with
+     * their length, in one send and without chunk framing. */
+    char *body = req->out + HTTP_OUT_HEAD;
+    size_t len = 0, cap = HTTP_OUT_SIZE - HTTP_OUT_HEAD - CHUNK_FRAMING;
+    int n = HTTP_PRODUCE_WAIT;
+    if (req->head.method != HTTP_HEAD)
+        while (cap - len >= 256 && (n = produce(req, body + len, cap - len, arg)) > 0)
+            len += (size_t)n;
+    if (n == 0) {
+        http_reply(req, status, content_type, body, len);
+        return;
+    }
     prepare_reply(req);
     count_status(status);
     size_t head = write_head(req, status, content_type, HTTP_CHUNKED, "Cache-Control: no-store\r\n", HTTP_OUT_HEAD);
@@ -488,6 +525,15 @@ void http_reply_stream(struct http_request *req, int status, const char *content
         req->producer_done = false;
         req->producer_waiting = false;
     }
+    if (len) { /* what the producer wrote so far: the first chunk, right after the head */
+        char line[CHUNK_PREFIX];
+        size_t line_len = chunk_size_line(line, len);
+        memmove(req->out + head + line_len, body, len);
+        memcpy(req->out + head, line + CHUNK_PREFIX - line_len, line_len);
+        head += line_len + len;
+        memcpy(req->out + head, "\r\n", 2);
+        head += 2;
+    }
     start_send(req, head);
 }
 
@@ -495,7 +541,7 @@ void http_resume(struct http_request *req)
 {
     if (req->state == CONN_SEND && req->producer_waiting) {
         req->producer_waiting = false;
-        req->deadline_ms = hal_time_ms() + HTTP_SEND_MS; /* the client must take what comes */
+        req->deadline_ms = now_ms() + HTTP_SEND_MS; /* the client must take what comes */
         watch(req, POLLOUT);
         kick();
     }
@@ -532,15 +578,14 @@ static long send_some(struct http_request *c, const void *buf, size_t len)
     if (n < 0)
         return would_block() ? 0 : -1;
     if (n > 0)
-        c->deadline_ms = hal_time_ms() + HTTP_SEND_MS;
+        c->deadline_ms = now_ms() + HTTP_SEND_MS;
     return n;
 }
 
 /* Fill out with the producer's next chunk (chunked framing). */
 static void produce_chunk(struct http_request *c)
 {
-    const size_t prefix = 6; /* "XXXX\r\n" */
-    int n = c->produce(c, c->out + prefix, HTTP_OUT_SIZE - prefix - 7, c->produce_arg);
+    int n = c->produce(c, c->out + CHUNK_PREFIX, HTTP_OUT_SIZE - CHUNK_PREFIX - 7, c->produce_arg);
     if (n == HTTP_PRODUCE_WAIT) {
         c->producer_waiting = true;
         return;
@@ -552,17 +597,12 @@ static void produce_chunk(struct http_request *c)
         c->out_len = 5;
         return;
     }
-    static const char hex[] = "0123456789abcdef";
-    char size[8];
-    int s = 2;
-    size[6] = '\r', size[7] = '\n';
-    for (unsigned v = (unsigned)n; v || s == 2; v >>= 4)
-        size[8 - ++s] = hex[v & 15];
-    size_t start = prefix - (size_t)s;
-    memcpy(c->out + start, size + 8 - s, (size_t)s);
-    memcpy(c->out + prefix + (size_t)n, "\r\n", 2);
-    c->out_pos = start;
-    c->out_len = prefix + (size_t)n + 2;
+    char line[CHUNK_PREFIX];
+    size_t line_len = chunk_size_line(line, (size_t)n);
+    c->out_pos = CHUNK_PREFIX - line_len;
+    memcpy(c->out + c->out_pos, line + c->out_pos, line_len);
+    memcpy(c->out + CHUNK_PREFIX + (size_t)n, "\r\n", 2);
+    c->out_len = CHUNK_PREFIX + (size_t)n + 2;
 }
 
 static void finish_response(struct http_request *c);
@@ -616,7 +656,7 @@ static void linger_close(int fd)
     shutdown(fd, SHUT_WR);
     for (int i = 0; i < HTTP_REJECT_POOL; i++) {
         if (rejects[i].fd < 0) {
-            rejects[i] = (struct reject){fd, hal_time_ms() + 1000};
+            rejects[i] = (struct reject){fd, now_ms() + 1000};
             hal_net_watch(fd, POLLIN);
             return;
         }
@@ -647,7 +687,7 @@ static void reset_request(struct http_request *c)
     memset(&c->head, 0, sizeof c->head);
 }
 
-static void serve_head(struct http_request *c);
+static void serve_head(struct http_request *c, size_t head_len);
 
 static void finish_response(struct http_request *c)
 {
@@ -664,10 +704,10 @@ static void finish_response(struct http_request *c)
     memmove(c->in, c->in + used, left);
     c->in_len = left;
     c->requests_served++;
-    c->started_ms = left ? hal_time_ms() : 0;
+    c->started_ms = left ? now_ms() : 0;
     reset_request(c);
     c->state = CONN_READ_HEAD;
-    c->deadline_ms = hal_time_ms() + HTTP_IDLE_MS;
+    c->deadline_ms = now_ms() + HTTP_IDLE_MS;
     watch(c, POLLIN);
     resume_listen(); /* idle now: a client waiting in the backlog may take it */
     if (left)
@@ -684,7 +724,7 @@ static void reject_request(struct http_request *c, int status, const char *messa
 static void run_handler(struct http_request *c)
 {
     c->state = CONN_WAIT;
-    c->deadline_ms = hal_time_ms() + HTTP_DEFER_MS;
+    c->deadline_ms = now_ms() + HTTP_DEFER_MS;
     watch(c, 0);
     c->route->handler(c, c->route->arg);
 }
@@ -743,17 +783,18 @@ static const char *refuse(struct http_request *c, int *status)
     return NULL;
 }
 
-static void serve_head(struct http_request *c)
+static void serve_head(struct http_request *c, size_t head_len)
 {
-    c->head_len = http_head_length(c->in, c->in_len);
+    c->head_len = head_len;
     c->consumed = c->head_len;
     stats.requests++;
     int status = http_parse_head(c->in, c->head_len, &c->head);
     if (status) {
-        static const char *const why[] = {[0] = "malformed request", [14] = "request line too long",
-                                          [31] = "request head too large", [101] = "method not implemented",
-                                          [105] = "HTTP version not supported"};
-        const char *message = status - 400 < 106 && why[status - 400] ? why[status - 400] : why[0];
+        const char *message = status == 414   ? "request line too long"
+                              : status == 431 ? "request head too large"
+                              : status == 501 ? "method not implemented"
+                              : status == 505 ? "HTTP version not supported"
+                                              : "malformed request";
         reject_request(c, status, message);
         return;
     }
@@ -767,7 +808,7 @@ static void serve_head(struct http_request *c)
     c->keep_alive = c->head.keep_alive;
     if (c->route->flags & HTTP_ROUTE_BODY) {
         c->state = CONN_READ_BODY;
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->deadline_ms = now_ms() + HTTP_REQUEST_MS;
         take_buffered_body(c);
     } else if ((c->route->flags & HTTP_ROUTE_STREAM) && c->route->stream) {
         uint32_t serial = c->serial;
@@ -775,7 +816,7 @@ static void serve_head(struct http_request *c)
         if (c->serial != serial || c->replied)
             return; /* refused (the body is not read: the connection closes) */
         c->state = CONN_READ_BODY;
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->deadline_ms = now_ms() + HTTP_REQUEST_MS;
         c->stream_off = c->head_len;
         c->stream_len = c->in_len - c->head_len;
         if (c->stream_len > c->head.content_length) { /* a request pipelined after an upload: not kept */
@@ -836,7 +877,7 @@ static void take_streamed_body(struct http_request *c)
     if (c->body_taken == c->head.content_length) {
         c->in_len = c->consumed = 0; /* nothing of this request is needed any more */
         c->state = CONN_WAIT;
-        c->deadline_ms = hal_time_ms() + HTTP_DEFER_MS;
+        c->deadline_ms = now_ms() + HTTP_DEFER_MS;
         watch(c, 0);
         s->on_end(c, c->route->arg);
         return;
@@ -867,14 +908,18 @@ static bool read_into(struct http_request *c, size_t limit)
 static void read_head(struct http_request *c)
 {
     size_t before = c->in_len;
-    if (!http_head_length(c->in, c->in_len) && !read_into(c, HTTP_HEAD_MAX))
-        return;
+    size_t head_len = http_head_length(c->in, c->in_len); /* a pipelined request may be here already */
+    if (!head_len) {
+        if (!read_into(c, HTTP_HEAD_MAX))
+            return;
+        head_len = http_head_length(c->in, c->in_len);
+    }
     if (before == 0 && c->in_len > 0) {
-        c->started_ms = hal_time_ms();
+        c->started_ms = now_ms();
         c->deadline_ms = c->started_ms + HTTP_REQUEST_MS; /* a request started: it has this long */
     }
-    if (http_head_length(c->in, c->in_len)) {
-        serve_head(c);
+    if (head_len) {
+        serve_head(c, head_len);
     } else if (http_line_too_long(c->in, c->in_len)) {
         stats.requests++;
         reject_request(c, 414, "request line too long");
@@ -891,7 +936,7 @@ static void read_body(struct http_request *c)
         if (!read_into(c, c->head_len + c->head.content_length))
             return;
         if (c->in_len > before)
-            c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+            c->deadline_ms = now_ms() + HTTP_REQUEST_MS;
         take_buffered_body(c);
         return;
     }
@@ -899,7 +944,7 @@ static void read_body(struct http_request *c)
         if (!c->stream_resumed)
             return;
         c->stream_paused = c->stream_resumed = false;
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->deadline_ms = now_ms() + HTTP_REQUEST_MS;
         take_streamed_body(c);
         return;
     }
@@ -908,7 +953,7 @@ static void read_body(struct http_request *c)
     if (!read_into(c, c->head_len + (left < room ? left : room)))
         return;
     if (c->in_len > c->head_len) {
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->deadline_ms = now_ms() + HTTP_REQUEST_MS;
         c->stream_off = c->head_len;
         c->stream_len = c->in_len - c->head_len;
         take_streamed_body(c);
@@ -1066,7 +1111,7 @@ static void accept_clients(bool pending)
         if (!c) {
             if (!pending || !(clients_waiting = client_waiting()))
                 return; /* (a readiness seen before the last accept: nobody waits) */
-            if ((c = reclaimable_slot(hal_time_ms())) == NULL) {
+            if ((c = reclaimable_slot(now_ms())) == NULL) {
                 stats.backlog_waits++;
                 pause_listen();
                 return;
@@ -1104,12 +1149,12 @@ static void accept_clients(bool pending)
         c->local_ip = getsockname(fd, (struct sockaddr *)&local, &local_len) == 0 ? ntohl(local.sin_addr.s_addr) : 0;
         c->in_len = 0;
         c->requests_served = 0;
-        c->accepted_ms = hal_time_ms();
+        c->accepted_ms = now_ms();
         c->started_ms = 0;
         c->watching = 0;
         reset_request(c);
         c->state = CONN_READ_HEAD;
-        c->deadline_ms = hal_time_ms() + HTTP_REQUEST_MS;
+        c->deadline_ms = now_ms() + HTTP_REQUEST_MS;
         stats.active++;
         watch(c, POLLIN);
     }
@@ -1155,11 +1200,12 @@ static void serve(bool all)
 {
     if (listen_fd < 0)
         return;
+    pass_ms = hal_time_ms();
+    in_pass = true;
     short ready = listen_paused ? 0 : hal_net_ready(listen_fd);
     if (all || ready)
         accept_clients(ready != 0);
-    uint64_t now = hal_time_ms();
-    serve_rejects(now, all);
+    serve_rejects(pass_ms, all);
     for (int i = 0; i < HTTP_POOL; i++) {
         struct http_request *c = &pool[i];
         if (c->state == CONN_FREE)
@@ -1167,8 +1213,9 @@ static void serve(bool all)
         if (all || hal_net_ready(c->fd))
             service(c);
         if (c->state != CONN_FREE)
-            check_deadline(c, now);
+            check_deadline(c, pass_ms);
     }
+    in_pass = false;
 }
 
 /* Every loop turn: only sockets seen ready cost a system call. */

@@ -397,14 +397,12 @@ static bool listed(const char *list, const char *name, size_t len)
     return false;
 }
 
-/* name[0..len) is the dotted quad of ip (as wifi_ip_text() writes it:
- * no leading zeros), read without formatting anything. */
-static bool names_address(const char *name, size_t len, uint32_t ip)
+/* name[0..len) as a dotted quad (as wifi_ip_text() writes addresses: no
+ * leading zeros), read without formatting anything; 0 if it is none. */
+static uint32_t dotted_quad(const char *name, size_t len)
 {
     uint32_t value = 0;
     unsigned parts = 0, digits = 0, part = 0;
-    if (!ip)
-        return false;
     for (size_t i = 0; i <= len; i++) {
         char ch = i < len ? name[i] : '.';
         if (ch >= '0' && ch <= '9' && digits < 3 && !(digits == 1 && part == 0)) {
@@ -415,10 +413,10 @@ static bool names_address(const char *name, size_t len, uint32_t ip)
             parts++;
             part = digits = 0;
         } else {
-            return false;
+            return 0;
         }
     }
-    return parts == 4 && value == ip; /* the same order wifi_ip_text() reads */
+    return parts == 4 ? value : 0; /* the same order wifi_ip_text() reads */
 }
 
 bool http_host_allowed(const char *host, uint32_t local_ip)
@@ -430,9 +428,12 @@ bool http_host_allowed(const char *host, uint32_t local_ip)
         return false;
     if (len > 1 && host[len - 1] == '.')
         len--; /* "name." is "name" */
+    uint32_t ip = dotted_quad(host, len);
+    if (ip && (ip == local_ip || ip == hal_wifi_ip()))
+        return true;
     const char *ap = wifi_ap_name();
     size_t ap_len = strlen(ap);
-    if (names_address(host, len, local_ip) || names_address(host, len, hal_wifi_ip()) || same_name(host, len, ap))
+    if (same_name(host, len, ap))
         return true;
     if (len == ap_len + 6 && strncasecmp(host, ap, ap_len) == 0 && strncasecmp(host + ap_len, ".local", 6) == 0)
         return true;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util/charclass.h"
+
 size_t http_head_length(const char *buf, size_t len)
 {
     for (const char *nl = memchr(buf, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - buf))) {
@@ -30,13 +32,6 @@ static const struct {
     {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
     {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
 };
-
-static bool is_token_char(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')
-        return true; /* every header name there is, without a call per character */
-    return c && strchr("!#$%&'*+.^_`|~", c);
-}
 
 /* Cut the next line (ending in LF, with an optional CR before it) off
  * *cursor; NULL at the end.  A CR anywhere else makes it invalid. */
@@ -87,12 +82,14 @@ static int parse_request_line(char *line, struct http_head *out)
     *sp2 = '\0';
     const char *version = sp2 + 1;
     for (const char *c = line; *c; c++)
-        if (!is_token_char(*c))
+        if (!(char_class[(unsigned char)*c] & CHAR_TOKEN))
             return 400;
     out->method = 0;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (strcmp(line, methods[i].name) == 0)
+        if (strcmp(line, methods[i].name) == 0) {
             out->method = methods[i].method;
+            break;
+        }
     if (strncmp(version, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)version[7]) || version[8]) {
         if (strncmp(version, "HTTP/", 5) == 0 && isdigit((unsigned char)version[5]))
             return 505;
@@ -116,16 +113,6 @@ static int parse_request_line(char *line, struct http_head *out)
     if (!out->method)
         return 501;
     return 0;
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
 }
 
 /* Content-Length: digits only, at most 9 of them (a plug takes no
@@ -162,27 +149,33 @@ static bool has_token(const char *list, const char *token)
     return false;
 }
 
+/* One pass over "name: value": the name a token (so no folded line, which
+ * starts with a blank), the value trimmed of blanks, no control character. */
 static int parse_header(char *line, struct http_head *out)
 {
-    if (*line == ' ' || *line == '\t')
-        return 400; /* obsolete line folding */
-    char *colon = strchr(line, ':');
-    if (!colon || colon == line)
+    char *colon = line;
+    while (char_class[(unsigned char)*colon] & CHAR_TOKEN)
+        colon++;
+    if (*colon != ':' || colon == line)
         return 400;
     *colon = '\0';
-    for (const char *c = line; *c; c++)
-        if (!is_token_char(*c))
-            return 400;
-    char *value = trim(colon + 1);
-    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
-        if ((*c < ' ' && *c != '\t') || *c == 0x7F)
-            return 400;
+    size_t name_len = (size_t)(colon - line);
+    char *value = colon + 1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    char *end = value, *v = value;
+    for (uint8_t kind; (kind = char_class[(unsigned char)*v] & (CHAR_VALUE | CHAR_BLANK)) != 0; v++)
+        if (kind == CHAR_VALUE)
+            end = v + 1;
+    if (*v)
+        return 400;
+    *end = '\0';
     if (out->header_count == HTTP_HEADERS_MAX)
         return 431;
     out->headers[out->header_count++] = (struct http_header_field){line, value};
-    if (strcasecmp(line, "Content-Length") == 0 && !take_length(out, value))
+    if (name_len == 14 && strcasecmp(line, "Content-Length") == 0 && !take_length(out, value))
         return 400;
-    if (strcasecmp(line, "Transfer-Encoding") == 0)
+    if (name_len == 17 && strcasecmp(line, "Transfer-Encoding") == 0)
         out->chunked = true;
     return 0;
 }

@@ -1,5 +1,4 @@
 /* mdns.c — the mDNS / DNS-SD responder; see mdns.h. */
-#define _DEFAULT_SOURCE /* glibc hides struct ip_mreq in strict C11; lwIP always has it */
 #include "mdns.h"
 
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 #include "core/log.h"
 #include "core/net/http.h"
 #include "core/net/mdns_packet.h"
+#include "core/net/multicast.h"
 #include "core/net/wifi.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
@@ -118,39 +118,15 @@ static void close_socket(void)
     sched_timer_stop(&announce_timer);
 }
 
-static int open_socket(uint32_t ip)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    unsigned char ttl = 255, loop = 1; /* RFC 6762 §11: 255, and receivers check it */
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(MDNS_PORT), .sin_addr.s_addr = INADDR_ANY};
-    struct ip_mreq join = {.imr_interface.s_addr = ip, .imr_multiaddr.s_addr = group()};
-    struct in_addr out_if = {.s_addr = ip};
-    /* The host's own responder (avahi) may share the port: each gets the copies. */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof join) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out_if, sizeof out_if) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0 || hal_net_set_nonblocking(fd) != 0) {
-        LOG_ERR("MDNS", "cannot listen on port %d (%d)", MDNS_PORT, errno);
-        hal_net_close(fd);
-        return -1;
-    }
-    hal_net_watch(fd, POLLIN);
-    return fd;
-}
-
 static void link_up(void)
 {
     struct hal_wifi_link link;
     if (sock >= 0 || !hal_wifi_link(&link))
         return;
-    sock = open_socket(link.ip);
+    sock = multicast_open("MDNS", group(), MDNS_PORT, link.ip, 255); /* RFC 6762 §11: TTL 255, receivers check it */
     if (sock < 0)
         return;
+    hal_net_watch(sock, POLLIN);
     local_ip = link.ip;
     announcements_left = 2;
     sched_timer_start(&announce_timer, 0, 0);

@@ -690,6 +690,12 @@ static struct inflight *free_inflight(void)
     return NULL;
 }
 
+char *mqtt_message_buffer(void)
+{
+    static char message[MQTT_MESSAGE_MAX];
+    return message;
+}
+
 int mqtt_publish(const char *topic, const void *payload, size_t len, uint8_t qos, bool retain)
 {
     if (c.state != ST_UP)

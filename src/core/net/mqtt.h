@@ -87,6 +87,12 @@ bool mqtt_connected(void);
 /* Connections made since boot (Tasmota's MqttCount in STATE / Status 11). */
 uint32_t mqtt_connect_count(void);
 
+/* One buffer (MQTT_MESSAGE_MAX bytes) for building a message that is
+ * published at once: Tasmota's JSON topics, discovery configs.  Its text
+ * lasts until the next caller takes it: build, publish, never keep. */
+#define MQTT_MESSAGE_MAX 1024
+char *mqtt_message_buffer(void);
+
 /* Queue a PUBLISH.  QoS 1 packets longer than MQTT_INFLIGHT_MAX go at QoS
  * 0.  MQTT_EDOWN when not connected, MQTT_EBUSY when the buffers are full
  * now (retry later), MQTT_EINVAL for a bad topic. */

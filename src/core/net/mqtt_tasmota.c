@@ -18,6 +18,7 @@
 #include "core/cmd/cmd_setting.h"
 #include "core/status.h"
 #include "core/energy/energy.h"
+#include "core/energy/limits.h"
 #include "core/energy/meter.h"
 #include "core/events.h"
 #include "core/io/channels.h"
@@ -29,11 +30,11 @@
 #include "core/sched.h"
 #include "core/storage/config.h"
 #include "core/system.h"
+#include "core/timekeeping.h"
 #include "core/util/heap.h"
 #include "hal/hal.h"
 
 #define TELE_FIRST_MS 2000 /* STATE and SENSOR this long after connecting */
-#define JSON_MAX 1024
 
 enum pending {
     P_SUBSCRIBE = 1u << 0,
@@ -44,6 +45,9 @@ enum pending {
     P_POWER = 1u << 5, /* stat/…/POWER (+RESULT) of every relay */
     P_STATE = 1u << 6,
     P_SENSOR = 1u << 7,
+    P_NOTICE = 1u << 8,  /* stat/…/WARNING or RESULT of a trip (notice_* below) */
+    P_MARGINS = 1u << 9, /* tele/…/MARGINS of the margins in margins_changed */
+    P_LIMITS = 1u << 10, /* tele/…/LIMITS, retained: the protection state (HA's alarms) */
 };
 
 static bool started;   /* mqtt_start() was called: MQTT may connect */
@@ -52,10 +56,12 @@ static struct sched_poller publisher;
 static struct sched_timer tele_timer, restart_timer;
 static struct event_listener listener;
 static char topic_buf[MQTT_TOPIC_MAX + 1];
-static char json_buf[JSON_MAX];
 static uint64_t sensor_base_uj;  /* Total at the last SENSOR: its Period */
 static float sensor_last_power_w;
 static uint64_t sensor_last_ms;
+static unsigned margins_changed;
+static char notice_suffix[8];
+static char notice_json[96];
 
 /* ---- Names ---- */
 
@@ -147,9 +153,10 @@ static bool publish(enum topic_prefix prefix, const char *suffix, const char *te
 
 static const char *begin_json(struct json_writer *w)
 {
-    jw_init(w, json_buf, sizeof json_buf);
+    char *json = mqtt_message_buffer();
+    jw_init(w, json, MQTT_MESSAGE_MAX);
     jw_object_begin(w, NULL);
-    return json_buf;
+    return json;
 }
 
 static const char *end_json(struct json_writer *w)
@@ -241,6 +248,62 @@ static bool publish_info(unsigned which)
     return publish(PREFIX_TELE, text, end_json(&w), 0, false);
 }
 
+/* Tasmota's margin message: {"MARGINS":{"PowerHigh":"ON"}}, the changed ones. */
+static bool publish_margins(void)
+{
+    struct json_writer w;
+    begin_json(&w);
+    jw_object_begin(&w, "MARGINS");
+    for (unsigned id = 0; id < LIMIT_MARGINS; id++)
+        if (margins_changed >> id & 1u)
+            jw_string(&w, limit_name((enum limit_id)id), limits_margins() >> id & 1u ? "ON" : "OFF");
+    jw_object_end(&w);
+    if (!publish(PREFIX_TELE, "MARGINS", end_json(&w), 0, false))
+        return false;
+    margins_changed = 0;
+    return true;
+}
+
+static bool publish_limits(void)
+{
+    struct json_writer w;
+    begin_json(&w);
+    limits_write_state(&w, false);
+    return publish(PREFIX_TELE, "LIMITS", end_json(&w), 0, true);
+}
+
+static bool publish_notice(void) { return publish(PREFIX_STAT, notice_suffix, notice_json, 0, false); }
+
+/* A cut-off's messages, as Tasmota words them: WARNING {"MaxPowerReached":2600},
+ * RESULT {"PowerMonitor":"ON"} at a retry, WARNING {"MaxPowerReachedRetry":"OFF"}
+ * when retries are used up, RESULT {"EnergyMonitor":"ON"} when MaxEnergyStart
+ * switches back on.  MaxVoltage/MinVoltage are ours, worded alike. */
+static void limit_notice(const struct event *e)
+{
+    char key[32], time[24];
+    struct json_writer w;
+    bool warning = e->value != LIMIT_OFF && e->value != LIMIT_RETRY;
+    if (e->value == LIMIT_OFF && !(e->channel == LIMIT_MAX_ENERGY && e->source == SOURCE_OVERLOAD))
+        return; /* reset by the user: LIMITS says so */
+    jw_init(&w, notice_json, sizeof notice_json);
+    jw_object_begin(&w, NULL);
+    clock_local_iso8601(time, sizeof time);
+    jw_string(&w, "Time", time);
+    if (e->value == LIMIT_ON) {
+        snprintf(key, sizeof key, "%sReached", limit_name((enum limit_id)e->channel));
+        if (e->channel == LIMIT_MAX_ENERGY)
+            jw_fixed(&w, key, (int64_t)limits_trip_value(), 3); /* kWh */
+        else
+            jw_int(&w, key, (int64_t)(limits_trip_value() + 0.5f));
+    } else {
+        jw_string(&w, e->value == LIMIT_GAVE_UP ? "MaxPowerReachedRetry" : e->value == LIMIT_RETRY ? "PowerMonitor" : "EnergyMonitor",
+                  e->value == LIMIT_GAVE_UP ? "OFF" : "ON");
+    }
+    jw_object_end(&w);
+    snprintf(notice_suffix, sizeof notice_suffix, "%s", warning ? "WARNING" : "RESULT");
+    pending |= P_NOTICE | P_SENSOR;
+}
+
 static bool subscribe(void)
 {
     char own[MQTT_TOPIC_MAX + 1], group[MQTT_TOPIC_MAX + 1];
@@ -268,7 +331,8 @@ static void publish_pending(void *arg)
     } steps[] = {
         {P_SUBSCRIBE, subscribe},    {P_ONLINE, publish_online},   {P_INFO1, publish_info1},
         {P_INFO2, publish_info2},    {P_INFO3, publish_info3},     {P_POWER, publish_all_power},
-        {P_STATE, publish_state},    {P_SENSOR, publish_sensor},
+        {P_STATE, publish_state},    {P_SENSOR, publish_sensor},   {P_NOTICE, publish_notice},
+        {P_MARGINS, publish_margins}, {P_LIMITS, publish_limits},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && pending; i++) {
         if (!(pending & steps[i].bit))
@@ -329,6 +393,14 @@ static void on_event(const struct event *e, void *arg)
         /* A command from MQTT already replied with RESULT. */
         if (!publish_power(e->channel, e->source != SOURCE_MQTT))
             pending |= P_POWER;
+    } else if (e->type == EVENT_LIMIT && e->channel < LIMIT_COUNT) {
+        pending |= P_LIMITS;
+        if (e->channel < LIMIT_MARGINS) {
+            margins_changed |= 1u << e->channel;
+            pending |= P_MARGINS | P_SENSOR;
+        } else {
+            limit_notice(e);
+        }
     } else if (e->type == EVENT_SENSORS && meter_reading()->valid && power_moved(meter_reading()->power_w)) {
         pending |= P_SENSOR;
     }
@@ -427,7 +499,7 @@ static void on_message(const struct mqtt_message *m)
 
 static void on_connected(void)
 {
-    pending = P_SUBSCRIBE | P_ONLINE | P_INFO1 | P_INFO2 | P_INFO3 | P_POWER;
+    pending = P_SUBSCRIBE | P_ONLINE | P_INFO1 | P_INFO2 | P_INFO3 | P_POWER | P_LIMITS;
     sensor_base_uj = energy_saved_counters()->total_uj;
     start_tele_timer(TELE_FIRST_MS);
     hass_connected();

@@ -13,15 +13,12 @@
 #include "ota_api.h"
 
 #include "core/net/http.h"
+#include "core/net/http_upload.h"
 #include "core/ota/ota.h"
 #include "core/ota/ota_image.h"
-#include "core/sched.h"
 #include "hal/hal.h"
 
 static struct http_route ota_route;
-static struct http_request *uploading; /* the one upload in progress */
-static struct http_request *waiting;   /* its deferred reply */
-static struct sched_timer resume_timer, reply_timer;
 
 static void status_json(struct json_writer *w)
 {
@@ -34,6 +31,21 @@ static void serve_status(struct http_request *req)
     status_json(w);
     http_reply_json_end(req);
 }
+
+static size_t feed(const void *data, size_t len) { return ota_feed(data, len); }
+static bool taking(void) { return ota_progress()->state == OTA_RECEIVING; }
+static bool busy(void) { return taking() || ota_progress()->state == OTA_FINISHING; }
+
+/* Once the writer has finished, one way or the other. */
+static void reply(struct http_request *req)
+{
+    struct json_writer *w = http_reply_json_begin(req, ota_progress()->state == OTA_DONE ? 200 : 422);
+    status_json(w);
+    http_reply_json_end(req);
+}
+
+static struct http_upload upload = {
+    .feed = feed, .taking = taking, .end = ota_end, .abort = ota_abort, .busy = busy, .reply = reply};
 
 static void serve_upload(struct http_request *req)
 {
@@ -52,7 +64,7 @@ static void serve_upload(struct http_request *req)
         return;
     }
     ota_expect_size((uint32_t)size);
-    uploading = req; /* returning without a reply: the body streams to upload_data() */
+    http_upload_accept(&upload, req); /* returning without a reply: the body streams to the writer */
 }
 
 static void serve(struct http_request *req, void *arg)
@@ -66,69 +78,4 @@ static void serve(struct http_request *req, void *arg)
     serve_status(req);
 }
 
-static void resume_upload(void *arg)
-{
-    (void)arg;
-    if (uploading)
-        http_resume(uploading);
-}
-
-static size_t upload_data(struct http_request *req, const uint8_t *data, size_t len, void *arg)
-{
-    (void)arg;
-    if (req != uploading || ota_progress()->state != OTA_RECEIVING)
-        return len; /* refused: swallow the rest, upload_end() answers */
-    size_t taken = ota_feed(data, len);
-    if (ota_progress()->state != OTA_RECEIVING)
-        return len;
-    if (taken < len)
-        sched_timer_start(&resume_timer, 1, 0); /* next turn, through the idle wait */
-    return taken;
-}
-
-/* Answer the upload once the writer has finished, one way or the other. */
-static void reply_when_done(void *arg)
-{
-    (void)arg;
-    const struct ota_progress *p = ota_progress();
-    if (!waiting)
-        return;
-    if (p->state == OTA_FINISHING || p->state == OTA_RECEIVING) {
-        sched_timer_start(&reply_timer, 10, 0);
-        return;
-    }
-    int status = p->state == OTA_DONE ? 200 : 422;
-    struct json_writer *w = http_reply_json_begin(waiting, status);
-    status_json(w);
-    http_reply_json_end(waiting);
-    waiting = NULL;
-}
-
-static void upload_end(struct http_request *req, void *arg)
-{
-    (void)arg;
-    if (req == uploading)
-        ota_end(); /* fails a short image; a whole one is finishing */
-    uploading = NULL;
-    waiting = req;
-    reply_when_done(NULL);
-}
-
-static void upload_abort(struct http_request *req, void *arg)
-{
-    (void)arg;
-    if (req == uploading)
-        ota_abort("the upload connection closed");
-    if (req == uploading || req == waiting)
-        uploading = waiting = NULL;
-}
-
-static const struct http_body_stream upload_stream = {upload_data, upload_end, upload_abort};
-
-void ota_api_start(void)
-{
-    sched_timer_init(&resume_timer, resume_upload, NULL);
-    sched_timer_init(&reply_timer, reply_when_done, NULL);
-    http_route_add(&ota_route, HTTP_GET | HTTP_POST, "/api/ota", HTTP_ROUTE_STREAM, serve, NULL);
-    ota_route.stream = &upload_stream;
-}
+void ota_api_start(void) { http_upload_route(&upload, &ota_route, HTTP_GET | HTTP_POST, "/api/ota", serve); }

@@ -1,5 +1,4 @@
 /* ssdp.c — the SSDP responder and the device description; see ssdp.h. */
-#define _DEFAULT_SOURCE /* glibc hides struct ip_mreq in strict C11; lwIP always has it */
 #include "ssdp.h"
 
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/net/http.h"
+#include "core/net/multicast.h"
 #include "core/net/ssdp_parse.h"
 #include "core/sched.h"
 #include "core/storage/config.h"
@@ -228,38 +228,14 @@ static void close_socket(void)
     memset(pending, 0, sizeof pending);
 }
 
-static int open_socket(uint32_t ip)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    unsigned char ttl = 2, loop = 1;
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(SSDP_PORT), .sin_addr.s_addr = INADDR_ANY};
-    struct ip_mreq join = {.imr_interface.s_addr = ip};
-    inet_pton(AF_INET, SSDP_GROUP, &join.imr_multiaddr);
-    struct in_addr out_if = {.s_addr = ip};
-    /* Several listeners may share port 1900 on one host (the simulator's
-     * tests, a desktop's own UPnP stack): each gets the multicast copies. */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof join) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out_if, sizeof out_if) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0 || hal_net_set_nonblocking(fd) != 0) {
-        LOG_ERR("SSDP", "cannot listen on port %d (%d)", SSDP_PORT, errno);
-        hal_net_close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void link_up(void)
 {
     struct hal_wifi_link link;
     if (sock >= 0 || !hal_wifi_link(&link))
         return;
-    sock = open_socket(link.ip);
+    struct in_addr group;
+    inet_pton(AF_INET, SSDP_GROUP, &group);
+    sock = multicast_open("SSDP", group.s_addr, SSDP_PORT, link.ip, 2);
     if (sock < 0)
         return;
     local_ip = link.ip;

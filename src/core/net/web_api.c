@@ -27,6 +27,7 @@
 #include "core/net/http_auth.h"
 #include "core/net/wifi.h"
 #include "core/storage/config.h"
+#include "core/energy/limits.h"
 #include "core/system.h"
 #include "core/timekeeping.h"
 #include "core/util/timefmt.h"
@@ -81,6 +82,9 @@ void web_write_state(struct json_writer *w)
     jw_bool(w, "password_set", http_password_set());
     web_write_relays(w);
     web_write_energy(w);
+    jw_object_begin(w, "limits"); /* protection and PulseTime (energy/limits.h) */
+    limits_write_state(w, true);
+    jw_object_end(w);
     wifi_write_status(w);
     jw_object_begin(w, "health"); /* Status 11's figures: restart reason, safe mode, loop lag … (health.h) */
     health_write_json(w);
@@ -148,6 +152,8 @@ static bool body_string(struct http_request *req, const char *name, char *out, s
 struct command_stream {
     char *line;             /* the command line, decoded */
     char *out;              /* members of replies not yet sent */
+    char *direct;           /* while a command runs: room in the producer's buffer, used first */
+    size_t direct_room, direct_len;
     uint16_t line_len;
     uint16_t out_cap, out_len, out_sent;
     uint16_t offset;        /* where the next Backlog command starts in the line */
@@ -173,6 +179,14 @@ static void sink_members(const char *json, void *arg)
     size_t n = strlen(json);
     if (n <= 2 || json[0] != '{' || json[n - 1] != '}' || s->overflow)
         return;
+    if (s->direct && !s->out_len && s->direct_len + n - 1 <= s->direct_room) { /* n - 2 and a comma */
+        if (s->any)
+            s->direct[s->direct_len++] = ',';
+        memcpy(s->direct + s->direct_len, json + 1, n - 2);
+        s->direct_len += n - 2;
+        s->any = true;
+        return;
+    }
     size_t need = s->out_len + (s->any ? 1 : 0) + n - 2;
     if (need > s->out_cap) {
         size_t cap = s->out_cap ? s->out_cap : STREAM_OUT_FIRST;
@@ -272,8 +286,13 @@ static int produce_commands(struct http_request *req, char *buf, size_t cap, voi
         }
         s->out_len = s->out_sent = 0;
         if (s->phase == 1) {
+            s->direct = buf + n; /* replies go straight into buf while they fit */
+            s->direct_room = cap - n;
+            s->direct_len = 0;
             if (!run_next(s))
                 s->phase = 2;
+            n += s->direct_len;
+            s->direct = NULL;
             continue;
         }
         if (s->phase == 2) {
@@ -844,7 +863,7 @@ static void serve_logs(struct http_request *req, void *arg)
         return;
     struct logs_cursor *cur = http_user(req);
     cur->end = log_next_seq();
-    uint32_t oldest = cur->end > LOG_RING_LINES ? cur->end - LOG_RING_LINES : 0;
+    uint32_t oldest = log_oldest_seq();
     cur->seq = oldest;
     if (http_query(req, "since", since, sizeof since)) {
         long value;

@@ -28,7 +28,7 @@ struct relay_change {
 };
 
 static struct relay_change relay_ring[WEB_EVENTS_RELAY_RING];
-static uint32_t relay_gen, sensors_gen, wifi_gen;
+static uint32_t relay_gen, sensors_gen, wifi_gen, state_gen;
 static struct event_listener listener;
 static struct http_route route;
 static struct sched_timer ping_timer;
@@ -36,7 +36,7 @@ static struct sched_timer ping_timer;
 /* One client's position (in http_user()). */
 struct client {
     bool started;
-    uint32_t relay_gen, sensors_gen, wifi_gen, log_seq;
+    uint32_t relay_gen, sensors_gen, wifi_gen, state_gen, log_seq;
     uint64_t last_sent_ms;
 };
 _Static_assert(sizeof(struct client) <= HTTP_USER_SIZE, "fits the request's scratch area");
@@ -56,6 +56,7 @@ static void on_event(const struct event *event, void *arg)
         break;
     case EVENT_SENSORS: sensors_gen++; break;
     case EVENT_WIFI: wifi_gen++; break;
+    case EVENT_LIMIT: state_gen++; break; /* a trip, a margin, a PulseTime: the whole state again */
     default: return;
     }
     wake_clients();
@@ -141,13 +142,14 @@ static void write_log(struct json_writer *w, void *ctx)
 static size_t catch_up(struct client *c, char *buf, size_t cap)
 {
     size_t n = 0;
-    if (!c->started || relay_gen - c->relay_gen > WEB_EVENTS_RELAY_RING) {
+    if (!c->started || relay_gen - c->relay_gen > WEB_EVENTS_RELAY_RING || c->state_gen != state_gen) {
         if (!put_event(buf, cap, &n, "state", write_state, NULL))
             return n;
         c->started = true;
         c->relay_gen = relay_gen;
         c->sensors_gen = sensors_gen;
         c->wifi_gen = wifi_gen;
+        c->state_gen = state_gen;
     }
     while (c->relay_gen != relay_gen) {
         if (!put_event(buf, cap, &n, "relay", write_relay, &relay_ring[c->relay_gen % WEB_EVENTS_RELAY_RING]))
@@ -166,8 +168,8 @@ static size_t catch_up(struct client *c, char *buf, size_t cap)
     }
     char line[LOG_LINE_MAX];
     uint32_t end = log_next_seq();
-    if (end - c->log_seq > LOG_RING_LINES)
-        c->log_seq = end - LOG_RING_LINES;
+    if (end - c->log_seq > end - log_oldest_seq())
+        c->log_seq = log_oldest_seq();
     for (; c->log_seq != end; c->log_seq++) {
         struct log_item item = {c->log_seq, line};
         if (log_get(c->log_seq, line, sizeof line) && !put_event(buf, cap, &n, "log", write_log, &item))

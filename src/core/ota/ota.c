@@ -191,15 +191,33 @@ static void fail(const char *fmt, ...)
     LOG_ERR("OTA", "update failed: %s (the running firmware stays)", progress.error);
 }
 
-int ota_begin(enum source source, const char **why)
+static bool slot_lent; /* to a restore (ota_slot_borrow) */
+
+/* Why the inactive slot cannot be written now, or NULL. */
+static const char *slot_busy(void)
 {
     bool running = progress.state == OTA_RECEIVING || progress.state == OTA_FINISHING;
-    const char *busy = running ? "an update is already running"
+    return running ? "an update is already running"
+           : slot_lent ? "a restore is using the update slot"
                        : progress.state == OTA_DONE ? "an update is done: the plug is restarting"
                        : table_copy < 0 ? "no partition table: cannot update"
                        : ota_on_trial() ? "the running firmware is on trial: confirm it first (OtaConfirm)"
                        : job.active ? "the partition table is being written: try again"
                        : NULL;
+}
+
+int ota_slot_borrow(const char **why)
+{
+    *why = slot_busy();
+    slot_lent = !*why;
+    return slot_lent ? 0 : -1;
+}
+
+void ota_slot_return(void) { slot_lent = false; }
+
+int ota_begin(enum source source, const char **why)
+{
+    const char *busy = slot_busy();
     *why = busy;
     if (busy) {
         LOG_ERR("OTA", "update not started: %s", busy);

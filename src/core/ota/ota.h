@@ -112,6 +112,11 @@ void ota_start(void);
  * running goes on untouched. */
 int ota_begin(enum source source, const char **why);
 
+/* Lend the inactive slot (a restore stages its file there): 0, or -1 with
+ * why (as ota_begin()); updates are refused until ota_slot_return(). */
+int ota_slot_borrow(const char **why);
+void ota_slot_return(void);
+
 /* Offer bytes; returns how many were taken (possibly 0: offer the rest again
  * next turn).  After a refusal the state is OTA_FAILED and nothing more is
  * taken: check ota_progress(). */

@@ -17,6 +17,7 @@
 #include "core/sched.h"
 #include "core/script/expr.h"
 #include "core/script/script_internal.h"
+#include "core/script/timers.h"
 #include "core/storage/config.h"
 #include "core/storage/files.h"
 #include "hal/hal.h"
@@ -409,6 +410,7 @@ void script_register(void)
     cmd_register(&script_table, script_commands, sizeof script_commands / sizeof script_commands[0]);
     sched_timer_init(&runner_timer, run_some, NULL);
     script_events_register();
+    timers_register();
 }
 
 void script_boot(bool safe_mode)
@@ -416,6 +418,7 @@ void script_boot(bool safe_mode)
     const char *startup = config_get()->automation.startup_command;
     struct files_info info;
     bool autoexec = files_stat(SCRIPT_AUTOEXEC, &info) == 0;
+    timers_start(); /* settings, not scripts: also in safe mode */
     if (safe_mode) {
         if (*startup || autoexec)
             LOG_INF("SCR", "safe mode: startup command and autoexec.bat not run");

@@ -18,13 +18,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/energy/limits.h"
 #include "core/energy/meter.h"
 #include "core/events.h"
 #include "core/log.h"
 #include "core/sched.h"
 #include "core/script/script.h"
 #include "core/script/script_internal.h"
-#include "core/script/sun.h"
+#include "core/script/clock_match.h"
 #include "core/cmd/cmd_setting.h"
 #include "core/storage/config.h"
 #include "core/timekeeping.h"
@@ -34,8 +35,6 @@
 #define HANDLERS_MAX 16
 #define REPEATS_MAX 8
 #define CLOCKS_MAX 8
-#define CLOCK_WINDOW_S 60 /* a clock event still fires this late (clock steps) */
-#define CLOCK_LOOK_S 30   /* the clock is looked at at least this often */
 
 enum handler_kind {
     ON_CLICK,
@@ -44,6 +43,9 @@ enum handler_kind {
     ON_CHANNEL_CHANGE,
     ON_POWER_ABOVE,
     ON_POWER_BELOW,
+    ON_TIMER,
+    ON_LIMIT,     /* a limits.h margin crossed or cut-off tripped; arg the enum limit_id */
+    ON_LIMIT_OFF, /* … back within it, or the latch ended */
     ON_MQTT_ON,
     ON_MQTT_OFF,
     ON_WIFI_UP,
@@ -51,8 +53,8 @@ enum handler_kind {
     HANDLER_KINDS
 };
 static const char *const kind_names[HANDLER_KINDS] = {
-    "OnClick", "OnDblClick", "OnHold", "OnChannelChange", "OnPowerAbove", "OnPowerBelow",
-    "OnMQTTOn", "OnMQTTOff", "OnWiFiUp", "OnWiFiDown",
+    "OnClick", "OnDblClick", "OnHold", "OnChannelChange", "OnPowerAbove", "OnPowerBelow", "OnTimer",
+    "OnLimit", "OnLimitOff", "OnMQTTOn", "OnMQTTOff", "OnWiFiUp", "OnWiFiDown",
 };
 
 struct handler {
@@ -75,15 +77,13 @@ struct repeat {
     char command[SCRIPT_CMD_MAX];
 };
 
-enum sun_kind { SUN_NONE, SUN_RISE, SUN_SET };
-
 struct clock_event {
     bool used;
     uint16_t id;
     uint8_t days;
     uint8_t sun;          /* enum sun_kind: second_of_day is then the offset from it */
     int32_t second_of_day;
-    int64_t fired_day; /* local day it last fired, -1 never */
+    int32_t fired_day; /* local day it last fired, -1 never */
     char command[SCRIPT_CMD_MAX];
 };
 
@@ -137,6 +137,9 @@ static bool matches(struct handler *h, const struct event *e)
     case ON_DBLCLICK: return e->type == EVENT_BUTTON && e->value == BUTTON_DOUBLE && e->pin == h->arg;
     case ON_HOLD: return e->type == EVENT_BUTTON && e->value == BUTTON_LONG && e->pin == h->arg;
     case ON_CHANNEL_CHANGE: return e->type == EVENT_CHANNEL && e->channel == h->arg;
+    case ON_TIMER: return e->type == EVENT_TIMER && e->value == h->arg;
+    case ON_LIMIT: return e->type == EVENT_LIMIT && e->channel == h->arg && e->value == LIMIT_ON;
+    case ON_LIMIT_OFF: return e->type == EVENT_LIMIT && e->channel == h->arg && e->value == LIMIT_OFF;
     case ON_MQTT_ON: return e->type == EVENT_MQTT && e->value == 1;
     case ON_MQTT_OFF: return e->type == EVENT_MQTT && e->value == 0;
     case ON_WIFI_UP: return e->type == EVENT_WIFI && e->value == HAL_WIFI_CONNECTED;
@@ -190,72 +193,32 @@ static void repeat_due(void *arg)
     }
 }
 
-/* The local second of `day` a sun event falls on, -1 when there is none
- * (no location set, polar day or night, or the offset leaves the day). */
-static int32_t sun_second(const struct clock_event *c, int64_t day)
-{
-    const struct config_automation *a = &config_get()->automation;
-    int64_t utc;
-    if ((!a->latitude_e6 && !a->longitude_e6) ||
-        !sun_event_utc(day, a->latitude_e6 / 1e6, a->longitude_e6 / 1e6, c->sun == SUN_RISE, &utc))
-        return -1;
-    struct local_time local;
-    clock_local_at(utc, &local);
-    int64_t second = (int64_t)(local.day - day) * 86400 + local.civil.hour * 3600 + local.civil.minute * 60 +
-                     local.civil.second + c->second_of_day;
-    return second >= 0 && second < 86400 ? (int32_t)second : -1;
-}
-
 /* The event's local second on `day`, -1 if it has none that day. */
 static int32_t event_second(const struct clock_event *c, int64_t day)
 {
-    return c->sun ? sun_second(c, day) : c->second_of_day;
-}
-
-/* Seconds from `now` to the event's next second of the day, 0..86399. */
-static int32_t seconds_until(int32_t event_sod, int32_t now_sod)
-{
-    return ((event_sod - now_sod) % 86400 + 86400) % 86400;
+    return clock_match_second(c->sun, c->second_of_day, day);
 }
 
 static void clock_check(void *arg)
 {
     (void)arg;
     struct script_clock now;
-    uint32_t wait_ms = CLOCK_LOOK_S * 1000u;
+    uint32_t wait_ms = CLOCK_MATCH_LOOK_S * 1000u;
     bool any = false;
-    if (script_local_now(&now)) {
-        for (unsigned i = 0; i < CLOCKS_MAX; i++) {
-            struct clock_event *c = &clocks[i];
-            if (!c->used)
-                continue;
-            any = true;
-            int32_t event_sod = event_second(c, now.day);
-            if (event_sod < 0)
-                continue; /* none today: look again within CLOCK_LOOK_S */
-            int32_t late = now.second_of_day - event_sod;
-            if (late >= 0 && late < CLOCK_WINDOW_S && c->fired_day != now.day && (c->days >> now.weekday & 1)) {
-                c->fired_day = now.day;
-                char label[40];
-                snprintf(label, sizeof label, "#%u clock event", c->id);
-                queue(label, c->command);
-            }
-            int32_t until = seconds_until(event_sod, now.second_of_day);
-            if (until == 0)
-                until = 86400;
-            if ((uint32_t)until * 1000u < wait_ms)
-                wait_ms = (uint32_t)until * 1000u;
+    bool known = script_local_now(&now);
+    for (unsigned i = 0; i < CLOCKS_MAX; i++) {
+        struct clock_event *c = &clocks[i];
+        if (!c->used)
+            continue;
+        any = true;
+        if (known && clock_match_due(event_second(c, now.day), c->days, &now, &c->fired_day, &wait_ms)) {
+            char label[40];
+            snprintf(label, sizeof label, "#%u clock event", c->id);
+            queue(label, c->command);
         }
-        /* Land on the whole second of the wall clock. */
-        int64_t ms_into_second = hal_wallclock_ms() % 1000;
-        if (wait_ms > (uint32_t)ms_into_second)
-            wait_ms -= (uint32_t)ms_into_second;
-    } else {
-        for (unsigned i = 0; i < CLOCKS_MAX; i++)
-            any |= clocks[i].used;
     }
     if (any)
-        sched_timer_start(&clock_timer, wait_ms, 0);
+        sched_timer_start(&clock_timer, known ? clock_match_on_the_second(wait_ms) : wait_ms, 0);
 }
 
 /* ---- Parsing the commands ---- */
@@ -296,7 +259,8 @@ static enum cmd_result cmd_add_event_handler(struct cmd_ctx *ctx)
     int kind = kind_by_name(name);
     if (kind < 0)
         return cmd_error(ctx, "addEventHandler: unknown event '%.24s' (OnClick, OnDblClick, OnHold, OnChannelChange, "
-                              "OnPowerAbove, OnPowerBelow, OnMQTTOn, OnMQTTOff, OnWiFiUp, OnWiFiDown)", name);
+                              "OnPowerAbove, OnPowerBelow, OnTimer, OnLimit, OnLimitOff, OnMQTTOn, OnMQTTOff, OnWiFiUp, "
+                              "OnWiFiDown)", name);
     long arg = 0;
     char word[16];
     size_t word_len = 0;
@@ -307,11 +271,22 @@ static enum cmd_result cmd_add_event_handler(struct cmd_ctx *ctx)
         word_len++;
     }
     word[word_len] = '\0';
-    if (cmd_parse_long(word, 0, 100000, &arg))
+    if (kind == ON_LIMIT || kind == ON_LIMIT_OFF) {
+        arg = limit_by_name(word);
+        if (arg < 0)
+            return cmd_error(ctx, "addEventHandler %s: expected a limit (PowerLow, PowerHigh, VoltageLow, VoltageHigh, "
+                                  "CurrentLow, CurrentHigh, MaxPower, MaxEnergy, MaxVoltage, MinVoltage)", kind_names[kind]);
+        cursor += word_len;
+    } else if (cmd_parse_long(word, 0, 100000, &arg))
         cursor += word_len;
     else if (!takes_no_arg(kind)) /* OnWiFiUp Power on: no argument needed */
         return cmd_error(ctx, "addEventHandler %s: expected a number (%s) before the command", kind_names[kind],
-                         kind <= ON_HOLD ? "the button's GPIO" : kind == ON_CHANNEL_CHANGE ? "a channel" : "watts");
+                         kind <= ON_HOLD              ? "the button's GPIO"
+                         : kind == ON_CHANNEL_CHANGE ? "a channel"
+                         : kind == ON_TIMER          ? "the timer, 1 .. 16"
+                                                     : "watts");
+    if (kind == ON_TIMER && (arg < 1 || arg > CONFIG_TIMERS))
+        return cmd_error(ctx, "addEventHandler OnTimer: expected the timer, 1 .. %d", CONFIG_TIMERS);
     struct handler *slot = NULL;
     for (unsigned i = 0; i < HANDLERS_MAX && !slot; i++)
         if (!handlers[i].used)
@@ -373,23 +348,6 @@ static enum sun_kind parse_sun(const char *text, int32_t *offset_s, bool *ok)
     return kind;
 }
 
-/* HH:MM or HH:MM:SS to a second of the day, -1 if malformed. */
-static int32_t parse_time_of_day(const char *text)
-{
-    int h = 0, m = 0, s = 0, used = 0, more = 0;
-    if (!isdigit((unsigned char)text[0]) || sscanf(text, "%2d:%2d%n", &h, &m, &used) != 2 ||
-        !isdigit((unsigned char)text[used - 1]) || text[used - 2] == ':')
-        return -1; /* HH:MM, two digits of minutes */
-    if (text[used] == ':') {
-        if (!isdigit((unsigned char)text[used + 1]) || sscanf(text + used, ":%2d%n", &s, &more) != 1 || more != 3)
-            return -1;
-        used += more;
-    }
-    if (text[used] || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59)
-        return -1;
-    return h * 3600 + m * 60 + s;
-}
-
 static enum cmd_result cmd_add_clock_event(struct cmd_ctx *ctx)
 {
     char *cursor = ctx->arg;
@@ -398,7 +356,7 @@ static enum cmd_result cmd_add_clock_event(struct cmd_ctx *ctx)
     int32_t sod;
     enum sun_kind sun = parse_sun(when, &sod, &sun_ok);
     if (sun == SUN_NONE)
-        sod = parse_time_of_day(when);
+        sod = clock_match_parse_time(when);
     else if (!sun_ok)
         sod = -1;
     const char *mask_text = cmd_next_word(&cursor);
@@ -408,8 +366,7 @@ static enum cmd_result cmd_add_clock_event(struct cmd_ctx *ctx)
         !(mask & 0x7F))
         return cmd_error(ctx, "addClockEvent: expected <HH:MM[:SS] | sunrise[+-HH:MM] | sunset[+-HH:MM]> <days mask, "
                               "bit 0 Sunday .. bit 6 Saturday, 0x7F every day> <command>");
-    const struct config_automation *a = &config_get()->automation;
-    if (sun != SUN_NONE && !a->latitude_e6 && !a->longitude_e6)
+    if (sun != SUN_NONE && !clock_match_location_set())
         return cmd_error(ctx, "addClockEvent: set Latitude and Longitude first (sunrise and sunset depend on them)");
     struct clock_event *slot = NULL;
     for (unsigned i = 0; i < CLOCKS_MAX && !slot; i++)
@@ -425,7 +382,7 @@ static enum cmd_result cmd_add_clock_event(struct cmd_ctx *ctx)
     memcpy(slot->command, command, sizeof command);
     struct script_clock now;
     if (script_local_now(&now) && event_second(slot, now.day) == now.second_of_day)
-        slot->fired_day = now.day; /* added at its own second: from tomorrow */
+        slot->fired_day = (int32_t)now.day; /* added at its own second: from tomorrow */
     sched_timer_start(&clock_timer, 0, 0);
     jw_int(ctx->reply, "addClockEvent", slot->id);
     if (!script_local_now(&now))
@@ -451,7 +408,10 @@ static void list_handlers(struct json_writer *w, unsigned *left_out)
         jw_object_begin(w, NULL);
         jw_int(w, "Id", h->id);
         jw_string(w, "Event", kind_names[h->kind]);
-        jw_int(w, "Arg", h->arg);
+        if (h->kind == ON_LIMIT || h->kind == ON_LIMIT_OFF)
+            jw_string(w, "Arg", limit_name((enum limit_id)h->arg));
+        else
+            jw_int(w, "Arg", h->arg);
         jw_string(w, "Command", h->command);
         if (h->disabled)
             jw_bool(w, "Disabled", true);
@@ -588,7 +548,7 @@ static const struct cmd_def event_commands[] = {
     {"Longitude", cmd_longitude, 0, "Longitude [degrees east]: where the plug is, for sunrise / sunset clock events"},
     {"addEventHandler", cmd_add_event_handler, 0,
      "addEventHandler <event> <arg> <command>: OnClick|OnDblClick|OnHold <gpio>, OnChannelChange <ch>, "
-     "OnPowerAbove|OnPowerBelow <W>, OnMQTTOn|OnMQTTOff|OnWiFiUp|OnWiFiDown"},
+     "OnPowerAbove|OnPowerBelow <W>, OnTimer <1..16>, OnMQTTOn|OnMQTTOff|OnWiFiUp|OnWiFiDown"},
     {"addRepeatingEvent", cmd_add_repeating_event, 0,
      "addRepeatingEvent <seconds> <times|-1> <command>: run a command every so many seconds"},
     {"addClockEvent", cmd_add_clock_event, 0,

@@ -9,7 +9,10 @@
 #include "core/io/channels.h"
 #include "core/io/pins.h"
 #include "core/io/template.h"
+#include "core/energy/limits.h"
 #include "core/log.h"
+#include "core/energy/tariff.h"
+#include "core/script/timers.h"
 #include "core/storage/layout.h"
 #include "core/storage/reclog.h"
 
@@ -99,7 +102,7 @@ static bool strings_terminated(const struct config *c)
             return false;
     return T(c->mqtt.host) && T(c->mqtt.user) && T(c->mqtt.password) && T(c->mqtt.client) && T(c->mqtt.topic) &&
            T(c->mqtt.group_topic) && T(c->mqtt.full_topic) && T(c->time.tz) && T(c->automation.startup_command) &&
-           T(c->ota.url) && T(c->web_hosts.names);
+           T(c->ota.url) && T(c->web_hosts.names) && T(c->tariff.currency);
 #undef T
 }
 
@@ -124,11 +127,17 @@ static const char *invalid_field(const struct config *c)
         return "energy_save_wh";
     if (c->max_power_w > 4000 || c->max_power_hold_s < 1 || c->max_power_hold_s > 3600)
         return "max_power";
+    if (limits_invalid(&c->limits))
+        return "limits";
     if (!strings_terminated(c))
         return "text";
     if (c->mqtt.tele_period_s > 3600 || (c->mqtt.tele_period_s > 0 && c->mqtt.tele_period_s < 10) ||
         c->mqtt.port == 0 || c->mqtt.tls > 1 || c->mqtt.ha_discovery > 1)
         return "mqtt";
+    if (!timers_valid(&c->timers))
+        return "timers";
+    if (!tariff_valid(&c->tariff))
+        return "tariff";
     return NULL;
 }
 
@@ -176,6 +185,28 @@ bool config_load(void)
     current = *loaded;
     LOG_INF("CFG", "settings loaded (save %lu)", (unsigned long)config_save_count());
     return true;
+}
+
+const char *config_check_record(const void *record, uint32_t len, unsigned version, struct config *out)
+{
+    static char why[96];
+    if (version < 1 || version > CONFIG_VERSION || len != layout_size[version]) {
+        snprintf(why, sizeof why, "settings of version %u (%lu bytes): this firmware reads 1 to %d", version,
+                 (unsigned long)len, CONFIG_VERSION);
+        return why;
+    }
+    memmove(out, record, len);
+    migrate_in_place(version, out);
+    const char *bad = invalid_field(out);
+    if (bad)
+        snprintf(why, sizeof why, "invalid settings (%s)", bad);
+    return bad ? why : NULL;
+}
+
+int config_store(const struct config *c)
+{
+    int found = reclog_mount(&config_log);
+    return found < 0 ? found : reclog_append(&config_log, c, sizeof *c, CONFIG_VERSION);
 }
 
 struct config *config_edit(void)

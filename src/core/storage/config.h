@@ -92,14 +92,32 @@ struct config_ota {
  * (so a copy migrated from version 8 needs no defaults) and keeps its size
  * when fields take its bytes.  The settings slot (2048 bytes with the
  * record header) leaves 4 bytes after them. */
-struct config_limits { /* PowerLow/High, VoltageLow/High, CurrentLow/High, MaxPowerWindow, MaxEnergy, PulseTime */
-    uint8_t spare[48];
+struct config_limits { /* limits.h: margins that report, cut-offs that trip, PulseTime */
+    uint16_t power_low_w, power_high_w;      /* PowerLow, PowerHigh: 0 = off */
+    uint16_t voltage_low_v, voltage_high_v;  /* VoltageLow, VoltageHigh */
+    uint16_t current_low_ma, current_high_ma; /* CurrentLow, CurrentHigh */
+    uint16_t max_power_window_s; /* MaxPowerWindow: off this long, then a retry; 0 = no retry */
+    uint16_t max_power_retries;  /* SetOption33: retries before staying off; 0 = Tasmota's 5 */
+    uint16_t max_energy_wh;      /* MaxEnergy: a day's energy; 0 = off */
+    uint16_t max_energy_start_h; /* MaxEnergyStart: local hour the day's check (and the restore) starts */
+    uint16_t max_voltage_v, min_voltage_v; /* MaxVoltage, MinVoltage: cut-offs; 0 = off */
+    uint16_t voltage_hold_s;     /* VoltageHold: beyond them this long before the trip */
+    uint16_t pulse_time[4];      /* PulseTime1..4, Tasmota's encoding; 0 = off */
+    uint8_t spare[14];
 };
-struct config_timers { /* Timer1..16, Timers */
-    uint8_t spare[72];
+#define CONFIG_TIMERS 16
+struct config_timers {                  /* Timer1..16, Timers (script/timers.h) */
+    uint32_t timer[CONFIG_TIMERS];      /* each packed as timers.h says; 0 = cleared */
+    uint8_t disarmed;                   /* Timers 0: none fires (0 = armed; Tasmota ships them disarmed) */
+    uint8_t spare[7];
 };
-struct config_tariff { /* prices, tariff times, currency */
-    uint8_t spare[40];
+#define CONFIG_CURRENCY_SIZE 8 /* "€" is 3 bytes of UTF-8; "CHF", "zł" */
+struct config_tariff { /* EnergyPrice, Tariff1/2/9, Currency (see energy/tariff.h) */
+    uint32_t price_e4[2];      /* per kWh in 1/10000 of the currency: [0] off-peak (T1), [1] standard (T2); 0 = none */
+    uint16_t start_min[2][2];  /* Tariff1 / Tariff2: start of T1 / T2, minutes after midnight, [STD, DST] */
+    uint8_t weekend_offpeak;   /* Tariff9: 1 = Saturday and Sunday are off-peak all day */
+    char currency[CONFIG_CURRENCY_SIZE]; /* shown after costs; "" = none */
+    uint8_t spare[15];
 };
 
 /* Version 6.  Fixed-width fields only: host and target layouts must match.
@@ -195,6 +213,14 @@ struct config *config_edit(void);
  * EVENT_SETTINGS with the groups that changed (none: no event).  On a
  * flash error nothing changes: returns a negative HAL_E*, else 0. */
 int config_update(const struct config *next);
+
+/* A settings record of `version` (a backup's): migrated into *out and
+ * checked as a stored copy is.  NULL when good, else why not. */
+const char *config_check_record(const void *record, uint32_t len, unsigned version, struct config *out);
+
+/* Persist `c` without using it (a restore, at boot before config_load()).
+ * 0 or a negative HAL_E*. */
+int config_store(const struct config *c);
 
 /* Saves since the area was created or wiped (Tasmota's SaveCount). */
 uint32_t config_save_count(void);

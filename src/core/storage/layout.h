@@ -11,11 +11,15 @@
  *   sectors 0-15 energy counters ring, 64-byte slots (1024 records: at
  *                3.68 kW and a save every 10 Wh, each sector is erased
  *                8.6 times a day: 32 years at 100k cycles)
- *   sectors 16-23 energy history (hourly / daily bars of the UI), 512-byte
- *                slots (64 records; a save each hour and at most every
- *                10 minutes of metering: 2.6 erases of a sector a day)
+ *   sectors 16-23 energy history (hourly, daily, monthly and yearly bars of
+ *                the UI and their cost), 1024-byte slots since record
+ *                version 2 (512 before: history.c reads a version 1
+ *                record in those once); 32 records: a save each hour and
+ *                at most every 10 minutes of metering (about 170 a day),
+ *                5.3 erases of a sector a day (50 years at 100k cycles)
  *   sectors 24-55 file store (files.h): 8 slots of two 2-sector banks
- *   sectors 56-86 free
+ *   sector  56   free (the partition table's "media" has 57 sectors,
+ *                docs/flashing.md; the SDK's standard table had 87)
  */
 #ifndef OPENPLUG_LAYOUT_H
 #define OPENPLUG_LAYOUT_H
@@ -44,7 +48,8 @@
 
 #define LAYOUT_HISTORY_OFFSET (16 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */
 #define LAYOUT_HISTORY_SECTORS 8
-#define LAYOUT_HISTORY_SLOT 512
+#define LAYOUT_HISTORY_SLOT 1024
+#define LAYOUT_HISTORY_SLOT_V1 512 /* record version 1's slots, read once to carry it over */
 #define LAYOUT_HISTORY_MAGIC 0xD4
 
 #define LAYOUT_FILES_OFFSET (24 * HAL_FLASH_SECTOR) /* in HAL_PART_MEDIA */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "charclass.h"
+
 /* ---- Writer ---- */
 
 void jw_init(struct json_writer *w, char *buf, size_t cap)
@@ -44,7 +46,7 @@ static void put_escaped(struct json_writer *w, const char *s)
     put_c(w, '"');
     for (;;) {
         const char *run = s;
-        while ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
+        while (char_class[(unsigned char)*s] & CHAR_JSON_PLAIN)
             s++;
         put(w, run, (size_t)(s - run));
         unsigned char c = (unsigned char)*s++;
@@ -72,7 +74,7 @@ static void item(struct json_writer *w, const char *key)
     w->has_items[w->depth] = true;
     size_t n = 0;
     if (key)
-        while ((unsigned char)key[n] >= 0x20 && key[n] != '"' && key[n] != '\\')
+        while (char_class[(unsigned char)key[n]] & CHAR_JSON_PLAIN)
             n++;
     if (key && !key[n] && !w->overflow && w->len + n + 4 < w->cap) {
         char *p = w->buf + w->len;
@@ -132,13 +134,19 @@ static char *fixed_digits(char text[24], uint64_t magnitude, unsigned decimals)
 {
     char *p = text + 24;
     unsigned written = 0;
-    do { /* 32-bit divisions where the value allows: a soft 64-bit one costs much more on the chip */
-        uint32_t small = (uint32_t)magnitude;
-        *--p = (char)('0' + (magnitude == small ? small % 10 : magnitude % 10));
-        magnitude = magnitude == small ? small / 10 : magnitude / 10;
+    for (; magnitude > UINT32_MAX; magnitude /= 10) { /* a soft 64-bit division costs much more on the chip */
+        *--p = (char)('0' + magnitude % 10);
         if (++written == decimals)
             *--p = '.';
-    } while (magnitude || written <= decimals);
+    }
+    uint32_t small = (uint32_t)magnitude;
+    do {
+        uint32_t tens = small / 10;
+        *--p = (char)('0' + (small - tens * 10));
+        small = tens;
+        if (++written == decimals)
+            *--p = '.';
+    } while (small || written <= decimals);
     return p;
 }
 
@@ -149,7 +157,16 @@ void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned de
                                      decimals < 19 ? decimals : 19); /* 10^19 still fits 64 bits */
     if (value < 0)
         *--p = '-';
-    put(w, p, (size_t)(text + sizeof text - p));
+    size_t n = (size_t)(text + sizeof text - p);
+    if (w->overflow || w->len + n >= w->cap) {
+        put(w, p, n); /* no room: overflow */
+        return;
+    }
+    char *out = w->buf + w->len; /* a few digits: copied here, not with a call */
+    w->len += n;
+    while (n--)
+        *out++ = *p++;
+    *out = '\0';
 }
 
 void jw_float(struct json_writer *w, const char *key, float value, unsigned decimals)
