@@ -629,6 +629,8 @@ static bool is_secret(const char *key)
     return false;
 }
 
+_Static_assert(CMD_LINE_MAX == 512, "serve_config's message names the command line's limit");
+
 /* One member → the command line "Key value" (a string "" clears: `""`;
  * a secret's mask "****" → "Key" alone, which shows it and changes nothing). */
 static bool member_command(struct json_reader *r, const char *key, char *line, size_t size)
@@ -695,10 +697,13 @@ static void serve_config(struct http_request *req, void *arg)
     struct config_results results = {.w = w};
     while (jr_object_next(&r, key, sizeof key)) {
         results.key = key;
+        struct json_reader at_value = r;
         if (!member_command(&r, key, line, sizeof line)) {
-            jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean\"}");
+            jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean, "
+                           "in a command line of at most 512 characters\"}");
             results.failed = true;
-            if (jr_failed(&r) || !jr_skip(&r))
+            r = at_value; /* however far the member got: skip its value whole (the document is valid) */
+            if (!jr_skip(&r))
                 break;
             continue;
         }
