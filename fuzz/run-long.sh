@@ -73,7 +73,7 @@ while name=$(next_target) && [ -n "$name" ]; do
     fi
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    corpus=$(find "$long/$name" -type f | wc -l)
+    corpus=$(find "$long/$name/" -type f | wc -l)
     findings=$(find "$long" -maxdepth 1 -type f -name "$name-*" | wc -l)
     [ "$status" -ne 0 ] && [ "$findings" -eq 0 ] && findings="exit $status"
     [ "$findings" != 0 ] && found_any=1
