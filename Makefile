@@ -17,7 +17,8 @@
 #   make rv32-newlib  build/rv32n: newlib (built once from Debian's
 #                newlib-source), core + network compiled for the chip, and
 #                the qemu-virt board firmware
-#   make fuzz    run every fuzz target for FUZZ_SECONDS (default 300) each
+#   make fuzz    run every fuzz target in turn until FUZZ_RUNS (10 M) inputs
+#                or FUZZ_SECONDS (7200) each, then print a table (fuzz/run-long.sh)
 #   make bl602 BL602_SDK=<SDK components/> BL602_NEWLIB=<newlib prefix>
 #                libopenplug_bl602.a for the vendor SDK's link (cmake/bl602-sdk.cmake)
 
@@ -31,7 +32,7 @@ PKG_TEST  = $(PKG_BUILD) python3-pytest clang libclang-rt-14-dev valgrind curl c
             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc openssl \
             mosquitto python3-paho-mqtt python3-jsonschema chromium chromium-driver python3-selenium \
             gupnp-tools iproute2 newlib-source liblwip-dev avahi-utils avahi-daemon dbus
-PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt
+PKG_BENCH = $(PKG_BUILD) valgrind wrk mosquitto python3-paho-mqtt python3-jsonschema python3-pytest
 PKG_SIZE  = $(PKG_BUILD) gcc-riscv64-unknown-elf newlib-source liblwip-dev
 
 SIM  = $(BUILD)/host/openplug-sim
@@ -104,13 +105,13 @@ size:
 	@$(MAKE) --no-print-directory rv32-newlib
 	@tools/size-table.sh $(BUILD)/rv32n bench/size-limits
 
-FUZZ_SECONDS ?= 300
+# Each target until FUZZ_RUNS inputs or FUZZ_SECONDS, whichever first; one at
+# a time under nice -n 19; FUZZ_BUDGET (s, 0 = none) caps the whole run.
+FUZZ_RUNS ?= 10000000
+FUZZ_SECONDS ?= 7200
+FUZZ_BUDGET ?= 0
 fuzz: fuzz-build
-	@for f in $(BUILD)/fuzz/fuzz_*; do [ -x "$$f" ] || continue; \
-	  name=$$(basename $$f); mkdir -p $(BUILD)/fuzz/long/$$name; \
-	  echo "== $$name ($(FUZZ_SECONDS) s)"; \
-	  dict=fuzz/dict/$${name#fuzz_}.dict; [ -f $$dict ] && dict_opt=-dict=$$dict || dict_opt=; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $$dict_opt $(BUILD)/fuzz/long/$$name fuzz/corpus/$$name || exit 1; done
+	@fuzz/run-long.sh $(BUILD)/fuzz $(FUZZ_RUNS) $(FUZZ_SECONDS) $(FUZZ_BUDGET)
 
 clean:
 	rm -rf $(BUILD)

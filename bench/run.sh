@@ -25,4 +25,6 @@ echo
 echo "## MQTT (bench/mqtt.py: round trips through mosquitto, client memory)"
 /usr/bin/python3 "$here/mqtt.py" "$sim"
 echo
+/usr/bin/python3 "$here/fleet.py" "$sim" 100
+echo
 /usr/bin/python3 "$here/script.py" "$sim"

@@ -23,6 +23,7 @@
 #   fuzz_web_hosts the Host allow-list and the WebHosts name list
 #   fuzz_backup    the backup file reader and the restore's check, on files written by the backup writer
 #   fuzz_tariff    Tariff1/2 times, EnergyPrice prices, Tasmota's off-peak rule
+#   fuzz_web_config POST /api/config: the settings parser through the web server
 #
 # Each target gets a ctest smoke test (fuzz/smoke.cmake): a fixed seed and a
 # fixed number of runs over its committed seeds, so the same commit always
@@ -39,7 +40,7 @@ set(OPENPLUG_FUZZ_SECONDS 300 CACHE STRING "Seconds each fuzz-run-<name> target 
 option(OPENPLUG_FUZZ_COVERAGE "Also build with clang source coverage (llvm-cov reports of a corpus)" OFF)
 
 set(FUZZ_TARGETS json template cmd reclog config history ota_header http http_server mqtt tz sntp expr script ssdp http_get
-                 bl0942 mdns web_hosts backup tariff)
+                 bl0942 mdns web_hosts backup tariff web_config)
 # Smoke runs per target (executions, seeds included); the default suits the fast parsers.
 set(FUZZ_SMOKE_RUNS 1000000)
 set(FUZZ_SMOKE_RUNS_json 200000)
@@ -59,6 +60,7 @@ set(FUZZ_SMOKE_RUNS_bl0942 300000)
 set(FUZZ_SMOKE_RUNS_web_hosts 30000)
 set(FUZZ_SMOKE_RUNS_backup 8000)
 set(FUZZ_SMOKE_RUNS_tariff 100000)
+set(FUZZ_SMOKE_RUNS_web_config 5000)
 set(FUZZ_SANITIZE_FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 if(OPENPLUG_FUZZ_COVERAGE)

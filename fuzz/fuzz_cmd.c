@@ -37,7 +37,7 @@
 #include "core/storage/config.h"
 #include "core/system.h"
 #include "fake_hal.h"
-#include "fuzz_input.h"
+#include "fuzz_device.h"
 
 #define LOOP_MS 2500 /* two housekeeping ticks and more */
 #define LOOP_TURNS 64
@@ -92,23 +92,6 @@ static bool is_backlog(const char *line)
     return is_command(line, "backlog") || is_command(line, "if");
 }
 
-static void check_config(const struct config *c)
-{
-    FUZZ_CHECK(memchr(c->device_name, '\0', sizeof c->device_name) != NULL);
-    FUZZ_CHECK(memchr(c->template_name, '\0', sizeof c->template_name) != NULL);
-    FUZZ_CHECK(c->power_on_state < POWER_ON_COUNT);
-    for (int gpio = 0; gpio < CONFIG_PINS; gpio++)
-        FUZZ_CHECK(c->pins[gpio].role < PIN_ROLE_COUNT && c->pins[gpio].channel <= 63);
-}
-
-static unsigned relay_states(void)
-{
-    unsigned bits = 0;
-    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
-        bits |= (unsigned)channel_get(channel) << (channel - 1);
-    return bits;
-}
-
 static void run_line(const uint8_t *text, size_t len)
 {
     char line[CMD_LINE_MAX + 1];
@@ -139,34 +122,6 @@ static void run_line(const uint8_t *text, size_t len)
     }
 }
 
-static void ignore_reply(const char *json, void *arg)
-{
-    (void)json;
-    (void)arg;
-}
-
-/* The same starting point for every input: a blank chip, default settings
- * saved (in the first slot), pins applied, relays off. */
-static void reset_device(void)
-{
-    uint16_t step = 0;
-    while (channels_erase_step(&step)) /* forgets the boot record it holds */
-        ;
-    fake_flash_blank();
-    channels_boot_restore(); /* both logs mount the blank chip */
-    FUZZ_CHECK(!config_load());
-    struct config defaults;
-    config_defaults(&defaults);
-    FUZZ_CHECK(config_update(&defaults) == 0);
-    pins_apply(config_get()->pins);
-    channels_settings_changed(SOURCE_BOOT);
-    for (unsigned channel = 1; channel <= CHANNEL_MAX; channel++)
-        channel_set(channel, false, SOURCE_BOOT);
-    script_stop_all(); /* and no script event of an earlier input */
-    char clear[] = "clearEvents";
-    cmd_execute(clear, SOURCE_BOOT, ignore_reply, NULL);
-}
-
 static jmp_buf reboot_jump;
 
 /* A Wi-Fi state the firmware has not announced: neither the one the loop
@@ -184,12 +139,7 @@ static enum hal_wifi_state wifi_change(enum hal_wifi_state now)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool booted;
-    if (!booted) {
-        fake_flash_blank();
-        firmware_boot();
-        booted = true;
-    }
+    boot_once();
     fake_console_clear();
     fake_flash_power_on();
     reset_device();

@@ -25,11 +25,14 @@ MOSQUITTO = "/usr/sbin/mosquitto"
 
 
 class Broker:
-    def __init__(self, workdir, port=None, tls=None):
-        """tls: None, or (ca_path, cert_path, key_path) for a TLS listener."""
+    def __init__(self, workdir, port=None, tls=None, conf=()):
+        """tls: None, or (ca_path, cert_path, key_path) for a TLS listener;
+        conf: more lines for mosquitto.conf (allow_anonymous among them
+        replaces the default, true)."""
         self.dir = str(workdir)
         self.port = port or simlib.free_port()
         self.tls = tls
+        self.conf = list(conf)
         self.proc = None
         self.log_path = os.path.join(self.dir, "mosquitto-%d.log" % self.port)
         self.conf_path = os.path.join(self.dir, "mosquitto-%d.conf" % self.port)
@@ -43,6 +46,9 @@ class Broker:
         if self.tls:
             ca, cert, key = self.tls
             lines += ["cafile %s" % ca, "certfile %s" % cert, "keyfile %s" % key]
+        if any(line.startswith("allow_anonymous") for line in self.conf):
+            lines.remove("allow_anonymous true")
+        lines += self.conf
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -103,10 +109,13 @@ class Message:
 class HA:
     """A paho client that records what it receives."""
 
-    def __init__(self, port, subscribe=("#",), client_id="ha-test", tls_ca=None):
+    def __init__(self, port, subscribe=("#",), client_id="ha-test", tls_ca=None, auth=None):
+        """auth: None, or (user, password)."""
         self.messages = []
         self.cond = threading.Condition()
         self.client = paho.Client(client_id=client_id, clean_session=True)
+        if auth:
+            self.client.username_pw_set(*auth)
         if tls_ca:
             self.client.tls_set(ca_certs=tls_ca)
         self.client.on_message = self._on_message

@@ -159,6 +159,21 @@ def test_config_read_and_write_by_command_names(web):
     assert web.cmd("PowerOnState") == {"PowerOnState": 1}
     assert curl(web.base + "/api/config", data="[1,2]").status == 400
     assert curl(web.base + "/api/config", data='{"DeviceName":"x"').status == 400
+    # a member name longer than any command was dropped with all after it,
+    # and the rest answered 200 "ok" (fuzz_web_config): now the whole body is refused
+    r = curl(web.base + "/api/config", data={"DeviceName": "Porch", "X" * 32: 1, "PowerOnState": 0})
+    assert r.status == 400 and "32 characters" in r.json()["error"], r
+    assert web.cmd("DeviceName") == {"DeviceName": "Hall"} and web.cmd("PowerOnState") == {"PowerOnState": 1}
+    r = curl(web.base + "/api/config", data={"DeviceName": "Porch", "X" * 31: 1})
+    assert r.status == 422 and r.json()["results"]["X" * 31] == {"Command": "Unknown"}, r
+    # a value too long for a command line stopped the members after it unseen,
+    # and a number too long skipped the next member's name (fuzz_web_config)
+    body = '{"Backlog":"%s","PowerOnState":0,"MaxPower":%s,"DeviceName":"Attic"}' % ("Power; " * 80, "9" * 600)
+    r = curl(web.base + "/api/config", data=body)
+    assert r.status == 422, r
+    res = r.json()["results"]
+    assert "512 characters" in res["Backlog"]["Error"] and "512 characters" in res["MaxPower"]["Error"], res
+    assert res["PowerOnState"] == {"PowerOnState": 0} and res["DeviceName"] == {"DeviceName": "Attic"}, res
 
 
 def test_template_and_pins(web):

@@ -1,8 +1,8 @@
 # End-to-end tests: pytest drives the built openplug-sim (see tests/e2e/*.py).
 # The simulator under test is passed in OPENPLUG_SIM.  The MQTT tests (a
-# real mosquitto, TLS, a misbehaving broker: ~4 min) are a ctest of their
+# real mosquitto, TLS, a misbehaving broker, a fleet of 10 plugs: ~4 min) are a ctest of their
 # own, so each has its own time limit and ctest -j runs them side by side.
-set(E2E_MQTT test_mqtt.py test_hass.py test_mqtt_net.py)
+set(E2E_MQTT test_mqtt.py test_hass.py test_mqtt_net.py test_fleet.py) # test_fleet: 10 plugs, one broker
 set(E2E_DIR ${CMAKE_CURRENT_SOURCE_DIR}/tests/e2e)
 set(E2E_ENV "OPENPLUG_SIM=$<TARGET_FILE:openplug-sim>;PYTHONDONTWRITEBYTECODE=1")
 

@@ -258,6 +258,30 @@ static void test_file_script_with_delay(void)
     CHECK_CONTAINS(run("startScript nofile"), "no file 'nofile'");
 }
 
+/* The runner's budget is per loop turn, also when another timer due in the
+ * same turn queues a run (fuzz_script-wake-after-budget): the wake used to
+ * arm the runner for "now", and it ran a second budget in that turn. */
+static void test_budget_holds_when_a_timer_queues_in_the_same_turn(void)
+{
+    run("clearEvents");
+    CHECK_EQ(script_queue_text("six", "delay_s 1; Status 2; Status 2; Status 2; Status 2; Status 2; Status 2"), 0);
+    turn(1); /* delay_s: the run parks for 1 s */
+    CHECK_CONTAINS(run("addRepeatingEvent 1 1 Status 2"), "{\"addRepeatingEvent\":");
+    fake_time_advance_us(1100000); /* the run and the repeating event are both due in the next turn */
+    struct script_stats before, after;
+    script_get_stats(&before);
+    sched_run_once(0);
+    script_get_stats(&after);
+    CHECK(after.commands - before.commands <= SCRIPT_STEPS_PER_TURN);
+    if (after.commands - before.commands > SCRIPT_STEPS_PER_TURN)
+        printf("  %lu commands in one turn\n", (unsigned long)(after.commands - before.commands));
+    turn(5);
+    script_get_stats(&after);
+    CHECK_EQ(after.commands - before.commands, 7); /* all of them, in later turns */
+    CHECK_EQ(after.queued, 0);
+    run("clearEvents");
+}
+
 /* Sunrise and sunset against published times (to the minute, so within
  * 90 s plus the formulas' minute). */
 static void check_sun(int month, int day, double lat, double lon, bool rise, int64_t published_utc_minute)
@@ -338,6 +362,7 @@ int main(void)
     RUN(test_runner_and_handlers);
     RUN(test_runaway_is_stopped);
     RUN(test_file_script_with_delay);
+    RUN(test_budget_holds_when_a_timer_queues_in_the_same_turn);
     RUN(test_sunrise_sunset);
     RUN(test_clock_match);
     return harness_report();

@@ -16,6 +16,10 @@
  * (TglChanOnTgl) is a rocker: each settled change of level, either way,
  * is a click that toggles its channel; it has no double click or long
  * press, and while still it waits for an interrupt on the opposite edge.
+ * Known limit: the level is sampled from when the loop handles the press
+ * edge's interrupt, so a tap shorter than a stall of the main loop (the
+ * world's `hang 1` and a 100 ms press in the simulator) is not seen; the
+ * interrupt's timestamp alone cannot tell a short press from a glitch.
  */
 #ifndef OPENPLUG_BUTTON_H
 #define OPENPLUG_BUTTON_H

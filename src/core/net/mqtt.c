@@ -63,6 +63,10 @@ static struct client {
 
 static struct sched_poller poller;
 static bool poller_added;
+/* Wakes the loop when the back-off ends: the poller alone would wait for
+ * the next timer of someone else (the 1 s tick), and plugs that booted
+ * together would retry on the same tick whatever delays they drew. */
+static struct sched_timer retry_timer;
 /* The client's state machine reports each turn it completes: a client
  * stuck inside a step (a wedged stack) restarts the plug, named "mqtt". */
 static struct health_activity health;
@@ -75,6 +79,7 @@ static void init_once(void)
     if (!poller_added) {
         c.orphan_lookup = -1;
         sched_poller_add(&poller, poll_and_report, NULL);
+        sched_timer_init(&retry_timer, poll_and_report, NULL);
         poller_added = true;
     }
 }
@@ -205,6 +210,7 @@ static void connection_lost(void)
     c.failures++;
     uint32_t delay = backoff_ms(c.failures);
     c.retry_at_ms = hal_time_ms() + delay;
+    sched_timer_start(&retry_timer, delay, 0);
     set_state(ST_WAIT);
     LOG_INF("MQT", "next attempt in %lu ms", (unsigned long)delay);
     if (was_up && c.handlers.disconnected)

@@ -629,6 +629,8 @@ static bool is_secret(const char *key)
     return false;
 }
 
+_Static_assert(CMD_LINE_MAX == 512, "serve_config's message names the command line's limit");
+
 /* One member → the command line "Key value" (a string "" clears: `""`;
  * a secret's mask "****" → "Key" alone, which shows it and changes nothing). */
 static bool member_command(struct json_reader *r, const char *key, char *line, size_t size)
@@ -676,10 +678,16 @@ static void serve_config(struct http_request *req, void *arg)
     const char *body = http_body(req, &len);
     struct json_reader r;
     char key[32], line[CMD_LINE_MAX + 1];
-    /* Check the whole document before running anything. */
+    /* Check the whole document before running anything: an object whose
+     * member names all fit a command name. */
     jr_init(&r, body, len);
-    if (!jr_skip(&r) || !jr_finished(&r) || (jr_init(&r, body, len), jr_peek(&r) != JSON_OBJECT)) {
-        http_reply_error(req, 400, "expected a JSON object of {\"<Command>\":<value>}");
+    bool valid = jr_skip(&r) && jr_finished(&r);
+    jr_init(&r, body, len);
+    valid = valid && jr_peek(&r) == JSON_OBJECT && jr_object_begin(&r);
+    while (valid && jr_object_next(&r, key, sizeof key))
+        valid = jr_skip(&r);
+    if (!valid || jr_failed(&r)) {
+        http_reply_error(req, 400, "expected a JSON object of {\"<Command>\":<value>}, names under 32 characters");
         return;
     }
     jr_init(&r, body, len);
@@ -689,10 +697,13 @@ static void serve_config(struct http_request *req, void *arg)
     struct config_results results = {.w = w};
     while (jr_object_next(&r, key, sizeof key)) {
         results.key = key;
+        struct json_reader at_value = r;
         if (!member_command(&r, key, line, sizeof line)) {
-            jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean\"}");
+            jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean, "
+                           "in a command line of at most 512 characters\"}");
             results.failed = true;
-            if (jr_failed(&r) || !jr_skip(&r))
+            r = at_value; /* however far the member got: skip its value whole (the document is valid) */
+            if (!jr_skip(&r))
                 break;
             continue;
         }

@@ -247,11 +247,17 @@ static void runner_arm(uint32_t min_delay_ms)
         sched_timer_start(&runner_timer, wake > now + min_delay_ms ? (uint32_t)(wake - now) : min_delay_ms, 0);
 }
 
-static void runner_wake(void) { runner_arm(0); }
+/* When the runner last spent a turn's budget: a run queued by another
+ * timer of that same turn waits for the next turn (armed for "now", the
+ * runner would run a second budget in this one). */
+static uint64_t runner_ran_ms = UINT64_MAX;
+
+static void runner_wake(void) { runner_arm(runner_ran_ms == hal_time_ms() ? 1 : 0); }
 
 static void run_some(void *arg)
 {
     (void)arg;
+    runner_ran_ms = hal_time_ms();
     for (unsigned budget = SCRIPT_STEPS_PER_TURN; budget;) {
         struct script_run *run = oldest_due(hal_time_ms());
         if (!run)

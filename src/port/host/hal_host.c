@@ -41,8 +41,9 @@ void sim_console_inject(const char *text)
 }
 
 /* --at: commands typed at a device time (counted across reboots, as
- * --duration); each is typed once, in the boot running at that time. */
-#define TIMED_MAX 64
+ * --duration); each is typed once, in the boot running at that time.
+ * "world …" is a world request instead (sim_world.c). */
+#define TIMED_MAX 256
 static struct timed_exec {
     uint64_t t_us;
     const char *commands;
@@ -68,7 +69,10 @@ static uint64_t type_due_commands(void)
         if (timed[i].t_us < elapsed_before_boot_us || !timed[i].commands)
             continue; /* typed in an earlier boot */
         if (timed[i].t_us <= total) {
-            sim_console_type(timed[i].commands);
+            if (strncmp(timed[i].commands, "world ", 6) == 0)
+                sim_world_request(timed[i].commands + 6);
+            else
+                sim_console_type(timed[i].commands);
             timed[i].commands = NULL;
         } else if (timed[i].t_us - elapsed_before_boot_us < next) {
             next = timed[i].t_us - elapsed_before_boot_us;

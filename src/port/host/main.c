@@ -39,7 +39,8 @@ static void usage(FILE *out)
           "  --duration S             stop cleanly after S seconds of device time\n"
           "  --seed N                 seed of every random choice of the model (default 1)\n"
           "  --exec \"cmd; cmd\"        commands typed on the console after the first boot\n"
-          "  --at \"S cmd; cmd\"        commands typed at S seconds of device time (repeatable)\n"
+          "  --at \"S cmd; cmd\"        commands typed at S seconds of device time (repeatable);\n"
+          "                           \"S world REQUEST\": a world request then (e.g. \"60 world wifi down\")\n"
           "  --world PATH             UNIX socket for the physical world (press, powercut, hang, pins)\n"
           "  --energy-log FILE        a CSV row a second: t_s,volts,amps,watts,va,pf,kwh_total\n"
           "  --powercut-at-flash-op N tear the N-th flash erase/program and cut the power\n"
@@ -162,7 +163,7 @@ static bool parse_at(const char *text)
     char *end;
     double seconds = strtod(text, &end);
     if (end == text || *end != ' ' || !(seconds >= 0) || seconds > 1e12 || !end[1] || !sim_console_at(seconds, end + 1)) {
-        fprintf(stderr, "openplug-sim: --at takes \"SECONDS commands\", e.g. --at \"3600 Time 0\" (at most 64)\n");
+        fprintf(stderr, "openplug-sim: --at takes \"SECONDS commands\", e.g. --at \"3600 Time 0\" (at most 256)\n");
         return false;
     }
     return true;

@@ -226,6 +226,7 @@ bool sim_first_boot(void);
 /* ---- World socket (sim_world.c) ---- */
 bool sim_world_open(const char *path);
 void sim_world_close(void);
+void sim_world_request(const char *request); /* --at "S world …": a request made at a device time */
 /* Add the world's descriptors to a poll set; handle what is ready. */
 int sim_world_pollfds(struct pollfd *fds, int max);
 void sim_world_service(const struct pollfd *fds, int count);
@@ -235,6 +236,7 @@ void sim_world_service(const struct pollfd *fds, int count);
 bool sim_net_date_option(const char *text); /* --date; false + message if bad */
 bool sim_net_start(void);                   /* open the time server's socket (with --date) */
 int64_t sim_net_world_ms(void);             /* the world's clock, Unix ms */
+void sim_net_step_clock(int64_t ms);         /* the world request "clock": step the time server */
 /* The world's name service: true with the address for a name it knows. */
 bool sim_net_world_name(const char *host, uint32_t *ipv4);
 int sim_net_pollfds(struct pollfd *fds, int max);

@@ -82,13 +82,17 @@ bool sim_net_date_option(const char *text)
     return true;
 }
 
+static int64_t stepped_ms; /* the world request "clock": the time server corrected */
+
+void sim_net_step_clock(int64_t ms) { stepped_ms += ms; }
+
 int64_t sim_net_world_ms(void)
 {
     if (fixed_date)
-        return date_ms + (int64_t)((sim_boot_offset_us() + sim_now_us()) / 1000u);
+        return stepped_ms + date_ms + (int64_t)((sim_boot_offset_us() + sim_now_us()) / 1000u);
     if (sim_opt.virtual_time)
-        return host_ms_at_start + (int64_t)(sim_now_us() / 1000u);
-    return host_now_ms();
+        return stepped_ms + host_ms_at_start + (int64_t)(sim_now_us() / 1000u);
+    return stepped_ms + host_now_ms();
 }
 
 bool sim_net_start(void)

@@ -24,7 +24,11 @@
  *   bl0942 [fault none|corrupt|truncate|desync|junk [EVERY]]
  *                       the BL0942's figures as JSON (--meter bl0942), or
  *                       damage every EVERY-th answer (sim_bl0942.c)
+ *   wifi up|down        the access point comes back / goes away
+ *   clock <+-seconds>   step the world's time server (--date) by that much
  *   help                this list
+ * The same requests can be made at a device time with --at "S world …"
+ * (sim_world_request(): the reply goes to stderr).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -174,6 +178,16 @@ static void handle(struct client *c, char *request)
         sim_wifi_link(strcmp(a1, "up") == 0);
         snprintf(out, sizeof out, "ok wifi %s\n", a1);
         reply(c, out);
+    } else if (strcmp(verb, "clock") == 0 && a1 && !a2) {
+        long seconds = strtol(a1, &end, 10);
+        if (*end || seconds < -86400 * 365L || seconds > 86400 * 365L || !sim_opt.world_time) {
+            reply(c, sim_opt.world_time ? "error: clock: expected <+-seconds> within a year\n"
+                                        : "error: clock: the world has no time server (--date)\n");
+            return;
+        }
+        sim_net_step_clock((int64_t)seconds * 1000);
+        snprintf(out, sizeof out, "ok world clock stepped by %+ld s\n", seconds);
+        reply(c, out);
     } else if (strcmp(verb, "pins") == 0 && !a1) {
         strcpy(out, "ok ");
         sim_gpio_json(out + 3, sizeof out - 4);
@@ -186,11 +200,22 @@ static void handle(struct client *c, char *request)
         reply(c, out);
     } else if (strcmp(verb, "help") == 0) {
         reply(c, "ok press <gpio> [ms] | switch <gpio> on|off | powercut | hang <seconds> | wedge <activity> | crash"
-                 " | pins | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | bl0942 [fault KIND [EVERY]] | wifi up|down\n");
+                 " | pins | load [<watts>W [pf=<pf>] [volts=<v>]] | counts | bl0942 [fault KIND [EVERY]] | wifi up|down"
+                 " | clock <+-seconds>\n");
     } else {
         snprintf(out, sizeof out, "error: unknown request '%.40s' (try help)\n", verb);
         reply(c, out);
     }
+}
+
+void sim_world_request(const char *request)
+{
+    struct client log = {.fd = STDERR_FILENO};
+    snprintf(log.buf, sizeof log.buf, "%s", request);
+    fprintf(stderr, "openplug-sim: world at %.3f s: %s: ", (double)(sim_boot_offset_us() + sim_now_us()) / 1e6,
+            log.buf);
+    fflush(stderr);
+    handle(&log, log.buf);
 }
 
 int sim_world_pollfds(struct pollfd *fds, int max)
