@@ -142,6 +142,19 @@ def test_logs_endpoint(web):
     assert curl(web.base + "/api/logs?since=x").status == 400
 
 
+def test_config_post_with_more_results_than_fit(web):
+    """Members whose results outgrow the reply all run, and the reply says
+    so in counts instead of a 500 over settings that changed (fuzz_web_config)."""
+    body = "{" + ",".join('"NtpServer%d":"time%d.example.net"' % (1 + i % 3, i) for i in range(60)) + \
+           ',"DeviceName":"Counted","Nonsense":1}'
+    r = curl(web.base + "/api/config", data=body)
+    assert r.status == 422, r
+    assert r.json() == {"members": 62, "failed": 1, "ok": False,
+                        "results": "too many to list: every member ran, GET /api/config shows the settings"}
+    assert web.cmd("DeviceName") == {"DeviceName": "Counted"}
+    assert web.cmd("NtpServer3")["NtpServer3"] == "time59.example.net"
+
+
 def test_config_read_and_write_by_command_names(web):
     config = curl(web.base + "/api/config").json()
     assert config["DeviceName"] == "OpenPlug" and config["MqttPort"] == 1883

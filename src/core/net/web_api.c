@@ -609,13 +609,14 @@ static void write_config(struct json_writer *w)
 struct config_results {
     struct json_writer *w;
     const char *key;
-    bool failed;
+    unsigned members, failed;
+    bool this_failed;
 };
 
 static void collect_result(const char *json, void *arg)
 {
     struct config_results *r = arg;
-    r->failed |= strncmp(json, "{\"Command\":", 11) == 0;
+    r->this_failed |= strncmp(json, "{\"Command\":", 11) == 0;
     jw_raw(r->w, r->key, json);
 }
 
@@ -697,21 +698,32 @@ static void serve_config(struct http_request *req, void *arg)
     struct config_results results = {.w = w};
     while (jr_object_next(&r, key, sizeof key)) {
         results.key = key;
+        results.members++;
+        results.this_failed = false;
         struct json_reader at_value = r;
         if (!member_command(&r, key, line, sizeof line)) {
             jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean, "
                            "in a command line of at most 512 characters\"}");
-            results.failed = true;
+            results.failed++;
             r = at_value; /* however far the member got: skip its value whole (the document is valid) */
             if (!jr_skip(&r))
                 break;
             continue;
         }
         cmd_execute(line, SOURCE_HTTP, collect_result, &results);
+        results.failed += results.this_failed;
     }
-    jw_object_end(w);
+    int status = results.failed ? 422 : 200;
+    if (w->overflow) { /* the members ran: say so, in counts, rather than fail the whole reply */
+        w = http_reply_json_begin(req, status);
+        jw_int(w, "members", results.members);
+        jw_int(w, "failed", results.failed);
+        jw_string(w, "results", "too many to list: every member ran, GET /api/config shows the settings");
+    } else {
+        jw_object_end(w);
+    }
     jw_bool(w, "ok", !results.failed);
-    http_reply_json_end_status(req, results.failed ? 422 : 200);
+    http_reply_json_end_status(req, status);
 }
 
 /* ---- Template and pins ---- */
