@@ -21,7 +21,7 @@ void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 #include <stdint.h>
 
 #define LOG_LINE_MAX 256 /* a script command's reply fits */
-#define LOG_RING_BYTES 2880
+#define LOG_RING_BYTES 2816
 #define LOG_RING_INDEX 64
 
 /* Sequence number the next line will get (the first line is 0). */
