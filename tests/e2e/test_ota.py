@@ -218,10 +218,11 @@ def test_failures_in_a_row_leak_nothing_and_the_next_try_works(make_plug, server
         upgrade(plug, server)
         assert wait_state(plug, ("failed",))["State"] == "failed"
         heaps.append(plug.cmd("Status 11")["StatusSTS"]["Heap"])
-    # Each try takes ~5 KB of buffers: a leak would lose that much per try.
-    # The first try is the baseline's warm-up (the C library's lazy
-    # allocations happen in it or not, depending on the host's timing).
-    assert max(heaps[1:]) - min(heaps[1:]) <= 1, heaps
+    # Each try takes ~5 KB of buffers: a leak of even 1 KB per try would lose
+    # 4 KB over the last five.  The first try is the baseline's warm-up, and
+    # the C library's own allocations (resolver, stdio) move the figure by a
+    # KB or two with the host's timing: a CI run saw 108..110.
+    assert max(heaps[1:]) - min(heaps[1:]) <= 3, heaps
     update_and_boot(plug, server, images["raw"])
     assert version(plug) == images["new_version"]
 
