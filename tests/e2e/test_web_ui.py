@@ -409,7 +409,9 @@ def test_calibration_from_a_reference_reading(make_plug, browser):
                                    since=mark).group(1))
     assert 0.9 * 230 < measured < 1.1 * 230, measured
     assert after / before == pytest.approx(240 / measured, rel=1e-3), (before, after, measured)
-    browser.wait(lambda: abs(float(browser.text("#c-voltage").replace("–", "0")) - 240) < 4, timeout=15,
+    # (within 8 V: real-time readings on a loaded host move by a few %; the
+    # uncalibrated 230 V is 10 V away)
+    browser.wait(lambda: abs(float(browser.text("#c-voltage").replace("–", "0")) - 240) < 8, timeout=15,
                  what="the new voltage")
     # No reading typed: said, nothing sent.
     browser.js("document.querySelector('#cal-form .msg').textContent = ''")
