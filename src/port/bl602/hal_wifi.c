@@ -270,7 +270,8 @@ static void take_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr
 {
     (void)env;
     (void)param1;
-    size_t len = strnlen(item->ssid, sizeof item->ssid);
+    const char *end = memchr(item->ssid, '\0', sizeof item->ssid); /* newlib's strnlen is POSIX-only */
+    size_t len = end ? (size_t)(end - item->ssid) : sizeof item->ssid;
     if (!len)
         return; /* hidden */
     int at = 0;
