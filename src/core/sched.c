@@ -5,6 +5,10 @@
 
 #define PIN_MAX 32 /* GPIO numbers with a route */
 #define RING_SIZE 256u /* a power of two; 2 kHz of edges for 100 ms */
+/* The last slots are kept for routes that follow both edges (buttons): in a
+ * stall a meter's pulses fill the rest, and two taps with their bounces
+ * still fit. */
+#define RING_KEPT_FOR_BOTH 32u
 
 /* Written by interrupts (head, events) and the loop (tail).  An event is
  * its time and one byte of pin << 1 | level, in two arrays: as a struct
@@ -18,6 +22,7 @@ struct pin_route {
     sched_pin_fn fn;
     void *arg;
     bool attached; /* hal_pin_irq_attach() done: never again for this pin */
+    bool both;     /* the handler re-arms the edge away from the level it read */
 };
 static struct pin_route routes[PIN_MAX];
 
@@ -138,21 +143,41 @@ static void run_due_timers(void)
 
 /* ---- Pin events ---- */
 
-static void record_edge(int pin, void *arg)
+static void push_edge(int pin, bool level)
 {
-    (void)arg;
     uint32_t head = __atomic_load_n(&ring_head, __ATOMIC_RELAXED);
     uint32_t tail = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
-    if (head - tail >= RING_SIZE) {
+    if (head - tail >= (routes[pin].both ? RING_SIZE : RING_SIZE - RING_KEPT_FOR_BOTH)) {
         ring_overflows++;
         return;
     }
     ring_time_us[head % RING_SIZE] = hal_time_us();
-    ring_pin_level[head % RING_SIZE] = (uint8_t)(pin << 1 | (hal_pin_read(pin) ? 1 : 0));
+    ring_pin_level[head % RING_SIZE] = (uint8_t)(pin << 1 | (level ? 1 : 0));
     __atomic_store_n(&ring_head, head + 1, __ATOMIC_RELEASE);
 }
 
-int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg)
+static enum hal_pin_edge edge_away_from(bool level) { return level ? HAL_EDGE_FALLING : HAL_EDGE_RISING; }
+
+/* The interrupt handler: the edge and the level now.  Following both edges
+ * (the chip has one edge per pin), it arms the edge away from that level;
+ * a change that came before the re-arm is recorded here, since its own
+ * interrupt will not come (a few rounds at most: bounces end). */
+static void record_edge(int pin, void *arg)
+{
+    (void)arg;
+    bool level = hal_pin_read(pin);
+    push_edge(pin, level);
+    for (int round = 0; round < 4 && routes[pin].both; round++) {
+        hal_pin_irq_enable(pin, edge_away_from(level), true);
+        bool now = hal_pin_read(pin);
+        if (now == level)
+            break;
+        level = now;
+        push_edge(pin, level);
+    }
+}
+
+static int watch(int pin, enum hal_pin_edge edge, bool both, sched_pin_fn fn, void *arg)
 {
     if (pin < 0 || pin >= PIN_MAX || !fn)
         return HAL_EINVAL;
@@ -165,7 +190,18 @@ int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg)
     }
     route->fn = fn;
     route->arg = arg;
+    route->both = both;
     return hal_pin_irq_enable(pin, edge, true);
+}
+
+int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg)
+{
+    return watch(pin, edge, false, fn, arg);
+}
+
+int sched_pin_watch_both(int pin, sched_pin_fn fn, void *arg)
+{
+    return watch(pin, edge_away_from(hal_pin_read(pin)), true, fn, arg);
 }
 
 void sched_pin_unwatch(int pin)
@@ -174,6 +210,7 @@ void sched_pin_unwatch(int pin)
         return;
     hal_pin_irq_enable(pin, HAL_EDGE_FALLING, false);
     routes[pin].fn = NULL;
+    routes[pin].both = false;
 }
 
 static void dispatch_pin_events(void)

@@ -38,6 +38,10 @@ typedef void (*sched_pin_fn)(int pin, uint32_t t_us, bool level, void *arg);
 /* Route a pin's interrupts (on `edge`) to fn in the loop.  A pin can be
  * watched again with another handler after sched_pin_unwatch(). */
 int sched_pin_watch(int pin, enum hal_pin_edge edge, sched_pin_fn fn, void *arg);
+/* Route both edges: each interrupt re-arms the opposite one, so a change
+ * and its return are both recorded, with their times, however long the
+ * loop is held up before it dispatches them. */
+int sched_pin_watch_both(int pin, sched_pin_fn fn, void *arg);
 void sched_pin_unwatch(int pin);
 
 /* A function run once in every turn of the loop (console, sockets). */

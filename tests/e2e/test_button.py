@@ -3,7 +3,8 @@
 Covers: a click toggles channel 1 at once and the LED follows, whatever the
 contact bounce (several seeds); a click held just under the long-press time
 is still a click; a double click is logged and leaves one net toggle; a
-long press is logged and does not toggle; a bad press request is refused.
+long press is logged and does not toggle; a tap while the main loop hangs
+still counts, a glitch does not; a bad press request is refused.
 """
 import json
 import time
@@ -131,6 +132,25 @@ def test_long_press_is_logged_and_does_not_toggle(make_plug):
     relay, led = relay_and_led(plug)
     assert (relay["level"], relay["changes"]) == (0, 0)
     assert (led["level"], led["changes"]) == (1, 0)
+
+
+def test_a_tap_while_the_loop_hangs_counts_and_a_glitch_does_not(make_plug):
+    """The main loop held up (world `hang 3`, as a long TLS handshake
+    would): a 100 ms tap inside it is a click once the loop is back, told by
+    its interrupts' times; a 5 ms glitch inside it is nothing."""
+    plug = make_plug(None)
+    mark = plug.mark()
+    assert plug.world("hang 3") == "ok main loop hangs for 3 s"
+    hung = float(plug.wait_stderr(r"world: main loop hangs for 3 s from ([0-9.]+) s of device time").group(1))
+    plug.press(BUTTON_GPIO, 5)
+    time.sleep(0.5)  # out of any double click with it, were it a click
+    plug.press(BUTTON_GPIO, 100)
+    glitch, tap = plug.press_stamps(2)
+    assert hung <= glitch and tap + 0.1 < hung + 3, "both within the hang"
+    plug.wait_log(r"PWR: channel 1 ON \(button\)", since=mark, timeout=10)
+    assert [line.split(" ", 1)[1] for line in wait_settled(plug, mark, 1)] == ["BTN: button 1 click"]
+    assert log_seconds(plug.log_lines(r"BTN: button 1 click", since=mark)[0]) >= hung + 3 - 0.01
+    assert relay_and_led(plug)[0]["level"] == 1
 
 
 @pytest.mark.parametrize("request_, error", [

@@ -269,11 +269,16 @@ def test_misbehaving_broker_drop_backoff_recover(make_plug, tmp_path):
         # A real broker on the same port: the client recovers by itself.
         fake.stop()
         fake = None
+        back = plug.mark()
         broker = Broker(tmp_path, port=port).start()
         ha = HA(port)
         try:
-            # (the next attempt may be one backoff step, up to 16 s, away)
-            ha.wait("tele/%s/LWT" % TOPIC, "Online", timeout=40)
+            # (the next attempt may be one backoff step, up to 16 s, away).
+            # Not the first LWT: right after CONNACK the plug re-sends what the
+            # fake brokers never acknowledged (an LWT, a stat/POWER of a past
+            # toggle) before it subscribes; a command is heard once it has.
+            plug.wait_log(r"MQT: subscriptions acknowledged", since=back, timeout=40)
+            ha.wait("tele/%s/LWT" % TOPIC, "Online", timeout=10)
             status = plug.cmd("MqttStatus")["MqttStatus"]
             assert status["State"] == "connected" and status["Connects"] >= 1
             was = relay_on(plug)

@@ -110,6 +110,60 @@ static void test_glitch_is_not_a_press(void)
     CHECK_EQ(actions[BUTTON_CLICK] + actions[BUTTON_DOUBLE] + actions[BUTTON_LONG], 0);
 }
 
+/* The loop held up (no turn) for a whole press: its interrupts' times. */
+static void press_in_a_stall(uint32_t held_ms)
+{
+    contact(0);
+    fake_time_advance_us(held_ms * 1000u);
+    contact(-1);
+    fake_time_advance_us(50000);
+}
+
+static void test_presses_during_a_stall_count_by_their_times(void)
+{
+    reset_counts();
+    run_ms(1000);
+    bool before = channel_get(1);
+    press_in_a_stall(100);
+    run_ms(40);
+    CHECK_EQ(actions[BUTTON_CLICK], 1);
+    CHECK(channel_get(1) != before);
+    run_ms(1000);
+    /* two taps in one stall, 250 ms apart: a click and a double click */
+    reset_counts();
+    press_in_a_stall(80);
+    fake_time_advance_us(120000);
+    press_in_a_stall(80);
+    run_ms(40);
+    CHECK_EQ(actions[BUTTON_CLICK], 1);
+    CHECK_EQ(actions[BUTTON_DOUBLE], 1);
+    run_ms(1000);
+    /* held past the long-press time: a long press, no toggle */
+    reset_counts();
+    before = channel_get(1);
+    press_in_a_stall(1500);
+    run_ms(40);
+    CHECK_EQ(actions[BUTTON_LONG], 1);
+    CHECK_EQ(actions[BUTTON_CLICK], 0);
+    CHECK(channel_get(1) == before);
+    /* a glitch in a stall: nothing; a tap after it in the same stall: a click */
+    reset_counts();
+    contact(0);
+    fake_time_advance_us(5000);
+    contact(-1);
+    fake_time_advance_us(50000);
+    run_ms(500);
+    CHECK_EQ(actions[BUTTON_CLICK] + actions[BUTTON_DOUBLE] + actions[BUTTON_LONG], 0);
+    contact(0);
+    fake_time_advance_us(5000);
+    contact(-1);
+    fake_time_advance_us(500000);
+    press_in_a_stall(100);
+    run_ms(40);
+    CHECK_EQ(actions[BUTTON_CLICK], 1);
+    CHECK_EQ(actions[BUTTON_DOUBLE] + actions[BUTTON_LONG], 0);
+}
+
 static void test_idle_button_costs_no_timer(void)
 {
     struct sched_stats before, after;
@@ -133,6 +187,7 @@ int main(void)
     RUN(test_slow_second_click_is_a_click);
     RUN(test_long_press_does_not_toggle);
     RUN(test_glitch_is_not_a_press);
+    RUN(test_presses_during_a_stall_count_by_their_times);
     RUN(test_idle_button_costs_no_timer);
     return harness_report();
 }

@@ -21,6 +21,8 @@ struct button {
     bool long_fired;
     bool click_pending; /* a click that a second one would make double */
     uint64_t pressed_at_ms, clicked_at_ms;
+    bool down_edge;         /* a press edge since the last release (push buttons) */
+    uint32_t down_edge_us;  /* its interrupt's time */
     struct sched_timer sampler;
 };
 
@@ -82,7 +84,7 @@ static void released(struct button *b, uint64_t now)
     }
 }
 
-static void on_press_edge(int pin, uint32_t t_us, bool level, void *arg);
+static void on_switch_edge(int pin, uint32_t t_us, bool level, void *arg);
 
 static void sample(void *arg)
 {
@@ -100,6 +102,7 @@ static void sample(void *arg)
             b->pressed_at_ms = now;
             b->long_fired = false;
         } else {
+            b->down_edge = false;
             released(b, now);
         }
     }
@@ -108,23 +111,64 @@ static void sample(void *arg)
         b->long_fired = true;
         act(b, BUTTON_LONG);
     }
-    bool still = b->kind == BUTTON_SWITCH ? raw == b->pressed && !b->stable_samples : !b->pressed && !raw;
-    if (still) {
-        /* Idle again: sleep until the next wake edge. */
+    if (b->kind != BUTTON_SWITCH) {
+        if (!b->pressed && !raw) /* idle again: the next press edge wakes it */
+            sched_timer_stop(&b->sampler);
+    } else if (raw == b->pressed && !b->stable_samples) {
+        /* At rest: sleep until the edge away from here. */
         sched_timer_stop(&b->sampler);
-        sched_pin_watch(b->gpio, wake_edge(b), on_press_edge, b);
+        sched_pin_watch(b->gpio, wake_edge(b), on_switch_edge, b);
         if (raw_pressed(b) != b->pressed) /* moved between the sample and the re-arm */
-            on_press_edge(b->gpio, hal_time_us(), !b->active_low, b);
+            on_switch_edge(b->gpio, hal_time_us(), !b->active_low, b);
     }
 }
 
-static void on_press_edge(int pin, uint32_t t_us, bool level, void *arg)
+static void on_switch_edge(int pin, uint32_t t_us, bool level, void *arg)
 {
     (void)t_us;
     (void)level;
     struct button *b = arg;
     sched_pin_unwatch(pin); /* bounces need no interrupts: we sample now */
     sched_timer_start(&b->sampler, BUTTON_SAMPLE_MS, BUTTON_SAMPLE_MS);
+}
+
+/* The time of an interrupt (hal_time_us(), 32 bits) in loop milliseconds. */
+static uint64_t ms_at(uint32_t t_us)
+{
+    uint64_t now = hal_time_ms();
+    uint32_t ago_ms = (hal_time_us() - t_us) / 1000u;
+    return now > ago_ms ? now - ago_ms : 0;
+}
+
+/* A push button's edges, both ways.  A press edge starts the sampler.  A
+ * release edge matters only when the sampler never saw that press: the
+ * loop was held up (a TLS handshake, a flash erase) for all of it.  Then
+ * the interrupts' times tell the press: long enough to be no glitch or
+ * bounce, it is a click (or a long press) as of its release. */
+static void on_push_edge(int pin, uint32_t t_us, bool level, void *arg)
+{
+    (void)pin;
+    struct button *b = arg;
+    if (level != b->active_low) {
+        b->down_edge = true;
+        b->down_edge_us = t_us;
+        if (!b->sampler.armed)
+            sched_timer_start(&b->sampler, BUTTON_SAMPLE_MS, BUTTON_SAMPLE_MS);
+        return;
+    }
+    if (!b->down_edge || b->pressed)
+        return; /* the sampler follows this press */
+    b->down_edge = false;
+    uint32_t held_ms = (t_us - b->down_edge_us) / 1000u;
+    if (held_ms < BUTTON_SAMPLE_MS * BUTTON_STABLE_SAMPLES)
+        return; /* shorter than the sampler would take: a glitch or a bounce */
+    b->stable_samples = 0;
+    if (held_ms >= config_get()->button_long_ms) {
+        act(b, BUTTON_LONG);
+        return;
+    }
+    b->long_fired = false;
+    released(b, ms_at(t_us));
 }
 
 void button_attach(int gpio, bool active_low, unsigned channel, enum button_kind kind)
@@ -135,10 +179,13 @@ void button_attach(int gpio, bool active_low, unsigned channel, enum button_kind
             continue;
         *b = (struct button){.in_use = true, .gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel,
                              .kind = kind};
-        if (kind == BUTTON_SWITCH)
-            b->pressed = raw_pressed(b); /* where the switch rests is no change */
         sched_timer_init(&b->sampler, sample, b);
-        sched_pin_watch(gpio, wake_edge(b), on_press_edge, b);
+        if (kind == BUTTON_SWITCH) {
+            b->pressed = raw_pressed(b); /* where the switch rests is no change */
+            sched_pin_watch(gpio, wake_edge(b), on_switch_edge, b);
+        } else {
+            sched_pin_watch_both(gpio, on_push_edge, b);
+        }
         return;
     }
     LOG_ERR("BTN", "GPIO %d: more than %d buttons, ignored", gpio, BUTTON_MAX);

@@ -16,10 +16,12 @@
  * (TglChanOnTgl) is a rocker: each settled change of level, either way,
  * is a click that toggles its channel; it has no double click or long
  * press, and while still it waits for an interrupt on the opposite edge.
- * Known limit: the level is sampled from when the loop handles the press
- * edge's interrupt, so a tap shorter than a stall of the main loop (the
- * world's `hang 1` and a 100 ms press in the simulator) is not seen; the
- * interrupt's timestamp alone cannot tell a short press from a glitch.
+ * A push button's interrupt follows both edges (sched_pin_watch_both), so
+ * a press and its release are recorded with their times even while the
+ * main loop is held up: a tap the sampler could not see (a stall longer
+ * than the tap: the world's `hang 1` and a 100 ms press in the simulator)
+ * counts by those times when it lasted at least the sampler's
+ * BUTTON_STABLE_SAMPLES x BUTTON_SAMPLE_MS; shorter ones are glitches.
  */
 #ifndef OPENPLUG_BUTTON_H
 #define OPENPLUG_BUTTON_H

@@ -70,6 +70,9 @@ extern struct sim_options sim_opt;
 
 /* ---- Clock and world events (sim_clock.c) ---- */
 uint64_t sim_now_us(void); /* device time since this boot */
+/* Around a firmware interrupt handler: its clock reads due_us. */
+void sim_clock_irq_enter(uint64_t due_us);
+void sim_clock_irq_exit(void);
 void sim_clock_init(void);
 void sim_clock_advance_to(uint64_t t_us); /* virtual time only */
 /* Wait in real time (virtual time: jump) for a flash operation. */

@@ -14,6 +14,8 @@
 
 static uint64_t virtual_us;
 static struct timespec real_start;
+static uint64_t firmware_seen_us, irq_due_us; /* hal_time_*(): below */
+static bool in_irq;
 
 static uint64_t real_us(void)
 {
@@ -27,6 +29,7 @@ void sim_clock_init(void)
 {
     clock_gettime(CLOCK_MONOTONIC, &real_start);
     virtual_us = 0;
+    firmware_seen_us = 0;
 }
 
 uint64_t sim_now_us(void) { return sim_opt.virtual_time ? virtual_us : real_us(); }
@@ -51,10 +54,31 @@ void sim_busy_wait_us(uint64_t us)
     sim_gpio_hold_off(from, sim_now_us());
 }
 
-/* HAL time */
+/* HAL time: the firmware's clock.  While a pin's interrupt handler runs it
+ * reads the instant the interrupt was due, not when the simulator got to
+ * it: a host that starved the simulator process delivers edges late, the
+ * chip would have timed them as they came.  It never reads earlier than a
+ * time the firmware has already seen. */
 
-uint32_t hal_time_us(void) { return (uint32_t)sim_now_us(); }
-uint64_t hal_time_ms(void) { return sim_now_us() / 1000u; }
+void sim_clock_irq_enter(uint64_t due_us)
+{
+    in_irq = true;
+    irq_due_us = due_us;
+}
+
+void sim_clock_irq_exit(void) { in_irq = false; }
+
+static uint64_t firmware_now_us(void)
+{
+    uint64_t t = in_irq ? irq_due_us : sim_now_us();
+    if (t < firmware_seen_us)
+        t = firmware_seen_us;
+    firmware_seen_us = t;
+    return t;
+}
+
+uint32_t hal_time_us(void) { return (uint32_t)firmware_now_us(); }
+uint64_t hal_time_ms(void) { return firmware_now_us() / 1000u; }
 
 /* ---- World events: a small array kept sorted by time ----
  * Few are pending at once (a button's bounces, one latched interrupt per

@@ -122,7 +122,9 @@ int sim_gpio_irq_edge(int gpio)
     return p->probe_edge;
 }
 
-static void deliver(int gpio, struct sim_pin *p)
+/* The handler runs with the firmware's clock at `due_us`, the instant the
+ * chip would have taken the interrupt (sim_clock_irq_enter). */
+static void deliver(int gpio, struct sim_pin *p, uint64_t due_us)
 {
     p->pending = false;
     if (sim_gpio_irq_edge(gpio) < 0)
@@ -136,7 +138,9 @@ static void deliver(int gpio, struct sim_pin *p)
         p->stats.latency_max_us = latency;
     if (p->irq_fn && p->irq_enabled) {
         firmware_irqs++;
+        sim_clock_irq_enter(due_us);
         p->irq_fn(gpio, p->irq_arg);
+        sim_clock_irq_exit();
     }
 }
 
@@ -155,7 +159,7 @@ static void latch(int gpio, struct sim_pin *p, uint64_t t)
         at += sim_random_model() % ((uint64_t)sim_opt.irq_jitter_us + 1);
     /* Interrupts run only from hal_idle(), never inside the firmware's code. */
     if (at == t && sim_events_delivering()) {
-        deliver(gpio, p);
+        deliver(gpio, p, t);
         return;
     }
     if (!sim_event_schedule((struct sim_event){at, SIM_EVENT_PIN_IRQ, gpio, p->generation}))
@@ -173,7 +177,7 @@ void sim_gpio_irq_event(int gpio, int generation, uint64_t t_us)
             p->pending = false;
         return;
     }
-    deliver(gpio, p);
+    deliver(gpio, p, t_us);
 }
 
 void sim_gpio_probe(int gpio, int edge)
