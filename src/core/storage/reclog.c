@@ -77,6 +77,7 @@ int reclog_mount(struct reclog *log)
         return HAL_EINVAL;
     log->newest = -1;
     log->newest_seq = log->wiped_seq = 0;
+    log->sealed = false;
     log->erases = log->appends = log->damaged = 0;
     int found = 0;
     for (uint32_t slot = 0; slot < slot_count(log); slot++) {
@@ -122,6 +123,8 @@ int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t
 {
     if (len > log->slot_size - RECLOG_HEADER_SIZE)
         return HAL_EINVAL;
+    if (log->sealed)
+        return HAL_EBUSY;
     uint32_t slot = log->write_slot;
     int err;
     if (slot % slots_per_sector(log) == 0) {
@@ -167,6 +170,7 @@ bool reclog_erase_step(struct reclog *log, uint16_t *step)
             return false; /* flash failing: the old records stay, as they were */
         log->wiped_sector = (uint16_t)sector;
         log->wiped_seq = log->newest_seq;
+        log->sealed = true;
     } else if (*step < log->sectors) {
         uint32_t sector = (log->wiped_sector + *step) % log->sectors;
         if (hal_flash_erase_sector(log->part, log->offset + sector * HAL_FLASH_SECTOR) == 0)

@@ -46,6 +46,7 @@ struct reclog {
     uint32_t write_slot;  /* where the next append goes */
     uint32_t damaged;     /* slots neither blank nor valid (torn or corrupt) */
     uint16_t wiped_sector; /* during reclog_erase_step() */
+    bool sealed;           /* wiped by reclog_erase_step(): no append until the next mount */
     /* Wear figures since mount. */
     uint32_t erases, appends;
 };
@@ -70,7 +71,10 @@ int reclog_append(struct reclog *log, const void *payload, uint16_t len, uint8_t
  * (*step starts at 0).  The first step appends a "wiped" marker at the start
  * of a fresh sector — from then on the log reads empty, atomically — and
  * the following steps erase every other sector, so no old record can come
- * back whatever step a power cut interrupts. */
+ * back whatever step a power cut interrupts.  After the marker the log is
+ * sealed: appends fail with HAL_EBUSY until it is mounted again (the
+ * restart that follows a reset), so nothing saved meanwhile (a timer, a
+ * command) outlives the reset. */
 bool reclog_erase_step(struct reclog *log, uint16_t *step);
 
 /* Appends one sector erase buys: the endurance figure of the layout. */
