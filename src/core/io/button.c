@@ -10,20 +10,20 @@
 #include "core/sched.h"
 #include "core/storage/config.h"
 
-struct button {
-    bool in_use;
-    int gpio;
-    bool active_low;
+struct button { /* widest members first: no padding */
+    struct sched_timer sampler;
+    uint64_t pressed_at_ms, clicked_at_ms;
+    uint32_t down_edge_us; /* the time of the last press edge's interrupt */
+    int8_t gpio;
     uint8_t channel;
-    enum button_kind kind;
-    bool pressed; /* debounced */
+    uint8_t kind; /* enum button_kind */
     uint8_t stable_samples;
+    bool in_use;
+    bool active_low;
+    bool pressed; /* debounced */
     bool long_fired;
     bool click_pending; /* a click that a second one would make double */
-    uint64_t pressed_at_ms, clicked_at_ms;
-    bool down_edge;         /* a press edge since the last release (push buttons) */
-    uint32_t down_edge_us;  /* its interrupt's time */
-    struct sched_timer sampler;
+    bool down_edge;     /* a press edge since the last release (push buttons) */
 };
 
 static struct button buttons[BUTTON_MAX];
@@ -142,7 +142,7 @@ static uint64_t ms_at(uint32_t t_us)
 
 /* A push button's edges, both ways.  A press edge starts the sampler.  A
  * release edge matters only when the sampler never saw that press: the
- * loop was held up (a TLS handshake, a flash erase) for all of it.  Then
+ * loop was held up (a TLS handshake, say) for all of it.  Then
  * the interrupts' times tell the press: long enough to be no glitch or
  * bounce, it is a click (or a long press) as of its release. */
 static void on_push_edge(int pin, uint32_t t_us, bool level, void *arg)
@@ -177,8 +177,8 @@ void button_attach(int gpio, bool active_low, unsigned channel, enum button_kind
         struct button *b = &buttons[i];
         if (b->in_use)
             continue;
-        *b = (struct button){.in_use = true, .gpio = gpio, .active_low = active_low, .channel = (uint8_t)channel,
-                             .kind = kind};
+        *b = (struct button){.in_use = true, .gpio = (int8_t)gpio, .active_low = active_low,
+                             .channel = (uint8_t)channel, .kind = (uint8_t)kind};
         sched_timer_init(&b->sampler, sample, b);
         if (kind == BUTTON_SWITCH) {
             b->pressed = raw_pressed(b); /* where the switch rests is no change */
