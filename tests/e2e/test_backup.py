@@ -6,6 +6,7 @@ anything changes, and a bad or foreign one changes nothing; a power cut at
 any flash operation of the apply ends in the backup's state."""
 import http.client
 import json
+import re
 import shutil
 import socket
 
@@ -29,8 +30,12 @@ def cm(plug, command, headers=None):
 
 
 def put_file(plug, name, data, headers=None):
+    """Store a file; returns once the plug's log line about it has been
+    read (a test's later mark must not find it)."""
+    mark = plug.mark()
     status, body = request(plug.port, "PUT", "/api/files/" + name, data, headers)
     assert status == 200, (name, status, body)
+    plug.wait_log(r"FILE: %s written" % re.escape(name), since=mark)
 
 
 def restore(plug, raw, headers=None):
