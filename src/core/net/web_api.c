@@ -714,15 +714,17 @@ static void serve_config(struct http_request *req, void *arg)
         results.failed += results.this_failed;
     }
     int status = results.failed ? 422 : 200;
-    if (w->overflow) { /* the members ran: say so, in counts, rather than fail the whole reply */
+    jw_object_end(w);
+    jw_bool(w, "ok", !results.failed);
+    if (w->overflow || w->len + 2 > w->cap) {
+        /* The results, "ok" or the reply's closing brace did not fit.  The
+         * members ran: say so, in counts, rather than fail the whole reply. */
         w = http_reply_json_begin(req, status);
         jw_int(w, "members", results.members);
         jw_int(w, "failed", results.failed);
         jw_string(w, "results", "too many to list: every member ran, GET /api/config shows the settings");
-    } else {
-        jw_object_end(w);
+        jw_bool(w, "ok", !results.failed);
     }
-    jw_bool(w, "ok", !results.failed);
     http_reply_json_end_status(req, status);
 }
 
