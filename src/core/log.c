@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hal/hal.h"
+#include "core/util/json.h"
 
 static const enum log_level max_level = LOG_INFO; /* debug lines cost nothing */
 
@@ -33,6 +34,29 @@ bool log_get(uint32_t seq, char *out, size_t size)
         out[i] = text[(at + i) % LOG_RING_BYTES];
     out[n] = '\0';
     return true;
+}
+
+size_t log_json_lines(uint32_t *seq, uint32_t end, bool *any, char *buf, size_t cap)
+{
+    char line[LOG_LINE_MAX];
+    size_t n = 0;
+    for (; *seq < end; ++*seq) {
+        if (!log_get(*seq, line, sizeof line))
+            continue; /* dropped from the ring */
+        size_t comma = *any;
+        if (n + comma >= cap)
+            break;
+        struct json_writer w;
+        jw_init(&w, buf + n + comma, cap - n - comma);
+        jw_string(&w, NULL, line);
+        if (w.overflow)
+            break;
+        if (comma)
+            buf[n] = ',';
+        n += comma + w.len;
+        *any = true;
+    }
+    return n;
 }
 
 void log_set_listener(void (*fn)(uint32_t seq)) { listener = fn; }

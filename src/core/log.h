@@ -31,6 +31,14 @@ uint32_t log_oldest_seq(void);
 /* Copy line `seq` (without its newline) into out; false when it is not
  * kept (dropped from the ring, or not written yet). */
 bool log_get(uint32_t seq, char *out, size_t size);
+/* The kept lines from *seq up to end, as JSON strings separated by commas
+ * (one before the first when *any), each written whole while it fits in
+ * buf's cap bytes with a NUL after it.  Moves *seq past the lines written
+ * and those no longer kept; sets *any once a line is written.  Returns the
+ * bytes written: 0 with *seq < end when the next line needs more room (a
+ * line needs at most LOG_JSON_LINE_MAX). */
+#define LOG_JSON_LINE_MAX (1 + 2 + 6 * (LOG_LINE_MAX - 2) + 1) /* comma, quotes, every byte \u00XX, NUL */
+size_t log_json_lines(uint32_t *seq, uint32_t end, bool *any, char *buf, size_t cap);
 /* Called after each new line (one listener: the web's event stream).  It
  * must not log. */
 void log_set_listener(void (*fn)(uint32_t seq));

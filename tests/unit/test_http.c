@@ -3,8 +3,9 @@
  * it, on real sockets (127.0.0.1) with the loop turned by hand: a constant
  * blob (gzip, ETag, 304, HEAD) larger than any buffer, a streamed upload
  * whose handler takes bytes at its own pace (back-pressure) while another
- * client is served, a producer that waits and is resumed, prefix routes, a
- * deferred reply and the abort of an upload.  Also the parser's decoders.
+ * client is served, a producer that waits and is resumed, one whose piece
+ * needs a whole chunk, prefix routes, a deferred reply and the abort of an
+ * upload.  Also the parser's decoders.
  * Host only: the RV32 build has no socket layer yet.
  */
 #include <fcntl.h>
@@ -159,6 +160,29 @@ static void serve_count(struct http_request *req, void *arg)
 {
     (void)arg;
     http_reply_stream(req, 200, "text/plain", produce_count, NULL);
+}
+
+/* Producer: pieces written whole or not at all, 1500 bytes of 'a', 'b' …
+ * 'e', then one larger than a whole chunk (which ends the body). */
+static int produce_pieces(struct http_request *req, char *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    int *next = http_user(req);
+    size_t n = 0;
+    for (; *next <= 5; ++*next) {
+        size_t size = *next < 5 ? 1500 : HTTP_CHUNK_ROOM + 1;
+        if (size > cap - n)
+            return n ? (int)n : HTTP_PRODUCE_FULL;
+        memset(buf + n, 'a' + *next, size);
+        n += size;
+    }
+    return (int)n;
+}
+
+static void serve_pieces(struct http_request *req, void *arg)
+{
+    (void)arg;
+    http_reply_stream(req, 200, "text/plain", produce_pieces, NULL);
 }
 
 static void serve_files(struct http_request *req, void *arg)
@@ -346,6 +370,26 @@ static void test_producer_waits_and_resumes(void)
     CHECK(resumes > 20);
     CHECK(streaming_seen >= resumes - 1); /* waiting streams count as streaming */
     CHECK_EQ(http_stream_count(produce_count), 0);
+}
+
+/* A piece that does not fit what is left of the first buffer comes in the
+ * next chunk, whole; one that no chunk can hold ends the body there. */
+static void test_producer_full_waits_for_a_whole_chunk(void)
+{
+    static const char get[] = "GET /pieces HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    struct client c;
+    client_open(&c, get, sizeof get - 1);
+    client_run(&c, 2000);
+    CHECK(c.closed);
+    CHECK_CONTAINS(c.in, "Transfer-Encoding: chunked\r\n");
+    char *body = (char *)body_of(&c);
+    long len = dechunk(body);
+    CHECK_EQ(len, 5 * 1500);
+    for (long i = 0; i < len && i < 5 * 1500; i++)
+        if (body[i] != 'a' + i / 1500) {
+            CHECK_EQ(i, -1); /* the first wrong byte */
+            break;
+        }
 }
 
 static void test_routes_and_deferred_reply(void)
@@ -612,6 +656,8 @@ int main(void)
     http_route_add(&upload_route, HTTP_POST, "/upload", HTTP_ROUTE_STREAM, upload_head, NULL);
     upload_route.stream = &upload_stream;
     http_route_add(&count_route, HTTP_GET, "/count", 0, serve_count, NULL);
+    static struct http_route pieces_route;
+    http_route_add(&pieces_route, HTTP_GET, "/pieces", 0, serve_pieces, NULL);
     http_route_add(&files_route, HTTP_GET, "/files/", HTTP_ROUTE_PREFIX, serve_files, "prefix");
     http_route_add(&file_exact_route, HTTP_GET, "/files/index", 0, serve_files, "exact");
     http_route_add(&defer_route, HTTP_GET, "/later", 0, serve_defer, NULL);
@@ -625,6 +671,7 @@ int main(void)
     RUN(test_upload_back_pressure);
     RUN(test_upload_abort_and_refusal);
     RUN(test_producer_waits_and_resumes);
+    RUN(test_producer_full_waits_for_a_whole_chunk);
     RUN(test_routes_and_deferred_reply);
     RUN(test_timeouts);
     RUN(test_heap_buffers);

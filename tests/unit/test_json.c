@@ -33,6 +33,13 @@ static void test_writer_never_overruns(void)
     jw_object_end(&w);
     CHECK(w.overflow);
     CHECK(strlen(jw_text(&w)) < sizeof buf);
+
+    /* No room at all (a caller's buffer used up exactly) is an overflow too:
+     * the caller must not take the empty text for the value written. */
+    jw_init(&w, buf, 0);
+    jw_string(&w, NULL, "x");
+    CHECK(w.overflow);
+    CHECK(w.len == 0);
 }
 
 static void test_reader_walks_an_object(void)

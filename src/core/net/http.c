@@ -480,6 +480,7 @@ void http_reply_static(struct http_request *req, const struct http_static *blob)
 /* "XXXX\r\n" before a chunk of at most 0xFFFF bytes and "\r\n" after it. */
 #define CHUNK_PREFIX 6
 #define CHUNK_FRAMING (CHUNK_PREFIX + 2)
+_Static_assert(CHUNK_PREFIX + HTTP_CHUNK_ROOM + 2 <= HTTP_OUT_SIZE, "a whole chunk fits the buffer with its framing");
 
 /* A chunk's size line for n bytes ("1f4\r\n"), at the end of line[];
  * returns its length. */
@@ -504,7 +505,7 @@ void http_reply_stream(struct http_request *req, int status, const char *content
     char *body = req->out + HTTP_OUT_HEAD;
     size_t len = 0, cap = HTTP_OUT_SIZE - HTTP_OUT_HEAD - CHUNK_FRAMING;
     int n = HTTP_PRODUCE_WAIT;
-    if (req->head.method != HTTP_HEAD)
+    if (req->head.method != HTTP_HEAD) /* until done, waiting, full or near the end */
         while (cap - len >= 256 && (n = produce(req, body + len, cap - len, arg)) > 0)
             len += (size_t)n;
     if (n == 0) {
@@ -585,12 +586,12 @@ static long send_some(struct http_request *c, const void *buf, size_t len)
 /* Fill out with the producer's next chunk (chunked framing). */
 static void produce_chunk(struct http_request *c)
 {
-    int n = c->produce(c, c->out + CHUNK_PREFIX, HTTP_OUT_SIZE - CHUNK_PREFIX - 7, c->produce_arg);
+    int n = c->produce(c, c->out + CHUNK_PREFIX, HTTP_CHUNK_ROOM, c->produce_arg);
     if (n == HTTP_PRODUCE_WAIT) {
         c->producer_waiting = true;
         return;
     }
-    if (n <= 0) {
+    if (n <= 0) { /* complete, or HTTP_PRODUCE_FULL with a whole chunk: nothing more can come */
         c->producer_done = true;
         memcpy(c->out, "0\r\n\r\n", 5);
         c->out_pos = 0;

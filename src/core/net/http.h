@@ -215,12 +215,17 @@ struct http_static {
 void http_reply_static(struct http_request *req, const struct http_static *blob);
 
 /* A streamed body of unknown length (chunked).  The producer is called
- * whenever the socket can take more, with room for `cap` bytes (>= 256):
- * it writes up to cap bytes and returns the count, 0 when the body is
- * complete, or HTTP_PRODUCE_WAIT when it has nothing now (the server then
+ * whenever the socket can take more, with room for `cap` bytes: at least
+ * 256 while the reply's first buffer fills, HTTP_CHUNK_ROOM after that.
+ * It writes up to cap bytes and returns the count, 0 when the body is
+ * complete, HTTP_PRODUCE_FULL when its next piece does not fit in cap (it
+ * is called again with HTTP_CHUNK_ROOM; a piece larger than that ends the
+ * body), or HTTP_PRODUCE_WAIT when it has nothing now (the server then
  * waits for http_resume(req) or http_resume_all(fn)).  Use http_user() for
  * its state.  Server-Sent Events are this with "text/event-stream". */
 #define HTTP_PRODUCE_WAIT (-1)
+#define HTTP_PRODUCE_FULL (-2)
+#define HTTP_CHUNK_ROOM (HTTP_OUT_SIZE - 13) /* the buffer less a chunk's framing */
 typedef int (*http_produce_fn)(struct http_request *req, char *buf, size_t cap, void *arg);
 void http_reply_stream(struct http_request *req, int status, const char *content_type, http_produce_fn produce,
                        void *arg);

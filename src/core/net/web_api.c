@@ -832,6 +832,8 @@ static void serve_reset(struct http_request *req, void *arg)
 
 static struct http_route logs_route;
 
+_Static_assert(LOG_JSON_LINE_MAX <= HTTP_CHUNK_ROOM, "a log line fits a chunk");
+
 struct logs_cursor {
     uint32_t seq, end;
     uint8_t part; /* 0 head, 1 lines, 2 done */
@@ -842,7 +844,6 @@ static int produce_logs(struct http_request *req, char *buf, size_t cap, void *a
 {
     (void)arg;
     struct logs_cursor *cur = http_user(req);
-    char line[LOG_LINE_MAX];
     size_t n = 0;
     if (cur->part == 2)
         return 0;
@@ -850,25 +851,9 @@ static int produce_logs(struct http_request *req, char *buf, size_t cap, void *a
         n = (size_t)snprintf(buf, cap, "{\"next\":%lu,\"lines\":[", (unsigned long)cur->end);
         cur->part = 1;
     }
-    for (; cur->seq < cur->end; cur->seq++) {
-        if (!log_get(cur->seq, line, sizeof line))
-            continue; /* dropped from the ring since the request began */
-        size_t start = n;
-        if (cur->any)
-            buf[n++] = ',';
-        struct json_writer w;
-        jw_init(&w, buf + n, cap - n);
-        jw_string(&w, NULL, line);
-        if (w.overflow) {
-            if (start == 0)
-                continue; /* cannot fit even alone: skip it */
-            return (int)start; /* the rest in the next chunk */
-        }
-        n += w.len;
-        cur->any = true;
-    }
-    if (n + 3 > cap)
-        return (int)n;
+    n += log_json_lines(&cur->seq, cur->end, &cur->any, buf + n, cap - n);
+    if (cur->seq < cur->end || n + 3 > cap) /* the rest in the next chunk */
+        return n ? (int)n : HTTP_PRODUCE_FULL;
     memcpy(buf + n, "]}", 2);
     cur->part = 2;
     return (int)n + 2;

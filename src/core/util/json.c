@@ -19,9 +19,9 @@ void jw_init(struct json_writer *w, char *buf, size_t cap)
 
 static void put(struct json_writer *w, const char *s, size_t n)
 {
-    if (w->overflow || w->cap == 0)
+    if (w->overflow)
         return;
-    if (w->len + n >= w->cap) {
+    if (w->len + n >= w->cap) { /* also a writer with no room at all */
         w->overflow = true;
         return;
     }
