@@ -74,7 +74,8 @@ static int quantity_family(enum quantity_id id, char *buf, size_t cap)
 }
 
 /* One family per call; http_user() holds the next one's index: the
- * quantities first, then the families above. */
+ * quantities first, then the families above.  A family that does not fit
+ * cap waits for a whole chunk. */
 static int produce(struct http_request *req, char *buf, size_t cap, void *arg)
 {
     (void)arg;
@@ -87,12 +88,17 @@ static int produce(struct http_request *req, char *buf, size_t cap, void *arg)
         if (f >= F_COUNT)
             return 0;
         const struct family_info *family = &families[f];
-        int head = snprintf(buf, cap, "# HELP %s %s\n# TYPE %s %s\n", family->name, family->help, family->name,
-                            family->type);
-        n = head + samples((enum family)f, buf + head, cap - (size_t)head);
+        n = snprintf(buf, cap, "# HELP %s %s\n# TYPE %s %s\n", family->name, family->help, family->name,
+                     family->type);
+        if (n > 0 && (size_t)n < cap)
+            n += samples((enum family)f, buf + n, cap - (size_t)n);
         (*next)++;
     }
-    return n < (int)cap ? n : (int)cap - 1;
+    if (n < 0 || (size_t)n >= cap) { /* cut: again, from the start of this family */
+        (*next)--;
+        return HTTP_PRODUCE_FULL;
+    }
+    return n;
 }
 
 static struct http_route route;
