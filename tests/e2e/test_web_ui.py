@@ -8,6 +8,7 @@ and 1280 px go to build/artifacts/.
 import gzip
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -98,7 +99,9 @@ def test_live_chart_opens_with_the_last_minutes_then_adds_a_point_a_second(make_
     # the newest sample is younger than two periods (one a period, at the latest the next)
     assert len(trail["watts"]) == 600 and trail["period_ms"] == 1000 and 0 <= trail["age_ms"] < 2000
     measured = [w for w in trail["watts"] if w is not None]
-    assert abs(measured[-1] - 60) < 3, trail
+    # the simulated 60 W load; a loaded host shifts a pulse to the next
+    # window now and then (55.6 then 65.2 W), so the middle value counts
+    assert abs(statistics.median(measured) - 60) < 3, trail
     assert trail["watts"][0] is None  # ten minutes ago the plug was not running
 
     def chart():
@@ -123,8 +126,8 @@ def test_live_chart_opens_with_the_last_minutes_then_adds_a_point_a_second(make_
     assert len(samples) == later
     live = [t for t, _ in samples if t > opened]
     assert len(live) >= 2 and all(b - a >= 900 for a, b in zip(live, live[1:])), live
-    assert abs(samples[-1][1] - 60) < 3, samples  # the simulated 60 W load
-    assert abs(float(browser.text("#m-power")) - 60) < 3
+    assert abs(statistics.median(w for _, w in samples) - 60) < 3, samples
+    browser.wait(lambda: abs(float(browser.text("#m-power")) - 60) < 3, timeout=10, what="60 W in the power reading")
     assert browser.text("#live-note").startswith("now ")
 
 
