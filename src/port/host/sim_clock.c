@@ -14,7 +14,7 @@
 
 static uint64_t virtual_us;
 static struct timespec real_start;
-static uint64_t firmware_seen_us, irq_due_us; /* hal_time_*(): below */
+static uint64_t irq_seen_us, irq_due_us; /* hal_time_*(): below */
 static bool in_irq;
 
 static uint64_t real_us(void)
@@ -29,7 +29,7 @@ void sim_clock_init(void)
 {
     clock_gettime(CLOCK_MONOTONIC, &real_start);
     virtual_us = 0;
-    firmware_seen_us = 0;
+    irq_seen_us = 0;
 }
 
 uint64_t sim_now_us(void) { return sim_opt.virtual_time ? virtual_us : real_us(); }
@@ -57,8 +57,12 @@ void sim_busy_wait_us(uint64_t us)
 /* HAL time: the firmware's clock.  While a pin's interrupt handler runs it
  * reads the instant the interrupt was due, not when the simulator got to
  * it: a host that starved the simulator process delivers edges late, the
- * chip would have timed them as they came.  It never reads earlier than a
- * time the firmware has already seen. */
+ * chip would have timed them as they came.  That instant may be earlier
+ * than a time the main loop read meanwhile (interrupts run only from
+ * hal_idle() here; on the chip this one would have come before that read),
+ * never earlier than an earlier interrupt's.  Clamped to the loop's reads
+ * instead, a tap's press and release, delivered together after a stall,
+ * read the same instant: a 0 ms glitch. */
 
 void sim_clock_irq_enter(uint64_t due_us)
 {
@@ -70,11 +74,12 @@ void sim_clock_irq_exit(void) { in_irq = false; }
 
 static uint64_t firmware_now_us(void)
 {
-    uint64_t t = in_irq ? irq_due_us : sim_now_us();
-    if (t < firmware_seen_us)
-        t = firmware_seen_us;
-    firmware_seen_us = t;
-    return t;
+    if (in_irq) {
+        if (irq_due_us > irq_seen_us)
+            irq_seen_us = irq_due_us;
+        return irq_seen_us;
+    }
+    return sim_now_us();
 }
 
 uint32_t hal_time_us(void) { return (uint32_t)firmware_now_us(); }
