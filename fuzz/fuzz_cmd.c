@@ -44,7 +44,8 @@
 
 static unsigned replies;
 static bool error_reply; /* the last reply was {"Command":"Error",…} */
-static bool save_failed; /* a save failed (flash error) during this input */
+static bool save_failed; /* a settings save failed during this input (config.c logs each) */
+static bool log_commands;
 
 static void check_reply(const char *json, void *arg)
 {
@@ -64,7 +65,6 @@ static void check_reply(const char *json, void *arg)
     FUZZ_CHECK(valid);
     replies++;
     error_reply = strncmp(json, "{\"Command\":\"Error\"", 18) == 0;
-    save_failed |= error_reply && strstr(json, "cannot save settings") != NULL;
 }
 
 /* cmd.c's trim: isspace() on both ends. */
@@ -106,8 +106,12 @@ static void run_line(const uint8_t *text, size_t len)
     unsigned states = relay_states();
     replies = 0;
     error_reply = false;
+    fake_console_clear(); /* this line's log only */
     cmd_execute(line, SOURCE_CONSOLE, check_reply, NULL);
     fake_flash_power_on(); /* a cut planned for this line is over */
+    save_failed |= strstr(fake_console_output(), "CFG: saving settings failed") != NULL;
+    if (log_commands) /* debugging a finding */
+        fputs(fake_console_output(), stderr);
     if (is_blank)
         FUZZ_CHECK(replies == 0);
     else if (!backlog)
@@ -144,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_flash_power_on();
     reset_device();
     save_failed = false;
+    log_commands = getenv("FUZZ_CMD_LOG") != NULL; /* debugging a finding: the commands' log on stderr */
 
     /* The console's way of cutting lines. */
     size_t start = 0;
@@ -157,8 +162,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Let the loop run: planned restarts happen, the tick sees Wi-Fi change. */
     fake_wifi = wifi_change(fake_wifi); /* the tick must report it */
-    if (getenv("FUZZ_CMD_LOG")) /* debugging a finding: the log of the commands */
-        fprintf(stderr, "---- log of the commands:\n%s---- end\n", fake_console_output());
     fake_console_clear();
     volatile unsigned turns = 0;
     volatile uint32_t reboot_reason = 0;
