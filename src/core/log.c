@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hal/hal.h"
 #include "core/util/json.h"
+#include "hal/hal.h"
 
 static const enum log_level max_level = LOG_INFO; /* debug lines cost nothing */
 
