@@ -158,6 +158,19 @@ def test_config_post_with_more_results_than_fit(web):
     assert web.cmd("NtpServer3")["NtpServer3"] == "time59.example.net"
 
 
+def test_config_post_gives_every_member_a_result(web):
+    """A member that runs no command (a blank name and value, a Backlog of
+    nothing) fails with its own result instead of being left out
+    (fuzz_web_config); the members around it run."""
+    r = curl(web.base + "/api/config", data='{"":"\\r\\n","Backlog":";","DeviceName":"Resulted"}')
+    assert r.status == 422, r
+    results = r.json()["results"]
+    assert set(results) == {"", "Backlog", "DeviceName"}
+    assert results[""]["Command"] == "Error" and results["Backlog"]["Command"] == "Error"
+    assert results["DeviceName"] == {"DeviceName": "Resulted"}
+    assert web.cmd("DeviceName") == {"DeviceName": "Resulted"}
+
+
 def test_config_read_and_write_by_command_names(web):
     config = curl(web.base + "/api/config").json()
     assert config["DeviceName"] == "OpenPlug" and config["MqttPort"] == 1883

@@ -610,13 +610,14 @@ struct config_results {
     struct json_writer *w;
     const char *key;
     unsigned members, failed;
-    bool this_failed;
+    bool this_failed, this_replied;
 };
 
 static void collect_result(const char *json, void *arg)
 {
     struct config_results *r = arg;
     r->this_failed |= strncmp(json, "{\"Command\":", 11) == 0;
+    r->this_replied = true;
     jw_raw(r->w, r->key, json);
 }
 
@@ -699,7 +700,7 @@ static void serve_config(struct http_request *req, void *arg)
     while (jr_object_next(&r, key, sizeof key)) {
         results.key = key;
         results.members++;
-        results.this_failed = false;
+        results.this_failed = results.this_replied = false;
         struct json_reader at_value = r;
         if (!member_command(&r, key, line, sizeof line)) {
             jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean, "
@@ -711,6 +712,9 @@ static void serve_config(struct http_request *req, void *arg)
             continue;
         }
         cmd_execute(line, SOURCE_HTTP, collect_result, &results);
+        if (!results.this_replied) /* a blank name and value, a Backlog of nothing: still a result */
+            collect_result("{\"Command\":\"Error\",\"Error\":\"no command: name the command, with a value\"}",
+                           &results);
         results.failed += results.this_failed;
     }
     int status = results.failed ? 422 : 200;
