@@ -16,10 +16,11 @@
  *     results too many for the reply, {"members":N,"failed":M,"results":
  *     "…","ok":…}: they ran all the same); "ok" is
  *     true exactly for 200, which has no member failed, 422 at least one;
- *     every member of the body has a result (Backlog: one per command it
- *     runs); when every command failed, nothing changed (counts are per
- *     member: with a Backlog member, which may have failed only in part,
- *     they cannot tell);
+ *     every member of the body has exactly one result: its command's reply
+ *     (an object) or the replies of the commands it ran (an array of two
+ *     or more: Backlog); when every command failed, nothing changed
+ *     (counts are per member: with a member that may run several commands,
+ *     which may have failed only in part, they cannot tell);
  *   - the settings in use stay valid (in range, text settings without
  *     control characters) and survive a reboot: config_load() gives them
  *     back exactly (after a factory reset: none).
@@ -85,35 +86,50 @@ static char *response_body(size_t *len)
     return body;
 }
 
-/* Whether a member runs a Backlog (its command line's first word). */
-static bool runs_backlog(const char *key)
+static bool is_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    return strncasecmp(text, word, n) == 0 && !isalnum((unsigned char)text[n]) && text[n] != '_';
+}
+
+/* Whether a member may run several commands: its command line's first
+ * word (the name, or with a blank name the value's) is Backlog or if. */
+static bool may_run_several(const char *key)
 {
     while (isspace((unsigned char)*key))
         key++;
-    return strncasecmp(key, "Backlog", 7) == 0 && !isalnum((unsigned char)key[7]) && key[7] != '_';
+    return !*key || is_word(key, "Backlog") || is_word(key, "if");
 }
 
-/* The members of the object the body holds; *backlog: one runs a Backlog. */
-static unsigned body_members(const uint8_t *data, size_t size, bool *backlog)
+/* The members of the object the body holds; *several: one may run several commands. */
+static unsigned body_members(const uint8_t *data, size_t size, bool *several)
 {
     static char key[4096];
     struct json_reader r;
     unsigned n = 0;
-    *backlog = false;
+    *several = false;
     jr_init(&r, (const char *)data, size);
     FUZZ_CHECK(jr_object_begin(&r));
     while (jr_object_next(&r, key, sizeof key) && jr_skip(&r)) {
-        *backlog |= runs_backlog(key);
+        *several |= may_run_several(key);
         n++;
     }
     return n;
 }
 
+/* One reply: an object; whether it says the command failed. */
+static bool reply_failed(struct json_reader *r)
+{
+    bool failed = strncmp(r->pos, "{\"Command\":", 11) == 0; /* "Error" or "Unknown" */
+    FUZZ_CHECK(jr_peek(r) == JSON_OBJECT && jr_skip(r));
+    return failed;
+}
+
 /* Checks the reply of a body that ran; returns whether every command it
- * ran failed.  Listed results have one entry per command (a Backlog's
- * each); counts are per member, and a Backlog member that failed in part
- * counts as failed, so with one in the body counts cannot tell. */
-static bool check_results(int status, unsigned sent, bool backlog)
+ * ran failed.  Listed results have every command's reply; counts are per
+ * member, and a member that failed in part counts as failed, so with one
+ * that may run several commands in the body counts cannot tell. */
+static bool check_results(int status, unsigned sent, bool several)
 {
     size_t len;
     const char *body = response_body(&len);
@@ -125,7 +141,7 @@ static bool check_results(int status, unsigned sent, bool backlog)
     FUZZ_CHECK(valid);
     jr_init(&r, body, len);
     char key[40];
-    unsigned members = 0, failed = 0;
+    unsigned members = 0, failed = 0, commands = 0, commands_failed = 0;
     int ok = -1;
     bool counted = false;
     FUZZ_CHECK(jr_object_begin(&r));
@@ -151,8 +167,21 @@ static bool check_results(int status, unsigned sent, bool backlog)
         FUZZ_CHECK(jr_object_begin(&r));
         while (jr_object_next(&r, key, sizeof key)) {
             members++;
-            failed += strncmp(r.pos, "{\"Command\":", 11) == 0; /* "Error" or "Unknown" */
-            FUZZ_CHECK(jr_skip(&r));
+            unsigned replies = 0, replies_failed = 0;
+            if (jr_peek(&r) == JSON_ARRAY) { /* the writer's: no white space; the reply is valid JSON */
+                do {
+                    r.pos++; /* '[' or ',' */
+                    replies++;
+                    replies_failed += reply_failed(&r);
+                } while (*r.pos == ',');
+                FUZZ_CHECK(*r.pos++ == ']' && replies >= 2);
+            } else {
+                replies = 1;
+                replies_failed = reply_failed(&r);
+            }
+            commands += replies;
+            commands_failed += replies_failed;
+            failed += replies_failed > 0;
         }
     }
     FUZZ_CHECK(!jr_failed(&r));
@@ -160,10 +189,10 @@ static bool check_results(int status, unsigned sent, bool backlog)
         fprintf(stderr, "status %d, \"ok\" %d, %u of %u members failed: %s\n", status, ok, failed, members, body);
     FUZZ_CHECK(ok == (status == 200));
     FUZZ_CHECK(status == 200 ? failed == 0 : failed > 0);
-    if (members < sent)
+    if (members != sent)
         fprintf(stderr, "%u members sent, %u results: %s\n", sent, members, body);
-    FUZZ_CHECK(members >= sent);
-    return failed == members && !(counted && backlog);
+    FUZZ_CHECK(members == sent);
+    return counted ? failed == members && !several : commands_failed == commands;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -207,9 +236,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int status = atoi(reply.text + 9);
         bool nothing_done = status != 200 && status != 422;
         if (!nothing_done) {
-            bool backlog;
-            unsigned sent = body_members(data, size, &backlog);
-            nothing_done = check_results(status, sent, backlog);
+            bool several;
+            unsigned sent = body_members(data, size, &several);
+            nothing_done = check_results(status, sent, several);
         }
         if (nothing_done) {
             if (memcmp(&before, config_get(), sizeof before) != 0 || states != relay_states())

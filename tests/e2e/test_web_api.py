@@ -171,6 +171,25 @@ def test_config_post_gives_every_member_a_result(web):
     assert web.cmd("DeviceName") == {"DeviceName": "Resulted"}
 
 
+def test_config_post_lists_a_backlogs_replies_in_an_array(web):
+    """A member that runs several commands (a Backlog, an if running one)
+    has the array of their replies, in order: each member name appears
+    once, where it held one key per command, which JSON parsers collapse
+    to the last."""
+    body = ('{"Backlog":"Power on; DeviceName Listed; Nonsense","if":"1 then Backlog PowerOnState 1; Power off",'
+            '"MaxPower":2000}')
+    r = curl(web.base + "/api/config", data=body)
+    assert r.status == 422, r
+    pairs = json.loads(r.body, object_pairs_hook=lambda members: members)
+    names = [name for name, _ in dict(pairs)["results"]]
+    assert names == ["Backlog", "if", "MaxPower"], names
+    results = r.json()["results"]
+    assert results["Backlog"] == [{"POWER": "ON"}, {"DeviceName": "Listed"}, {"Command": "Unknown"}]
+    assert results["if"] == [{"PowerOnState": 1}, {"POWER": "OFF"}]
+    assert results["MaxPower"] == {"MaxPower": 2000}
+    assert web.cmd("DeviceName") == {"DeviceName": "Listed"} and relay_level(web) == 0
+
+
 def test_config_read_and_write_by_command_names(web):
     config = curl(web.base + "/api/config").json()
     assert config["DeviceName"] == "OpenPlug" and config["MqttPort"] == 1883

@@ -42,6 +42,33 @@ static void test_writer_never_overruns(void)
     CHECK(w.len == 0);
 }
 
+/* A value that turns out to be one of several becomes an array's first
+ * item, in place; with no room for the bracket it is an overflow. */
+static void test_writer_wraps_a_value_in_an_array(void)
+{
+    char buf[64];
+    struct json_writer w;
+    jw_init(&w, buf, sizeof buf);
+    jw_object_begin(&w, NULL);
+    jw_int(&w, "a", 1);
+    jw_raw(&w, "b", "{\"x\":2}");
+    size_t at = w.len - strlen("{\"x\":2}");
+    jw_wrap_in_array(&w, at);
+    jw_raw(&w, NULL, "{\"y\":3}");
+    jw_array_end(&w);
+    jw_bool(&w, "c", true);
+    jw_object_end(&w);
+    CHECK(!w.overflow);
+    CHECK_STR(jw_text(&w), "{\"a\":1,\"b\":[{\"x\":2},{\"y\":3}],\"c\":true}");
+
+    char small[8];
+    jw_init(&w, small, sizeof small);
+    jw_raw(&w, NULL, "[1,222]");
+    jw_wrap_in_array(&w, 0);
+    CHECK(w.overflow);
+    CHECK_STR(jw_text(&w), "[1,222]");
+}
+
 static void test_reader_walks_an_object(void)
 {
     const char *text = " { \"name\" : \"x\\u0041\\n\", \"skip\": [1, -2.5e3, {\"a\":null}, true], \"pins\": {} } ";
@@ -118,6 +145,7 @@ int main(void)
 {
     RUN(test_writer_nests_and_escapes);
     RUN(test_writer_never_overruns);
+    RUN(test_writer_wraps_a_value_in_an_array);
     RUN(test_reader_walks_an_object);
     RUN(test_reader_rejects_malformed);
     RUN(test_reader_string_bounds);

@@ -610,15 +610,25 @@ struct config_results {
     struct json_writer *w;
     const char *key;
     unsigned members, failed;
-    bool this_failed, this_replied;
+    unsigned replies; /* of this member's commands (a Backlog runs several) */
+    size_t first_at;  /* where this member's first reply starts in the text */
+    bool this_failed;
 };
 
+/* A member's result is its command's reply; a member that ran several
+ * commands (Backlog, if … then Backlog) gets the array of their replies. */
 static void collect_result(const char *json, void *arg)
 {
     struct config_results *r = arg;
     r->this_failed |= strncmp(json, "{\"Command\":", 11) == 0;
-    r->this_replied = true;
-    jw_raw(r->w, r->key, json);
+    if (++r->replies == 1) {
+        jw_raw(r->w, r->key, json);
+        r->first_at = r->w->len - strlen(json);
+        return;
+    }
+    if (r->replies == 2)
+        jw_wrap_in_array(r->w, r->first_at);
+    jw_raw(r->w, NULL, json);
 }
 
 /* The settings GET shows as "****": sent back unchanged, they mean "keep". */
@@ -700,7 +710,8 @@ static void serve_config(struct http_request *req, void *arg)
     while (jr_object_next(&r, key, sizeof key)) {
         results.key = key;
         results.members++;
-        results.this_failed = results.this_replied = false;
+        results.this_failed = false;
+        results.replies = 0;
         struct json_reader at_value = r;
         if (!member_command(&r, key, line, sizeof line)) {
             jw_raw(w, key, "{\"Command\":\"Error\",\"Error\":\"value must be a string, number or boolean, "
@@ -712,9 +723,11 @@ static void serve_config(struct http_request *req, void *arg)
             continue;
         }
         cmd_execute(line, SOURCE_HTTP, collect_result, &results);
-        if (!results.this_replied) /* a blank name and value, a Backlog of nothing: still a result */
+        if (!results.replies) /* a blank name and value, a Backlog of nothing: still a result */
             collect_result("{\"Command\":\"Error\",\"Error\":\"no command: name the command, with a value\"}",
                            &results);
+        if (results.replies > 1)
+            jw_array_end(w);
         results.failed += results.this_failed;
     }
     int status = results.failed ? 422 : 200;

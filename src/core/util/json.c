@@ -191,6 +191,18 @@ void jw_raw(struct json_writer *w, const char *key, const char *json)
     put(w, json, strlen(json));
 }
 
+void jw_wrap_in_array(struct json_writer *w, size_t at)
+{
+    if (w->overflow || at > w->len || w->len + 1 >= w->cap || w->depth >= JSON_MAX_DEPTH) {
+        w->overflow = true;
+        return;
+    }
+    memmove(w->buf + at + 1, w->buf + at, w->len - at + 1); /* with the NUL */
+    w->buf[at] = '[';
+    w->len++;
+    w->has_items[++w->depth] = true;
+}
+
 void jw_raw_members(struct json_writer *w, const char *members, size_t len, bool continued)
 {
     if (!continued && w->has_items[w->depth])

@@ -43,6 +43,10 @@ void jw_fixed(struct json_writer *w, const char *key, int64_t value, unsigned de
 void jw_float(struct json_writer *w, const char *key, float value, unsigned decimals);
 /* Already-encoded JSON, copied as it is. */
 void jw_raw(struct json_writer *w, const char *key, const char *json);
+/* The value written last, which starts at text offset `at`, becomes the
+ * first item of an array left open (close it with jw_array_end): for a
+ * value that turns out to be one of several. */
+void jw_wrap_in_array(struct json_writer *w, size_t at);
 /* Already-encoded members ("a":1,"b":[2]) of the open object, in pieces:
  * the first piece with continued = false. */
 void jw_raw_members(struct json_writer *w, const char *members, size_t len, bool continued);
